@@ -1,0 +1,122 @@
+/** Parsers for what a storage host prints when probed. Pure: unit-tested on captured output. */
+
+export interface ZfsVersion {
+  /** Pool version number, or 'feature-flags' (pool version 5000: OpenZFS, modern illumos). */
+  pool: number | 'feature-flags';
+  /** Filesystem (ZPL) version, when `zfs upgrade -v` says it. */
+  filesystem?: number;
+}
+
+export interface PoolSummary {
+  name: string;
+  sizeBytes: number;
+  allocatedBytes: number;
+  freeBytes: number;
+  health: string;
+}
+
+export interface Disk {
+  /** The name a pool vdev uses: c8t1d0 on illumos, a path on Linux. */
+  name: string;
+  sizeBytes: number;
+  model?: string;
+  /** Name of the pool that uses it, when one does. */
+  pool?: string;
+}
+
+export function parseZfsVersion(zpoolUpgrade: string, zfsUpgrade: string): ZfsVersion {
+  const featureFlags = /supports ZFS pool feature flags|feature flags are enabled/i.test(zpoolUpgrade);
+  const poolMatch = /ZFS pool version (\d+)/i.exec(zpoolUpgrade);
+  if (!featureFlags && !poolMatch) throw new Error(`cannot read the ZFS pool version from: ${zpoolUpgrade.split('\n')[0]}`);
+  const fsMatch = /filesystem version (\d+)/i.exec(zfsUpgrade);
+  return {
+    pool: featureFlags ? 'feature-flags' : Number(poolMatch![1]),
+    filesystem: fsMatch ? Number(fsMatch[1]) : undefined,
+  };
+}
+
+/** `zpool list -H -p? -o name,size,allocated,free,health`: sizes may be exact bytes or human (1.98G). */
+export function parseZpoolList(output: string): PoolSummary[] {
+  return output
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((line) => {
+      const [name, size, allocated, free, health] = line.split('\t');
+      if (!name || health === undefined) throw new Error(`unexpected zpool list line: ${JSON.stringify(line)}`);
+      return { name, sizeBytes: parseSize(size!), allocatedBytes: parseSize(allocated!), freeBytes: parseSize(free!), health };
+    });
+}
+
+const UNITS: Record<string, number> = { '': 1, B: 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40, P: 2 ** 50, E: 2 ** 60 };
+
+/** ZFS's human sizes (`1.98G`, `256M`, `0`) and exact numbers alike. */
+export function parseSize(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)([BKMGTPE]?)$/.exec(text.trim());
+  if (!match) throw new Error(`not a size: ${JSON.stringify(text)}`);
+  return Math.round(Number(match[1]) * UNITS[match[2]!]!);
+}
+
+/** Which pool each device belongs to, from `zpool status` (device names are the first word of config lines). */
+export function parsePoolDevices(zpoolStatus: string): Map<string, string> {
+  const devices = new Map<string, string>();
+  let pool: string | undefined;
+  let inConfig = false;
+  for (const line of zpoolStatus.split('\n')) {
+    const poolLine = /^\s*pool:\s*(\S+)/.exec(line);
+    if (poolLine) {
+      pool = poolLine[1];
+      inConfig = false;
+      continue;
+    }
+    if (/^\s*config:/.test(line)) {
+      inConfig = true;
+      continue;
+    }
+    if (/^\s*errors:/.test(line)) inConfig = false;
+    const word = /^\s+(\S+)/.exec(line)?.[1];
+    if (inConfig && pool && word && word !== 'NAME' && word !== pool) devices.set(word, pool);
+  }
+  return devices;
+}
+
+/** Linux: `lsblk -b -d -n -P -o NAME,SIZE,MODEL,TYPE` lines of KEY="value" pairs. */
+export function parseLsblk(output: string): Disk[] {
+  return output
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((line) => Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!])))
+    .filter((f) => f.TYPE === 'disk' && Number(f.SIZE) > 0)
+    .map((f) => ({ name: `/dev/${f.NAME}`, sizeBytes: Number(f.SIZE), model: f.MODEL?.trim() || undefined }));
+}
+
+/** Files that back disks (the lab's sparse files): `find DIR -maxdepth 1 -type f -printf '%p\t%s\n'`. */
+export function parseDiskFiles(output: string): Disk[] {
+  return output
+    .split('\n')
+    .filter((l) => l.includes('\t'))
+    .map((line) => {
+      const [name, size] = line.split('\t');
+      return { name: name!, sizeBytes: Number(size) };
+    })
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/**
+ * illumos: `format < /dev/null` lists `N. c8t1d0 <VMware-Virtual disk-1.0-256.00GB>`; the part in
+ * angle brackets is the model and, for most drivers, ends in the capacity.
+ */
+export function parseIllumosFormat(output: string): Disk[] {
+  const disks: Disk[] = [];
+  for (const line of output.split('\n')) {
+    const match = /^\s*\d+\.\s+(c\d+(?:t\d+)?d\d+)\s+<([^>]*)>/.exec(line);
+    if (!match) continue;
+    const label = match[2]!;
+    const size = /-(\d+(?:\.\d+)?)([KMGT])B$/.exec(label);
+    disks.push({
+      name: match[1]!,
+      sizeBytes: size ? Math.round(Number(size[1]) * UNITS[size[2]!]!) : 0,
+      model: size ? label.slice(0, size.index) : label,
+    });
+  }
+  return disks;
+}

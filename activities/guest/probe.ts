@@ -1,0 +1,38 @@
+/** Reads what a storage host is: OS, ZFS version, pools and the disks a pool could use. */
+import { exec, execOk, type SshPool } from '../ssh';
+import type { StorageHostRef } from '../../inventory/targets';
+import { guestProfile } from './profile';
+import { parsePoolDevices, parseZfsVersion, parseZpoolList, type Disk, type PoolSummary, type ZfsVersion } from './probe-parse';
+
+export interface StorageHostFacts {
+  host: string;
+  os: { name: string; release: string; hostname: string };
+  zfs: ZfsVersion;
+  pools: PoolSummary[];
+  disks: Disk[];
+}
+
+export function createProbeActivities(deps: { pool: SshPool }) {
+  const { pool } = deps;
+  return {
+    async probeStorageHost(host: StorageHostRef): Promise<StorageHostFacts> {
+      const profile = guestProfile(host.os);
+      const run = async (argv: string[]) => (await execOk(pool, host, argv, { timeoutMs: 60_000 })).stdout;
+      const [name, release, hostname] = (await run(['uname', '-s', '-r', '-n'])).trim().split(/\s+/);
+      // `zpool upgrade -v` exits non-zero on some versions after printing the table: read its text only.
+      const zpoolUpgrade = await exec(pool, host, [profile.zpool, 'upgrade', '-v'], { timeoutMs: 60_000 });
+      const zfsUpgrade = await exec(pool, host, [profile.zfs, 'upgrade', '-v'], { timeoutMs: 60_000 });
+      const zfs = parseZfsVersion(zpoolUpgrade.stdout + zpoolUpgrade.stderr, zfsUpgrade.stdout);
+      const pools = parseZpoolList(await run([profile.zpool, 'list', '-H', '-o', 'name,size,allocated,free,health']));
+      const devices = parsePoolDevices(pools.length > 0 ? await run([profile.zpool, 'status']) : '');
+      const disks: Disk[] = [];
+      for (const listing of profile.diskListings(host.diskDirectory)) {
+        for (const disk of listing.parse(await run(listing.argv))) {
+          const inPool = devices.get(disk.name) ?? devices.get(disk.name.replace(/^\/dev\//, ''));
+          disks.push(inPool ? { ...disk, pool: inPool } : disk);
+        }
+      }
+      return { host: host.name, os: { name: name ?? '', release: release ?? '', hostname: hostname ?? '' }, zfs, pools, disks };
+    },
+  };
+}

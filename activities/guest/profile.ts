@@ -1,0 +1,44 @@
+/**
+ * The commands a storage VM runs, per OS profile. Each is an argv (quoted by the SSH layer), so the
+ * same plan can be checked as data in tests where the OS itself cannot run (illumos).
+ */
+import type { StorageVm } from '../../inventory/schema';
+import { parseDiskFiles, parseIllumosFormat, parseLsblk, type Disk } from './probe-parse';
+
+export type OsProfile = StorageVm['os'];
+
+export interface DiskListing {
+  argv: string[];
+  parse(output: string): Disk[];
+}
+
+export interface GuestProfile {
+  os: OsProfile;
+  zfs: string;
+  zpool: string;
+  diskListings(diskDirectory?: string): DiskListing[];
+}
+
+const illumos: GuestProfile = {
+  os: 'illumos',
+  zfs: '/usr/sbin/zfs',
+  zpool: '/usr/sbin/zpool',
+  // `format` reads its disk selection from stdin: with /dev/null it lists and exits.
+  diskListings: () => [{ argv: ['sh', '-c', 'format </dev/null'], parse: parseIllumosFormat }],
+};
+
+const linux: GuestProfile = {
+  os: 'linux',
+  zfs: 'zfs',
+  zpool: 'zpool',
+  diskListings: (diskDirectory) => [
+    { argv: ['lsblk', '-b', '-d', '-n', '-P', '-o', 'NAME,SIZE,MODEL,TYPE'], parse: parseLsblk },
+    ...(diskDirectory
+      ? [{ argv: ['find', diskDirectory, '-maxdepth', '1', '-type', 'f', '-printf', '%p\\t%s\\n'], parse: parseDiskFiles }]
+      : []),
+  ],
+};
+
+export function guestProfile(os: OsProfile): GuestProfile {
+  return os === 'illumos' ? illumos : linux;
+}

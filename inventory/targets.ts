@@ -1,0 +1,52 @@
+/**
+ * What workflows are given about a storage host: where it is, its pinned host key, and the
+ * *reference* to its credential (user plus file or variable names). No secret: activities resolve it.
+ */
+import type { Inventory, StorageVm } from './schema';
+
+export interface CredentialRef {
+  user: string;
+  privateKeyFile?: string;
+  privateKeyEnv?: string;
+  passwordEnv?: string;
+  passphraseEnv?: string;
+}
+
+export interface StorageHostRef {
+  name: string;
+  os: StorageVm['os'];
+  address: string;
+  port?: number;
+  hostKey: string;
+  credential: CredentialRef;
+  diskDirectory?: string;
+  /** Address the other storage VMs use to reach this one (the storage network's NIC when there is one). */
+  storageAddress: string;
+}
+
+export function storageVms(inventory: Inventory): StorageVm[] {
+  return inventory.hosts.flatMap((h) => (h.storageVm ? [h.storageVm] : []));
+}
+
+export function findStorageVm(inventory: Inventory, name: string): StorageVm {
+  const vm = storageVms(inventory).find((v) => v.name === name);
+  if (!vm) throw new Error(`storage VM '${name}' is not in the inventory (${storageVms(inventory).map((v) => v.name).join(', ')})`);
+  return vm;
+}
+
+export function storageHostRef(inventory: Inventory, vm: StorageVm): StorageHostRef {
+  const credential = inventory.credentials[vm.ssh.credentials];
+  if (!credential) throw new Error(`credential '${vm.ssh.credentials}' of storage VM ${vm.name} is not defined`);
+  const { user, privateKeyFile, privateKeyEnv, passwordEnv, passphraseEnv } = credential;
+  const storageNic = vm.nics.find((n) => n.address.split('/')[0] !== vm.ssh.address && !n.gateway) ?? vm.nics[0]!;
+  return {
+    name: vm.name,
+    os: vm.os,
+    address: vm.ssh.address,
+    port: vm.ssh.port,
+    hostKey: vm.ssh.hostKey,
+    credential: { user, privateKeyFile, privateKeyEnv, passwordEnv, passphraseEnv },
+    diskDirectory: vm.diskDirectory,
+    storageAddress: storageNic.address.split('/')[0]!,
+  };
+}

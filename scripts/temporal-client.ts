@@ -1,0 +1,20 @@
+/** The CLI's Temporal client: TEMPORAL_ADDRESS (default the embedded server's 127.0.0.1:7233). */
+import { Client, Connection } from '@temporalio/client';
+import { temporalAddress, temporalNamespace } from '../workers/config';
+
+export async function withClient<T>(fn: (client: Client) => Promise<T>): Promise<T> {
+  const address = temporalAddress();
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: 5_000 });
+  } catch (error) {
+    throw new Error(
+      `cannot reach Temporal at ${address} (${(error as Error).message}); start a worker with \`esxi-zfs worker\` (it embeds a dev server) or set TEMPORAL_ADDRESS`,
+    );
+  }
+  try {
+    return await fn(new Client({ connection, namespace: temporalNamespace() }));
+  } finally {
+    await connection.close();
+  }
+}

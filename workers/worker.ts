@@ -1,0 +1,52 @@
+/** The worker process: connects to (or starts) Temporal and runs every workflow and activity. */
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { SshPool } from '../activities/ssh';
+import { connectOrStart } from './dev-server';
+import { TASK_QUEUE } from './config';
+
+export interface RunningWorker {
+  address: string;
+  namespace: string;
+  uiUrl?: string;
+  /** Resolves when the worker has stopped (after `shutdown`, or on a fatal error). */
+  done: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+export async function startWorker(opts: { taskQueue?: string } = {}): Promise<RunningWorker> {
+  const endpoint = await connectOrStart();
+  const pool = new SshPool();
+  let connection: NativeConnection | undefined;
+  try {
+    connection = await NativeConnection.connect({ address: endpoint.address });
+    const worker = await Worker.create({
+      connection,
+      namespace: endpoint.namespace,
+      taskQueue: opts.taskQueue ?? TASK_QUEUE,
+      workflowsPath: require.resolve('../workflows'),
+      activities: createActivities({ pool }),
+    });
+    const conn = connection;
+    const done = worker.run().finally(async () => {
+      await pool.closeAll();
+      await conn.close();
+      await endpoint.stop();
+    });
+    return {
+      address: endpoint.address,
+      namespace: endpoint.namespace,
+      uiUrl: endpoint.uiUrl,
+      done,
+      async shutdown() {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await done;
+      },
+    };
+  } catch (error) {
+    await pool.closeAll();
+    await connection?.close();
+    await endpoint.stop();
+    throw error;
+  }
+}

@@ -1,0 +1,1 @@
+export { probeStorageHosts } from './probe-storage-hosts';
