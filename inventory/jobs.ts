@@ -1,0 +1,77 @@
+/**
+ * Replication jobs derived from the inventory: one per dataset with `replicateTo`. A job is what a
+ * replicateDataset run is given: no secret, only host references and policy.
+ */
+import type { Inventory, RetentionRules, Schedule, SendOption } from './schema';
+import { findStorageVm, storageHostRef, storageVms, type StorageHostRef } from './targets';
+
+export interface ReplicationJob {
+  source: { host: StorageHostRef; dataset: string };
+  target: { host: StorageHostRef; dataset: string };
+  /** The replication user on the target: its key may only run `zfs receive` into this dataset. */
+  user: string;
+  snapshotPrefix: string;
+  send: SendOption[];
+  recursive: boolean;
+  rollback: boolean;
+  retention: RetentionRules;
+  stallTimeoutMs: number;
+  retry: { maximumAttempts: number; initialIntervalMs: number; maximumIntervalMs: number };
+  schedule?: Schedule;
+}
+
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+export function durationMs(text: string): number {
+  const match = /^(\d+)(ms|s|m|h|d)$/.exec(text);
+  if (!match) throw new Error(`not a duration: ${text}`);
+  return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+}
+
+export function replicationJobs(inventory: Inventory): ReplicationJob[] {
+  const defaults = inventory.replication;
+  return storageVms(inventory).flatMap((vm) =>
+    vm.datasets.flatMap((dataset) => {
+      const to = dataset.replicateTo;
+      if (!to) return [];
+      return [{
+        source: { host: storageHostRef(inventory, vm), dataset: dataset.name },
+        target: { host: storageHostRef(inventory, findStorageVm(inventory, to.vm)), dataset: to.dataset },
+        user: defaults.user,
+        snapshotPrefix: defaults.snapshotPrefix,
+        send: to.send ?? defaults.send ?? ['properties'],
+        recursive: to.recursive ?? defaults.recursive ?? false,
+        rollback: to.rollback ?? defaults.rollback ?? false,
+        retention: to.retention ?? defaults.retention ?? {},
+        stallTimeoutMs: durationMs(defaults.stallTimeout),
+        retry: {
+          maximumAttempts: defaults.retry?.maximumAttempts ?? 5,
+          initialIntervalMs: durationMs(defaults.retry?.initialInterval ?? '10s'),
+          maximumIntervalMs: durationMs(defaults.retry?.maximumInterval ?? '5m'),
+        },
+        schedule: to.schedule ?? defaults.schedule,
+      }];
+    }),
+  );
+}
+
+export function findJob(inventory: Inventory, dataset: string): ReplicationJob {
+  const jobs = replicationJobs(inventory);
+  const matches = jobs.filter((j) => j.source.dataset === dataset || `${j.source.host.name}:${j.source.dataset}` === dataset);
+  if (matches.length === 1) return matches[0]!;
+  const known = jobs.map((j) => `${j.source.host.name}:${j.source.dataset}`).join(', ') || 'none';
+  throw new Error(
+    matches.length === 0
+      ? `dataset '${dataset}' is not replicated by this inventory (replicated: ${known})`
+      : `dataset '${dataset}' is on several storage VMs: name it as VM:DATASET (${known})`,
+  );
+}
+
+/** One run per dataset at a time: every run of a dataset uses this workflow id. */
+export function replicationWorkflowId(job: ReplicationJob): string {
+  return `replicate:${job.source.host.name}:${job.source.dataset}`;
+}
+
+export function replicationScheduleId(job: ReplicationJob): string {
+  return `esxi-zfs:replicate:${job.source.host.name}:${job.source.dataset}`;
+}

