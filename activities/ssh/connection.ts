@@ -1,0 +1,404 @@
+/**
+ * One SSH connection per host, reused by every command the worker runs there.
+ *
+ * - Keyed by name + address + port + user; connected lazily on first use; a closed or failed
+ *   connection is dropped and the next use reconnects.
+ * - The host key is pinned (`host-key.ts`): `algorithms.serverHostKey` is forced to the pinned
+ *   key's type and any other key fails the handshake with a non-retryable `HostKeyMismatchError`.
+ *   If a target's pinned key changes, the old connection is closed rather than reused.
+ * - Credentials are resolved from files/env at connect time (`credentials.ts`).
+ * - SSH-level keepalives detect dead peers; `connectTimeoutMs` bounds TCP + handshake + auth.
+ * - At most `maxChannelsPerHost` commands run at once on one connection (OpenSSH's MaxSessions
+ *   default is 10; beyond it channel opens fail), further callers wait their turn.
+ */
+import { Client, type ConnectConfig, type ServerHostKeyAlgorithm } from 'ssh2';
+import { resolveCredential, type CredentialRef, type ResolvedCredential } from './credentials';
+import { createHostVerifier, serverHostKeyAlgorithms } from './host-key';
+
+export type SshTarget = {
+  /** Host name for messages and the pool key (e.g. the storage VM name `uss1`). */
+  name: string;
+  address: string;
+  port?: number;
+  /** Pinned host key, an OpenSSH public key line `ssh-ed25519 AAAA...`. */
+  hostKey: string;
+  credential: CredentialRef;
+};
+
+export type SshPoolOptions = {
+  /** TCP connect + SSH handshake + authentication, ms (default 20 000). */
+  connectTimeoutMs?: number;
+  /** SSH keepalive interval, ms (default 15 000; 0 disables). */
+  keepaliveIntervalMs?: number;
+  /** Unanswered keepalives before the connection is declared dead (default 4). */
+  keepaliveCountMax?: number;
+  /** Concurrent channels (commands) per connection (default 8). */
+  maxChannelsPerHost?: number;
+  /** Close a connection idle this long, ms (default 300 000; 0 = never). */
+  idleTimeoutMs?: number;
+  /** Environment for credential `*Env` references (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** ssh2 debug lines. */
+  debug?: (line: string) => void;
+};
+
+export type SshPoolStats = {
+  /** Successful connections made since the pool was created. */
+  connects: number;
+  /** Channel acquisitions served by an already-open connection. */
+  reuses: number;
+  /** Connections currently open. */
+  open: number;
+  /** Channels currently in use over all hosts. */
+  channelsInUse: number;
+};
+
+export type ConnectStage = 'config' | 'connect' | 'handshake' | 'auth' | 'timeout' | 'lost';
+
+/** Connecting failed, or the connection was lost mid-command. Message names host and address. */
+export class SshConnectionError extends Error {
+  constructor(
+    readonly host: string,
+    readonly address: string,
+    readonly port: number,
+    readonly stage: ConnectStage,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'SshConnectionError';
+  }
+}
+
+export function describeTarget(t: Pick<SshTarget, 'name' | 'address' | 'port'>): string {
+  return `${t.name} (${t.address}:${t.port ?? 22})`;
+}
+
+export function targetKey(t: SshTarget): string {
+  return [t.name, t.address, t.port ?? 22, t.credential?.user].join('|');
+}
+
+type Entry = {
+  key: string;
+  hostKey: string;
+  ready: Promise<Client>;
+  client: Client;
+  connected: boolean;
+  closed: boolean;
+  lastError?: Error;
+  idleTimer?: NodeJS.Timeout;
+};
+
+type Slots = { active: number; waiters: Array<() => void> };
+
+export type ChannelLease = {
+  client: Client;
+  /** Why the connection went away, if it did (for error messages). */
+  connectionError: () => Error | undefined;
+  isClosed: () => boolean;
+  release: () => void;
+};
+
+export class SshPool {
+  private readonly entries = new Map<string, Entry>();
+  private readonly slots = new Map<string, Slots>();
+  private readonly opts: Required<Omit<SshPoolOptions, 'env' | 'debug'>> & Pick<SshPoolOptions, 'env' | 'debug'>;
+  private counters = { connects: 0, reuses: 0 };
+
+  constructor(opts: SshPoolOptions = {}) {
+    this.opts = {
+      connectTimeoutMs: opts.connectTimeoutMs ?? 20_000,
+      keepaliveIntervalMs: opts.keepaliveIntervalMs ?? 15_000,
+      keepaliveCountMax: opts.keepaliveCountMax ?? 4,
+      maxChannelsPerHost: Math.max(1, opts.maxChannelsPerHost ?? 8),
+      idleTimeoutMs: opts.idleTimeoutMs ?? 300_000,
+      env: opts.env,
+      debug: opts.debug,
+    };
+  }
+
+  stats(): SshPoolStats {
+    let open = 0;
+    for (const e of this.entries.values()) if (e.connected && !e.closed) open++;
+    let channelsInUse = 0;
+    for (const s of this.slots.values()) channelsInUse += s.active;
+    return { ...this.counters, open, channelsInUse };
+  }
+
+  /** The connected client for a target (connecting if needed). Prefer `acquire` for commands. */
+  async client(target: SshTarget): Promise<Client> {
+    return (await this.entry(target)).ready;
+  }
+
+  /**
+   * Reserve one channel slot on the target's connection. Waits while `maxChannelsPerHost`
+   * commands are running there; rejects if `signal` aborts while waiting.
+   */
+  async acquire(target: SshTarget, signal?: AbortSignal): Promise<ChannelLease> {
+    const key = targetKey(target);
+    await this.takeSlot(key, signal);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.giveSlot(key);
+    };
+    try {
+      const reusing = this.entries.get(key);
+      const wasConnected = !!reusing && reusing.connected && !reusing.closed && reusing.hostKey === target.hostKey;
+      const entry = await this.entry(target);
+      const client = await raceAbort(entry.ready, signal);
+      if (wasConnected && this.entries.get(key) === entry) this.counters.reuses++;
+      if (entry.idleTimer) {
+        clearTimeout(entry.idleTimer);
+        entry.idleTimer = undefined;
+      }
+      return {
+        client,
+        connectionError: () => entry.lastError,
+        isClosed: () => entry.closed,
+        release: () => {
+          release();
+          this.armIdle(entry);
+        },
+      };
+    } catch (e) {
+      release();
+      throw e;
+    }
+  }
+
+  /** Close one target's connection (in-flight commands on it fail). */
+  async close(target: SshTarget): Promise<void> {
+    const e = this.entries.get(targetKey(target));
+    if (e) await this.end(e);
+  }
+
+  /** Close every connection. The pool stays usable (later use reconnects). */
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.entries.values()].map((e) => this.end(e)));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private async takeSlot(key: string, signal?: AbortSignal): Promise<void> {
+    let s = this.slots.get(key);
+    if (!s) this.slots.set(key, (s = { active: 0, waiters: [] }));
+    if (signal?.aborted) throw abortError(signal);
+    if (s.active < this.opts.maxChannelsPerHost) {
+      s.active++;
+      return;
+    }
+    const slots = s;
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        const i = slots.waiters.indexOf(grant);
+        if (i >= 0) slots.waiters.splice(i, 1);
+        reject(abortError(signal!));
+      };
+      const grant = () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      slots.waiters.push(grant);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  private giveSlot(key: string): void {
+    const s = this.slots.get(key);
+    if (!s) return;
+    const next = s.waiters.shift();
+    if (next) next(); // the slot passes directly to the waiter: active stays the same
+    else s.active--;
+  }
+
+  private armIdle(entry: Entry): void {
+    if (!this.opts.idleTimeoutMs || entry.closed) return;
+    const s = this.slots.get(entry.key);
+    if (s && s.active > 0) return;
+    if (entry.idleTimer) clearTimeout(entry.idleTimer);
+    entry.idleTimer = setTimeout(() => {
+      const now = this.slots.get(entry.key);
+      if (!now || now.active === 0) void this.end(entry);
+    }, this.opts.idleTimeoutMs);
+    entry.idleTimer.unref();
+  }
+
+  private async entry(target: SshTarget): Promise<Entry> {
+    const key = targetKey(target);
+    const existing = this.entries.get(key);
+    if (existing && !existing.closed) {
+      if (existing.hostKey === target.hostKey) return existing;
+      // The pin changed: never reuse a connection verified against another key.
+      await this.end(existing);
+    }
+    const entry = this.connect(target, key);
+    this.entries.set(key, entry);
+    return entry;
+  }
+
+  private connect(target: SshTarget, key: string): Entry {
+    const port = target.port ?? 22;
+    const where = describeTarget(target);
+    const fail = (stage: ConnectStage, msg: string, cause?: unknown) =>
+      new SshConnectionError(target.name, target.address, port, stage, `ssh ${where}: ${msg}`, cause === undefined ? undefined : { cause });
+
+    const client = new Client();
+    const entry: Entry = { key, hostKey: target.hostKey, client, connected: false, closed: false, ready: undefined as unknown as Promise<Client> };
+
+    entry.ready = new Promise<Client>((resolve, reject) => {
+      let settled = false;
+      const settleError = (err: Error) => {
+        entry.lastError = err;
+        if (settled) return;
+        settled = true;
+        entry.closed = true;
+        if (this.entries.get(key) === entry) this.entries.delete(key);
+        try {
+          client.end();
+        } catch {
+          /* already gone */
+        }
+        reject(err);
+      };
+
+      let credential: ResolvedCredential;
+      let verifier: ReturnType<typeof createHostVerifier>;
+      let algorithms: ServerHostKeyAlgorithm[];
+      try {
+        // Credential errors (CredentialError) and malformed pins are configuration mistakes:
+        // report them as they are.
+        credential = resolveCredential(target.credential, { env: this.opts.env, label: `${target.credential?.user}@${target.name}` });
+        verifier = createHostVerifier({ name: target.name, address: target.address, port }, target.hostKey);
+        algorithms = serverHostKeyAlgorithms(verifier.pinned);
+      } catch (e) {
+        settleError(e as Error);
+        return;
+      }
+      const { mismatch } = verifier;
+
+      client.on('ready', () => {
+        if (settled) return;
+        settled = true;
+        entry.connected = true;
+        this.counters.connects++;
+        resolve(client);
+      });
+      client.on('error', (err: Error & { level?: string }) => {
+        // A permanent listener: an 'error' without one would crash the worker.
+        const hk = mismatch();
+        if (hk) return settleError(hk);
+        if (settled) {
+          entry.lastError = fail('lost', `connection lost: ${err.message}`, err);
+          return;
+        }
+        const level = err.level;
+        if (level === 'client-timeout') {
+          settleError(fail('timeout', `no SSH handshake/authentication within ${this.opts.connectTimeoutMs} ms`, err));
+        } else if (level === 'client-authentication') {
+          settleError(fail('auth', `authentication as ${JSON.stringify(target.credential.user)} failed (${err.message})`, err));
+        } else if (level === 'client-socket') {
+          settleError(fail('connect', `cannot connect: ${err.message}`, err));
+        } else if (/no matching host key format/i.test(err.message)) {
+          // We only offered the pinned key's type: the server has no such key, so it is not the pinned host.
+          settleError(verifier.noKeyOfPinnedType());
+        } else {
+          settleError(fail('handshake', `SSH handshake failed: ${err.message}`, err));
+        }
+      });
+      client.on('keyboard-interactive', (_name, _instr, _lang, prompts, finish) => {
+        // Password over keyboard-interactive (sshd with KbdInteractiveAuthentication and PAM).
+        finish(prompts.map(() => credential.password ?? ''));
+      });
+      client.on('close', () => {
+        entry.closed = true;
+        if (entry.idleTimer) clearTimeout(entry.idleTimer);
+        if (this.entries.get(key) === entry) this.entries.delete(key);
+        if (!settled) settleError(mismatch() ?? fail('handshake', 'connection closed during the SSH handshake'));
+        else if (!entry.lastError) entry.lastError = fail('lost', 'connection closed');
+      });
+
+      const cfg: ConnectConfig = {
+        host: target.address,
+        port,
+        username: credential.username,
+        privateKey: credential.privateKey,
+        passphrase: credential.passphrase,
+        password: credential.password,
+        tryKeyboard: credential.password !== undefined,
+        hostVerifier: verifier.hostVerifier,
+        algorithms: { serverHostKey: algorithms },
+        readyTimeout: this.opts.connectTimeoutMs,
+        keepaliveInterval: this.opts.keepaliveIntervalMs,
+        keepaliveCountMax: this.opts.keepaliveCountMax,
+        debug: this.opts.debug,
+      };
+      try {
+        client.connect(cfg);
+      } catch (e) {
+        settleError(fail('config', `cannot start SSH connection: ${(e as Error).message}`, e));
+      }
+    });
+    // The caller awaits `ready`; this keeps a failed connect that nobody awaits from being "unhandled".
+    entry.ready.catch(() => undefined);
+    return entry;
+  }
+
+  private end(entry: Entry): Promise<void> {
+    if (entry.idleTimer) clearTimeout(entry.idleTimer);
+    if (this.entries.get(entry.key) === entry) this.entries.delete(entry.key);
+    const client = entry.client;
+    if (entry.closed) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        // The peer did not close in time: drop the socket.
+        try {
+          client.destroy();
+        } catch {
+          /* gone */
+        }
+        resolve();
+      }, 2000);
+      t.unref();
+      client.once('close', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      entry.closed = true;
+      try {
+        client.end();
+      } catch {
+        clearTimeout(t);
+        resolve();
+      }
+    });
+  }
+}
+
+export function abortError(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  const err = new Error(`aborted${reason instanceof Error ? `: ${reason.message}` : reason !== undefined ? `: ${String(reason)}` : ''}`, { cause: reason });
+  err.name = 'AbortError';
+  return err;
+}
+
+/** Wait for `p` unless `signal` aborts first (the underlying work continues; its result is pooled). */
+function raceAbort<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(abortError(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortError(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}

@@ -1,0 +1,47 @@
+/** The SSH layer: pinned host keys, pooled connections, quoted commands, timeouts, heartbeats. */
+export { quote, shellCommand, sh, ShellScript } from './quote';
+export { resolveCredential, expandHome, CredentialError, type CredentialRef, type ResolvedCredential, type ResolveOptions } from './credentials';
+export {
+  fingerprint,
+  parseHostKey,
+  keyBlobType,
+  serverHostKeyAlgorithms,
+  createHostVerifier,
+  isHostKeyMismatch,
+  HostKeyMismatchError,
+  type PinnedHostKey,
+  type HostIdentity,
+  type HostKeyMismatchDetails,
+} from './host-key';
+export {
+  SshPool,
+  SshConnectionError,
+  describeTarget,
+  targetKey,
+  type SshTarget,
+  type SshPoolOptions,
+  type SshPoolStats,
+  type ChannelLease,
+  type ConnectStage,
+} from './connection';
+export {
+  exec,
+  execTrustedScript,
+  execOk,
+  execStream,
+  heartbeatingProgress,
+  signalChannel,
+  showCommand,
+  SshCommandError,
+  ExecTimeoutError,
+  ExecAbortedError,
+  ExecMaxBufferError,
+  RemoteCommandError,
+  type Command,
+  type ExecOptions,
+  type ExecResult,
+  type ExecProgress,
+  type ExecStreamHandle,
+  type ExecStreamResult,
+  type HeartbeatingProgressOptions,
+} from './exec';
