@@ -13,6 +13,7 @@ export interface ReplicationJob {
   snapshotPrefix: string;
   send: SendOption[];
   recursive: boolean;
+  intermediates: boolean;
   rollback: boolean;
   retention: RetentionRules;
   stallTimeoutMs: number;
@@ -41,6 +42,7 @@ export function replicationJobs(inventory: Inventory): ReplicationJob[] {
         snapshotPrefix: defaults.snapshotPrefix,
         send: to.send ?? defaults.send ?? ['properties'],
         recursive: to.recursive ?? defaults.recursive ?? false,
+        intermediates: to.intermediates ?? defaults.intermediates ?? true,
         rollback: to.rollback ?? defaults.rollback ?? false,
         retention: to.retention ?? defaults.retention ?? {},
         stallTimeoutMs: durationMs(defaults.stallTimeout),

@@ -89,7 +89,7 @@ export const retention = z
     monthly: z.int().min(0).optional(),
   });
 
-export const sendOption = z.enum(['properties', 'dedup', 'intermediates', 'compressed', 'largeBlocks', 'embedded', 'raw']);
+export const sendOption = z.enum(['properties', 'dedup', 'compressed', 'largeBlocks', 'embedded', 'raw']);
 
 const retryPolicy = z.strictObject({
   maximumAttempts: z.int().min(1).optional(),
@@ -103,7 +103,10 @@ const replicationPolicy = {
   retention: retention.optional(),
   /** Allow `zfs rollback` of a diverged target, and then only to the newest common snapshot. */
   rollback: z.boolean().optional(),
+  /** Send with -R: the dataset's children and their snapshots too. */
   recursive: z.boolean().optional(),
+  /** -I (every snapshot between base and new, the default) or -i (only the new one). */
+  intermediates: z.boolean().optional(),
 };
 
 export const replication = z.strictObject({

@@ -1,6 +1,12 @@
 /** The operator CLI: `esxi-zfs <command>`. Each command lives in its own module under scripts/commands. */
 import { Command } from 'commander';
 import { registerValidate } from './commands/validate';
+import { registerWorker } from './commands/worker';
+import { registerProbe } from './commands/probe';
+import { registerReplicate } from './commands/replicate';
+import { registerLab } from './commands/lab';
+import { registerSchedules } from './commands/schedules';
+import { registerStatus } from './commands/status';
 
 export function buildProgram(): Command {
   const program = new Command('esxi-zfs')
@@ -8,6 +14,12 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .configureHelp({ showGlobalOptions: true });
   registerValidate(program);
+  registerWorker(program);
+  registerProbe(program);
+  registerReplicate(program);
+  registerLab(program);
+  registerSchedules(program);
+  registerStatus(program);
   return program;
 }
 

@@ -1,1 +1,3 @@
 export { probeStorageHosts } from './probe-storage-hosts';
+export { replicateDataset } from './replicate-dataset';
+export { scheduledReplication } from './scheduled-replication';

@@ -1,0 +1,165 @@
+/**
+ * The replication steps that act on one dataset on one host: snapshot, read state, hold, release,
+ * roll back, destroy. Each reads first, changes only what differs, and says what it changed.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { exec, execOk, type SshPool } from '../ssh';
+import { guestProfile } from '../guest/profile';
+import { capabilities, type Capabilities, type PoolVersion } from '../zfs/capabilities';
+import { isMissingDataset, parseDatasetProps, parseSnapshotProps, parseZpoolGet } from '../zfs/parse';
+import { datasetPropsArgv, poolPropsArgv, snapshotPropsArgv } from '../zfs/queries';
+import { isOurs } from '../zfs/snapshot-name';
+import type { Snapshot } from '../zfs/snapshot';
+import type { StorageHostRef } from '../../inventory/targets';
+
+export interface DatasetRef {
+  host: StorageHostRef;
+  dataset: string;
+}
+
+export interface DatasetState {
+  pool: { version: PoolVersion; capabilities: Capabilities };
+  /** null: the dataset does not exist. */
+  snapshots: Snapshot[] | null;
+  resumeToken?: string;
+  writtenBytes?: number;
+}
+
+const TIMEOUT = { timeoutMs: 120_000 };
+
+/** Runs `zfs …`/`zpool …` with the profile's binaries; argv[0] is 'zfs' or 'zpool'. */
+function zfsArgv(host: StorageHostRef, argv: string[]): string[] {
+  const profile = guestProfile(host.os);
+  const [tool, ...rest] = argv;
+  return [tool === 'zpool' ? profile.zpool : profile.zfs, ...rest];
+}
+
+export function createDatasetActivities(deps: { pool: SshPool }) {
+  const { pool } = deps;
+  const run = (host: StorageHostRef, argv: string[]) => exec(pool, host, zfsArgv(host, argv), TIMEOUT);
+  const runOk = async (host: StorageHostRef, argv: string[]) => (await execOk(pool, host, zfsArgv(host, argv), TIMEOUT)).stdout;
+
+  async function snapshotsOf(ref: DatasetRef): Promise<Snapshot[] | null> {
+    const result = await run(ref.host, snapshotPropsArgv(ref.dataset));
+    if (result.code !== 0) {
+      if (isMissingDataset(result.stderr, ref.dataset)) return null;
+      throw new Error(`${ref.host.name}: cannot list snapshots of ${ref.dataset}: ${result.stderr.trim()}`);
+    }
+    return parseSnapshotProps(result.stdout, ref.dataset);
+  }
+
+  async function readDatasetState(ref: DatasetRef): Promise<DatasetState> {
+    const poolName = ref.dataset.split('/')[0]!;
+    const info = parseZpoolGet(await runOk(ref.host, poolPropsArgv(poolName)))[poolName];
+    if (!info) throw ApplicationFailure.nonRetryable(`${ref.host.name}: pool ${poolName} does not exist`, 'PoolMissing');
+    const caps = capabilities(info.version, info.features);
+    const snapshots = await snapshotsOf(ref);
+    const state: DatasetState = { pool: { version: info.version, capabilities: caps }, snapshots };
+    if (snapshots !== null && (caps.resumeTokens || caps.writtenProperty)) {
+      const props = parseDatasetProps(await runOk(ref.host, datasetPropsArgv(ref.dataset, caps)))[ref.dataset] ?? {};
+      if (props.receive_resume_token) state.resumeToken = props.receive_resume_token;
+      if (props.written !== undefined) state.writtenBytes = Number(props.written);
+    }
+    return state;
+  }
+
+  return {
+    /** `zfs snapshot [-r] dataset@name`, unless it exists. Returns the snapshot as ZFS reports it. */
+    async createSnapshot(input: DatasetRef & { name: string; recursive: boolean }): Promise<{ snapshot: Snapshot; created: boolean }> {
+      const find = async () => (await snapshotsOf(input))?.find((s) => s.name === input.name);
+      const existing = await find();
+      if (existing) return { snapshot: existing, created: false };
+      const argv = ['zfs', 'snapshot', ...(input.recursive ? ['-r'] : []), `${input.dataset}@${input.name}`];
+      const result = await run(input.host, argv);
+      if (result.code !== 0) {
+        if (isMissingDataset(result.stderr, input.dataset)) {
+          throw ApplicationFailure.nonRetryable(`${input.host.name}: source dataset ${input.dataset} does not exist`, 'SourceMissing');
+        }
+        throw new Error(`${input.host.name}: zfs snapshot ${input.dataset}@${input.name} failed: ${result.stderr.trim()}`);
+      }
+      const made = await find();
+      if (!made) throw new Error(`${input.host.name}: ${input.dataset}@${input.name} was created but cannot be read back`);
+      return { snapshot: made, created: true };
+    },
+
+    /** Both ends: pool capabilities, snapshots (target null when absent), resume token, written bytes. */
+    async readReplicationState(input: { source: DatasetRef; target: DatasetRef }): Promise<{ source: DatasetState; target: DatasetState }> {
+      const [source, target] = await Promise.all([readDatasetState(input.source), readDatasetState(input.target)]);
+      return { source, target };
+    },
+
+    /**
+     * `zfs hold TAG snapshot` where the pool has holds; already held is fine. (Reads the outcome
+     * from zfs itself: `zfs holds` needs a Python helper that zfs-fuse lacks.)
+     */
+    async holdSnapshot(input: DatasetRef & { snapshot: string; tag: string }): Promise<boolean> {
+      const result = await run(input.host, ['zfs', 'hold', input.tag, `${input.dataset}@${input.snapshot}`]);
+      if (result.code === 0) return true;
+      if (/tag already exists/.test(result.stderr)) return false;
+      throw new Error(`${input.host.name}: zfs hold ${input.dataset}@${input.snapshot} failed: ${result.stderr.trim()}`);
+    },
+
+    /** `zfs release TAG snapshot`; a hold or snapshot already gone is fine. */
+    async releaseSnapshot(input: DatasetRef & { snapshot: string; tag: string }): Promise<boolean> {
+      const result = await run(input.host, ['zfs', 'release', input.tag, `${input.dataset}@${input.snapshot}`]);
+      if (result.code === 0) return true;
+      if (/no such tag|does not exist/.test(result.stderr)) return false;
+      throw new Error(`${input.host.name}: zfs release ${input.dataset}@${input.snapshot} failed: ${result.stderr.trim()}`);
+    },
+
+    /**
+     * `zfs rollback -r dataset@base`: only ever called with the common base the planner chose, and
+     * only for datasets whose policy allows it. Destroys the target's snapshots newer than the base.
+     */
+    async rollbackTarget(input: DatasetRef & { snapshot: string; expectedGuid: string }): Promise<{ destroyed: string[] }> {
+      const snapshots = (await snapshotsOf(input)) ?? [];
+      const base = snapshots.find((s) => s.name === input.snapshot);
+      if (!base || base.guid !== input.expectedGuid) {
+        throw ApplicationFailure.nonRetryable(
+          `${input.host.name}: refusing to roll back ${input.dataset}: @${input.snapshot} is not the common base (guid ${input.expectedGuid}) any more`,
+          'RollbackBaseChanged',
+        );
+      }
+      const newer = snapshots.filter((s) => BigInt(s.createtxg) > BigInt(base.createtxg)).map((s) => s.name);
+      await runOk(input.host, ['zfs', 'rollback', '-r', `${input.dataset}@${input.snapshot}`]);
+      return { destroyed: newer };
+    },
+
+    /**
+     * Destroys the named snapshots of one dataset. Refuses names that are not ours and guids that
+     * are protected (the common base); skips snapshots already gone.
+     */
+    async destroySnapshots(input: DatasetRef & { names: string[]; prefix: string; protect: string[] }): Promise<string[]> {
+      const snapshots = new Map(((await snapshotsOf(input)) ?? []).map((s) => [s.name, s]));
+      const destroyed: string[] = [];
+      for (const name of input.names) {
+        const snapshot = snapshots.get(name);
+        if (!snapshot) continue;
+        if (!isOurs(input.prefix, name) || input.protect.includes(snapshot.guid)) {
+          throw ApplicationFailure.nonRetryable(`${input.host.name}: refusing to destroy ${input.dataset}@${name}: not ours or protected`, 'PruneRefused');
+        }
+        await runOk(input.host, ['zfs', 'destroy', `${input.dataset}@${name}`]);
+        destroyed.push(name);
+      }
+      return destroyed;
+    },
+
+    /** `zfs create -p PARENT` so that a full stream has somewhere to land; nothing when it exists. */
+    async ensureParentDataset(input: DatasetRef): Promise<string | undefined> {
+      const parent = input.dataset.split('/').slice(0, -1).join('/');
+      if (!parent.includes('/')) return undefined; // the pool itself
+      const exists = await run(input.host, ['zfs', 'get', '-H', '-o', 'value', 'type', parent]);
+      if (exists.code === 0) return undefined;
+      await runOk(input.host, ['zfs', 'create', '-p', parent]);
+      return parent;
+    },
+
+    /** `zfs receive -A`: drops the partial state of an interrupted resumable receive. */
+    async abortPartialReceive(input: DatasetRef): Promise<boolean> {
+      const state = await readDatasetState(input);
+      if (!state.resumeToken) return false;
+      await runOk(input.host, ['zfs', 'receive', '-A', input.dataset]);
+      return true;
+    },
+  };
+}

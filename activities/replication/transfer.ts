@@ -1,0 +1,204 @@
+/**
+ * The stream itself: the source host pipes `zfs send` to the target over SSH as the replication
+ * user. The worker starts it, reads its byte count, heartbeats it, and stops it (the whole
+ * process group on the source) when it stalls or the workflow is cancelled.
+ */
+import { createInterface } from 'node:readline';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { Context } from '@temporalio/activity';
+import { exec, execOk, execStream, sh, type SshPool } from '../ssh';
+import { guestProfile } from '../guest/profile';
+import { classifyReceiveError, parseSnapshotProps } from '../zfs/parse';
+import { snapshotPropsArgv } from '../zfs/queries';
+import type { DatasetRef } from './datasets';
+import type { Snapshot } from '../zfs/snapshot';
+import { streamScript } from './send-command';
+import type { TransferProgress } from '../../workflows/replication-types';
+
+export interface TransferInput {
+  source: DatasetRef;
+  target: DatasetRef;
+  user: string;
+  /** `zfs send` arguments after the flags: [-I|-i, @base,] dataset@snapshot, or [-t, token]. */
+  sendArgs: string[];
+  flags: string[];
+  resumable: boolean;
+  /** The guid the target must have when the stream is in: the sent snapshot's. */
+  expectGuid: string;
+  stallTimeoutMs: number;
+}
+
+export interface TransferResult {
+  bytes: number;
+  durationMs: number;
+  /** The target already had the snapshot (an earlier attempt finished): nothing was sent. */
+  alreadyReceived: boolean;
+  warnings: string[];
+  /** The target's snapshots once the stream is in: what its retention is planned on. */
+  targetSnapshots: Snapshot[];
+}
+
+interface Report {
+  pid?: number;
+  bytes: number;
+  sendExit?: number;
+  receiveExit?: number;
+}
+
+function readReport(line: string, report: Report): void {
+  const tagged = /^esxi-zfs-(pid|send-exit|receive-exit) (\d+)$/.exec(line.trim());
+  if (tagged) {
+    const value = Number(tagged[2]);
+    if (tagged[1] === 'pid') report.pid = value;
+    else if (tagged[1] === 'send-exit') report.sendExit = value;
+    else report.receiveExit = value;
+  } else if (/^\d+$/.test(line.trim())) {
+    report.bytes = Math.max(report.bytes, Number(line.trim()));
+  }
+}
+
+function tail(text: string, lines = 8): string {
+  return text.trim().split('\n').slice(-lines).join('\n');
+}
+
+export function createTransferActivities(deps: { pool: SshPool }) {
+  const { pool } = deps;
+
+  /** The target's snapshots when it has the one with `guid`; undefined when it does not (yet). */
+  async function targetWith(target: DatasetRef, guid: string): Promise<Snapshot[] | undefined> {
+    const result = await exec(pool, target.host, snapshotPropsArgv(target.dataset), { timeoutMs: 60_000 });
+    if (result.code !== 0) return undefined;
+    const snapshots = parseSnapshotProps(result.stdout, target.dataset);
+    return snapshots.some((s) => s.guid === guid) ? snapshots : undefined;
+  }
+
+  async function sourceFacts(input: TransferInput): Promise<{ home: string; pv: boolean }> {
+    const script = sh`getent passwd ${input.user} | cut -d: -f6; command -v pv >/dev/null && echo pv || echo no-pv`;
+    const [home, pv] = (await execOk(pool, input.source.host, script, { timeoutMs: 30_000 })).stdout.trim().split('\n');
+    if (!home || !home.startsWith('/')) {
+      throw ApplicationFailure.nonRetryable(
+        `${input.source.host.name}: replication user ${input.user} does not exist: run setupReplicationTrust (esxi-zfs trust FILE)`,
+        'TrustMissing',
+      );
+    }
+    return { home, pv: pv === 'pv' };
+  }
+
+  async function stopStream(input: TransferInput, pid: number | undefined): Promise<void> {
+    if (pid === undefined) return;
+    await exec(pool, input.source.host, ['kill', '-TERM', '--', `-${pid}`], { timeoutMs: 15_000 }).catch(() => undefined);
+  }
+
+  function failure(input: TransferInput, report: Report, stderr: string): Error {
+    const where = `${input.source.host.name}:${input.source.dataset} -> ${input.target.host.name}:${input.target.dataset}`;
+    const refusal = classifyReceiveError(stderr);
+    if (refusal === 'target-modified') {
+      return ApplicationFailure.nonRetryable(
+        `${where}: the target ${input.target.dataset} on ${input.target.host.name} was written to since the common snapshot, and zfs receive refused the stream. Nothing was rolled back. Choices: (1) look at what changed (clone the replica's newest snapshot to test, never write to the replica itself) and, if it can go, allow rollback for this dataset in the inventory (replicateTo.rollback: true) to return the target to the common snapshot; (2) keep the changes: rename the target dataset and let the next run send in full.\n${tail(stderr)}`,
+        'TargetModified',
+      );
+    }
+    if (refusal) {
+      return ApplicationFailure.nonRetryable(`${where}: zfs receive refused the stream (${refusal}); the target changed since this run read it. Nothing was destroyed.\n${tail(stderr)}`, 'ReceiveRefused');
+    }
+    if (report.receiveExit === 255 && /Host key verification failed|Permission denied|REMOTE HOST IDENTIFICATION HAS CHANGED/.test(stderr)) {
+      return ApplicationFailure.nonRetryable(
+        `${where}: the source cannot log in to the target as ${input.user}: run setupReplicationTrust (esxi-zfs trust FILE).\n${tail(stderr)}`,
+        'TrustMissing',
+      );
+    }
+    if (/refused: /.test(stderr) && /esxi-zfs/.test(stderr)) {
+      return ApplicationFailure.nonRetryable(`${where}: the target's receive guard refused the command: run setupReplicationTrust so it allows ${input.target.dataset}.\n${tail(stderr)}`, 'TrustMissing');
+    }
+    return ApplicationFailure.retryable(
+      `${where}: stream failed (send exit ${report.sendExit ?? '?'}, receive exit ${report.receiveExit ?? '?'}) after ${report.bytes} bytes\n${tail(stderr)}`,
+      'StreamFailed',
+    );
+  }
+
+  return {
+    /** Streams one snapshot (or resumes one) from the source host to the target host. */
+    async sendSnapshot(input: TransferInput): Promise<TransferResult> {
+      const before = await targetWith(input.target, input.expectGuid);
+      if (before) return { bytes: 0, durationMs: 0, alreadyReceived: true, warnings: [], targetSnapshots: before };
+      const { home, pv } = await sourceFacts(input);
+      const warnings = pv ? [] : [`${input.source.host.name} has no pv: no byte count, so no progress and no stall detection`];
+      const script = streamScript({
+        zfs: guestProfile(input.source.host.os).zfs,
+        flags: input.flags,
+        sendArgs: input.sendArgs,
+        target: {
+          user: input.user,
+          address: input.target.host.storageAddress,
+          port: input.target.host.port ?? 22,
+          dataset: input.target.dataset,
+          resumable: input.resumable,
+        },
+        identityFile: `${home}/.ssh/id_ed25519`,
+        knownHostsFile: `${home}/.ssh/known_hosts`,
+        pv,
+      });
+
+      let context: Context | undefined;
+      try {
+        context = Context.current();
+      } catch {
+        context = undefined;
+      }
+      const started = Date.now();
+      const report: Report = { bytes: 0 };
+      let lastMove = started;
+      let lastBytes = 0;
+      let stopped: 'stalled' | 'cancelled' | undefined;
+      const stream = await execStream(pool, input.source.host, script, {});
+      const lines = createInterface({ input: stream.stdout });
+      lines.on('line', (line) => readReport(line, report));
+
+      const progress = (): TransferProgress => {
+        const elapsedMs = Date.now() - started;
+        return { bytes: report.bytes, elapsedMs, bytesPerSecond: elapsedMs > 0 ? Math.round((report.bytes * 1000) / elapsedMs) : 0 };
+      };
+      const watchdog = setInterval(() => {
+        if (report.bytes !== lastBytes) {
+          lastBytes = report.bytes;
+          lastMove = Date.now();
+        }
+        context?.heartbeat(progress());
+        if (pv && !stopped && Date.now() - lastMove > input.stallTimeoutMs) {
+          stopped = 'stalled';
+          void stopStream(input, report.pid);
+        }
+      }, 1000);
+      const onCancel = () => {
+        if (stopped) return;
+        stopped = 'cancelled';
+        void stopStream(input, report.pid);
+      };
+      context?.cancellationSignal.addEventListener('abort', onCancel);
+
+      let stderr = '';
+      try {
+        const done = await stream.done;
+        stderr = done.stderr;
+      } finally {
+        clearInterval(watchdog);
+        context?.cancellationSignal.removeEventListener('abort', onCancel);
+        lines.close();
+      }
+      const durationMs = Date.now() - started;
+      if (stopped === 'cancelled') throw new CancelledFailure('replication cancelled: the stream was stopped on both ends');
+      if (stopped === 'stalled') {
+        throw ApplicationFailure.retryable(
+          `stream stalled: no bytes for ${Math.round(input.stallTimeoutMs / 1000)} s after ${report.bytes} bytes; stopped on ${input.source.host.name} (will retry)`,
+          'StreamStalled',
+        );
+      }
+      if (report.sendExit !== 0 || report.receiveExit !== 0) throw failure(input, report, stderr);
+      const after = await targetWith(input.target, input.expectGuid);
+      if (!after) {
+        throw ApplicationFailure.retryable(`the stream finished but ${input.target.dataset} on ${input.target.host.name} does not have the snapshot (guid ${input.expectGuid})`, 'NotReceived');
+      }
+      return { bytes: report.bytes, durationMs, alreadyReceived: false, warnings, targetSnapshots: after };
+    },
+  };
+}

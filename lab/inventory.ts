@@ -1,0 +1,82 @@
+/**
+ * The lab's inventory (apiVersion esxi-zfs/v1): one ESXi host vhN per lab host, its storage VM is
+ * the lab host, pool spN on the lab's disks, one dataset per host replicated to the next host (the
+ * last to the first): a ring.
+ */
+import YAML from 'yaml';
+
+export interface InventoryHost {
+  name: string;
+  address: string;
+  hostKey: string;
+  disks: { path: string; role: 'data' | 'log' | 'cache' }[];
+}
+
+export const LAB_CREDENTIAL = 'lab-root';
+export const LAB_DISK_DIRECTORY = '/srv/disks';
+
+export function labInventory(opts: { privateKeyFile: string; prefixLength: number; hosts: InventoryHost[] }): unknown {
+  const { hosts } = opts;
+  const esxi = hosts.map((_, j) => `vh${j + 1}`);
+  const pool = (j: number) => `sp${j + 1}`;
+  const vdevs = (h: InventoryHost, role: 'data' | 'log' | 'cache') =>
+    h.disks.filter((d) => d.role === role).map((d) => ({ disk: d.path }));
+  return {
+    apiVersion: 'esxi-zfs/v1',
+    credentials: { [LAB_CREDENTIAL]: { user: 'root', privateKeyFile: opts.privateKeyFile } },
+    replication: {
+      user: 'zfsadm',
+      schedule: { cron: '59 23 * * *', timezone: 'America/Chicago' },
+      send: ['properties'],
+      retention: { daily: 7, weekly: 4 },
+    },
+    hosts: hosts.map((h, j) => {
+      const next = hosts.length > 1 ? (j + 1) % hosts.length : undefined;
+      // As in the runbook (uss1's sp1/nas/vol0 -> uss2's sp2/nas/vol0, uss2's sp2/nas/vol1 -> uss1's
+      // sp1/nas/vol1): host j owns vol<j> and its replica keeps that name in the next host's pool,
+      // so no replica lands on a dataset its host owns.
+      const dataset: Record<string, unknown> = {
+        name: `${pool(j)}/nas/vol${j}`,
+        mountpoint: `/export/${h.name}-nas-vol${j}`,
+        share: { rw: true, nosuid: true, root: esxi.map((e) => `${e}-nas`) },
+      };
+      if (next !== undefined) dataset.replicateTo = { vm: hosts[next]!.name, dataset: `${pool(next)}/nas/vol${j}` };
+      return {
+        name: esxi[j],
+        storageVm: {
+          name: h.name,
+          os: 'linux',
+          cpus: 2,
+          memoryGiB: 4,
+          nics: [{ portGroup: 'eSAN', address: `${h.address}/${opts.prefixLength}` }],
+          diskDirectory: LAB_DISK_DIRECTORY,
+          ssh: { address: h.address, credentials: LAB_CREDENTIAL, hostKey: h.hostKey },
+          pool: { name: pool(j), data: vdevs(h, 'data'), log: vdevs(h, 'log'), cache: vdevs(h, 'cache') },
+          datasets: [dataset],
+        },
+      };
+    }),
+  };
+}
+
+/** Keys whose values read best on one line, as in the runbook's example inventory. */
+const FLOW = new Set(['schedule', 'send', 'retention', 'nics', 'ssh', 'data', 'log', 'cache', 'share', 'replicateTo']);
+
+/** Values quoted as in the example inventory (a cron line, a key). */
+const QUOTED = new Set(['cron', 'hostKey']);
+
+export function inventoryYaml(inventory: unknown, header: string): string {
+  const doc = new YAML.Document(inventory);
+  YAML.visit(doc, {
+    Pair(_, pair, path) {
+      const key = YAML.isScalar(pair.key) ? String(pair.key.value) : '';
+      const parent = path[path.length - 1];
+      const grand = path[path.length - 2];
+      const underCredentials = YAML.isMap(parent) && YAML.isPair(grand) && YAML.isScalar(grand.key) && grand.key.value === 'credentials';
+      if ((FLOW.has(key) || underCredentials) && YAML.isCollection(pair.value)) pair.value.flow = true;
+      if (QUOTED.has(key) && YAML.isScalar(pair.value)) pair.value.type = 'QUOTE_DOUBLE';
+    },
+  });
+  doc.commentBefore = header;
+  return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
+}

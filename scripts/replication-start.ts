@@ -1,0 +1,30 @@
+/** Starting a replication run the way every starter must: its fixed workflow id and search attributes. */
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { replicationWorkflowId, type ReplicationJob } from '../inventory/jobs';
+import { TASK_QUEUE } from '../workers/config';
+
+export function replicationSearchAttributes(job: ReplicationJob) {
+  return [
+    { key: { name: 'dataset', type: 'KEYWORD' as const }, value: job.source.dataset },
+    { key: { name: 'host', type: 'KEYWORD' as const }, value: job.source.host.name },
+    { key: { name: 'runbook', type: 'KEYWORD' as const }, value: 'replicate' },
+  ];
+}
+
+/** Starts replicateDataset, or returns the run already in flight for this dataset (one at a time). */
+export async function startReplication(client: Client, job: ReplicationJob): Promise<{ handle: WorkflowHandle; started: boolean }> {
+  const workflowId = replicationWorkflowId(job);
+  try {
+    const handle = await client.workflow.start('replicateDataset', {
+      taskQueue: TASK_QUEUE,
+      workflowId,
+      args: [job],
+      typedSearchAttributes: replicationSearchAttributes(job),
+    });
+    return { handle, started: true };
+  } catch (error) {
+    if (error instanceof WorkflowExecutionAlreadyStartedError) return { handle: client.workflow.getHandle(workflowId), started: false };
+    throw error;
+  }
+}

@@ -1,0 +1,265 @@
+/**
+ * The storage-host lab, for real: namespaces, a bridge, sshd and zfs-fuse per host, pools on the
+ * lab's disks. Runs as root. Uses its own lab dir (.data/lab-test), whose bridge, subnet and
+ * namespace prefix are derived from the dir, so it runs beside a developer's lab in .data/lab.
+ *
+ *   node --import tsx --test test/lab/lab.test.ts
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { loadInventoryFile } from '../../inventory/load';
+import { run, sleep } from '../../lab/exec';
+import { labDown, labExec, labStatus, labUp, type LabHostState, type LabState } from '../../lab/lab';
+import { mountTable, netnsNames, processNs } from '../../lab/sys';
+
+const DIR = path.resolve(__dirname, '..', '..', '.data', 'lab-test');
+const HOSTS = 3;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ezlab-test-'));
+let lab: LabState;
+let down = false;
+
+/** known_hosts holding exactly one line: this address with this key. */
+function knownHosts(host: LabHostState, key = host.hostKey): string {
+  const file = path.join(tmp, `known_hosts-${host.name}-${key.slice(-8).replace(/[^A-Za-z0-9]/g, '_')}`);
+  fs.writeFileSync(file, `${host.address} ${key}\n`);
+  return file;
+}
+
+function ssh(host: LabHostState, command: string, opts: { user?: string; knownHostsFile?: string } = {}) {
+  return run('ssh', [
+    '-i', lab.privateKeyFile,
+    '-o', 'IdentitiesOnly=yes',
+    '-o', 'BatchMode=yes',
+    '-o', 'StrictHostKeyChecking=yes',
+    '-o', `UserKnownHostsFile=${opts.knownHostsFile ?? knownHosts(host)}`,
+    '-o', 'GlobalKnownHostsFile=/dev/null',
+    '-o', 'ConnectTimeout=5',
+    '-o', 'LogLevel=ERROR',
+    `${opts.user ?? 'root'}@${host.address}`,
+    command,
+  ], { timeoutMs: 60_000 });
+}
+
+async function exec(host: LabHostState, ...argv: string[]) {
+  return labExec(host, argv);
+}
+
+async function ok(host: LabHostState, ...argv: string[]): Promise<string> {
+  const r = await labExec(host, argv);
+  assert.equal(r.code, 0, `${host.name}: ${argv.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+describe('storage-host lab', { timeout: 300_000 }, () => {
+  before(async () => {
+    const started = Date.now();
+    lab = await labUp({ hosts: HOSTS, dir: DIR });
+    process.stdout.write(`# labUp (${HOSTS} hosts): ${Date.now() - started} ms\n`);
+  });
+
+  after(async () => {
+    if (!down) await labDown({ dir: DIR });
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('labUp builds 3 hosts, each answering SSH with its own pinned host key only', async () => {
+    assert.deepEqual(lab.hosts.map((h) => h.name), ['test-san-01', 'test-san-02', 'test-san-03']);
+    assert.equal(new Set(lab.hosts.map((h) => h.address)).size, HOSTS);
+    assert.equal(new Set(lab.hosts.map((h) => h.hostKey)).size, HOSTS);
+    for (const h of lab.hosts) {
+      assert.match(h.hostKey, /^ssh-ed25519 [A-Za-z0-9+/]+={0,2}$/);
+      assert.match(h.fingerprint, /^SHA256:[A-Za-z0-9+/]+$/);
+      const printed = await run('ssh-keygen', ['-l', '-f', knownHosts(h)]);
+      assert.ok(printed.stdout.includes(h.fingerprint), `fingerprint of ${h.name}: ${printed.stdout}`);
+
+      const r = await ssh(h, 'hostname; cat /etc/hostname; getent hosts "$(hostname)"; id -un');
+      assert.equal(r.code, 0, `${h.name}: ${r.stderr}`);
+      const [hostname, etcHostname, hostsLine, user] = r.stdout.trim().split('\n');
+      assert.equal(hostname, h.name);
+      assert.equal(etcHostname, h.name);
+      assert.match(hostsLine ?? '', new RegExp(`^${h.address.replace(/\./g, '\\.')}\\s+${h.name}$`));
+      assert.equal(user, 'root');
+
+      // The pinning is real: another host's key for this address is refused before any login.
+      const other = lab.hosts.find((o) => o !== h)!;
+      const wrong = await ssh(h, 'true', { knownHostsFile: knownHosts(h, other.hostKey) });
+      assert.notEqual(wrong.code, 0);
+      assert.match(wrong.stderr, /REMOTE HOST IDENTIFICATION HAS CHANGED|Host key verification failed/);
+    }
+    // Hosts reach each other across the bridge (the replication data path) and see the same keys.
+    const [a, b, c] = lab.hosts as [LabHostState, LabHostState, LabHostState];
+    for (const [from, to] of [[a, b], [b, c], [c, a]] as const) {
+      const r = await exec(from, 'ssh-keyscan', '-T', '5', '-t', 'ed25519', to.address);
+      assert.equal(r.stdout.trim(), `${to.address} ${to.hostKey}`, `${from.name} -> ${to.name}: ${r.stderr}`);
+    }
+  });
+
+  test('the inventory describes the lab and passes the project loader', async () => {
+    const loaded = loadInventoryFile(lab.inventoryFile);
+    assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.problems, null, 1));
+    const vms = loaded.inventory.hosts.map((h) => h.storageVm!);
+    assert.deepEqual(loaded.inventory.hosts.map((h) => h.name), ['vh1', 'vh2', 'vh3']);
+    assert.deepEqual(vms.map((v) => v.name), lab.hosts.map((h) => h.name));
+    assert.deepEqual(vms.map((v) => v.ssh.hostKey), lab.hosts.map((h) => h.hostKey));
+    assert.deepEqual(vms.map((v) => v.pool.name), ['sp1', 'sp2', 'sp3']);
+    assert.deepEqual(vms.map((v) => v.datasets[0]!.replicateTo?.vm), ['test-san-02', 'test-san-03', 'test-san-01']);
+    assert.equal(loaded.inventory.credentials['lab-root']?.privateKeyFile, lab.privateKeyFile);
+  });
+
+  test('each host sees its own blank disks and only its own pools', async () => {
+    for (const h of lab.hosts) {
+      for (const d of h.disks) {
+        const size = d.kind === 'block' ? await ok(h, 'blockdev', '--getsize64', d.path) : await ok(h, 'stat', '-c', '%s', d.path);
+        assert.equal(Number(size.trim()), d.sizeBytes, `${h.name} ${d.path}`);
+      }
+      assert.deepEqual(h.disks.map((d) => [d.path, d.role]), [
+        ['/srv/disks/c8t1d0', 'data'], ['/srv/disks/c11t0d0', 'log'], ['/srv/disks/c9t0d0', 'cache'],
+      ]);
+      assert.equal((await ok(h, 'zpool', 'list', '-H')).trim(), '', `${h.name} starts without pools`);
+    }
+    const [a, b, c] = lab.hosts as [LabHostState, LabHostState, LabHostState];
+    const vdevs = (h: LabHostState) => {
+      const disk = (role: string) => h.disks.find((d) => d.role === role)!.path;
+      return `${disk('data')} log ${disk('log')} cache ${disk('cache')}`;
+    };
+    // Through sshd: a session runs in the namespaces sshd was started in, so it reaches its host's ZFS.
+    const created = await ssh(a, `zpool create labtest ${vdevs(a)} && zpool status labtest && zfs list -H -o name,mountpoint labtest && ls -d /labtest`);
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(created.stdout, /logs\s+\/srv\/disks\/c11t0d0\s+ONLINE/);
+    assert.match(created.stdout, /cache\s+\/srv\/disks\/c9t0d0\s+ONLINE/);
+    assert.ok(!fs.existsSync('/labtest'), "the pool's mountpoint exists only inside its host, not on the machine");
+    for (const other of [b, c]) {
+      const list = await ssh(other, 'zpool list -H -o name; zpool import -d /srv/disks 2>&1; true');
+      assert.equal(list.code, 0, list.stderr);
+      assert.doesNotMatch(list.stdout, /labtest/, `${other.name} must not see ${a.name}'s pool`);
+    }
+    // The same pool name on another host is another pool.
+    const twin = await ssh(b, `zpool create labtest ${vdevs(b)} && zfs get -H -o value guid labtest`);
+    assert.equal(twin.code, 0, twin.stderr);
+    const guidA = (await ok(a, 'zfs', 'get', '-H', '-o', 'value', 'guid', 'labtest')).trim();
+    assert.notEqual(twin.stdout.trim(), guidA);
+    for (const h of [a, b]) {
+      await ok(h, 'zpool', 'destroy', 'labtest');
+      assert.equal((await ok(h, 'zpool', 'list', '-H')).trim(), '');
+    }
+  });
+
+  test('labUp again with the same hosts is a no-op', async () => {
+    const started = Date.now();
+    const again = await labUp({ hosts: HOSTS, dir: DIR });
+    const ms = Date.now() - started;
+    process.stdout.write(`# labUp on a healthy lab: ${ms} ms\n`);
+    assert.deepEqual(again.hosts.map((h) => h.pids), lab.hosts.map((h) => h.pids));
+    assert.deepEqual(again.hosts.map((h) => h.hostKey), lab.hosts.map((h) => h.hostKey));
+    assert.equal(again.createdAt, lab.createdAt);
+    assert.ok(ms < 5000, `a no-op took ${ms} ms`);
+  });
+
+  test('users, /etc, /root, /home and /tmp are private to each host', async () => {
+    const [a, b, c] = lab.hosts as [LabHostState, LabHostState, LabHostState];
+    const onMachine = await run('getent', ['passwd', 'zfsadm']);
+    assert.equal(onMachine.code, 2, 'precondition: the machine itself has no zfsadm user');
+    await ok(a, 'useradd', '-m', '-s', '/bin/bash', 'zfsadm');
+    assert.match(await ok(a, 'getent', 'passwd', 'zfsadm'), /^zfsadm:x:\d+:\d+::\/home\/zfsadm:\/bin\/bash$/m);
+    await ok(a, 'test', '-d', '/home/zfsadm');
+    for (const other of [b, c]) {
+      assert.equal((await exec(other, 'getent', 'passwd', 'zfsadm')).code, 2, `${other.name} must not have zfsadm`);
+      assert.notEqual((await exec(other, 'test', '-e', '/home/zfsadm')).code, 0);
+    }
+    assert.equal((await run('getent', ['passwd', 'zfsadm'])).code, 2, 'the machine must not have zfsadm');
+    assert.ok(!fs.existsSync('/home/zfsadm'));
+
+    await ok(a, 'touch', '/tmp/ezlab-probe', '/root/ezlab-probe', '/etc/ezlab-probe');
+    for (const file of ['/tmp/ezlab-probe', '/root/ezlab-probe', '/etc/ezlab-probe']) {
+      assert.notEqual((await exec(b, 'test', '-e', file)).code, 0, `${file} leaked to ${b.name}`);
+      assert.ok(!fs.existsSync(file), `${file} leaked to the machine`);
+    }
+    // The lab dir (its client key, other hosts' disks) is hidden from the hosts.
+    assert.notEqual((await exec(a, 'test', '-e', lab.privateKeyFile)).code, 0);
+  });
+
+  test('sshd runs with UsePAM no: a new user logs in by key only once its password field is unlocked; zfs-fuse answers root only', async () => {
+    const a = lab.hosts[0]!;
+    await ok(a, 'install', '-d', '-m', '700', '-o', 'zfsadm', '-g', 'zfsadm', '/home/zfsadm/.ssh');
+    const pub = fs.readFileSync(`${lab.privateKeyFile}.pub`, 'utf8');
+    // labExec's stdin is a socket (libuv), which /dev/stdin cannot reopen: feed programs that read fd 0.
+    const wrote = await labExec(a, ['tee', '/home/zfsadm/.ssh/authorized_keys'], { input: pub });
+    assert.equal(wrote.code, 0, wrote.stderr);
+    await ok(a, 'chown', 'zfsadm:zfsadm', '/home/zfsadm/.ssh/authorized_keys');
+    await ok(a, 'chmod', '600', '/home/zfsadm/.ssh/authorized_keys');
+    const locked = await ssh(a, 'id -un', { user: 'zfsadm' });
+    assert.notEqual(locked.code, 0, 'useradd leaves "!" in /etc/shadow, which sshd without PAM treats as locked');
+    await ok(a, 'usermod', '-p', '*', 'zfsadm');
+    const unlocked = await ssh(a, 'id -un; command -v zpool || echo "no zpool on PATH"; /usr/sbin/zpool list -H 2>&1; echo "exit $?"', { user: 'zfsadm' });
+    assert.equal(unlocked.code, 0, unlocked.stderr);
+    const [user, zpool, ...zfsAsUser] = unlocked.stdout.trim().split('\n');
+    assert.equal(user, 'zfsadm');
+    assert.equal(zpool, 'no zpool on PATH', "a non-root session's PATH lacks /usr/sbin: use absolute paths");
+    // zfs-fuse's socket /run/zfs/zfs_socket is root's (srwxr-xr-x): a non-root user cannot use ZFS at all.
+    assert.deepEqual(zfsAsUser, ['connect: Permission denied', 'internal error: failed to initialize ZFS library', 'exit 1']);
+  });
+
+  test('labStatus reports every host alive and reachable', async () => {
+    const status = await labStatus({ dir: DIR });
+    assert.equal(status.state?.createdAt, lab.createdAt);
+    assert.deepEqual(status.hosts, lab.hosts.map((h) => ({ name: h.name, sshdAlive: true, zfsAlive: true, reachable: true })));
+  });
+
+  test('labUp rebuilds a lab whose daemon died', async () => {
+    const victim = lab.hosts[1]!;
+    process.kill(victim.pids.sshd, 'SIGKILL');
+    for (let i = 0; i < 100 && (await labStatus({ dir: DIR })).hosts[1]?.sshdAlive; i++) await sleep(20);
+    assert.equal((await labStatus({ dir: DIR })).hosts[1]?.sshdAlive, false);
+    const started = Date.now();
+    const rebuilt = await labUp({ hosts: HOSTS, dir: DIR });
+    process.stdout.write(`# labUp over a broken lab (clean up, then build): ${Date.now() - started} ms\n`);
+    for (const [i, h] of rebuilt.hosts.entries()) {
+      assert.notEqual(h.pids.sshd, lab.hosts[i]!.pids.sshd);
+      assert.notEqual(h.pids.zfsFuse, lab.hosts[i]!.pids.zfsFuse);
+      // The old daemons are gone, not left running beside the new ones.
+      assert.notEqual(processNs(lab.hosts[i]!.pids.zfsFuse, 'mnt'), lab.hosts[i]!.ns.mnt);
+    }
+    lab = rebuilt;
+    const status = await labStatus({ dir: DIR });
+    assert.ok(status.hosts.every((h) => h.sshdAlive && h.zfsAlive && h.reachable), JSON.stringify(status.hosts));
+    const r = await ssh(rebuilt.hosts[1]!, 'zpool list -H; getent passwd zfsadm || echo fresh');
+    assert.equal(r.stdout.trim(), 'fresh');
+  });
+
+  test('labDown leaves no process, namespace, mount, link or loop device behind', async () => {
+    const before = lab;
+    const started = Date.now();
+    await labDown({ dir: DIR });
+    down = true;
+    process.stdout.write(`# labDown (${HOSTS} hosts): ${Date.now() - started} ms\n`);
+
+    for (const h of before.hosts) {
+      for (const pid of [h.pids.sshd, h.pids.zfsFuse]) {
+        // Gone, or (after pid reuse) some other process outside the host's namespace.
+        for (let i = 0; i < 100 && fs.existsSync(`/proc/${pid}`) && processNs(pid, 'mnt') === h.ns.mnt; i++) await sleep(20);
+        assert.ok(!fs.existsSync(`/proc/${pid}`) || processNs(pid, 'mnt') !== h.ns.mnt, `${h.name} pid ${pid} still running`);
+      }
+    }
+    const anyLeft = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number)
+      .filter((pid) => before.hosts.some((h) => processNs(pid, 'mnt') === h.ns.mnt || processNs(pid, 'net') === h.ns.net));
+    assert.deepEqual(anyLeft, [], 'processes left in lab namespaces');
+
+    assert.deepEqual(netnsNames().filter((n) => n.startsWith(before.netnsPrefix)), []);
+    const ipList = await run('ip', ['netns', 'list']);
+    assert.doesNotMatch(ipList.stdout, new RegExp(before.netnsPrefix));
+
+    assert.deepEqual(mountTable().filter((m) => m.mountPoint.startsWith(DIR)).map((m) => m.mountPoint), []);
+    assert.doesNotMatch(fs.readFileSync('/proc/self/mountinfo', 'utf8'), new RegExp(DIR.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')));
+
+    for (const link of [before.bridge, ...before.hosts.map((h) => h.veth)]) {
+      assert.notEqual((await run('ip', ['link', 'show', 'dev', link])).code, 0, `link ${link} still exists`);
+    }
+    const loops = await run('losetup', ['--list', '--noheadings', '--output', 'NAME,BACK-FILE']);
+    assert.doesNotMatch(loops.stdout, new RegExp(DIR.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')));
+    assert.ok(!fs.existsSync(DIR), `${DIR} still exists`);
+    assert.equal((await labStatus({ dir: DIR })).state, null);
+  });
+});

@@ -1,0 +1,165 @@
+/**
+ * replicateDataset: one run of the runbook's nightly `zfs-daily-rpl.sh` for one dataset.
+ * Snapshot, find the newest common snapshot by guid, send host to host, prune by retention.
+ * One run per dataset at a time: every run of a dataset has the same workflow id.
+ */
+import {
+  ApplicationFailure, CancellationScope, defineQuery, proxyActivities, setHandler, workflowInfo,
+} from '@temporalio/workflow';
+import type { createDatasetActivities } from '../activities/replication/datasets';
+import type { createTransferActivities } from '../activities/replication/transfer';
+import type { createResumeActivities } from '../activities/replication/resume';
+import { describeConflict, planReplication } from '../activities/zfs/plan';
+import { planRetention } from '../activities/zfs/retention';
+import { snapshotName } from '../activities/zfs/snapshot-name';
+import { commonCapabilities } from '../activities/zfs/capabilities';
+import { sendFlags } from '../activities/replication/send-command';
+import type { ReplicationJob } from '../inventory/jobs';
+import type { ReplicationProgress, ReplicationResult } from './replication-types';
+
+type DatasetActivities = ReturnType<typeof createDatasetActivities>;
+type TransferActivities = ReturnType<typeof createTransferActivities>;
+type ResumeActivities = ReturnType<typeof createResumeActivities>;
+
+const HOLD_TAG = 'esxi-zfs-replication';
+
+export const progressQuery = defineQuery<ReplicationProgress>('progress');
+
+const steps = proxyActivities<DatasetActivities & ResumeActivities>({
+  startToCloseTimeout: '10 minutes',
+  retry: { maximumAttempts: 5, initialInterval: '2s', nonRetryableErrorTypes: ['PoolMissing', 'SourceMissing', 'RollbackBaseChanged', 'PruneRefused'] },
+});
+
+function transfer(job: ReplicationJob) {
+  return proxyActivities<TransferActivities>({
+    startToCloseTimeout: '24 hours',
+    heartbeatTimeout: `${Math.max(30_000, job.stallTimeoutMs)} ms`,
+    cancellationType: 'WAIT_CANCELLATION_COMPLETED',
+    retry: {
+      maximumAttempts: job.retry.maximumAttempts,
+      initialInterval: job.retry.initialIntervalMs,
+      maximumInterval: job.retry.maximumIntervalMs,
+      nonRetryableErrorTypes: ['TargetModified', 'ReceiveRefused', 'TrustMissing'],
+    },
+  });
+}
+
+const label = (ref: { host: { name: string }; dataset: string }) => `${ref.host.name}:${ref.dataset}`;
+
+export async function replicateDataset(job: ReplicationJob): Promise<ReplicationResult> {
+  let progress: ReplicationProgress = { phase: 'snapshot' };
+  setHandler(progressQuery, () => progress);
+  const started = Date.now();
+  const { source, target } = job;
+  const { sendSnapshot } = transfer(job);
+  const warnings: string[] = [];
+
+  // 1. Snapshot the source: a name that sorts by time, says it is ours, in UTC (workflow time).
+  const name = snapshotName(job.snapshotPrefix, new Date(workflowInfo().runStartTime));
+  const { snapshot } = await steps.createSnapshot({ ...source, name, recursive: job.recursive });
+  progress = { phase: 'inspect', snapshot: name };
+
+  // 2. Read both ends; finish or clear an interrupted resumable receive first.
+  let state = await steps.readReplicationState({ source, target });
+  if (state.target.resumeToken) {
+    const token = await steps.inspectResumeToken({ ...source, token: state.target.resumeToken });
+    if (token.toguid) {
+      await sendSnapshot({ source, target, user: job.user, sendArgs: ['-t', state.target.resumeToken], flags: [], resumable: true, expectGuid: token.toguid, stallTimeoutMs: job.stallTimeoutMs });
+    } else {
+      await steps.abortPartialReceive(target);
+      warnings.push(`cleared a stale resume token on ${label(target)}: ${token.reason}`);
+    }
+    state = await steps.readReplicationState({ source, target });
+  }
+
+  // 3. Plan by guid; a diverged target stops here, explained, with nothing destroyed.
+  const { plan, rollbackTo } = planReplication({
+    source: state.source.snapshots ?? [],
+    target: state.target.snapshots,
+    targetWrittenSinceBase: state.target.writtenBytes,
+    sendIntermediates: job.intermediates,
+    rollbackAllowed: job.rollback,
+  });
+  if (plan.kind === 'conflict') {
+    throw ApplicationFailure.nonRetryable(
+      describeConflict(plan.conflict, { source: { host: source.host.name, dataset: source.dataset }, target: { host: target.host.name, dataset: target.dataset } }),
+      plan.conflict.type,
+    );
+  }
+  const base = plan.kind === 'full' ? undefined : plan.base;
+  progress = { phase: 'hold', kind: plan.kind, base: base?.name, snapshot: name };
+
+  // 4. Protect the base on both ends while the run is in flight.
+  const holds = base && state.source.pool.capabilities.holds && state.target.pool.capabilities.holds
+    ? [{ ...source, snapshot: base.name }, { ...target, snapshot: rollbackTo?.name ?? base.name }]
+    : [];
+  await Promise.all(holds.map((h) => steps.holdSnapshot({ ...h, tag: HOLD_TAG })));
+  let bytes = 0;
+  let transferMs = 0;
+  let targetSnapshots = state.target.snapshots ?? [];
+  let rolledBackTo: string | undefined;
+  try {
+    if (rollbackTo) {
+      progress = { ...progress, phase: 'rollback' };
+      await steps.rollbackTarget({ ...target, snapshot: rollbackTo.name, expectedGuid: rollbackTo.guid });
+      rolledBackTo = rollbackTo.name;
+    }
+    if (plan.kind !== 'up-to-date') {
+      progress = { ...progress, phase: 'send' };
+      const { flags, warnings: flagWarnings } = sendFlags({
+        options: job.send,
+        recursive: job.recursive,
+        common: commonCapabilities(state.source.pool.capabilities, state.target.pool.capabilities),
+        sourcePoolVersion: state.source.pool.version,
+      });
+      warnings.push(...flagWarnings);
+      if (plan.kind === 'full') await steps.ensureParentDataset(target);
+      const newest = plan.kind === 'full' ? plan.snapshot : plan.target;
+      const sendArgs = plan.kind === 'full'
+        ? [`${source.dataset}@${newest.name}`]
+        : [plan.intermediates ? '-I' : '-i', `@${plan.base.name}`, `${source.dataset}@${newest.name}`];
+      const sent = await sendSnapshot({
+        source, target, user: job.user, sendArgs, flags,
+        resumable: state.target.pool.capabilities.resumeTokens,
+        expectGuid: newest.guid,
+        stallTimeoutMs: job.stallTimeoutMs,
+      });
+      bytes = sent.bytes;
+      transferMs = sent.durationMs;
+      targetSnapshots = sent.targetSnapshots;
+      warnings.push(...sent.warnings);
+    }
+  } finally {
+    progress = { ...progress, phase: 'release' };
+    await CancellationScope.nonCancellable(() => Promise.all(holds.map((h) => steps.releaseSnapshot({ ...h, tag: HOLD_TAG }))));
+  }
+
+  // 5. Retention on each side separately; the newest common snapshot is never pruned.
+  progress = { ...progress, phase: 'prune' };
+  const newestCommon = plan.kind === 'up-to-date' ? plan.base : plan.kind === 'full' ? plan.snapshot : plan.target;
+  const now = new Date();
+  const retention = (snapshots: typeof targetSnapshots) =>
+    planRetention({ snapshots, prefix: job.snapshotPrefix, rules: job.retention, protect: [newestCommon.guid], now }).prune.map((s) => s.name);
+  const [prunedSource, prunedTarget] = await Promise.all(
+    [
+      { ref: source, names: retention(state.source.snapshots ?? [snapshot]) },
+      { ref: target, names: retention(targetSnapshots) },
+    ].map(({ ref, names }) =>
+      names.length === 0 ? Promise.resolve([]) : steps.destroySnapshots({ ...ref, names, prefix: job.snapshotPrefix, protect: [newestCommon.guid] })),
+  );
+
+  progress = { ...progress, phase: 'done' };
+  return {
+    source: label(source),
+    target: label(target),
+    kind: plan.kind,
+    base: base?.name,
+    snapshot: newestCommon.name,
+    bytes,
+    durationMs: Date.now() - started,
+    bytesPerSecond: transferMs > 0 ? Math.round((bytes * 1000) / transferMs) : 0,
+    pruned: { source: prunedSource!, target: prunedTarget! },
+    rolledBackTo,
+    warnings,
+  };
+}
