@@ -1,12 +1,5 @@
 /** Parsers for what a storage host prints when probed. Pure: unit-tested on captured output. */
 
-export interface ZfsVersion {
-  /** Pool version number, or 'feature-flags' (pool version 5000: OpenZFS, modern illumos). */
-  pool: number | 'feature-flags';
-  /** Filesystem (ZPL) version, when `zfs upgrade -v` says it. */
-  filesystem?: number;
-}
-
 export interface PoolSummary {
   name: string;
   sizeBytes: number;
@@ -22,17 +15,6 @@ export interface Disk {
   model?: string;
   /** Name of the pool that uses it, when one does. */
   pool?: string;
-}
-
-export function parseZfsVersion(zpoolUpgrade: string, zfsUpgrade: string): ZfsVersion {
-  const featureFlags = /supports ZFS pool feature flags|feature flags are enabled/i.test(zpoolUpgrade);
-  const poolMatch = /ZFS pool version (\d+)/i.exec(zpoolUpgrade);
-  if (!featureFlags && !poolMatch) throw new Error(`cannot read the ZFS pool version from: ${zpoolUpgrade.split('\n')[0]}`);
-  const fsMatch = /filesystem version (\d+)/i.exec(zfsUpgrade);
-  return {
-    pool: featureFlags ? 'feature-flags' : Number(poolMatch![1]),
-    filesystem: fsMatch ? Number(fsMatch[1]) : undefined,
-  };
 }
 
 /** `zpool list -H -p? -o name,size,allocated,free,health`: sizes may be exact bytes or human (1.98G). */
@@ -56,6 +38,9 @@ export function parseSize(text: string): number {
   return Math.round(Number(match[1]) * UNITS[match[2]!]!);
 }
 
+/** Lines in a pool's config that group devices rather than name one. */
+const VDEV_GROUP = /^(logs|cache|spares|special|dedup|mirror|raidz\d?|draid\d?|replacing|spare)(-\d+)?$/;
+
 /** Which pool each device belongs to, from `zpool status` (device names are the first word of config lines). */
 export function parsePoolDevices(zpoolStatus: string): Map<string, string> {
   const devices = new Map<string, string>();
@@ -74,7 +59,7 @@ export function parsePoolDevices(zpoolStatus: string): Map<string, string> {
     }
     if (/^\s*errors:/.test(line)) inConfig = false;
     const word = /^\s+(\S+)/.exec(line)?.[1];
-    if (inConfig && pool && word && word !== 'NAME' && word !== pool) devices.set(word, pool);
+    if (inConfig && pool && word && word !== 'NAME' && word !== pool && !VDEV_GROUP.test(word)) devices.set(word, pool);
   }
   return devices;
 }
@@ -89,7 +74,7 @@ export function parseLsblk(output: string): Disk[] {
     .map((f) => ({ name: `/dev/${f.NAME}`, sizeBytes: Number(f.SIZE), model: f.MODEL?.trim() || undefined }));
 }
 
-/** Files that back disks (the lab's sparse files): `find DIR -maxdepth 1 -type f -printf '%p\t%s\n'`. */
+/** Disks in a directory (the lab's sparse files and loop devices): `path TAB bytes` lines. */
 export function parseDiskFiles(output: string): Disk[] {
   return output
     .split('\n')

@@ -2,12 +2,15 @@
 import { exec, execOk, type SshPool } from '../ssh';
 import type { StorageHostRef } from '../../inventory/targets';
 import { guestProfile } from './profile';
-import { parsePoolDevices, parseZfsVersion, parseZpoolList, type Disk, type PoolSummary, type ZfsVersion } from './probe-parse';
+import { parsePoolDevices, parseZpoolList, type Disk, type PoolSummary } from './probe-parse';
+import { parseFilesystemVersionBanner, parsePoolVersionBanner } from '../zfs/parse';
+import type { PoolVersion } from '../zfs/capabilities';
 
 export interface StorageHostFacts {
   host: string;
   os: { name: string; release: string; hostname: string };
-  zfs: ZfsVersion;
+  /** What the host's ZFS supports: pool version (or feature flags) and filesystem version. */
+  zfs: { pool: PoolVersion; filesystem: number };
   pools: PoolSummary[];
   disks: Disk[];
 }
@@ -18,11 +21,12 @@ export function createProbeActivities(deps: { pool: SshPool }) {
     async probeStorageHost(host: StorageHostRef): Promise<StorageHostFacts> {
       const profile = guestProfile(host.os);
       const run = async (argv: string[]) => (await execOk(pool, host, argv, { timeoutMs: 60_000 })).stdout;
-      const [name, release, hostname] = (await run(['uname', '-s', '-r', '-n'])).trim().split(/\s+/);
-      // `zpool upgrade -v` exits non-zero on some versions after printing the table: read its text only.
+      // uname prints its fields in a fixed order: kernel name, node name, release.
+      const [name, hostname, release] = (await run(['uname', '-s', '-n', '-r'])).trim().split(/\s+/);
+      // Both print their banner first and may exit non-zero after it on some versions: read the text.
       const zpoolUpgrade = await exec(pool, host, [profile.zpool, 'upgrade', '-v'], { timeoutMs: 60_000 });
-      const zfsUpgrade = await exec(pool, host, [profile.zfs, 'upgrade', '-v'], { timeoutMs: 60_000 });
-      const zfs = parseZfsVersion(zpoolUpgrade.stdout + zpoolUpgrade.stderr, zfsUpgrade.stdout);
+      const zfsUpgrade = await exec(pool, host, [profile.zfs, 'upgrade'], { timeoutMs: 60_000 });
+      const zfs = { pool: parsePoolVersionBanner(zpoolUpgrade.stdout), filesystem: parseFilesystemVersionBanner(zfsUpgrade.stdout) };
       const pools = parseZpoolList(await run([profile.zpool, 'list', '-H', '-o', 'name,size,allocated,free,health']));
       const devices = parsePoolDevices(pools.length > 0 ? await run([profile.zpool, 'status']) : '');
       const disks: Disk[] = [];

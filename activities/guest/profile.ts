@@ -19,6 +19,12 @@ export interface GuestProfile {
   diskListings(diskDirectory?: string): DiskListing[];
 }
 
+/** Files and block devices in a directory (`$1`), with their sizes: path TAB bytes. */
+const DISK_DIRECTORY_LISTING = `for f in "$1"/*; do
+  if [ -b "$f" ]; then printf '%s\\t%s\\n' "$f" "$(blockdev --getsize64 "$f")";
+  elif [ -f "$f" ]; then printf '%s\\t%s\\n' "$f" "$(stat -c %s "$f")"; fi
+done`;
+
 const illumos: GuestProfile = {
   os: 'illumos',
   zfs: '/usr/sbin/zfs',
@@ -34,7 +40,7 @@ const linux: GuestProfile = {
   diskListings: (diskDirectory) => [
     { argv: ['lsblk', '-b', '-d', '-n', '-P', '-o', 'NAME,SIZE,MODEL,TYPE'], parse: parseLsblk },
     ...(diskDirectory
-      ? [{ argv: ['find', diskDirectory, '-maxdepth', '1', '-type', 'f', '-printf', '%p\\t%s\\n'], parse: parseDiskFiles }]
+      ? [{ argv: ['sh', '-c', DISK_DIRECTORY_LISTING, 'sh', diskDirectory], parse: parseDiskFiles }]
       : []),
   ],
 };

@@ -1,0 +1,109 @@
+/**
+ * Real Temporal for lab tests: a dev server on free ports with its own SQLite file, a client, and
+ * a worker running the product's workflows and activities (with an SSH pool the test can inspect).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { startDevServer, type DevServer } from '../../workers/dev-server';
+import { createActivities } from '../../activities';
+import { SshPool } from '../../activities/ssh';
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A gRPC port and its UI port (+1000), both free, in 17233..17732; the scan starts at an offset
+ * from our pid so concurrent runs rarely pick the same pair.
+ */
+export async function freePorts(skip = new Set<number>()): Promise<{ port: number; uiPort: number }> {
+  const span = 500;
+  const offset = process.pid % span;
+  for (let i = 0; i < span; i++) {
+    const port = 17233 + ((offset + i) % span);
+    if (skip.has(port)) continue;
+    if ((await portFree(port)) && (await portFree(port + 1000))) return { port, uiPort: port + 1000 };
+  }
+  throw new Error('no free port pair in 17233..17732');
+}
+
+/** startDevServer on a free port pair, moving on when a concurrent run took the pair first. */
+export async function startOnFreePorts(dbFile: string): Promise<DevServer> {
+  const tried = new Set<number>();
+  for (;;) {
+    const ports = await freePorts(tried);
+    tried.add(ports.port);
+    try {
+      return await startDevServer({ dbFile, ...ports });
+    } catch (err) {
+      const lostRace = /already (running|in use)|address already in use/.test((err as Error).message);
+      if (!lostRace || tried.size >= 5) throw err;
+    }
+  }
+}
+
+let bundle: Promise<WorkflowBundle> | undefined;
+let runtimeInstalled = false;
+
+/** The product's workflows, bundled once per test process. */
+export function workflowBundle(): Promise<WorkflowBundle> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error } });
+  return bundle;
+}
+
+export interface TestTemporal {
+  server: DevServer;
+  client: Client;
+  taskQueue: string;
+  pool: SshPool;
+  /** Runs `fn` while a worker with every workflow and activity polls `taskQueue`. */
+  withWorker<T>(fn: () => Promise<T>): Promise<T>;
+  stop(): Promise<void>;
+}
+
+export async function startTestTemporal(name: string): Promise<TestTemporal> {
+  if (!runtimeInstalled) {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    runtimeInstalled = true;
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), `esxi-zfs-${name}-`));
+  const server = await startOnFreePorts(path.join(dir, 'temporal.sqlite'));
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection, namespace: server.namespace });
+  const pool = new SshPool();
+  const taskQueue = `test-${name}`;
+  let worker: Worker | undefined;
+  let nativeConnection: NativeConnection | undefined;
+  return {
+    server,
+    client,
+    taskQueue,
+    pool,
+    async withWorker<T>(fn: () => Promise<T>): Promise<T> {
+      nativeConnection ??= await NativeConnection.connect({ address: server.address });
+      worker = await Worker.create({
+        connection: nativeConnection,
+        namespace: server.namespace,
+        taskQueue,
+        workflowBundle: await workflowBundle(),
+        activities: createActivities({ pool }),
+      });
+      return worker.runUntil(fn);
+    },
+    async stop() {
+      await pool.closeAll();
+      await nativeConnection?.close();
+      await connection.close();
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  parseDiskFiles, parseIllumosFormat, parseLsblk, parsePoolDevices, parseSize, parseZpoolList,
+} from '../../activities/guest/probe-parse';
+import { guestProfile } from '../../activities/guest/profile';
+
+test('illumos: the runbook\'s `format` listing gives c8t1d0 and the DDRdrive X1 log device (golden: illumos cannot run here)', () => {
+  const output = `Searching for disks...done
+
+AVAILABLE DISK SELECTIONS:
+       0. c8t0d0 <DEFAULT cyl 4093 alt 2 hd 128 sec 32>
+       1. c8t1d0 <VMware-Virtual disk-1.0-256.00GB>
+       2. c11t0d0 <DDRDRIVE-X1-0030-3.87GB>
+Specify disk (enter its number): `;
+  assert.deepEqual(parseIllumosFormat(output), [
+    { name: 'c8t0d0', sizeBytes: 0, model: 'DEFAULT cyl 4093 alt 2 hd 128 sec 32' },
+    { name: 'c8t1d0', sizeBytes: 256 * 2 ** 30, model: 'VMware-Virtual disk-1.0' },
+    { name: 'c11t0d0', sizeBytes: Math.round(3.87 * 2 ** 30), model: 'DDRDRIVE-X1-0030' },
+  ]);
+  assert.deepEqual(guestProfile('illumos').diskListings('/ignored').map((l) => l.argv), [['sh', '-c', 'format </dev/null']]);
+});
+
+test('linux: lsblk disks and a disk directory', () => {
+  const lsblk = 'NAME="vda" SIZE="274877906944" MODEL="" TYPE="disk"\nNAME="zram0" SIZE="0" MODEL="" TYPE="disk"\nNAME="sr0" SIZE="1024" MODEL="QEMU DVD" TYPE="rom"\nNAME="sdb" SIZE="4160749568" MODEL="DDRDRIVE X1 " TYPE="disk"\n';
+  assert.deepEqual(parseLsblk(lsblk), [
+    { name: '/dev/vda', sizeBytes: 274877906944, model: undefined },
+    { name: '/dev/sdb', sizeBytes: 4160749568, model: 'DDRDRIVE X1' },
+  ]);
+  assert.deepEqual(parseDiskFiles('/srv/disks/c9t0d0\t536870912\n/srv/disks/c8t1d0\t2147483648\n'), [
+    { name: '/srv/disks/c8t1d0', sizeBytes: 2147483648 },
+    { name: '/srv/disks/c9t0d0', sizeBytes: 536870912 },
+  ]);
+  const [, directory] = guestProfile('linux').diskListings('/srv/disks');
+  assert.deepEqual(directory!.argv.slice(0, 2), ['sh', '-c']);
+  assert.equal(directory!.argv.at(-1), '/srv/disks', 'the directory is an argument, not part of the script');
+});
+
+test('zpool list sizes, human or exact', () => {
+  assert.equal(parseSize('1.98G'), Math.round(1.98 * 2 ** 30));
+  assert.equal(parseSize('444K'), 444 * 1024);
+  assert.equal(parseSize('123456'), 123456);
+  assert.throws(() => parseSize('lots'), /not a size/);
+  assert.deepEqual(parseZpoolList('sp1\t1.98G\t444K\t1.98G\tONLINE\n'), [
+    { name: 'sp1', sizeBytes: Math.round(1.98 * 2 ** 30), allocatedBytes: 444 * 1024, freeBytes: Math.round(1.98 * 2 ** 30), health: 'ONLINE' },
+  ]);
+});
+
+test('zpool status: which pool each device belongs to', () => {
+  const status = `  pool: sp1
+ state: ONLINE
+ scrub: none requested
+config:
+
+	NAME                 STATE     READ WRITE CKSUM
+	sp1                  ONLINE       0     0     0
+	  /srv/disks/c8t1d0  ONLINE       0     0     0
+	logs
+	  /srv/disks/c11t0d0  ONLINE       0     0     0
+
+errors: No known data errors
+`;
+  const devices = parsePoolDevices(status);
+  assert.equal(devices.get('/srv/disks/c8t1d0'), 'sp1');
+  assert.equal(devices.get('/srv/disks/c11t0d0'), 'sp1');
+  assert.equal(devices.get('sp1'), undefined);
+  assert.deepEqual([...devices.keys()], ['/srv/disks/c8t1d0', '/srv/disks/c11t0d0']);
+});
