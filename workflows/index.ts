@@ -1,3 +1,4 @@
 export { probeStorageHosts } from './probe-storage-hosts';
 export { replicateDataset } from './replicate-dataset';
 export { scheduledReplication } from './scheduled-replication';
+export { setupReplicationTrust } from './setup-replication-trust';

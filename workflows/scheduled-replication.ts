@@ -1,0 +1,46 @@
+/**
+ * scheduledReplication: what a replication Schedule starts (the runbook's `59 23 * * *
+ * ./zfs-daily-rpl.sh`, one Schedule per dataset). It starts `replicateDataset` as a child under the
+ * dataset's fixed workflow id, so a scheduled run and a manual `esxi-zfs replicate` of the same
+ * dataset can never run at once: whichever comes second is skipped, with a reason, not failed.
+ *
+ * Parent close policy ABANDON: terminating this thin parent (an operator cleaning up, a schedule
+ * deleted and its workflows terminated) must not kill a `zfs send | zfs recv` half way with holds
+ * taken; the child runs to its own clean end, and while it runs the next firing is skipped because
+ * the id is taken. Cancelling the parent still cancels the child (the default cancellation type
+ * WAIT_CANCELLATION_COMPLETED), which is the clean way to stop a run.
+ */
+import {
+  defineSearchAttributeKey,
+  WorkflowExecutionAlreadyStartedError,
+} from '@temporalio/common';
+import { executeChild, ParentClosePolicy } from '@temporalio/workflow';
+import { replicationWorkflowId, type ReplicationJob } from '../inventory/jobs';
+import type { ReplicationResult } from './replication-types';
+
+const HOST = defineSearchAttributeKey('host', 'KEYWORD');
+const DATASET = defineSearchAttributeKey('dataset', 'KEYWORD');
+const RUNBOOK = defineSearchAttributeKey('runbook', 'KEYWORD');
+
+export type ScheduledReplicationResult = ReplicationResult | { skipped: string };
+
+export async function scheduledReplication(job: ReplicationJob): Promise<ScheduledReplicationResult> {
+  const workflowId = replicationWorkflowId(job);
+  try {
+    return await executeChild<(job: ReplicationJob) => Promise<ReplicationResult>>('replicateDataset', {
+      workflowId,
+      args: [job],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      typedSearchAttributes: [
+        { key: DATASET, value: job.source.dataset },
+        { key: HOST, value: job.source.host.name },
+        { key: RUNBOOK, value: 'replicate' },
+      ],
+    });
+  } catch (error) {
+    if (error instanceof WorkflowExecutionAlreadyStartedError) {
+      return { skipped: `a run of ${job.source.dataset} is already in progress: ${error.workflowId}` };
+    }
+    throw error;
+  }
+}
