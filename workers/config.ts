@@ -17,3 +17,9 @@ export function workflowUiLink(workflowId: string, runId?: string): string {
   const base = `${temporalUiUrl()}/namespaces/${encodeURIComponent(temporalNamespace())}/workflows/${encodeURIComponent(workflowId)}`;
   return runId ? `${base}/${runId}/history` : base;
 }
+
+/**
+ * Heartbeats reach the server at most this often. The SDK's default (80 % of the heartbeat
+ * timeout) would make a cancelled stream run on for tens of seconds and the progress display lag.
+ */
+export const MAX_HEARTBEAT_THROTTLE = '1 second';

@@ -3,7 +3,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { SshPool } from '../activities/ssh';
 import { connectOrStart } from './dev-server';
-import { TASK_QUEUE } from './config';
+import { MAX_HEARTBEAT_THROTTLE, TASK_QUEUE } from './config';
 
 export interface RunningWorker {
   address: string;
@@ -26,6 +26,7 @@ export async function startWorker(opts: { taskQueue?: string } = {}): Promise<Ru
       taskQueue: opts.taskQueue ?? TASK_QUEUE,
       workflowsPath: require.resolve('../workflows'),
       activities: createActivities({ pool }),
+      maxHeartbeatThrottleInterval: MAX_HEARTBEAT_THROTTLE,
     });
     const conn = connection;
     const done = worker.run().finally(async () => {

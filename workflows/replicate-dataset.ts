@@ -138,8 +138,13 @@ export async function replicateDataset(job: ReplicationJob): Promise<Replication
   progress = { ...progress, phase: 'prune' };
   const newestCommon = plan.kind === 'up-to-date' ? plan.base : plan.kind === 'full' ? plan.snapshot : plan.target;
   const now = new Date();
+  // The lists were read while our holds were on; those are released now.
+  const ourHolds = new Set(holds.map((h) => `${h.dataset}@${h.snapshot}`));
+  const withoutOurHolds = (snapshots: typeof targetSnapshots) =>
+    snapshots.map((s) => (ourHolds.has(`${s.dataset}@${s.name}`) && s.userrefs > 0 ? { ...s, userrefs: s.userrefs - 1 } : s));
   const retention = (snapshots: typeof targetSnapshots) =>
-    planRetention({ snapshots, prefix: job.snapshotPrefix, rules: job.retention, protect: [newestCommon.guid], now }).prune.map((s) => s.name);
+    planRetention({ snapshots: withoutOurHolds(snapshots), prefix: job.snapshotPrefix, rules: job.retention, protect: [newestCommon.guid], now })
+      .prune.map((s) => s.name);
   const [prunedSource, prunedTarget] = await Promise.all(
     [
       { ref: source, names: retention(state.source.snapshots ?? [snapshot]) },

@@ -6,7 +6,7 @@
 import { createInterface } from 'node:readline';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
-import { exec, execOk, execStream, sh, type SshPool } from '../ssh';
+import { exec, execOk, execStream, execTrustedScript, sh, type SshPool } from '../ssh';
 import { guestProfile } from '../guest/profile';
 import { classifyReceiveError, parseSnapshotProps } from '../zfs/parse';
 import { snapshotPropsArgv } from '../zfs/queries';
@@ -86,7 +86,9 @@ export function createTransferActivities(deps: { pool: SshPool }) {
 
   async function stopStream(input: TransferInput, pid: number | undefined): Promise<void> {
     if (pid === undefined) return;
-    await exec(pool, input.source.host, ['kill', '-TERM', '--', `-${pid}`], { timeoutMs: 15_000 }).catch(() => undefined);
+    // CONT after TERM, as shells do for stopped jobs: a stopped process would never see the TERM.
+    const group = `-${pid}`;
+    await execTrustedScript(pool, input.source.host, sh`kill -TERM -- ${group}; kill -CONT -- ${group}`, { timeoutMs: 15_000 }).catch(() => undefined);
   }
 
   function failure(input: TransferInput, report: Report, stderr: string): Error {

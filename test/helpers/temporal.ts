@@ -11,6 +11,7 @@ import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, t
 import { startDevServer, type DevServer } from '../../workers/dev-server';
 import { createActivities } from '../../activities';
 import { SshPool } from '../../activities/ssh';
+import { MAX_HEARTBEAT_THROTTLE, TASK_QUEUE } from '../../workers/config';
 
 function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -79,7 +80,7 @@ export async function startTestTemporal(name: string): Promise<TestTemporal> {
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection, namespace: server.namespace });
   const pool = new SshPool();
-  const taskQueue = `test-${name}`;
+  const taskQueue = TASK_QUEUE; // what the product's starters use; the server is this test's own
   let worker: Worker | undefined;
   let nativeConnection: NativeConnection | undefined;
   return {
@@ -95,6 +96,7 @@ export async function startTestTemporal(name: string): Promise<TestTemporal> {
         taskQueue,
         workflowBundle: await workflowBundle(),
         activities: createActivities({ pool }),
+        maxHeartbeatThrottleInterval: MAX_HEARTBEAT_THROTTLE,
       });
       return worker.runUntil(fn);
     },
