@@ -1,9 +1,11 @@
 /** Every activity the worker registers, built from the dependencies they share. */
 import type { SshPool } from './ssh';
 import { createProbeActivities } from './guest/probe';
+import { createTrustActivities } from './guest/trust';
 import { createDatasetActivities } from './replication/datasets';
 import { createTransferActivities } from './replication/transfer';
 import { createResumeActivities } from './replication/resume';
+import { createCloneActivities } from './replication/clone';
 
 export interface ActivityDeps {
   pool: SshPool;
@@ -12,8 +14,10 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createProbeActivities(deps),
+    ...createTrustActivities(deps),
     ...createDatasetActivities(deps),
     ...createTransferActivities(deps),
     ...createResumeActivities(deps),
+    ...createCloneActivities(deps),
   };
 }

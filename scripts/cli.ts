@@ -1,10 +1,12 @@
 /** The operator CLI: `esxi-zfs <command>`. Each command lives in its own module under scripts/commands. */
 import { Command } from 'commander';
 import { registerValidate } from './commands/validate';
+import { registerTrust } from './commands/trust';
 import { registerWorker } from './commands/worker';
 import { registerProbe } from './commands/probe';
 import { registerReplicate } from './commands/replicate';
 import { registerLab } from './commands/lab';
+import { registerCloneReplica } from './commands/clone-replica';
 import { registerSchedules } from './commands/schedules';
 import { registerStatus } from './commands/status';
 
@@ -14,9 +16,11 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .configureHelp({ showGlobalOptions: true });
   registerValidate(program);
+  registerTrust(program);
   registerWorker(program);
   registerProbe(program);
   registerReplicate(program);
+  registerCloneReplica(program);
   registerLab(program);
   registerSchedules(program);
   registerStatus(program);

@@ -2,3 +2,4 @@ export { probeStorageHosts } from './probe-storage-hosts';
 export { replicateDataset } from './replicate-dataset';
 export { scheduledReplication } from './scheduled-replication';
 export { setupReplicationTrust } from './setup-replication-trust';
+export { cloneReplica } from './clone-replica';

@@ -149,8 +149,12 @@ export async function replicateDataset(job: ReplicationJob): Promise<Replication
     [
       { ref: source, names: retention(state.source.snapshots ?? [snapshot]) },
       { ref: target, names: retention(targetSnapshots) },
-    ].map(({ ref, names }) =>
-      names.length === 0 ? Promise.resolve([]) : steps.destroySnapshots({ ...ref, names, prefix: job.snapshotPrefix, protect: [newestCommon.guid] })),
+    ].map(async ({ ref, names }) => {
+      if (names.length === 0) return [];
+      const { destroyed, kept } = await steps.destroySnapshots({ ...ref, names, prefix: job.snapshotPrefix, protect: [newestCommon.guid] });
+      warnings.push(...kept.map((k) => `kept ${label(ref)}@${k}`));
+      return destroyed;
+    }),
   );
 
   progress = { ...progress, phase: 'done' };

@@ -129,19 +129,23 @@ export function createDatasetActivities(deps: { pool: SshPool }) {
      * Destroys the named snapshots of one dataset. Refuses names that are not ours and guids that
      * are protected (the common base); skips snapshots already gone.
      */
-    async destroySnapshots(input: DatasetRef & { names: string[]; prefix: string; protect: string[] }): Promise<string[]> {
+    async destroySnapshots(input: DatasetRef & { names: string[]; prefix: string; protect: string[] }): Promise<{ destroyed: string[]; kept: string[] }> {
       const snapshots = new Map(((await snapshotsOf(input)) ?? []).map((s) => [s.name, s]));
       const destroyed: string[] = [];
+      const kept: string[] = [];
       for (const name of input.names) {
         const snapshot = snapshots.get(name);
         if (!snapshot) continue;
         if (!isOurs(input.prefix, name) || input.protect.includes(snapshot.guid)) {
           throw ApplicationFailure.nonRetryable(`${input.host.name}: refusing to destroy ${input.dataset}@${name}: not ours or protected`, 'PruneRefused');
         }
-        await runOk(input.host, ['zfs', 'destroy', `${input.dataset}@${name}`]);
-        destroyed.push(name);
+        const result = await run(input.host, ['zfs', 'destroy', `${input.dataset}@${name}`]);
+        if (result.code === 0) destroyed.push(name);
+        // A clone made for testing (clone-replica) or a hold keeps its snapshot: kept, not an error.
+        else if (/dependent clones|dataset is busy|is held/.test(result.stderr)) kept.push(`${name}: ${result.stderr.trim()}`);
+        else throw new Error(`${input.host.name}: zfs destroy ${input.dataset}@${name} failed: ${result.stderr.trim()}`);
       }
-      return destroyed;
+      return { destroyed, kept };
     },
 
     /** `zfs create -p PARENT` so that a full stream has somewhere to land; nothing when it exists. */

@@ -15,9 +15,10 @@ import { startTestTemporal, type TestTemporal } from '../helpers/temporal';
 import type { ReplicationResult } from '../../workflows/replication-types';
 import { replicationSearchAttributes, startReplication } from '../../scripts/replication-start';
 import { failureMessage } from '../../scripts/commands/replicate';
+import { defaultCloneName } from '../../scripts/commands/clone-replica';
 
 const LAB_DIR = path.resolve(__dirname, '../../.data/lab-replication-test');
-const SCENARIOS = ['basic', 'tree', 'diverged', 'rollback', 'interrupt', 'stall', 'retention', 'concurrent', 'nested/deep/vol', 'cancel'];
+const SCENARIOS = ['basic', 'tree', 'diverged', 'rollback', 'interrupt', 'stall', 'retention', 'concurrent', 'nested/deep/vol', 'cancel', 'clone'];
 
 let lab: LabState;
 let temporal: TestTemporal;
@@ -273,5 +274,29 @@ describe('replicateDataset', () => {
         assert.match(released.stderr, /no such tag/, `${host.name} ${dataset}@${line}: our hold was released`);
       }
     }
+  });
+
+  test('clone-replica: a writable clone of the newest replicated snapshot; the replica stays incremental', async () => {
+    await on(src, 'zfs create sp1/t/clone && echo v1 > /sp1/t/clone/f');
+    const first = await run(() => replicate(job('clone', { retention: { keep: 1 } })));
+    const clone = defaultCloneName(job('clone'));
+    assert.equal(clone, 'sp2/clones/test-san-01/t/clone');
+    const input = { replica: job('clone').target, clone, mountpoint: '/export/test-san-01-t-clone', sharenfs: 'rw,nosuid,root=vh1-nas', replace: false };
+    const cloneRun = (i: typeof input) => run(() => temporal.client.workflow.execute('cloneReplica', { taskQueue: temporal.taskQueue, workflowId: `clone-${Date.now()}`, args: [i] }));
+    const made = await cloneRun(input);
+    assert.equal(made.origin, `sp2/r/clone@${first.snapshot}`);
+    assert.equal((await on(dst, `zfs get -H -o value origin,mountpoint,sharenfs ${clone}`)).trim().split('\n').join(' '),
+      `sp2/r/clone@${first.snapshot} /export/test-san-01-t-clone rw,nosuid,root=vh1-nas`);
+    assert.deepEqual((await cloneRun(input)).changed, [], 'a second run changes nothing');
+
+    await on(dst, 'echo testing > /export/test-san-01-t-clone/scratch');
+    await on(src, 'echo v2 > /sp1/t/clone/f');
+    const next = await run(() => replicate(job('clone', { retention: { keep: 1 } })));
+    assert.equal(next.kind, 'incremental', 'writing to the clone did not touch the replica');
+    assert.ok(next.warnings.some((w) => w.includes(first.snapshot)), 'the cloned snapshot is kept by retention, with a warning');
+
+    await assert.rejects(cloneRun(input), (e: unknown) => /--replace/.test(failureMessage(e)));
+    const replaced = await cloneRun({ ...input, replace: true });
+    assert.equal(replaced.origin, `sp2/r/clone@${next.snapshot}`);
   });
 });

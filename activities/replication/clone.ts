@@ -1,0 +1,79 @@
+/**
+ * A writable copy of a replica for testing, as the runbook advises: clone the newest replicated
+ * snapshot, never write to the replica itself, so that the next run stays incremental.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { exec, execOk, type SshPool } from '../ssh';
+import { guestProfile } from '../guest/profile';
+import { isMissingDataset, parseSnapshotProps } from '../zfs/parse';
+import { snapshotPropsArgv } from '../zfs/queries';
+import type { DatasetRef } from './datasets';
+
+export interface CloneReplicaInput {
+  replica: DatasetRef;
+  clone: string;
+  mountpoint?: string;
+  sharenfs?: string;
+  /** Destroy an existing clone of an older snapshot and clone the newest. */
+  replace: boolean;
+}
+
+export interface CloneReplicaResult {
+  clone: string;
+  origin: string;
+  changed: string[];
+  warnings: string[];
+}
+
+export function createCloneActivities(deps: { pool: SshPool }) {
+  const { pool } = deps;
+  return {
+    async cloneNewestReplicaSnapshot(input: CloneReplicaInput): Promise<CloneReplicaResult> {
+      const { host } = input.replica;
+      const zfs = guestProfile(host.os).zfs;
+      const run = (argv: string[]) => exec(pool, host, [zfs, ...argv], { timeoutMs: 120_000 });
+      const runOk = (argv: string[]) => execOk(pool, host, [zfs, ...argv], { timeoutMs: 120_000 });
+
+      const listed = await exec(pool, host, snapshotPropsArgv(input.replica.dataset), { timeoutMs: 60_000 });
+      if (listed.code !== 0 && isMissingDataset(listed.stderr, input.replica.dataset)) {
+        throw ApplicationFailure.nonRetryable(`${host.name}: there is no replica ${input.replica.dataset} yet: replicate first`, 'ReplicaMissing');
+      }
+      const newest = parseSnapshotProps(listed.stdout, input.replica.dataset).at(-1);
+      if (!newest) throw ApplicationFailure.nonRetryable(`${host.name}: ${input.replica.dataset} has no snapshot to clone`, 'ReplicaMissing');
+      const origin = `${input.replica.dataset}@${newest.name}`;
+      const changed: string[] = [];
+      const warnings: string[] = [];
+
+      const existing = await run(['get', '-H', '-o', 'value', 'origin', input.clone]);
+      if (existing.code === 0) {
+        const current = existing.stdout.trim();
+        if (current === origin) return { clone: input.clone, origin, changed, warnings };
+        if (!current.startsWith(`${input.replica.dataset}@`)) {
+          throw ApplicationFailure.nonRetryable(`${host.name}: ${input.clone} exists and is not a clone of ${input.replica.dataset} (origin ${current}): choose another name`, 'CloneConflict');
+        }
+        if (!input.replace) {
+          throw ApplicationFailure.nonRetryable(`${host.name}: ${input.clone} is a clone of the older ${current}; pass --replace to destroy it and clone ${origin}`, 'CloneOutdated');
+        }
+        await runOk(['destroy', input.clone]);
+        changed.push(`destroyed ${input.clone} (clone of ${current})`);
+      }
+      const parent = input.clone.split('/').slice(0, -1).join('/');
+      if (parent.includes('/') && (await run(['get', '-H', '-o', 'value', 'type', parent])).code !== 0) {
+        await runOk(['create', '-p', parent]);
+        changed.push(`created ${parent}`);
+      }
+      await runOk(['clone', ...(input.mountpoint ? ['-o', `mountpoint=${input.mountpoint}`] : []), origin, input.clone]);
+      changed.push(`cloned ${origin} to ${input.clone}`);
+      if (input.sharenfs) {
+        const shared = await run(['set', `sharenfs=${input.sharenfs}`, input.clone]);
+        // Without an NFS server (zfs-fuse, a lab) the property is stored but sharing fails.
+        if (shared.code !== 0 && !/property may be set/.test(shared.stderr)) {
+          throw new Error(`${host.name}: zfs set sharenfs on ${input.clone} failed: ${shared.stderr.trim()}`);
+        }
+        if (shared.code !== 0) warnings.push(`sharenfs is set on ${input.clone} but the host could not share it: ${shared.stderr.trim()}`);
+        changed.push(`set sharenfs=${input.sharenfs}`);
+      }
+      return { clone: input.clone, origin, changed, warnings };
+    },
+  };
+}

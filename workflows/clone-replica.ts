@@ -1,0 +1,12 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { createCloneActivities, CloneReplicaInput, CloneReplicaResult } from '../activities/replication/clone';
+
+const { cloneNewestReplicaSnapshot } = proxyActivities<ReturnType<typeof createCloneActivities>>({
+  startToCloseTimeout: '10 minutes',
+  retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['ReplicaMissing', 'CloneConflict', 'CloneOutdated'] },
+});
+
+/** The runbook's "clone before testing a replica": a writable clone, the replica stream untouched. */
+export async function cloneReplica(input: CloneReplicaInput): Promise<CloneReplicaResult> {
+  return cloneNewestReplicaSnapshot(input);
+}
