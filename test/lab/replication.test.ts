@@ -16,9 +16,10 @@ import type { ReplicationResult } from '../../workflows/replication-types';
 import { replicationSearchAttributes, startReplication } from '../../scripts/replication-start';
 import { failureMessage } from '../../scripts/commands/replicate';
 import { defaultCloneName } from '../../scripts/commands/clone-replica';
+import { desiredSchedules } from '../../scripts/schedules';
 
 const LAB_DIR = path.resolve(__dirname, '../../.data/lab-replication-test');
-const SCENARIOS = ['basic', 'tree', 'diverged', 'rollback', 'interrupt', 'stall', 'retention', 'concurrent', 'nested/deep/vol', 'cancel', 'clone'];
+const SCENARIOS = ['basic', 'tree', 'diverged', 'rollback', 'interrupt', 'stall', 'retention', 'concurrent', 'nested/deep/vol', 'cancel', 'clone', 'sched'];
 
 let lab: LabState;
 let temporal: TestTemporal;
@@ -298,5 +299,32 @@ describe('replicateDataset', () => {
     await assert.rejects(cloneRun(input), (e: unknown) => /--replace/.test(failureMessage(e)));
     const replaced = await cloneRun({ ...input, replace: true });
     assert.equal(replaced.origin, `sp2/r/clone@${next.snapshot}`);
+  });
+
+  test('a schedule fires a real run on the dev server', async () => {
+    await on(src, 'zfs create sp1/t/sched && echo scheduled > /sp1/t/sched/f');
+    const inventory = requireInventory(lab.inventoryFile);
+    const dataset = inventory.hosts[0]!.storageVm!.datasets[0]!;
+    dataset.name = 'sp1/t/sched';
+    dataset.replicateTo = { ...dataset.replicateTo!, dataset: 'sp2/r/sched' };
+    const desired = desiredSchedules(inventory).find((d) => d.job.source.dataset === 'sp1/t/sched')!;
+    assert.deepEqual(desired.options.spec, { cronExpressions: ['59 23 * * *'], timezone: 'America/Chicago' });
+    // The inventory's own spec fires at 23:59 Chicago time; this one fires within seconds.
+    const schedule = await temporal.client.schedule.create({ ...desired.options, spec: { intervals: [{ every: '3s' }] } });
+    try {
+      const result = await run(async () => {
+        for (let i = 0; i < 300; i++) {
+          for await (const w of temporal.client.workflow.list({ query: `WorkflowType = 'replicateDataset' AND dataset = 'sp1/t/sched' AND ExecutionStatus = 'Completed'` })) {
+            return temporal.client.workflow.getHandle(w.workflowId, w.runId).result() as Promise<ReplicationResult>;
+          }
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        throw new Error('no scheduled run completed');
+      });
+      assert.equal(result.source, 'test-san-01:sp1/t/sched');
+      assert.equal(await checksums(dst, `sp2/r/sched@${result.snapshot}`), await sourceChecksums('sp1/t/sched'));
+    } finally {
+      await schedule.delete();
+    }
   });
 });
