@@ -1,0 +1,61 @@
+/**
+ * `esxi-zfs trust FILE [--wait] [--json]`: starts setupReplicationTrust for the inventory's
+ * replication ring (every job is an edge source VM → target VM with its target dataset).
+ */
+import type { Command } from 'commander';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { requireInventory } from '../../inventory/load';
+import { replicationTrustInput } from '../../activities/guest/trust-plan';
+import { TASK_QUEUE, workflowUiLink } from '../../workers/config';
+import { withClient } from '../temporal-client';
+import type { SetupReplicationTrustResult } from '../../workflows/setup-replication-trust';
+
+export const TRUST_WORKFLOW_ID = 'setup-replication-trust';
+
+export function formatTrustResult(result: SetupReplicationTrustResult): string {
+  const lines: string[] = [];
+  for (const h of result.hosts) {
+    const changes = h.steps.reduce((n, s) => n + s.changed.length, 0);
+    lines.push(`${h.host}: ${changes === 0 ? 'in place' : `${changes} change(s)`}; receives ${h.receives.join(', ') || 'nothing'}; authorizes ${h.authorizes.join(', ') || 'no one'}; pins ${h.pins.join(', ') || 'no one'}`);
+    lines.push(`  key ${h.publicKey}`);
+    for (const s of h.steps) {
+      for (const c of s.changed) lines.push(`  ${s.step}: ${c}`);
+      for (const w of s.warnings) lines.push(`  ${s.step}: warning: ${w}`);
+    }
+  }
+  lines.push(result.changes === 0 ? `replication user ${result.user}: nothing to change` : `replication user ${result.user}: ${result.changes} change(s)`);
+  return lines.join('\n');
+}
+
+export function registerTrust(program: Command): void {
+  program
+    .command('trust')
+    .description('set up the replication user, keys, receive guard, authorized keys and pinned host keys on every storage VM (workflow setupReplicationTrust)')
+    .argument('<file>', 'inventory YAML file')
+    .option('--wait', 'wait for the result and print what changed')
+    .option('--json', 'with --wait: print the result as JSON')
+    .action(async (file: string, options: { wait?: boolean; json?: boolean }) => {
+      const inventory = requireInventory(file);
+      const input = replicationTrustInput(inventory);
+      await withClient(async (client) => {
+        let handle;
+        try {
+          handle = await client.workflow.start('setupReplicationTrust', {
+            taskQueue: TASK_QUEUE,
+            workflowId: TRUST_WORKFLOW_ID,
+            args: [input],
+            typedSearchAttributes: [{ key: { name: 'runbook', type: 'KEYWORD' }, value: 'trust' }],
+          });
+        } catch (error) {
+          if (error instanceof WorkflowExecutionAlreadyStartedError) {
+            throw new Error(`setupReplicationTrust is already running (workflow ${TRUST_WORKFLOW_ID}: ${workflowUiLink(TRUST_WORKFLOW_ID)}); wait for it to finish`);
+          }
+          throw error;
+        }
+        if (!options.json) console.log(`workflow ${TRUST_WORKFLOW_ID}: ${workflowUiLink(TRUST_WORKFLOW_ID, handle.firstExecutionRunId)}`);
+        if (!options.wait) return;
+        const result = (await handle.result()) as SetupReplicationTrustResult;
+        console.log(options.json ? JSON.stringify(result, null, 2) : formatTrustResult(result));
+      });
+    });
+}
