@@ -1,5 +1,5 @@
 export { probeStorageHosts } from './probe-storage-hosts';
 export { replicateDataset } from './replicate-dataset';
 export { scheduledReplication } from './scheduled-replication';
-export { setupReplicationTrust } from './setup-replication-trust';
+export { setupReplicationTrust, prepareReplicationHost, exchangeReplicationKeys } from './setup-replication-trust';
 export { cloneReplica } from './clone-replica';

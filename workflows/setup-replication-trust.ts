@@ -13,7 +13,7 @@
  * idempotent and reports what it changed: a second run reports nothing. No secret in the input, the
  * result or the history: only public keys travel.
  */
-import { proxyActivities } from '@temporalio/workflow';
+import { executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { TrustActivities } from '../activities/guest/trust';
 import type { PinnedTarget, SetupReplicationTrustInput, SourceKey, TrustChange } from '../activities/guest/trust-plan';
 import type { StorageHostRef } from '../inventory/targets';
@@ -90,60 +90,79 @@ export function trustPlan(input: SetupReplicationTrustInput): Plan {
   return { user, hosts, receives, sourcesOf, targetsOf };
 }
 
+/** Per host, step 1: the user, its key pair, the receive guard. A child, so the parent's history stays short. */
+export async function prepareReplicationHost(input: { host: StorageHostRef; user: string; receives: string[] }): Promise<{ publicKey: string; steps: TrustStepReport[] }> {
+  const { host, user } = input;
+  const user1 = await ensureReplicationUser(host, user);
+  const { publicKey, ...key } = await ensureReplicationKey(host, user);
+  const guard = await installReceiveGuard(host, { user, datasets: input.receives });
+  return {
+    publicKey,
+    steps: [
+      { step: 'ensureReplicationUser', changed: user1.changed, warnings: user1.warnings },
+      { step: 'ensureReplicationKey', changed: key.changed, warnings: key.warnings },
+      { step: 'installReceiveGuard', changed: guard.changed, warnings: guard.warnings },
+    ],
+  };
+}
+
+/** Per host, step 2: authorize its sources' keys, pin its targets' host keys. */
+export async function exchangeReplicationKeys(input: { host: StorageHostRef; user: string; sources: SourceKey[]; targets: PinnedTarget[] }): Promise<TrustStepReport[]> {
+  const { host, user } = input;
+  const [authorized, pinned] = await Promise.all([
+    authorizeReplicationKeys(host, { user, sources: input.sources }),
+    pinReplicationHostKeys(host, { user, targets: input.targets }),
+  ]);
+  return [
+    { step: 'authorizeReplicationKeys', changed: authorized.changed, warnings: authorized.warnings },
+    { step: 'pinReplicationHostKeys', changed: pinned.changed, warnings: pinned.warnings },
+  ];
+}
+
 export async function setupReplicationTrust(input: SetupReplicationTrustInput): Promise<SetupReplicationTrustResult> {
   const plan = trustPlan(input);
   const { user } = plan;
-  const reports = new Map<string, HostTrustReport>(
-    plan.hosts.map((h) => [
-      h.name,
-      {
-        host: h.name,
-        publicKey: '',
-        receives: plan.receives.get(h.name)!,
-        authorizes: plan.sourcesOf.get(h.name)!.map((s) => s.source.name),
-        pins: plan.targetsOf.get(h.name)!.map((t) => t.name),
-        steps: [],
-      },
-    ]),
-  );
-  const record = (host: string, step: TrustStep, change: TrustChange) =>
-    reports.get(host)!.steps.push({ step, changed: change.changed, warnings: change.warnings });
+  const childId = (step: string, host: StorageHostRef) => `${workflowInfo().workflowId}/${step}/${host.name}`;
 
   // 1. On every storage VM: the user, its key pair, the receive guard.
-  await Promise.all(
-    plan.hosts.map(async (host) => {
-      record(host.name, 'ensureReplicationUser', await ensureReplicationUser(host, user));
-      const { publicKey, ...keyChange } = await ensureReplicationKey(host, user);
-      reports.get(host.name)!.publicKey = publicKey;
-      record(host.name, 'ensureReplicationKey', keyChange);
-      record(host.name, 'installReceiveGuard', await installReceiveGuard(host, { user, datasets: plan.receives.get(host.name)! }));
-    }),
+  const prepared = new Map(
+    await Promise.all(
+      plan.hosts.map(async (host) => {
+        const result = await executeChild(prepareReplicationHost, {
+          workflowId: childId('prepare', host),
+          args: [{ host, user, receives: plan.receives.get(host.name)! }],
+        });
+        return [host.name, result] as const;
+      }),
+    ),
   );
 
   // 2. Exchange: targets authorize their sources' keys, sources pin their targets' host keys.
-  await Promise.all(
-    plan.hosts.flatMap((host) => [
-      (async () => {
-        const sources: SourceKey[] = plan.sourcesOf.get(host.name)!.map(({ source, datasets }) => ({
-          name: source.name,
-          storageAddress: source.storageAddress,
-          publicKey: reports.get(source.name)!.publicKey,
-          datasets,
-        }));
-        record(host.name, 'authorizeReplicationKeys', await authorizeReplicationKeys(host, { user, sources }));
-      })(),
-      (async () => {
-        const targets: PinnedTarget[] = plan.targetsOf.get(host.name)!.map((t) => ({
-          name: t.name,
-          storageAddress: t.storageAddress,
-          ...(t.port !== undefined ? { port: t.port } : {}),
-          hostKey: t.hostKey,
-        }));
-        record(host.name, 'pinReplicationHostKeys', await pinReplicationHostKeys(host, { user, targets }));
-      })(),
-    ]),
+  const exchanged = await Promise.all(
+    plan.hosts.map((host) => {
+      const sources: SourceKey[] = plan.sourcesOf.get(host.name)!.map(({ source, datasets }) => ({
+        name: source.name,
+        storageAddress: source.storageAddress,
+        publicKey: prepared.get(source.name)!.publicKey,
+        datasets,
+      }));
+      const targets: PinnedTarget[] = plan.targetsOf.get(host.name)!.map((t) => ({
+        name: t.name,
+        storageAddress: t.storageAddress,
+        ...(t.port !== undefined ? { port: t.port } : {}),
+        hostKey: t.hostKey,
+      }));
+      return executeChild(exchangeReplicationKeys, { workflowId: childId('exchange', host), args: [{ host, user, sources, targets }] });
+    }),
   );
 
-  const hosts = [...reports.values()].map((r) => ({ ...r, steps: [...r.steps].sort((a, b) => TRUST_STEPS.indexOf(a.step) - TRUST_STEPS.indexOf(b.step)) }));
+  const hosts: HostTrustReport[] = plan.hosts.map((host, i) => ({
+    host: host.name,
+    publicKey: prepared.get(host.name)!.publicKey,
+    receives: plan.receives.get(host.name)!,
+    authorizes: plan.sourcesOf.get(host.name)!.map((s) => s.source.name),
+    pins: plan.targetsOf.get(host.name)!.map((t) => t.name),
+    steps: [...prepared.get(host.name)!.steps, ...exchanged[i]!],
+  }));
   return { user, hosts, changes: hosts.reduce((n, h) => n + h.steps.reduce((m, s) => m + s.changed.length, 0), 0) };
 }
