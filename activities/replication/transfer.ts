@@ -155,6 +155,8 @@ export function createTransferActivities(deps: { pool: SshPool }) {
       const stream = await execStream(pool, input.source.host, script, {});
       const lines = createInterface({ input: stream.stdout });
       lines.on('line', (line) => readReport(line, report));
+      // The channel can close before readline has seen the last lines (pv's final count).
+      const reportRead = new Promise<void>((resolve) => lines.once('close', resolve));
 
       const progress = (): TransferProgress => {
         const elapsedMs = Date.now() - started;
@@ -181,6 +183,7 @@ export function createTransferActivities(deps: { pool: SshPool }) {
       let stderr = '';
       try {
         const done = await stream.done;
+        await reportRead;
         stderr = done.stderr;
       } finally {
         clearInterval(watchdog);

@@ -8,7 +8,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -21,48 +20,11 @@ import {
   startDevServer,
   type DevServer,
 } from '../../workers/dev-server';
+import { portFree, startOnFreePorts } from '../helpers/temporal';
 
 const HOST = defineSearchAttributeKey('host', 'KEYWORD');
 const RUNBOOK = defineSearchAttributeKey('runbook', 'KEYWORD');
 const EXTRA_NAMESPACE = 'esxi-zfs-external';
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-/**
- * A gRPC port and its UI port (+1000), both free, in 17233..17732; the scan starts at an offset
- * from our pid so concurrent runs (other engineers, other test files) rarely pick the same pair.
- */
-async function freePorts(skip = new Set<number>()): Promise<{ port: number; uiPort: number }> {
-  const span = 500;
-  const offset = process.pid % span;
-  for (let i = 0; i < span; i++) {
-    const port = 17233 + ((offset + i) % span);
-    if (skip.has(port)) continue;
-    if ((await portFree(port)) && (await portFree(port + 1000))) return { port, uiPort: port + 1000 };
-  }
-  throw new Error('no free port pair in 17233..17732');
-}
-
-/** startDevServer on a free port pair, moving on when a concurrent run took the pair first. */
-async function startOnFreePorts(dbFile: string): Promise<DevServer> {
-  const tried = new Set<number>();
-  for (;;) {
-    const ports = await freePorts(tried);
-    tried.add(ports.port);
-    try {
-      return await startDevServer({ dbFile, ...ports });
-    } catch (err) {
-      const lostRace = /already (running|in use)|address already in use/.test((err as Error).message);
-      if (!lostRace || tried.size >= 5) throw err;
-    }
-  }
-}
 
 const portOf = (addressOrUrl: string) => Number(addressOrUrl.split(':').pop());
 

@@ -262,6 +262,8 @@ describe('replicateDataset', () => {
         if (pending.some((a) => a.activityType?.name === 'sendSnapshot' && a.heartbeatDetails)) break;
         await new Promise((r) => setTimeout(r, 100));
       }
+      // Freeze the stream so that it is surely still running when the cancellation arrives.
+      await on(src, 'pkill -STOP -x pv; true');
       await handle.cancel();
       await assert.rejects(handle.result(), /cancel/i);
     });

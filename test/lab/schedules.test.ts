@@ -10,7 +10,6 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -20,7 +19,8 @@ import type { TypedSearchAttributes } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { requireInventory } from '../../inventory/load';
 import { findJob, replicationWorkflowId } from '../../inventory/jobs';
-import { startDevServer, type DevServer } from '../../workers/dev-server';
+import type { DevServer } from '../../workers/dev-server';
+import { startOnFreePorts } from '../helpers/temporal';
 import { TASK_QUEUE } from '../../workers/config';
 import {
   applySchedules,
@@ -41,33 +41,6 @@ const CLI = path.join(__dirname, '../../bin/esxi-zfs.js');
 const VOL0 = 'esxi-zfs:replicate:uss1:sp1/nas/vol0';
 const VOL1 = 'esxi-zfs:replicate:uss2:sp2/nas/vol1';
 const VOL2 = 'esxi-zfs:replicate:uss1:sp1/nas/vol2';
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-/** A free gRPC port and UI port (+1000) in 17233..17732, scanning from an offset of our pid. */
-async function startOnFreePorts(dbFile: string): Promise<DevServer> {
-  const span = 500;
-  const offset = (process.pid * 7) % span;
-  let lastError: unknown;
-  for (let i = 0, tries = 0; i < span && tries < 5; i++) {
-    const port = 17233 + ((offset + i) % span);
-    if (!(await portFree(port)) || !(await portFree(port + 1000))) continue;
-    tries++;
-    try {
-      return await startDevServer({ dbFile, port, uiPort: port + 1000 });
-    } catch (err) {
-      lastError = err;
-      if (!/already (running|in use)|address already in use/.test((err as Error).message)) throw err;
-    }
-  }
-  throw lastError ?? new Error('no free port pair in 17233..17732');
-}
 
 async function eventually<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
