@@ -639,7 +639,9 @@ async function buildHost(plan: HostPlan): Promise<LabHostState> {
     .map((m) => m.mp)
     .sort((a, b) => b.split('/').length - a.split('/').length);
   for (const mp of drop) await run('nsenter', [`--mount=${mountNs}`, '--', 'umount', '-l', mp]);
-  await inNs('mount', '-t', 'tmpfs', '-o', 'ro,size=4k,mode=755', 'ezlab-hidden', dir);
+  // A lab dir under one of the host's private folders (a clone in /tmp, say) is not there to hide.
+  const visible = (await run('nsenter', [`--mount=${mountNs}`, '--', 'test', '-d', dir])).code === 0;
+  if (visible) await inNs('mount', '-t', 'tmpfs', '-o', 'ro,size=4k,mode=755', 'ezlab-hidden', dir);
 
   step('root and mounts');
   // 7. Its daemons, each started in the host's namespaces and tracked by pid.
