@@ -4,7 +4,7 @@
  * One run per dataset at a time: every run of a dataset has the same workflow id.
  */
 import {
-  ApplicationFailure, CancellationScope, defineQuery, proxyActivities, setHandler, workflowInfo,
+  ApplicationFailure, CancellationScope, defineQuery, proxyActivities, setHandler, sleep,
 } from '@temporalio/workflow';
 import type { createDatasetActivities } from '../activities/replication/datasets';
 import type { createTransferActivities } from '../activities/replication/transfer';
@@ -55,8 +55,15 @@ export async function replicateDataset(job: ReplicationJob): Promise<Replication
   const warnings: string[] = [];
 
   // 1. Snapshot the source: a name that sorts by time, says it is ours, in UTC (workflow time).
-  const name = snapshotName(job.snapshotPrefix, new Date(workflowInfo().runStartTime));
-  const { snapshot } = await steps.createSnapshot({ ...source, name, recursive: job.recursive });
+  let name = snapshotName(job.snapshotPrefix, new Date());
+  let made = await steps.createSnapshot({ ...source, name, recursive: job.recursive });
+  while ('taken' in made) {
+    // An earlier run took a snapshot in this same second: take the next second's name.
+    await sleep('1 second');
+    name = snapshotName(job.snapshotPrefix, new Date());
+    made = await steps.createSnapshot({ ...source, name, recursive: job.recursive });
+  }
+  const { snapshot } = made;
   progress = { phase: 'inspect', snapshot: name };
 
   // 2. Read both ends; finish or clear an interrupted resumable receive first.

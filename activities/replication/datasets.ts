@@ -3,6 +3,7 @@
  * roll back, destroy. Each reads first, changes only what differs, and says what it changed.
  */
 import { ApplicationFailure } from '@temporalio/common';
+import { Context } from '@temporalio/activity';
 import { exec, execOk, type SshPool } from '../ssh';
 import { guestProfile } from '../guest/profile';
 import { capabilities, type Capabilities, type PoolVersion } from '../zfs/capabilities';
@@ -26,6 +27,14 @@ export interface DatasetState {
 }
 
 const TIMEOUT = { timeoutMs: 120_000 };
+
+function attemptNumber(): number {
+  try {
+    return Context.current().info.attempt;
+  } catch {
+    return 1; // called outside an activity (tests)
+  }
+}
 
 /** Runs `zfs …`/`zpool …` with the profile's binaries; argv[0] is 'zfs' or 'zpool'. */
 function zfsArgv(host: StorageHostRef, argv: string[]): string[] {
@@ -65,21 +74,23 @@ export function createDatasetActivities(deps: { pool: SshPool }) {
 
   return {
     /** `zfs snapshot [-r] dataset@name`, unless it exists. Returns the snapshot as ZFS reports it. */
-    async createSnapshot(input: DatasetRef & { name: string; recursive: boolean }): Promise<{ snapshot: Snapshot; created: boolean }> {
-      const find = async () => (await snapshotsOf(input))?.find((s) => s.name === input.name);
-      const existing = await find();
-      if (existing) return { snapshot: existing, created: false };
+    async createSnapshot(input: DatasetRef & { name: string; recursive: boolean }): Promise<{ snapshot: Snapshot; created: boolean } | { taken: true }> {
+      // Snapshot first and read after: one round trip less than reading first, same outcome.
       const argv = ['zfs', 'snapshot', ...(input.recursive ? ['-r'] : []), `${input.dataset}@${input.name}`];
       const result = await run(input.host, argv);
-      if (result.code !== 0) {
+      const existed = result.code !== 0 && /dataset already exists/.test(result.stderr);
+      // On a first attempt the name belongs to an earlier run in the same second: the workflow
+      // picks a new one. On a retry it is the snapshot the previous attempt made.
+      if (existed && attemptNumber() === 1) return { taken: true };
+      if (result.code !== 0 && !existed) {
         if (isMissingDataset(result.stderr, input.dataset)) {
           throw ApplicationFailure.nonRetryable(`${input.host.name}: source dataset ${input.dataset} does not exist`, 'SourceMissing');
         }
         throw new Error(`${input.host.name}: zfs snapshot ${input.dataset}@${input.name} failed: ${result.stderr.trim()}`);
       }
-      const made = await find();
+      const made = (await snapshotsOf(input))?.find((s) => s.name === input.name);
       if (!made) throw new Error(`${input.host.name}: ${input.dataset}@${input.name} was created but cannot be read back`);
-      return { snapshot: made, created: true };
+      return { snapshot: made, created: !existed };
     },
 
     /** Both ends: pool capabilities, snapshots (target null when absent), resume token, written bytes. */

@@ -368,8 +368,11 @@ function killRemoteGroup(lease: ChannelLease, pgid: number, sig: 'TERM' | 'KILL'
   }
 }
 
-function openChannel(lease: ChannelLease, command: string, signal: AbortSignal, trackPgid: boolean): Promise<ClientChannel> {
-  return new Promise<ClientChannel>((resolve, reject) => {
+/** A channel's exit status, recorded by a listener attached the moment the channel exists. */
+type ExitRecord = { code?: number | null; signal?: string };
+
+function openChannel(lease: ChannelLease, command: string, signal: AbortSignal, trackPgid: boolean): Promise<{ channel: ClientChannel; exit: ExitRecord }> {
+  return new Promise<{ channel: ClientChannel; exit: ExitRecord }>((resolve, reject) => {
     let done = false;
     const onAbort = () => {
       if (done) return;
@@ -401,8 +404,15 @@ function openChannel(lease: ChannelLease, command: string, signal: AbortSignal, 
           return;
         }
         done = true;
-        if (err) reject(err);
-        else resolve(channel);
+        if (err) return reject(err);
+        // The exit status can arrive in the same packets as the exec reply, i.e. before whoever
+        // awaits this promise could listen: record it here.
+        const exit: ExitRecord = {};
+        channel.on('exit', (code: number | null, sig?: string) => {
+          exit.code = code;
+          if (sig) exit.signal = sig;
+        });
+        resolve({ channel, exit });
       });
     } catch (e) {
       signal.removeEventListener('abort', onAbort);
@@ -443,6 +453,7 @@ async function start(pool: SshPool, target: SshTarget, command: string, opts: Ex
   // before the command was sent (safe: nothing ran).
   let lease: ChannelLease | undefined;
   let channel: ClientChannel | undefined;
+  let exit: ExitRecord = {};
   for (let attempt = 1; !channel; attempt++) {
     try {
       lease = await pool.acquire(target, ac.signal);
@@ -451,7 +462,7 @@ async function start(pool: SshPool, target: SshTarget, command: string, opts: Ex
       throw ac.signal.aborted ? stopError() : e;
     }
     try {
-      channel = await openChannel(lease, (trackPgid ? PGID_PREFIX : '') + command, ac.signal, trackPgid);
+      ({ channel, exit } = await openChannel(lease, (trackPgid ? PGID_PREFIX : '') + command, ac.signal, trackPgid));
     } catch (e) {
       const dead = lease.isClosed();
       lease.release();
@@ -482,8 +493,6 @@ async function start(pool: SshPool, target: SshTarget, command: string, opts: Ex
   const outLine = new LastLine();
   const errLine = new LastLine();
   let lastLineFrom: LastLine | undefined;
-  let exitCode: number | null | undefined;
-  let exitSignal: string | undefined;
   let settled = false;
   let closed = false;
   let graceTimer: NodeJS.Timeout | undefined;
@@ -522,8 +531,9 @@ async function start(pool: SshPool, target: SshTarget, command: string, opts: Ex
       },
     });
     out.on('close', () => {
-      // The consumer destroyed stdout before the end: stop the command.
-      if (!closed && !settled) terminate(new SshCommandError(target, command, `ssh ${describeTarget(target)}: stdout closed by the reader before the command finished: ${showCommand(command)}`));
+      // The consumer destroyed stdout before the end: stop the command. (A stream read to its end
+      // closes too, possibly before the channel does: that is no reason to stop anything.)
+      if (!closed && !settled && !out!.readableEnded) terminate(new SshCommandError(target, command, `ssh ${describeTarget(target)}: stdout closed by the reader before the command finished: ${showCommand(command)}`));
     });
     ch.pipe(out);
   } else {
@@ -565,10 +575,6 @@ async function start(pool: SshPool, target: SshTarget, command: string, opts: Ex
       if (settled && !closed) remoteKill('TERM'); // terminated before we learnt the group
     }
     if (head.length > nl + 1) onStderr(head.subarray(nl + 1));
-  });
-  ch.on('exit', (code: number | null, sig?: string) => {
-    exitCode = code;
-    if (sig) exitSignal = sig;
   });
 
   const cleanup = () => {
@@ -629,6 +635,7 @@ async function start(pool: SshPool, target: SshTarget, command: string, opts: Ex
     if (settled) return;
     settled = true;
     const durationMs = Date.now() - t0;
+    const { code: exitCode, signal: exitSignal } = exit;
     if (exitCode === undefined) {
       const lost = theLease.isClosed() || theLease.connectionError();
       const cause = theLease.connectionError();
