@@ -1,9 +1,24 @@
 /** The worker process: connects to (or starts) Temporal and runs every workflow and activity. */
+import { execFile } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { SshPool } from '../activities/ssh';
 import { connectOrStart } from './dev-server';
 import { MAX_HEARTBEAT_THROTTLE, TASK_QUEUE } from './config';
+
+const execFileAsync = promisify(execFile);
+
+/** The workflow bundle, made by a child process so that webpack never loads into the worker. */
+async function bundleInChildProcess(): Promise<string> {
+  const dir = path.resolve(__dirname, '..', '.data');
+  mkdirSync(dir, { recursive: true });
+  const out = path.join(dir, 'workflow-bundle.js');
+  await execFileAsync(process.execPath, ['--import', 'tsx', path.join(__dirname, 'bundle-workflows.ts'), out], { cwd: path.resolve(__dirname, '..') });
+  return out;
+}
 
 export interface RunningWorker {
   address: string;
@@ -24,7 +39,7 @@ export async function startWorker(opts: { taskQueue?: string } = {}): Promise<Ru
       connection,
       namespace: endpoint.namespace,
       taskQueue: opts.taskQueue ?? TASK_QUEUE,
-      workflowsPath: require.resolve('../workflows'),
+      workflowBundle: { codePath: await bundleInChildProcess() },
       activities: createActivities({ pool }),
       maxHeartbeatThrottleInterval: MAX_HEARTBEAT_THROTTLE,
     });
