@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { REPO_ROOT, resolveTemporalCli } from './temporal-binaries';
+import { hasExited, stopper } from './child-process';
 
 /** The custom search attributes every run carries (name -> CLI type name). */
 export const SEARCH_ATTRIBUTES = {
@@ -167,21 +168,6 @@ function fileSize(file: string): number {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Waits for the child to exit, up to `timeoutMs`; true when it did. */
-function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      child.off('exit', onExit);
-      resolve(false);
-    }, timeoutMs);
-    const onExit = () => {
-      clearTimeout(timer);
-      resolve(true);
-    };
-    child.once('exit', onExit);
-  });
-}
 
 /**
  * Starts `temporal server start-dev` and resolves once its frontend answers for `namespace`.
@@ -247,25 +233,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   void spawnError.then((e) => (spawnFailure = e));
 
   // Never leave the server behind if this process exits without calling stop().
-  const killOnExit = () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  };
-  process.once('exit', killOnExit);
-
-  let stopping: Promise<void> | undefined;
-  const stop = (timeoutMs = 10_000): Promise<void> => {
-    stopping ??= (async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        if (!(await waitForExit(child, timeoutMs))) {
-          child.kill('SIGKILL');
-          await waitForExit(child, 5_000);
-        }
-      }
-      process.off('exit', killOnExit);
-    })();
-    return stopping;
-  };
+  const stop = stopper(child);
 
   const fail = async (why: string): Promise<never> => {
     await stop(3_000);
@@ -282,7 +250,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   const deadline = Date.now() + startTimeoutMs;
   for (;;) {
     if (spawnFailure) return fail(`could not be started from ${cli}: ${spawnFailure.message}`);
-    if (child.exitCode !== null || child.signalCode !== null) {
+    if (hasExited(child)) {
       return fail(`exited during start-up (code ${child.exitCode ?? child.signalCode})`);
     }
     if (Date.now() > deadline) return fail(`did not answer at ${address} within ${startTimeoutMs} ms`);

@@ -8,6 +8,7 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { startDevServer, type DevServer } from '../../workers/dev-server';
+import { hasExited, stopper } from '../../workers/child-process';
 
 function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -46,21 +47,6 @@ export interface WorkerProcess {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function exited(child: ChildProcess): boolean {
-  return child.exitCode !== null || child.signalCode !== null;
-}
-
-function waitExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
-  if (exited(child)) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), timeoutMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
-}
-
 /** Starts `node bin/esxi-zfs.js worker` against `address` and resolves once it says it is running. */
 export async function startWorkerProcess(opts: { repo: string; address: string; namespace: string; taskQueue: string; uiUrl: string; logFile: string; timeoutMs?: number }): Promise<WorkerProcess> {
   const fd = openSync(opts.logFile, 'a');
@@ -80,29 +66,12 @@ export async function startWorkerProcess(opts: { repo: string; address: string; 
   } finally {
     closeSync(fd);
   }
-  const killOnExit = () => {
-    if (!exited(child)) child.kill('SIGKILL');
-  };
-  process.once('exit', killOnExit);
-  let stopping: Promise<void> | undefined;
-  const stop = (timeoutMs = 10_000) => {
-    stopping ??= (async () => {
-      if (!exited(child)) {
-        child.kill('SIGTERM');
-        if (!(await waitExit(child, timeoutMs))) {
-          child.kill('SIGKILL');
-          await waitExit(child, 5_000);
-        }
-      }
-      process.off('exit', killOnExit);
-    })();
-    return stopping;
-  };
+  const stop = stopper(child);
   const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
   for (;;) {
     const log = readFileSync(opts.logFile, 'utf8');
     if (/worker running on /.test(log)) break;
-    if (exited(child) || Date.now() > deadline) {
+    if (hasExited(child) || Date.now() > deadline) {
       await stop(2_000);
       throw new Error(`the worker did not start (log ${opts.logFile}):\n${log.trim().split('\n').slice(-15).join('\n')}`);
     }
