@@ -17,6 +17,8 @@ export interface ReplicationJob {
   rollback: boolean;
   retention: RetentionRules;
   stallTimeoutMs: number;
+  /** ssh -c for the stream, most preferred first. */
+  sshCiphers: string[];
   retry: { maximumAttempts: number; initialIntervalMs: number; maximumIntervalMs: number };
   schedule?: Schedule;
 }
@@ -46,6 +48,7 @@ export function replicationJobs(inventory: Inventory): ReplicationJob[] {
         rollback: to.rollback ?? defaults.rollback ?? false,
         retention: to.retention ?? defaults.retention ?? {},
         stallTimeoutMs: durationMs(defaults.stallTimeout),
+        sshCiphers: defaults.sshCiphers,
         retry: {
           maximumAttempts: defaults.retry?.maximumAttempts ?? 5,
           initialIntervalMs: durationMs(defaults.retry?.initialInterval ?? '10s'),

@@ -4,7 +4,7 @@
  * One run per dataset at a time: every run of a dataset has the same workflow id.
  */
 import {
-  ApplicationFailure, CancellationScope, defineQuery, proxyActivities, setHandler, sleep,
+  ApplicationFailure, defineQuery, proxyActivities, setHandler, sleep,
 } from '@temporalio/workflow';
 import type { createDatasetActivities } from '../activities/replication/datasets';
 import type { createTransferActivities } from '../activities/replication/transfer';
@@ -13,7 +13,7 @@ import { describeConflict, planReplication } from '../activities/zfs/plan';
 import { planRetention } from '../activities/zfs/retention';
 import { snapshotName } from '../activities/zfs/snapshot-name';
 import { commonCapabilities } from '../activities/zfs/capabilities';
-import { sendFlags } from '../activities/replication/send-command';
+import { sendFlags } from '../activities/replication/send-flags';
 import type { ReplicationJob } from '../inventory/jobs';
 import type { ReplicationProgress, ReplicationResult } from './replication-types';
 
@@ -54,29 +54,33 @@ export async function replicateDataset(job: ReplicationJob): Promise<Replication
   const { sendSnapshot } = transfer(job);
   const warnings: string[] = [];
 
-  // 1. Snapshot the source: a name that sorts by time, says it is ours, in UTC (workflow time).
-  let name = snapshotName(job.snapshotPrefix, new Date());
-  let made = await steps.createSnapshot({ ...source, name, recursive: job.recursive });
-  while ('taken' in made) {
-    // An earlier run took a snapshot in this same second: take the next second's name.
-    await sleep('1 second');
-    name = snapshotName(job.snapshotPrefix, new Date());
-    made = await steps.createSnapshot({ ...source, name, recursive: job.recursive });
-  }
-  const { snapshot } = made;
+  // 1. Snapshot the source (a name that sorts by time, says it is ours, in UTC: workflow time)
+  //    and read the target meanwhile.
+  const takeSnapshot = async () => {
+    let made = await steps.createSnapshot({ ...source, name: snapshotName(job.snapshotPrefix, new Date()), recursive: job.recursive });
+    while ('taken' in made) {
+      // An earlier run took a snapshot in this same second: take the next second's name.
+      await sleep('1 second');
+      made = await steps.createSnapshot({ ...source, name: snapshotName(job.snapshotPrefix, new Date()), recursive: job.recursive });
+    }
+    return made;
+  };
+  const [made, targetState] = await Promise.all([takeSnapshot(), steps.readDatasetState(target)]);
+  const name = made.snapshot.name;
+  let state = { source: made.state, target: targetState };
   progress = { phase: 'inspect', snapshot: name };
 
-  // 2. Read both ends; finish or clear an interrupted resumable receive first.
-  let state = await steps.readReplicationState({ source, target });
+  // 2. Finish or clear an interrupted resumable receive first.
   if (state.target.resumeToken) {
     const token = await steps.inspectResumeToken({ ...source, token: state.target.resumeToken });
     if (token.toguid) {
-      await sendSnapshot({ source, target, user: job.user, sendArgs: ['-t', state.target.resumeToken], flags: [], resumable: true, expectGuid: token.toguid, stallTimeoutMs: job.stallTimeoutMs });
+      await sendSnapshot({ source, target, user: job.user, sendArgs: ['-t', state.target.resumeToken], flags: [], resumable: true, expectGuid: token.toguid, stallTimeoutMs: job.stallTimeoutMs, ciphers: job.sshCiphers });
     } else {
       await steps.abortPartialReceive(target);
       warnings.push(`cleared a stale resume token on ${label(target)}: ${token.reason}`);
     }
-    state = await steps.readReplicationState({ source, target });
+    const [sourceState, targetAfter] = await Promise.all([steps.readDatasetState(source), steps.readDatasetState(target)]);
+    state = { source: sourceState, target: targetAfter };
   }
 
   // 3. Plan by guid; a diverged target stops here, explained, with nothing destroyed.
@@ -96,65 +100,57 @@ export async function replicateDataset(job: ReplicationJob): Promise<Replication
   const base = plan.kind === 'full' ? undefined : plan.base;
   progress = { phase: 'hold', kind: plan.kind, base: base?.name, snapshot: name };
 
-  // 4. Protect the base on both ends while the run is in flight.
-  const holds = base && state.source.pool.capabilities.holds && state.target.pool.capabilities.holds
-    ? [{ ...source, snapshot: base.name }, { ...target, snapshot: rollbackTo?.name ?? base.name }]
-    : [];
-  await Promise.all(holds.map((h) => steps.holdSnapshot({ ...h, tag: HOLD_TAG })));
+  // 4. Roll a diverged target back (only where its policy allows, only to the base), then send,
+  //    the base held on both ends while the stream runs.
   let bytes = 0;
   let transferMs = 0;
   let targetSnapshots = state.target.snapshots ?? [];
   let rolledBackTo: string | undefined;
-  try {
-    if (rollbackTo) {
-      progress = { ...progress, phase: 'rollback' };
-      await steps.rollbackTarget({ ...target, snapshot: rollbackTo.name, expectedGuid: rollbackTo.guid });
-      rolledBackTo = rollbackTo.name;
-    }
-    if (plan.kind !== 'up-to-date') {
-      progress = { ...progress, phase: 'send' };
-      const { flags, warnings: flagWarnings } = sendFlags({
-        options: job.send,
-        recursive: job.recursive,
-        common: commonCapabilities(state.source.pool.capabilities, state.target.pool.capabilities),
-        sourcePoolVersion: state.source.pool.version,
-      });
-      warnings.push(...flagWarnings);
-      if (plan.kind === 'full') await steps.ensureParentDataset(target);
-      const newest = plan.kind === 'full' ? plan.snapshot : plan.target;
-      const sendArgs = plan.kind === 'full'
-        ? [`${source.dataset}@${newest.name}`]
-        : [plan.intermediates ? '-I' : '-i', `@${plan.base.name}`, `${source.dataset}@${newest.name}`];
-      const sent = await sendSnapshot({
-        source, target, user: job.user, sendArgs, flags,
-        resumable: state.target.pool.capabilities.resumeTokens,
-        expectGuid: newest.guid,
-        stallTimeoutMs: job.stallTimeoutMs,
-      });
-      bytes = sent.bytes;
-      transferMs = sent.durationMs;
-      targetSnapshots = sent.targetSnapshots;
-      warnings.push(...sent.warnings);
-    }
-  } finally {
-    progress = { ...progress, phase: 'release' };
-    await CancellationScope.nonCancellable(() => Promise.all(holds.map((h) => steps.releaseSnapshot({ ...h, tag: HOLD_TAG }))));
+  if (rollbackTo) {
+    progress = { ...progress, phase: 'rollback' };
+    await steps.rollbackTarget({ ...target, snapshot: rollbackTo.name, expectedGuid: rollbackTo.guid });
+    rolledBackTo = rollbackTo.name;
+  }
+  if (plan.kind !== 'up-to-date') {
+    progress = { ...progress, phase: 'send' };
+    const { flags, warnings: flagWarnings } = sendFlags({
+      options: job.send,
+      recursive: job.recursive,
+      common: commonCapabilities(state.source.pool.capabilities, state.target.pool.capabilities),
+      sourcePoolVersion: state.source.pool.version,
+    });
+    warnings.push(...flagWarnings);
+    if (plan.kind === 'full') await steps.ensureParentDataset(target);
+    const newest = plan.kind === 'full' ? plan.snapshot : plan.target;
+    const sendArgs = plan.kind === 'full'
+      ? [`${source.dataset}@${newest.name}`]
+      : [plan.intermediates ? '-I' : '-i', `@${plan.base.name}`, `${source.dataset}@${newest.name}`];
+    const holds = state.source.pool.capabilities.holds && state.target.pool.capabilities.holds;
+    const sent = await sendSnapshot({
+      source, target, user: job.user, sendArgs, flags,
+      resumable: state.target.pool.capabilities.resumeTokens,
+      expectGuid: newest.guid,
+      stallTimeoutMs: job.stallTimeoutMs,
+      ciphers: job.sshCiphers,
+      hold: base && holds ? { tag: HOLD_TAG, source: base.name, target: rollbackTo?.name ?? base.name } : undefined,
+    });
+    bytes = sent.bytes;
+    transferMs = sent.durationMs;
+    targetSnapshots = sent.targetSnapshots;
+    warnings.push(...sent.warnings);
   }
 
   // 5. Retention on each side separately; the newest common snapshot is never pruned.
   progress = { ...progress, phase: 'prune' };
   const newestCommon = plan.kind === 'up-to-date' ? plan.base : plan.kind === 'full' ? plan.snapshot : plan.target;
   const now = new Date();
-  // The lists were read while our holds were on; those are released now.
-  const ourHolds = new Set(holds.map((h) => `${h.dataset}@${h.snapshot}`));
-  const withoutOurHolds = (snapshots: typeof targetSnapshots) =>
-    snapshots.map((s) => (ourHolds.has(`${s.dataset}@${s.name}`) && s.userrefs > 0 ? { ...s, userrefs: s.userrefs - 1 } : s));
+  // Both lists were read without this run's holds: the source's before them, the target's after.
   const retention = (snapshots: typeof targetSnapshots) =>
-    planRetention({ snapshots: withoutOurHolds(snapshots), prefix: job.snapshotPrefix, rules: job.retention, protect: [newestCommon.guid], now })
+    planRetention({ snapshots, prefix: job.snapshotPrefix, rules: job.retention, protect: [newestCommon.guid], now })
       .prune.map((s) => s.name);
   const [prunedSource, prunedTarget] = await Promise.all(
     [
-      { ref: source, names: retention(state.source.snapshots ?? [snapshot]) },
+      { ref: source, names: retention(state.source.snapshots ?? [made.snapshot]) },
       { ref: target, names: retention(targetSnapshots) },
     ].map(async ({ ref, names }) => {
       if (names.length === 0) return [];

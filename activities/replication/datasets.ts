@@ -1,6 +1,6 @@
 /**
  * The replication steps that act on one dataset on one host: snapshot, read state, hold, release,
- * roll back, destroy. Each reads first, changes only what differs, and says what it changed.
+ * roll back, destroy. (Holds are taken and released inside the transfer step.) Each reads first, changes only what differs, and says what it changed.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
@@ -43,41 +43,65 @@ function zfsArgv(host: StorageHostRef, argv: string[]): string[] {
   return [tool === 'zpool' ? profile.zpool : profile.zfs, ...rest];
 }
 
+const run = (pool: SshPool, host: StorageHostRef, argv: string[]) => exec(pool, host, zfsArgv(host, argv), TIMEOUT);
+const runOk = async (pool: SshPool, host: StorageHostRef, argv: string[]) => (await execOk(pool, host, zfsArgv(host, argv), TIMEOUT)).stdout;
+
+export async function snapshotsOf(pool: SshPool, ref: DatasetRef): Promise<Snapshot[] | null> {
+  const result = await run(pool, ref.host, snapshotPropsArgv(ref.dataset));
+  if (result.code !== 0) {
+    if (isMissingDataset(result.stderr, ref.dataset)) return null;
+    throw new Error(`${ref.host.name}: cannot list snapshots of ${ref.dataset}: ${result.stderr.trim()}`);
+  }
+  return parseSnapshotProps(result.stdout, ref.dataset);
+}
+
+/** Pool version and capabilities, snapshots, resume token and written bytes: two round trips at most. */
+async function readDatasetState(pool: SshPool, ref: DatasetRef): Promise<DatasetState> {
+  const poolName = ref.dataset.split('/')[0]!;
+  const [poolProps, snapshots] = await Promise.all([runOk(pool, ref.host, poolPropsArgv(poolName)), snapshotsOf(pool, ref)]);
+  const info = parseZpoolGet(poolProps)[poolName];
+  if (!info) throw ApplicationFailure.nonRetryable(`${ref.host.name}: pool ${poolName} does not exist`, 'PoolMissing');
+  const caps = capabilities(info.version, info.features);
+  const state: DatasetState = { pool: { version: info.version, capabilities: caps }, snapshots };
+  if (snapshots !== null && (caps.resumeTokens || caps.writtenProperty)) {
+    const props = parseDatasetProps(await runOk(pool, ref.host, datasetPropsArgv(ref.dataset, caps)))[ref.dataset] ?? {};
+    if (props.receive_resume_token) state.resumeToken = props.receive_resume_token;
+    if (props.written !== undefined) state.writtenBytes = Number(props.written);
+  }
+  return state;
+}
+
+/**
+ * `zfs hold TAG snapshot` where the pool has holds; already held is fine. (Reads the outcome
+ * from zfs itself: `zfs holds` needs a Python helper that zfs-fuse lacks.)
+ */
+export async function holdSnapshot(pool: SshPool, ref: DatasetRef, snapshot: string, tag: string): Promise<boolean> {
+  const result = await run(pool, ref.host, ['zfs', 'hold', tag, `${ref.dataset}@${snapshot}`]);
+  if (result.code === 0) return true;
+  if (/tag already exists/.test(result.stderr)) return false;
+  throw new Error(`${ref.host.name}: zfs hold ${ref.dataset}@${snapshot} failed: ${result.stderr.trim()}`);
+}
+
+/** `zfs release TAG snapshot`; a hold or snapshot already gone is fine. */
+export async function releaseSnapshot(pool: SshPool, ref: DatasetRef, snapshot: string, tag: string): Promise<boolean> {
+  const result = await run(pool, ref.host, ['zfs', 'release', tag, `${ref.dataset}@${snapshot}`]);
+  if (result.code === 0) return true;
+  if (/no such tag|does not exist/.test(result.stderr)) return false;
+  throw new Error(`${ref.host.name}: zfs release ${ref.dataset}@${snapshot} failed: ${result.stderr.trim()}`);
+}
+
 export function createDatasetActivities(deps: { pool: SshPool }) {
   const { pool } = deps;
-  const run = (host: StorageHostRef, argv: string[]) => exec(pool, host, zfsArgv(host, argv), TIMEOUT);
-  const runOk = async (host: StorageHostRef, argv: string[]) => (await execOk(pool, host, zfsArgv(host, argv), TIMEOUT)).stdout;
-
-  async function snapshotsOf(ref: DatasetRef): Promise<Snapshot[] | null> {
-    const result = await run(ref.host, snapshotPropsArgv(ref.dataset));
-    if (result.code !== 0) {
-      if (isMissingDataset(result.stderr, ref.dataset)) return null;
-      throw new Error(`${ref.host.name}: cannot list snapshots of ${ref.dataset}: ${result.stderr.trim()}`);
-    }
-    return parseSnapshotProps(result.stdout, ref.dataset);
-  }
-
-  async function readDatasetState(ref: DatasetRef): Promise<DatasetState> {
-    const poolName = ref.dataset.split('/')[0]!;
-    const info = parseZpoolGet(await runOk(ref.host, poolPropsArgv(poolName)))[poolName];
-    if (!info) throw ApplicationFailure.nonRetryable(`${ref.host.name}: pool ${poolName} does not exist`, 'PoolMissing');
-    const caps = capabilities(info.version, info.features);
-    const snapshots = await snapshotsOf(ref);
-    const state: DatasetState = { pool: { version: info.version, capabilities: caps }, snapshots };
-    if (snapshots !== null && (caps.resumeTokens || caps.writtenProperty)) {
-      const props = parseDatasetProps(await runOk(ref.host, datasetPropsArgv(ref.dataset, caps)))[ref.dataset] ?? {};
-      if (props.receive_resume_token) state.resumeToken = props.receive_resume_token;
-      if (props.written !== undefined) state.writtenBytes = Number(props.written);
-    }
-    return state;
-  }
 
   return {
-    /** `zfs snapshot [-r] dataset@name`, unless it exists. Returns the snapshot as ZFS reports it. */
-    async createSnapshot(input: DatasetRef & { name: string; recursive: boolean }): Promise<{ snapshot: Snapshot; created: boolean } | { taken: true }> {
+    /**
+     * `zfs snapshot [-r] dataset@name`, unless it exists. Returns the snapshot as ZFS reports it and
+     * the dataset's state read after it (what the plan needs of the source), in the same step.
+     */
+    async createSnapshot(input: DatasetRef & { name: string; recursive: boolean }): Promise<{ snapshot: Snapshot; created: boolean; state: DatasetState } | { taken: true }> {
       // Snapshot first and read after: one round trip less than reading first, same outcome.
       const argv = ['zfs', 'snapshot', ...(input.recursive ? ['-r'] : []), `${input.dataset}@${input.name}`];
-      const result = await run(input.host, argv);
+      const result = await run(pool, input.host, argv);
       const existed = result.code !== 0 && /dataset already exists/.test(result.stderr);
       // On a first attempt the name belongs to an earlier run in the same second: the workflow
       // picks a new one. On a retry it is the snapshot the previous attempt made.
@@ -88,34 +112,15 @@ export function createDatasetActivities(deps: { pool: SshPool }) {
         }
         throw new Error(`${input.host.name}: zfs snapshot ${input.dataset}@${input.name} failed: ${result.stderr.trim()}`);
       }
-      const made = (await snapshotsOf(input))?.find((s) => s.name === input.name);
+      const state = await readDatasetState(pool, input);
+      const made = state.snapshots?.find((s) => s.name === input.name);
       if (!made) throw new Error(`${input.host.name}: ${input.dataset}@${input.name} was created but cannot be read back`);
-      return { snapshot: made, created: !existed };
+      return { snapshot: made, created: !existed, state };
     },
 
-    /** Both ends: pool capabilities, snapshots (target null when absent), resume token, written bytes. */
-    async readReplicationState(input: { source: DatasetRef; target: DatasetRef }): Promise<{ source: DatasetState; target: DatasetState }> {
-      const [source, target] = await Promise.all([readDatasetState(input.source), readDatasetState(input.target)]);
-      return { source, target };
-    },
-
-    /**
-     * `zfs hold TAG snapshot` where the pool has holds; already held is fine. (Reads the outcome
-     * from zfs itself: `zfs holds` needs a Python helper that zfs-fuse lacks.)
-     */
-    async holdSnapshot(input: DatasetRef & { snapshot: string; tag: string }): Promise<boolean> {
-      const result = await run(input.host, ['zfs', 'hold', input.tag, `${input.dataset}@${input.snapshot}`]);
-      if (result.code === 0) return true;
-      if (/tag already exists/.test(result.stderr)) return false;
-      throw new Error(`${input.host.name}: zfs hold ${input.dataset}@${input.snapshot} failed: ${result.stderr.trim()}`);
-    },
-
-    /** `zfs release TAG snapshot`; a hold or snapshot already gone is fine. */
-    async releaseSnapshot(input: DatasetRef & { snapshot: string; tag: string }): Promise<boolean> {
-      const result = await run(input.host, ['zfs', 'release', input.tag, `${input.dataset}@${input.snapshot}`]);
-      if (result.code === 0) return true;
-      if (/no such tag|does not exist/.test(result.stderr)) return false;
-      throw new Error(`${input.host.name}: zfs release ${input.dataset}@${input.snapshot} failed: ${result.stderr.trim()}`);
+    /** One end: pool capabilities, snapshots (null when the dataset is absent), resume token, written bytes. */
+    async readDatasetState(input: DatasetRef): Promise<DatasetState> {
+      return readDatasetState(pool, input);
     },
 
     /**
@@ -123,7 +128,7 @@ export function createDatasetActivities(deps: { pool: SshPool }) {
      * only for datasets whose policy allows it. Destroys the target's snapshots newer than the base.
      */
     async rollbackTarget(input: DatasetRef & { snapshot: string; expectedGuid: string }): Promise<{ destroyed: string[] }> {
-      const snapshots = (await snapshotsOf(input)) ?? [];
+      const snapshots = (await snapshotsOf(pool, input)) ?? [];
       const base = snapshots.find((s) => s.name === input.snapshot);
       if (!base || base.guid !== input.expectedGuid) {
         throw ApplicationFailure.nonRetryable(
@@ -132,7 +137,7 @@ export function createDatasetActivities(deps: { pool: SshPool }) {
         );
       }
       const newer = snapshots.filter((s) => BigInt(s.createtxg) > BigInt(base.createtxg)).map((s) => s.name);
-      await runOk(input.host, ['zfs', 'rollback', '-r', `${input.dataset}@${input.snapshot}`]);
+      await runOk(pool, input.host, ['zfs', 'rollback', '-r', `${input.dataset}@${input.snapshot}`]);
       return { destroyed: newer };
     },
 
@@ -141,7 +146,7 @@ export function createDatasetActivities(deps: { pool: SshPool }) {
      * are protected (the common base); skips snapshots already gone.
      */
     async destroySnapshots(input: DatasetRef & { names: string[]; prefix: string; protect: string[] }): Promise<{ destroyed: string[]; kept: string[] }> {
-      const snapshots = new Map(((await snapshotsOf(input)) ?? []).map((s) => [s.name, s]));
+      const snapshots = new Map(((await snapshotsOf(pool, input)) ?? []).map((s) => [s.name, s]));
       const destroyed: string[] = [];
       const kept: string[] = [];
       for (const name of input.names) {
@@ -150,7 +155,7 @@ export function createDatasetActivities(deps: { pool: SshPool }) {
         if (!isOurs(input.prefix, name) || input.protect.includes(snapshot.guid)) {
           throw ApplicationFailure.nonRetryable(`${input.host.name}: refusing to destroy ${input.dataset}@${name}: not ours or protected`, 'PruneRefused');
         }
-        const result = await run(input.host, ['zfs', 'destroy', `${input.dataset}@${name}`]);
+        const result = await run(pool, input.host, ['zfs', 'destroy', `${input.dataset}@${name}`]);
         if (result.code === 0) destroyed.push(name);
         // A clone made for testing (clone-replica) or a hold keeps its snapshot: kept, not an error.
         else if (/dependent clones|dataset is busy|is held/.test(result.stderr)) kept.push(`${name}: ${result.stderr.trim()}`);
@@ -163,17 +168,17 @@ export function createDatasetActivities(deps: { pool: SshPool }) {
     async ensureParentDataset(input: DatasetRef): Promise<string | undefined> {
       const parent = input.dataset.split('/').slice(0, -1).join('/');
       if (!parent.includes('/')) return undefined; // the pool itself
-      const exists = await run(input.host, ['zfs', 'get', '-H', '-o', 'value', 'type', parent]);
+      const exists = await run(pool, input.host, ['zfs', 'get', '-H', '-o', 'value', 'type', parent]);
       if (exists.code === 0) return undefined;
-      await runOk(input.host, ['zfs', 'create', '-p', parent]);
+      await runOk(pool, input.host, ['zfs', 'create', '-p', parent]);
       return parent;
     },
 
     /** `zfs receive -A`: drops the partial state of an interrupted resumable receive. */
     async abortPartialReceive(input: DatasetRef): Promise<boolean> {
-      const state = await readDatasetState(input);
+      const state = await readDatasetState(pool, input);
       if (!state.resumeToken) return false;
-      await runOk(input.host, ['zfs', 'receive', '-A', input.dataset]);
+      await runOk(pool, input.host, ['zfs', 'receive', '-A', input.dataset]);
       return true;
     },
   };

@@ -1,7 +1,9 @@
 /**
  * The stream itself: the source host pipes `zfs send` to the target over SSH as the replication
- * user. The worker starts it, reads its byte count, heartbeats it, and stops it (the whole
- * process group on the source) when it stalls or the workflow is cancelled.
+ * user. The worker holds the common base on both ends, starts the stream, reads its byte count,
+ * heartbeats it, stops it (the whole process group on the source) when it stalls or the workflow
+ * is cancelled, checks that the target has the snapshot, and releases the holds. One activity:
+ * each step less is one workflow round trip less on every run (measured in bench-replication).
  */
 import { createInterface } from 'node:readline';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
@@ -13,6 +15,8 @@ import { snapshotPropsArgv } from '../zfs/queries';
 import type { DatasetRef } from './datasets';
 import type { Snapshot } from '../zfs/snapshot';
 import { streamScript } from './send-command';
+import { byteCounterProbe, parseByteCounter, type ByteCounter } from './byte-counter';
+import { holdSnapshot, releaseSnapshot } from './datasets';
 import type { TransferProgress } from '../../workflows/replication-types';
 
 export interface TransferInput {
@@ -26,6 +30,10 @@ export interface TransferInput {
   /** The guid the target must have when the stream is in: the sent snapshot's. */
   expectGuid: string;
   stallTimeoutMs: number;
+  /** ssh -c for the stream, most preferred first. */
+  ciphers: string[];
+  /** The common base, held (`zfs hold TAG`) on each end while the stream runs and released after. */
+  hold?: { tag: string; source: string; target: string };
 }
 
 export interface TransferResult {
@@ -57,6 +65,14 @@ function readReport(line: string, report: Report): void {
   }
 }
 
+/** Promise.all that waits for every promise to settle before it throws the first failure. */
+async function settleAll<T extends unknown[]>(...promises: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const outcomes = await Promise.allSettled(promises);
+  const failed = outcomes.find((o) => o.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+  return outcomes.map((o) => (o as PromiseFulfilledResult<unknown>).value) as T;
+}
+
 function tail(text: string, lines = 8): string {
   return text.trim().split('\n').slice(-lines).join('\n');
 }
@@ -72,16 +88,16 @@ export function createTransferActivities(deps: { pool: SshPool }) {
     return snapshots.some((s) => s.guid === guid) ? snapshots : undefined;
   }
 
-  async function sourceFacts(input: TransferInput): Promise<{ home: string; pv: boolean }> {
-    const script = sh`getent passwd ${input.user} | cut -d: -f6; command -v pv >/dev/null && echo pv || echo no-pv`;
-    const [home, pv] = (await execOk(pool, input.source.host, script, { timeoutMs: 30_000 })).stdout.trim().split('\n');
+  async function sourceFacts(input: TransferInput): Promise<{ home: string; counter: ByteCounter }> {
+    const script = sh`getent passwd ${input.user} | cut -d: -f6; ${byteCounterProbe}`;
+    const [home, counter] = (await execOk(pool, input.source.host, script, { timeoutMs: 30_000 })).stdout.trim().split('\n');
     if (!home || !home.startsWith('/')) {
       throw ApplicationFailure.nonRetryable(
         `${input.source.host.name}: replication user ${input.user} does not exist: run setupReplicationTrust (esxi-zfs trust FILE)`,
         'TrustMissing',
       );
     }
-    return { home, pv: pv === 'pv' };
+    return { home, counter: parseByteCounter(counter ?? '') };
   }
 
   async function stopStream(input: TransferInput, pid: number | undefined): Promise<void> {
@@ -118,92 +134,122 @@ export function createTransferActivities(deps: { pool: SshPool }) {
     );
   }
 
+  /** Runs the stream script; returns its byte count and duration, or throws why it failed. */
+  async function stream(input: TransferInput, facts: { home: string; counter: ByteCounter }): Promise<{ bytes: number; durationMs: number }> {
+    const { home, counter } = facts;
+    const script = streamScript({
+      zfs: guestProfile(input.source.host.os).zfs,
+      flags: input.flags,
+      sendArgs: input.sendArgs,
+      target: {
+        user: input.user,
+        address: input.target.host.storageAddress,
+        port: input.target.host.port ?? 22,
+        dataset: input.target.dataset,
+        resumable: input.resumable,
+      },
+      identityFile: `${home}/.ssh/id_ed25519`,
+      knownHostsFile: `${home}/.ssh/known_hosts`,
+      counter,
+      ciphers: input.ciphers,
+    });
+
+    let context: Context | undefined;
+    try {
+      context = Context.current();
+    } catch {
+      context = undefined;
+    }
+    if (context?.cancellationSignal.aborted) throw new CancelledFailure('replication cancelled before the stream started');
+    const started = Date.now();
+    const report: Report = { bytes: 0 };
+    let lastMove = started;
+    let lastBytes = 0;
+    let stopped: 'stalled' | 'cancelled' | undefined;
+    const stream = await execStream(pool, input.source.host, script, {});
+    const lines = createInterface({ input: stream.stdout });
+    lines.on('line', (line) => readReport(line, report));
+    // The channel can close before readline has seen the last lines (the final count).
+    const reportRead = new Promise<void>((resolve) => lines.once('close', resolve));
+
+    const progress = (): TransferProgress => {
+      const elapsedMs = Date.now() - started;
+      return { bytes: report.bytes, elapsedMs, bytesPerSecond: elapsedMs > 0 ? Math.round((report.bytes * 1000) / elapsedMs) : 0 };
+    };
+    const watchdog = setInterval(() => {
+      if (report.bytes !== lastBytes) {
+        lastBytes = report.bytes;
+        lastMove = Date.now();
+      }
+      context?.heartbeat(progress());
+      if (counter !== 'none' && !stopped && Date.now() - lastMove > input.stallTimeoutMs) {
+        stopped = 'stalled';
+        void stopStream(input, report.pid);
+      }
+    }, 1000);
+    const onCancel = () => {
+      if (stopped) return;
+      stopped = 'cancelled';
+      void stopStream(input, report.pid);
+    };
+    context?.cancellationSignal.addEventListener('abort', onCancel);
+
+    let stderr = '';
+    try {
+      const done = await stream.done;
+      await reportRead;
+      stderr = done.stderr;
+    } finally {
+      clearInterval(watchdog);
+      context?.cancellationSignal.removeEventListener('abort', onCancel);
+      lines.close();
+    }
+    const durationMs = Date.now() - started;
+    if (stopped === 'cancelled') throw new CancelledFailure('replication cancelled: the stream was stopped on both ends');
+    if (stopped === 'stalled') {
+      throw ApplicationFailure.retryable(
+        `stream stalled: no bytes for ${Math.round(input.stallTimeoutMs / 1000)} s after ${report.bytes} bytes; stopped on ${input.source.host.name} (will retry)`,
+        'StreamStalled',
+      );
+    }
+    if (report.sendExit !== 0 || report.receiveExit !== 0) throw failure(input, report, stderr);
+    return { bytes: report.bytes, durationMs };
+  }
+
   return {
     /** Streams one snapshot (or resumes one) from the source host to the target host. */
     async sendSnapshot(input: TransferInput): Promise<TransferResult> {
-      const before = await targetWith(input.target, input.expectGuid);
-      if (before) return { bytes: 0, durationMs: 0, alreadyReceived: true, warnings: [], targetSnapshots: before };
-      const { home, pv } = await sourceFacts(input);
-      const warnings = pv ? [] : [`${input.source.host.name} has no pv: no byte count, so no progress and no stall detection`];
-      const script = streamScript({
-        zfs: guestProfile(input.source.host.os).zfs,
-        flags: input.flags,
-        sendArgs: input.sendArgs,
-        target: {
-          user: input.user,
-          address: input.target.host.storageAddress,
-          port: input.target.host.port ?? 22,
-          dataset: input.target.dataset,
-          resumable: input.resumable,
-        },
-        identityFile: `${home}/.ssh/id_ed25519`,
-        knownHostsFile: `${home}/.ssh/known_hosts`,
-        pv,
-      });
-
-      let context: Context | undefined;
+      const holds = input.hold
+        ? [{ ref: input.source, snapshot: input.hold.source }, { ref: input.target, snapshot: input.hold.target }]
+        : [];
+      const tag = input.hold?.tag ?? '';
+      let released: Promise<unknown> | undefined;
+      const release = () => (released ??= Promise.all(holds.map((h) => releaseSnapshot(pool, h.ref, h.snapshot, tag))));
       try {
-        context = Context.current();
-      } catch {
-        context = undefined;
-      }
-      const started = Date.now();
-      const report: Report = { bytes: 0 };
-      let lastMove = started;
-      let lastBytes = 0;
-      let stopped: 'stalled' | 'cancelled' | undefined;
-      const stream = await execStream(pool, input.source.host, script, {});
-      const lines = createInterface({ input: stream.stdout });
-      lines.on('line', (line) => readReport(line, report));
-      // The channel can close before readline has seen the last lines (pv's final count).
-      const reportRead = new Promise<void>((resolve) => lines.once('close', resolve));
-
-      const progress = (): TransferProgress => {
-        const elapsedMs = Date.now() - started;
-        return { bytes: report.bytes, elapsedMs, bytesPerSecond: elapsedMs > 0 ? Math.round((report.bytes * 1000) / elapsedMs) : 0 };
-      };
-      const watchdog = setInterval(() => {
-        if (report.bytes !== lastBytes) {
-          lastBytes = report.bytes;
-          lastMove = Date.now();
-        }
-        context?.heartbeat(progress());
-        if (pv && !stopped && Date.now() - lastMove > input.stallTimeoutMs) {
-          stopped = 'stalled';
-          void stopStream(input, report.pid);
-        }
-      }, 1000);
-      const onCancel = () => {
-        if (stopped) return;
-        stopped = 'cancelled';
-        void stopStream(input, report.pid);
-      };
-      context?.cancellationSignal.addEventListener('abort', onCancel);
-
-      let stderr = '';
-      try {
-        const done = await stream.done;
-        await reportRead;
-        stderr = done.stderr;
-      } finally {
-        clearInterval(watchdog);
-        context?.cancellationSignal.removeEventListener('abort', onCancel);
-        lines.close();
-      }
-      const durationMs = Date.now() - started;
-      if (stopped === 'cancelled') throw new CancelledFailure('replication cancelled: the stream was stopped on both ends');
-      if (stopped === 'stalled') {
-        throw ApplicationFailure.retryable(
-          `stream stalled: no bytes for ${Math.round(input.stallTimeoutMs / 1000)} s after ${report.bytes} bytes; stopped on ${input.source.host.name} (will retry)`,
-          'StreamStalled',
+        // Settled, not raced: a hold still on its way when another step fails would outlive the release.
+        const [already, facts] = await settleAll(
+          targetWith(input.target, input.expectGuid),
+          sourceFacts(input),
+          Promise.all(holds.map((h) => holdSnapshot(pool, h.ref, h.snapshot, tag))),
         );
+        if (already) {
+          await release();
+          return { bytes: 0, durationMs: 0, alreadyReceived: true, warnings: [], targetSnapshots: (await targetWith(input.target, input.expectGuid)) ?? already };
+        }
+        const warnings = facts.counter === 'none'
+          ? [`${input.source.host.name} has neither python3 (>= 3.10) nor pv to count bytes: no progress and no stall detection`]
+          : [];
+        const sent = await stream(input, facts);
+        // Read after the release: the list retention plans on shows no hold of this run.
+        await release();
+        const after = await targetWith(input.target, input.expectGuid);
+        if (!after) {
+          throw ApplicationFailure.retryable(`the stream finished but ${input.target.dataset} on ${input.target.host.name} does not have the snapshot (guid ${input.expectGuid})`, 'NotReceived');
+        }
+        return { ...sent, alreadyReceived: false, warnings, targetSnapshots: after };
+      } finally {
+        await release();
       }
-      if (report.sendExit !== 0 || report.receiveExit !== 0) throw failure(input, report, stderr);
-      const after = await targetWith(input.target, input.expectGuid);
-      if (!after) {
-        throw ApplicationFailure.retryable(`the stream finished but ${input.target.dataset} on ${input.target.host.name} does not have the snapshot (guid ${input.expectGuid})`, 'NotReceived');
-      }
-      return { bytes: report.bytes, durationMs, alreadyReceived: false, warnings, targetSnapshots: after };
     },
   };
 }

@@ -17,7 +17,10 @@ import { replicationSearchAttributes, startReplication } from '../../scripts/rep
 import { failureMessage } from '../../scripts/commands/replicate';
 import { defaultCloneName } from '../../scripts/commands/clone-replica';
 import { desiredSchedules } from '../../scripts/schedules';
+import { SPLICE_COUNTER_MARK } from '../../activities/replication/byte-counter';
 
+/** pkill -f pattern of the stream's byte counter on a lab host (Linux, Python 3.11: the splice one). */
+const FREEZE_COUNTER = `^python3 -c ${SPLICE_COUNTER_MARK}`;
 const LAB_DIR = path.resolve(__dirname, '../../.data/lab-replication-test');
 const SCENARIOS = ['basic', 'tree', 'diverged', 'rollback', 'interrupt', 'stall', 'retention', 'concurrent', 'nested/deep/vol', 'cancel', 'clone', 'sched'];
 
@@ -178,7 +181,7 @@ describe('replicateDataset', () => {
         if (pending.some((a) => a.activityType?.name === 'sendSnapshot' && a.heartbeatDetails)) break;
         await new Promise((r) => setTimeout(r, 100));
       }
-      await on(src, "pkill -f '^ssh -T -i' ; true");
+      await on(src, "pkill -f '^ssh -T -c ' ; true");
       return handle.result() as Promise<ReplicationResult>;
     });
     assert.equal(result.kind, 'full');
@@ -190,12 +193,12 @@ describe('replicateDataset', () => {
 
   test('a stalled stream is detected, stopped and retried', async () => {
     await on(src, 'zfs create sp1/t/stall && head -c 134217728 /dev/urandom > /sp1/t/stall/big');
-    // Freeze the byte counter on the source (pv, inside the pipeline) until the stall is seen.
+    // Freeze the byte counter on the source (inside the pipeline) until the stall is seen.
     const { handle } = await startReplication(temporal.client, job('stall', { stallTimeoutMs: 3000 }));
     const result = await run(async () => {
       let stalled = '';
       for (let i = 0; i < 300 && !stalled; i++) {
-        await labExec(src, ['sh', '-c', 'pkill -STOP -x pv ; true']);
+        await labExec(src, ['pkill', '-STOP', '-f', FREEZE_COUNTER]);
         const pending = (await handle.describe()).raw.pendingActivities ?? [];
         stalled = pending.map((a) => a.lastFailure?.message ?? '').find((m) => /stalled/.test(m)) ?? '';
         await new Promise((r) => setTimeout(r, 100));
@@ -263,7 +266,7 @@ describe('replicateDataset', () => {
         await new Promise((r) => setTimeout(r, 100));
       }
       // Freeze the stream so that it is surely still running when the cancellation arrives.
-      await on(src, 'pkill -STOP -x pv; true');
+      await labExec(src, ['pkill', '-STOP', '-f', FREEZE_COUNTER]);
       await handle.cancel();
       await assert.rejects(handle.result(), /cancel/i);
     });

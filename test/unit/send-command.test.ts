@@ -1,6 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { receiveCommand, sendFlags, streamScript } from '../../activities/replication/send-command';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { sh } from '../../activities/ssh/quote';
+import { receiveCommand, streamScript } from '../../activities/replication/send-command';
+import { sendFlags } from '../../activities/replication/send-flags';
+import { counterStage, parseByteCounter, SPLICE_COUNTER_MARK } from '../../activities/replication/byte-counter';
 import { parseResumeTokenCheck } from '../../activities/replication/resume';
 import { capabilities } from '../../activities/zfs/capabilities';
 
@@ -27,11 +35,12 @@ test('the stream script: golden text, every name quoted, the receive side as one
     target: { user: 'zfsadm', address: '10.0.1.42', port: 22, dataset: 'sp2/nas/vol0', resumable: false },
     identityFile: '/export/home/zfsadm/.ssh/id_ed25519',
     knownHostsFile: '/export/home/zfsadm/.ssh/known_hosts',
-    pv: true,
+    counter: 'pv',
+    ciphers: ['aes128-gcm@openssh.com', 'chacha20-poly1305@openssh.com'],
   });
   assert.equal(script.text, `exec 3>&1 >&2
 echo "esxi-zfs-pid $$" >&3
-{ zfs send -p -I @esxi-zfs_20261124T235900Z sp1/nas/vol0@esxi-zfs_20261125T235900Z; echo "esxi-zfs-send-exit $?" >&3; } | pv -f -n -b -i 1 2>&3 | ssh -T -i /export/home/zfsadm/.ssh/id_ed25519 -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/export/home/zfsadm/.ssh/known_hosts -o ServerAliveInterval=10 -o ServerAliveCountMax=3 -p 22 zfsadm@10.0.1.42 'zfs receive -u sp2/nas/vol0'
+{ zfs send -p -I @esxi-zfs_20261124T235900Z sp1/nas/vol0@esxi-zfs_20261125T235900Z; echo "esxi-zfs-send-exit $?" >&3; } | pv -f -n -b -i 1 2>&3 | ssh -T -c aes128-gcm@openssh.com,chacha20-poly1305@openssh.com -i /export/home/zfsadm/.ssh/id_ed25519 -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/export/home/zfsadm/.ssh/known_hosts -o ServerAliveInterval=10 -o ServerAliveCountMax=3 -p 22 zfsadm@10.0.1.42 'zfs receive -u sp2/nas/vol0'
 r=$?
 echo "esxi-zfs-receive-exit $r" >&3
 exit $r
@@ -53,4 +62,31 @@ send from sp1/nas/vol0@esxi-zfs_20261125T235900Z estimated size is 1.20G`;
     parseResumeTokenCheck(255, "cannot resume send: 'sp1/nas/vol0@esxi-zfs_20261125T235900Z' used in the initial send no longer exists"),
     { reason: "cannot resume send: 'sp1/nas/vol0@esxi-zfs_20261125T235900Z' used in the initial send no longer exists" },
   );
+});
+
+test('the byte counter: probe answers, the pipe stage of each', () => {
+  assert.equal(parseByteCounter('splice\n'), 'splice');
+  assert.equal(parseByteCounter('pv'), 'pv');
+  assert.equal(parseByteCounter(''), 'none');
+  assert.equal(counterStage('none').text, '');
+  assert.equal(counterStage('pv').text, 'pv -f -n -b -i 1 2>&3 | ');
+  assert.ok(counterStage('splice').text.startsWith(`python3 -c '${SPLICE_COUNTER_MARK}`), 'pkill -f can find it by its first line');
+});
+
+test('the splice counter copies the stream unchanged and reports its exact length on fd 3', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'esxi-zfs-counter-'));
+  try {
+    const [input, output, counts] = ['in', 'out', 'counts'].map((f) => path.join(dir, f)) as [string, string, string];
+    fs.writeFileSync(input, crypto.randomBytes(5 * 1024 * 1024 + 17));
+    const script = sh`exec 3>${counts}; cat ${input} | ${counterStage('splice')}cat > ${output}`;
+    const run = spawnSync('sh', ['-c', script.text], { encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    assert.ok(fs.readFileSync(output).equals(fs.readFileSync(input)));
+    assert.equal(fs.readFileSync(counts, 'utf8').trim().split('\n').at(-1), String(5 * 1024 * 1024 + 17));
+    // The receiving side gone (ssh died): a failure status, and no Python traceback in the messages.
+    const cut = spawnSync('sh', ['-c', sh`exec 3>/dev/null; cat ${input} | ${counterStage('splice')}head -c 1000 >/dev/null`.text], { encoding: 'utf8' });
+    assert.doesNotMatch(cut.stderr, /Traceback/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
