@@ -1,5 +1,5 @@
 /**
- * npm run bench:replication [-- --size-mib 1024 --runs 3 --no-change-runs 5 --sweep 100 --budget-s 330 --json --logs DIR]
+ * npm run bench:replication [-- --size-mib 1024 --runs 5 --no-change-runs 5 --sweep 100 --budget-s 330 --json --logs DIR]
  *
  * One run, two lab hosts (.data/lab-bench: bench-san-01 -> bench-san-02), real zfs-fuse and sshd:
  *
@@ -8,9 +8,9 @@
  *      one copy at a time: each target is destroyed after its tool's full + incremental):
  *        workflow  replicateDataset through startReplication, timed start -> result (what the
  *                  operator sees), on an embedded dev server, the product's worker a separate process
- *        raw       zfs send [-i] | ssh root@target zfs receive -u, same ssh options as the product,
+ *        raw       zfs send [-i] | ssh root@target zfs receive -u, same ssh options (and ciphers) as the product,
  *                  a key made for the bench (the replication user's key only runs the receive guard)
- *        raw+pv    the same with the product's `pv -f -n -b -i 1` in the pipe (pv's own cost)
+ *        raw, ssh defaults  the same with OpenSSH's default cipher (what the product's cipher choice is worth)
  *        syncoid   Debian's sanoid package, run on the source as root, pushing to root@target
  *      Every tool starts from the same source state: the source is rolled back to @bench-a before
  *      each tool, and the same pre-generated random bytes are written at the same offset.
@@ -48,10 +48,11 @@ const HOSTS = ['bench-san-01', 'bench-san-02'];
 const MiB = 1024 * 1024;
 
 const SOURCE = 'sp1/bench/d';
-const TARGETS = { workflow: 'sp2/bench/wf', raw: 'sp2/bench/raw', rawPv: 'sp2/bench/rawpv', syncoid: 'sp2/bench/syncoid' } as const;
+const TARGETS = { workflow: 'sp2/bench/wf', raw: 'sp2/bench/raw', rawDefault: 'sp2/bench/rawdefault', syncoid: 'sp2/bench/syncoid' } as const;
 type Tool = keyof typeof TARGETS;
-/** rawPv: the raw pipeline with the product's pv in it, to tell pv's cost from the rest of the stream's. */
-const TOOLS: Tool[] = ['workflow', 'raw', 'rawPv', 'syncoid'];
+/** rawDefault: the raw pipeline with OpenSSH's default cipher, to show what the product's cipher choice is worth. */
+const TOOLS: Tool[] = ['workflow', 'raw', 'rawDefault', 'syncoid'];
+const toolLabel = (tool: Tool) => (tool === 'rawDefault' ? 'raw, ssh defaults' : tool);
 const BENCH_KEY = '/root/.ssh/bench_ed25519';
 const BENCH_KNOWN_HOSTS = '/root/.ssh/bench_known_hosts';
 const PATCHED_SYNCOID = '/root/syncoid-fallback-fixed';
@@ -63,7 +64,7 @@ const CHANGE_FILE = '/tmp/bench-change.bin';
 const { values: args } = parseArgs({
   options: {
     'size-mib': { type: 'string', default: '1024' },
-    runs: { type: 'string', default: '3' },
+    runs: { type: 'string', default: '5' },
     'no-change-runs': { type: 'string', default: '5' },
     sweep: { type: 'string', default: '100' },
     'budget-s': { type: 'string', default: '330' },
@@ -73,7 +74,7 @@ const { values: args } = parseArgs({
   },
 });
 if (args.help) {
-  console.log('usage: npm run bench:replication -- [--size-mib 1024] [--runs 3] [--no-change-runs 5] [--sweep 100] [--budget-s 330] [--json] [--logs DIR (keep the worker, dev server, sshd and zfs-fuse logs)]');
+  console.log('usage: npm run bench:replication -- [--size-mib 1024] [--runs 5] [--no-change-runs 5] [--sweep 100] [--budget-s 330] [--json] [--logs DIR (keep the worker, dev server, sshd and zfs-fuse logs)]');
   process.exit(0);
 }
 const positive = (name: string, text: string | undefined, min = 1): number => {
@@ -253,6 +254,8 @@ interface Results {
   workerPeakRss: number;
   workerHwm: number;
   retryInitialMs: number;
+  /** The product's ssh ciphers, given to raw and syncoid too. */
+  ciphers: string;
   workerStartRss: number;
   workerRssBeforeSweep: number;
   notes: string[];
@@ -366,9 +369,10 @@ async function bench(): Promise<Results> {
     return { seconds: (t1 - t0) / 1000, result, breakdown: b };
   }
 
-  const PV = 'pv -f -n -b -i 1 2>/dev/null | ';
-  const ssh = `ssh -T -i ${BENCH_KEY} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=${BENCH_KNOWN_HOSTS} -o ServerAliveInterval=10 -o ServerAliveCountMax=3 root@${dst.address}`;
-  const syncoidArgs = `--sshkey ${BENCH_KEY} --sshoption IdentitiesOnly=yes --sshoption BatchMode=yes --sshoption StrictHostKeyChecking=yes --sshoption UserKnownHostsFile=${BENCH_KNOWN_HOSTS} ${SOURCE} root@${dst.address}:${TARGETS.syncoid}`;
+  const ciphers = template.sshCiphers.join(',');
+  const sshDefault = `ssh -T -i ${BENCH_KEY} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=${BENCH_KNOWN_HOSTS} -o ServerAliveInterval=10 -o ServerAliveCountMax=3 root@${dst.address}`;
+  const ssh = sshDefault.replace('ssh -T ', `ssh -T -c ${ciphers} `);
+  const syncoidArgs = `--sshcipher ${ciphers} --sshkey ${BENCH_KEY} --sshoption IdentitiesOnly=yes --sshoption BatchMode=yes --sshoption StrictHostKeyChecking=yes --sshoption UserKnownHostsFile=${BENCH_KNOWN_HOSTS} ${SOURCE} root@${dst.address}:${TARGETS.syncoid}`;
   const syncoidMessages = new Set<string>();
   const syncoid = async (binary: string): Promise<{ ok: boolean; seconds: number; error?: string }> => {
     const t0 = performance.now();
@@ -397,8 +401,8 @@ async function bench(): Promise<Results> {
   };
 
   // --- Phase 1: full, incremental, no-change --------------------------------------------------
-  const full: Record<Tool, number[]> = { workflow: [], raw: [], rawPv: [], syncoid: [] };
-  const incremental: Record<Tool, number[]> = { workflow: [], raw: [], rawPv: [], syncoid: [] };
+  const full: Record<Tool, number[]> = { workflow: [], raw: [], rawDefault: [], syncoid: [] };
+  const incremental: Record<Tool, number[]> = { workflow: [], raw: [], rawDefault: [], syncoid: [] };
   const workflowRuns: Results['workflowRuns'] = { full: [], incremental: [], noChange: [] };
   const rawSnapshotSeconds: number[] = [];
   const rawNoChange: number[] = [];
@@ -417,8 +421,8 @@ async function bench(): Promise<Results> {
         const w = await workflowRun(job(SOURCE, TARGETS.workflow), 'full');
         workflowRuns.full.push(w);
         fullSeconds = w.seconds;
-      } else if (tool === 'raw' || tool === 'rawPv') {
-        fullSeconds = await timed(src, `zfs send ${SOURCE}@bench-a | ${tool === 'rawPv' ? PV : ''}${ssh} zfs receive -u ${TARGETS[tool]}`);
+      } else if (tool === 'raw' || tool === 'rawDefault') {
+        fullSeconds = await timed(src, `zfs send ${SOURCE}@bench-a | ${tool === 'raw' ? ssh : sshDefault} zfs receive -u ${TARGETS[tool]}`);
       } else {
         const s = await syncoid('syncoid');
         if (!s.ok) throw new Error(`syncoid full failed: ${s.error}`);
@@ -440,10 +444,10 @@ async function bench(): Promise<Results> {
             workflowRuns.noChange.push(n);
           }
         }
-      } else if (tool === 'raw' || tool === 'rawPv') {
+      } else if (tool === 'raw' || tool === 'rawDefault') {
         const snapshotSeconds = await timed(src, `zfs snapshot ${SOURCE}@bench-b`);
         if (tool === 'raw') rawSnapshotSeconds.push(snapshotSeconds);
-        incSeconds = await timed(src, `zfs send -i @bench-a ${SOURCE}@bench-b | ${tool === 'rawPv' ? PV : ''}${ssh} zfs receive -u ${TARGETS[tool]}`);
+        incSeconds = await timed(src, `zfs send -i @bench-a ${SOURCE}@bench-b | ${tool === 'raw' ? ssh : sshDefault} zfs receive -u ${TARGETS[tool]}`);
         if (r === 0 && tool === 'raw') {
           let base = 'bench-b';
           for (let i = 0; i < NO_CHANGE_RUNS; i++) {
@@ -465,7 +469,7 @@ async function bench(): Promise<Results> {
       }
       incremental[tool].push(incSeconds);
       await destroyTarget(tool);
-      log(`run ${r + 1}/${RUNS} ${(tool === 'rawPv' ? 'raw+pv' : tool).padEnd(8)} full ${fullSeconds.toFixed(2)} s, incremental ${incSeconds.toFixed(2)} s`);
+      log(`run ${r + 1}/${RUNS} ${toolLabel(tool).padEnd(17)} full ${fullSeconds.toFixed(2)} s, incremental ${incSeconds.toFixed(2)} s`);
     }
     runsDone = r + 1;
     const repMs = Date.now() - repStarted;
@@ -526,7 +530,7 @@ async function bench(): Promise<Results> {
     facts: { ...facts, loadavgAtEnd: os.loadavg().map((l) => round(l, 2)) },
     runsDone, referencedBytes, full, incremental, workflowRuns, rawSnapshotSeconds, rawNoChange,
     syncoidStockIncremental, syncoidMessages, sweep,
-    workerPeakRss: sampler.peak, workerHwm: memory?.hwm ?? NaN, retryInitialMs: template.retry.initialIntervalMs, workerStartRss, workerRssBeforeSweep, notes,
+    workerPeakRss: sampler.peak, workerHwm: memory?.hwm ?? NaN, retryInitialMs: template.retry.initialIntervalMs, ciphers, workerStartRss, workerRssBeforeSweep, notes,
   };
 }
 
@@ -564,13 +568,13 @@ function report(res: Results): void {
     ...(retried.full > 0 ? [['wf, no retry', 'full', m(secondsOf(clean(wf.full))), secondsOf(clean(wf.full)), m(secondsOf(clean(wf.full))) / rawFull] as Row] : []),
     ['wf stream', 'full', m(streamFull), streamFull, m(streamFull) / rawFull],
     ['raw', 'full', rawFull, res.full.raw, 1],
-    ['raw+pv', 'full', m(res.full.rawPv), res.full.rawPv, m(res.full.rawPv) / rawFull],
+    ['raw, ssh default', 'full', m(res.full.rawDefault), res.full.rawDefault, m(res.full.rawDefault) / rawFull],
     ['syncoid', 'full', m(res.full.syncoid), res.full.syncoid, m(res.full.syncoid) / rawFull],
     ['workflow', 'incremental', m(res.incremental.workflow), res.incremental.workflow, m(res.incremental.workflow) / rawInc],
     ...(retried.incremental > 0 ? [['wf, no retry', 'incremental', m(secondsOf(clean(wf.incremental))), secondsOf(clean(wf.incremental)), m(secondsOf(clean(wf.incremental))) / rawInc] as Row] : []),
     ['wf stream', 'incremental', m(streamInc), streamInc, m(streamInc) / rawInc],
     ['raw', 'incremental', rawInc, res.incremental.raw, 1],
-    ['raw+pv', 'incremental', m(res.incremental.rawPv), res.incremental.rawPv, m(res.incremental.rawPv) / rawInc],
+    ['raw, ssh default', 'incremental', m(res.incremental.rawDefault), res.incremental.rawDefault, m(res.incremental.rawDefault) / rawInc],
     [stockFailed ? 'syncoid*' : 'syncoid', 'incremental', m(res.incremental.syncoid), res.incremental.syncoid, m(res.incremental.syncoid) / rawInc],
     ['workflow', 'no-change', noChange, res.workflowRuns.noChange.map((w) => w.seconds), noChange / rawNo],
     ...(retried.noChange > 0 ? [['wf, no retry', 'no-change', m(secondsOf(clean(wf.noChange))), secondsOf(clean(wf.noChange)), m(secondsOf(clean(wf.noChange))) / rawNo] as Row] : []),
@@ -582,11 +586,11 @@ function report(res: Results): void {
     rows.push([`workflow`, `sweep ${sweep.datasets}`, sweep.seconds, [], sweep.seconds / rawSum]);
     rows.push([`raw`, `sweep ${sweep.datasets} (sum)`, rawSum, [], 1]);
   }
-  out.push(`${'tool'.padEnd(14)}${'phase'.padEnd(20)}${'seconds'.padStart(9)}  ${'ratio to raw'.padStart(12)}  runs`);
+  out.push(`${'tool'.padEnd(18)}${'phase'.padEnd(20)}${'seconds'.padStart(9)}  ${'ratio to raw'.padStart(12)}  runs`);
   for (const [tool, phase, seconds, all, ratio] of rows) {
-    out.push(`${tool.padEnd(14)}${phase.padEnd(20)}${seconds.toFixed(3).padStart(9)}  ${(ratio === null || !Number.isFinite(ratio) ? '-' : `${ratio.toFixed(3)}x`).padStart(12)}  ${all.map((x) => x.toFixed(2)).join(' ')}`);
+    out.push(`${tool.padEnd(18)}${phase.padEnd(20)}${seconds.toFixed(3).padStart(9)}  ${(ratio === null || !Number.isFinite(ratio) ? '-' : `${ratio.toFixed(3)}x`).padStart(12)}  ${all.map((x) => x.toFixed(2)).join(' ')}`);
   }
-  out.push('wf stream: the stream alone inside the workflow runs without a retry (sendSnapshot\'s own timing of its zfs send | pv | ssh | zfs receive)');
+  out.push('wf stream: the stream alone inside the workflow runs without a retry (sendSnapshot\'s own timing of its zfs send | counter | ssh | zfs receive)');
   if (retried.full + retried.incremental + retried.noChange > 0) {
     out.push(`wf, no retry: the workflow runs in which no activity was retried (runs with a retry: full ${retried.full}/${wf.full.length}, incremental ${retried.incremental}/${wf.incremental.length}, no-change ${retried.noChange}/${wf.noChange.length}); the "workflow" rows count every run, as the operator sees them`);
   }
@@ -601,7 +605,7 @@ function report(res: Results): void {
     const per = (f: (b: RunBreakdown) => number) => median(sweep.breakdowns.map(f)).toFixed(3);
     const queued = (b: RunBreakdown) => b.activities.reduce((n, a) => n + ((a.startedMs ?? a.scheduledMs) - a.scheduledMs), 0) / 1000;
     const ran = (name: string) => (b: RunBreakdown) => b.activities.filter((a) => a.name === name).reduce((n, a) => n + ((a.closedMs ?? 0) - (a.startedMs ?? 0)), 0) / 1000;
-    out.push(`sweep runs, median per run: workflow ${per((b) => b.workflowMs / 1000)} s = activities running ${per((b) => b.activityRunningMs / 1000)} + orchestration ${per((b) => b.orchestrationMs / 1000)}; activities queued ${per(queued)} s in all; createSnapshot ${per(ran('createSnapshot'))}, readReplicationState ${per(ran('readReplicationState'))}, ensureParentDataset ${per(ran('ensureParentDataset'))}, sendSnapshot ${per(ran('sendSnapshot'))} (stream ${per((b) => b.streamMs / 1000)}) s`);
+    out.push(`sweep runs, median per run: workflow ${per((b) => b.workflowMs / 1000)} s = activities running ${per((b) => b.activityRunningMs / 1000)} + orchestration ${per((b) => b.orchestrationMs / 1000)}; activities queued ${per(queued)} s in all; createSnapshot ${per(ran('createSnapshot'))}, readDatasetState ${per(ran('readDatasetState'))}, sendSnapshot ${per(ran('sendSnapshot'))} (stream ${per((b) => b.streamMs / 1000)}) s`);
   }
   if (retries.length > 0) {
     out.push(`activity retries: ${retries.length} (a retried activity waits its retry interval first: 2 s for the steps, ${res.retryInitialMs / 1000} s for sendSnapshot with the lab inventory's retry policy); by reason:`);
@@ -620,14 +624,14 @@ function report(res: Results): void {
     picked[phase] = w;
     if (!w) continue;
     out.push('');
-    out.push(`workflow ${phase} (median run${withoutRetries.length > 0 ? ' without retries' : ''}, ${w.seconds.toFixed(3)} s, ${(w.result.bytes / MiB).toFixed(1)} MiB counted by pv):`);
+    out.push(`workflow ${phase} (median run${withoutRetries.length > 0 ? ' without retries' : ''}, ${w.seconds.toFixed(3)} s, ${(w.result.bytes / MiB).toFixed(1)} MiB counted on the source):`);
     for (const line of describeBreakdown(w.breakdown)) out.push(`  ${line}`);
   }
   const allRuns = [...res.workflowRuns.full, ...res.workflowRuns.incremental, ...res.workflowRuns.noChange];
   const maxEvents = Math.max(...allRuns.map((w) => w.breakdown.events));
 
   const notes = [...res.notes];
-  notes.push('raw: zfs send [-i] | ssh root@target zfs receive -u, the product\'s ssh options, no pv, no -p; raw+pv: the same with the product\'s `pv -f -n -b -i 1` in the pipe; the workflow sends with -p through pv, as the replication user via its receive guard and sudo');
+  notes.push(`raw: zfs send [-i] | ssh -c ${res.ciphers} root@target zfs receive -u (the product's ssh options and ciphers), no byte counter, no -p; raw, ssh default: the same with OpenSSH's default cipher; the workflow sends with -p through its byte counter, as the replication user via its receive guard and sudo; syncoid gets the same ciphers (--sshcipher)`);
   notes.push(`syncoid: run as root on the source with its defaults (lzop compression, mbuffer, pv, a sync snapshot per run, receive -F): its full sends the oldest snapshot (@bench-a) then an -I increment to its sync snapshot`);
   for (const message of res.syncoidMessages) notes.push(`syncoid said: ${message}`);
   out.push('');
@@ -667,7 +671,7 @@ function report(res: Results): void {
         noChange: { workflow: res.workflowRuns.noChange.map((w) => round(w.seconds)), raw: res.rawNoChange.map((x) => round(x)) },
         rawSnapshot: res.rawSnapshotSeconds.map((x) => round(x)),
       },
-      rawPv: { fullRatio: round(m(res.full.rawPv) / rawFull), incrementalRatio: round(m(res.incremental.rawPv) / rawInc) },
+      rawSshDefault: { fullRatio: round(m(res.full.rawDefault) / rawFull), incrementalRatio: round(m(res.incremental.rawDefault) / rawInc) },
       syncoid: {
         fullRatio: round(m(res.full.syncoid) / rawFull),
         incrementalRatio: stockFailed ? null : round(m(res.incremental.syncoid) / rawInc),

@@ -4,7 +4,7 @@
  * One run per dataset at a time: every run of a dataset has the same workflow id.
  */
 import {
-  ApplicationFailure, defineQuery, proxyActivities, setHandler, sleep,
+  ApplicationFailure, defineQuery, proxyActivities, proxyLocalActivities, setHandler, sleep, type RetryPolicy,
 } from '@temporalio/workflow';
 import type { createDatasetActivities } from '../activities/replication/datasets';
 import type { createTransferActivities } from '../activities/replication/transfer';
@@ -25,10 +25,16 @@ const HOLD_TAG = 'esxi-zfs-replication';
 
 export const progressQuery = defineQuery<ReplicationProgress>('progress');
 
-const steps = proxyActivities<DatasetActivities & ResumeActivities>({
-  startToCloseTimeout: '10 minutes',
-  retry: { maximumAttempts: 5, initialInterval: '2s', nonRetryableErrorTypes: ['PoolMissing', 'SourceMissing', 'RollbackBaseChanged', 'PruneRefused'] },
-});
+const STEP_RETRY: RetryPolicy = { maximumAttempts: 5, initialInterval: '2s', nonRetryableErrorTypes: ['PoolMissing', 'SourceMissing', 'RollbackBaseChanged', 'PruneRefused'] };
+
+const steps = proxyActivities<DatasetActivities & ResumeActivities>({ startToCloseTimeout: '10 minutes', retry: STEP_RETRY });
+
+/**
+ * The first steps (a snapshot, two listings: tens of milliseconds) run as local activities: the
+ * worker runs them inside the workflow task, with no server round trip between them and the plan.
+ * History records each as a marker with its result.
+ */
+const firstSteps = proxyLocalActivities<DatasetActivities>({ startToCloseTimeout: '3 minutes', retry: STEP_RETRY });
 
 function transfer(job: ReplicationJob) {
   return proxyActivities<TransferActivities>({
@@ -57,15 +63,15 @@ export async function replicateDataset(job: ReplicationJob): Promise<Replication
   // 1. Snapshot the source (a name that sorts by time, says it is ours, in UTC: workflow time)
   //    and read the target meanwhile.
   const takeSnapshot = async () => {
-    let made = await steps.createSnapshot({ ...source, name: snapshotName(job.snapshotPrefix, new Date()), recursive: job.recursive });
+    let made = await firstSteps.createSnapshot({ ...source, name: snapshotName(job.snapshotPrefix, new Date()), recursive: job.recursive });
     while ('taken' in made) {
       // An earlier run took a snapshot in this same second: take the next second's name.
       await sleep('1 second');
-      made = await steps.createSnapshot({ ...source, name: snapshotName(job.snapshotPrefix, new Date()), recursive: job.recursive });
+      made = await firstSteps.createSnapshot({ ...source, name: snapshotName(job.snapshotPrefix, new Date()), recursive: job.recursive });
     }
     return made;
   };
-  const [made, targetState] = await Promise.all([takeSnapshot(), steps.readDatasetState(target)]);
+  const [made, targetState] = await Promise.all([takeSnapshot(), firstSteps.readDatasetState(target)]);
   const name = made.snapshot.name;
   let state = { source: made.state, target: targetState };
   progress = { phase: 'inspect', snapshot: name };
@@ -120,7 +126,6 @@ export async function replicateDataset(job: ReplicationJob): Promise<Replication
       sourcePoolVersion: state.source.pool.version,
     });
     warnings.push(...flagWarnings);
-    if (plan.kind === 'full') await steps.ensureParentDataset(target);
     const newest = plan.kind === 'full' ? plan.snapshot : plan.target;
     const sendArgs = plan.kind === 'full'
       ? [`${source.dataset}@${newest.name}`]
@@ -133,6 +138,7 @@ export async function replicateDataset(job: ReplicationJob): Promise<Replication
       stallTimeoutMs: job.stallTimeoutMs,
       ciphers: job.sshCiphers,
       hold: base && holds ? { tag: HOLD_TAG, source: base.name, target: rollbackTo?.name ?? base.name } : undefined,
+      createParent: plan.kind === 'full',
     });
     bytes = sent.bytes;
     transferMs = sent.durationMs;

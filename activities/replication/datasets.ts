@@ -90,6 +90,16 @@ export async function releaseSnapshot(pool: SshPool, ref: DatasetRef, snapshot: 
   throw new Error(`${ref.host.name}: zfs release ${ref.dataset}@${snapshot} failed: ${result.stderr.trim()}`);
 }
 
+/** `zfs create -p PARENT` so that a full stream has somewhere to land; nothing when it exists. */
+export async function ensureParentDataset(pool: SshPool, ref: DatasetRef): Promise<string | undefined> {
+  const parent = ref.dataset.split('/').slice(0, -1).join('/');
+  if (!parent.includes('/')) return undefined; // the pool itself
+  const exists = await run(pool, ref.host, ['zfs', 'get', '-H', '-o', 'value', 'type', parent]);
+  if (exists.code === 0) return undefined;
+  await runOk(pool, ref.host, ['zfs', 'create', '-p', parent]);
+  return parent;
+}
+
 export function createDatasetActivities(deps: { pool: SshPool }) {
   const { pool } = deps;
 
@@ -162,16 +172,6 @@ export function createDatasetActivities(deps: { pool: SshPool }) {
         else throw new Error(`${input.host.name}: zfs destroy ${input.dataset}@${name} failed: ${result.stderr.trim()}`);
       }
       return { destroyed, kept };
-    },
-
-    /** `zfs create -p PARENT` so that a full stream has somewhere to land; nothing when it exists. */
-    async ensureParentDataset(input: DatasetRef): Promise<string | undefined> {
-      const parent = input.dataset.split('/').slice(0, -1).join('/');
-      if (!parent.includes('/')) return undefined; // the pool itself
-      const exists = await run(pool, input.host, ['zfs', 'get', '-H', '-o', 'value', 'type', parent]);
-      if (exists.code === 0) return undefined;
-      await runOk(pool, input.host, ['zfs', 'create', '-p', parent]);
-      return parent;
     },
 
     /** `zfs receive -A`: drops the partial state of an interrupted resumable receive. */

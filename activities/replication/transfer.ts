@@ -16,7 +16,7 @@ import type { DatasetRef } from './datasets';
 import type { Snapshot } from '../zfs/snapshot';
 import { streamScript } from './send-command';
 import { byteCounterProbe, parseByteCounter, type ByteCounter } from './byte-counter';
-import { holdSnapshot, releaseSnapshot } from './datasets';
+import { ensureParentDataset, holdSnapshot, releaseSnapshot } from './datasets';
 import type { TransferProgress } from '../../workflows/replication-types';
 
 export interface TransferInput {
@@ -34,6 +34,8 @@ export interface TransferInput {
   ciphers: string[];
   /** The common base, held (`zfs hold TAG`) on each end while the stream runs and released after. */
   hold?: { tag: string; source: string; target: string };
+  /** A full send: create the target's parent first where it is missing (`zfs create -p`). */
+  createParent?: boolean;
 }
 
 export interface TransferResult {
@@ -44,6 +46,8 @@ export interface TransferResult {
   warnings: string[];
   /** The target's snapshots once the stream is in: what its retention is planned on. */
   targetSnapshots: Snapshot[];
+  /** The parent dataset this step created on the target for a full send. */
+  createdParent?: string;
 }
 
 interface Report {
@@ -227,10 +231,11 @@ export function createTransferActivities(deps: { pool: SshPool }) {
       const release = () => (released ??= Promise.all(holds.map((h) => releaseSnapshot(pool, h.ref, h.snapshot, tag))));
       try {
         // Settled, not raced: a hold still on its way when another step fails would outlive the release.
-        const [already, facts] = await settleAll(
+        const [already, facts, , createdParent] = await settleAll(
           targetWith(input.target, input.expectGuid),
           sourceFacts(input),
           Promise.all(holds.map((h) => holdSnapshot(pool, h.ref, h.snapshot, tag))),
+          input.createParent ? ensureParentDataset(pool, input.target) : Promise.resolve(undefined),
         );
         if (already) {
           await release();
@@ -246,7 +251,7 @@ export function createTransferActivities(deps: { pool: SshPool }) {
         if (!after) {
           throw ApplicationFailure.retryable(`the stream finished but ${input.target.dataset} on ${input.target.host.name} does not have the snapshot (guid ${input.expectGuid})`, 'NotReceived');
         }
-        return { ...sent, alreadyReceived: false, warnings, targetSnapshots: after };
+        return { ...sent, alreadyReceived: false, warnings, targetSnapshots: after, ...(createdParent ? { createdParent } : {}) };
       } finally {
         await release();
       }

@@ -115,6 +115,14 @@ test('an unknown key is an error naming the key, not silently ignored', () => {
   assert.ok(found.some((p) => p.path === 'hosts[1].storageVm.memoryGiB' && /required/.test(p.message)));
 });
 
+test('ssh ciphers: AES-GCM first by default; a name that is not a cipher is rejected before any shell sees it', () => {
+  const parsed = parseInventory(exampleText, 'inv.yaml');
+  assert.ok(parsed.ok);
+  assert.deepEqual(parsed.ok && parsed.inventory.replication.sshCiphers.slice(0, 1), ['aes128-gcm@openssh.com']);
+  assertRejected(withChange(['replication', 'sshCiphers'], ['aes128-ctr', 'aes128-ctr -oProxyCommand=sh']), 'replication.sshCiphers[1]', /OpenSSH cipher name/);
+  assertRejected(withChange(['replication', 'sshCiphers'], []), 'replication.sshCiphers', /.+/);
+});
+
 test('a typo in a replication setting is an error', () => {
   assertRejected(withChange(['replication', 'retension'], { daily: 7 }), 'replication.retension', /unknown key/);
 });
