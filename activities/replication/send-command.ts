@@ -13,26 +13,76 @@
 import { sh, shellCommand, type ShellScript } from '../ssh/quote';
 import { counterStage, type ByteCounter } from './byte-counter';
 
+/** How the source reaches the target as the replication user (made by setupReplicationTrust). */
+export interface TargetConnection {
+  user: string;
+  address: string;
+  port: number;
+  /** The replication user's key and known_hosts on the source. */
+  identityFile: string;
+  knownHostsFile: string;
+  /** ssh -c: the ciphers, most preferred first. */
+  ciphers: string[];
+}
+
+/**
+ * The shared connection's control socket, in the home of the user running the stream (root, or
+ * the admin user): never in the replication user's home, whose owner could swap the socket and
+ * be handed the stream. %C is ssh's hash of the local host, target, port and user.
+ */
+export const CONTROL_PATH = '%d/.ssh/esxi-zfs-%C';
+/** How long an idle shared connection stays open: the datasets of one schedule tick share it. */
+export const CONTROL_PERSIST = '60s';
+
+function sshArgs(connection: TargetConnection): string[] {
+  return [
+    'ssh', '-T',
+    '-c', connection.ciphers.join(','),
+    '-i', connection.identityFile,
+    '-o', 'IdentitiesOnly=yes',
+    '-o', 'BatchMode=yes',
+    '-o', 'StrictHostKeyChecking=yes',
+    '-o', `UserKnownHostsFile=${connection.knownHostsFile}`,
+    '-o', 'ConnectTimeout=30',
+    '-o', 'ServerAliveInterval=10',
+    '-o', 'ServerAliveCountMax=3',
+    '-o', `ControlPath=${CONTROL_PATH}`,
+    '-p', String(connection.port),
+  ];
+}
+
+/**
+ * Opens the shared connection to the target, or finds it open; prints `reused`, `opened` or
+ * `direct` (none: each stream then connects by itself, and its own errors say why).
+ *
+ * The opener sends no command: the target's receive guard refuses it and the session ends, while
+ * ControlPersist keeps the master in the background. Not `ssh -N`: when several runs open at
+ * once, the losers find the socket taken and fall back to a plain connection, which with -N
+ * would stay open for ever; without it they end like the winner's first session.
+ */
+export function connectionScript(connection: TargetConnection): ShellScript {
+  const destination = `${connection.user}@${connection.address}`;
+  const check = [...sshArgs(connection), '-O', 'check', destination];
+  const open = [...sshArgs(connection), '-o', 'ControlMaster=auto', '-o', `ControlPersist=${CONTROL_PERSIST}`, destination];
+  return sh`if ${check} 2>/dev/null; then echo reused; exit 0; fi
+${open} </dev/null >/dev/null 2>&1
+if ${check} 2>/dev/null; then echo opened; else echo direct; fi
+`;
+}
+
 export interface StreamPlan {
   /** `zfs send` arguments after the flags: `[-I|-i, @base,] dataset@snapshot`, or `-t token`. */
   sendArgs: string[];
   flags: string[];
   zfs: string;
+  connection: TargetConnection;
   target: {
-    user: string;
-    address: string;
-    port: number;
     dataset: string;
     /** `zfs receive -s` where the target keeps resume state. */
     resumable: boolean;
   };
-  /** The replication user's key and known_hosts on the source (made by setupReplicationTrust). */
-  identityFile: string;
-  knownHostsFile: string;
   /** What counts the bytes on the source (see byte-counter.ts). */
   counter: ByteCounter;
-  /** ssh -c: the ciphers, most preferred first. */
-  ciphers: string[];
 }
 
 /** The command the forced command on the target accepts, exactly (see trust/receive-guard). */
@@ -42,17 +92,9 @@ export function receiveCommand(dataset: string, resumable: boolean): string[] {
 
 export function streamScript(plan: StreamPlan): ShellScript {
   const ssh = [
-    'ssh', '-T',
-    '-c', plan.ciphers.join(','),
-    '-i', plan.identityFile,
-    '-o', 'IdentitiesOnly=yes',
-    '-o', 'BatchMode=yes',
-    '-o', 'StrictHostKeyChecking=yes',
-    '-o', `UserKnownHostsFile=${plan.knownHostsFile}`,
-    '-o', 'ServerAliveInterval=10',
-    '-o', 'ServerAliveCountMax=3',
-    '-p', String(plan.target.port),
-    `${plan.target.user}@${plan.target.address}`,
+    // Through the shared connection when it is open (no handshake), else a connection of its own.
+    ...sshArgs(plan.connection), '-o', 'ControlMaster=no',
+    `${plan.connection.user}@${plan.connection.address}`,
     // One word for the local shell; the remote side reads it as SSH_ORIGINAL_COMMAND.
     shellCommand(receiveCommand(plan.target.dataset, plan.target.resumable)),
   ];

@@ -1,6 +1,7 @@
 /**
  * Where a replicateDataset run's time goes, read from its workflow history (event timestamps):
- * per activity its queue time (scheduled -> started) and run time (started -> closed), the stream
+ * per activity its queue time (scheduled -> started) and run time (started -> closed; local
+ * activities from their markers: scheduled -> completed, run inside a workflow task), the stream
  * time sendSnapshot itself measured (its result's durationMs), and the rest: orchestration (workflow
  * tasks, dispatch) and the client's own round trips.
  */
@@ -15,7 +16,9 @@ export interface ActivitySpan {
   startedMs?: number;
   closedMs?: number;
   outcome: 'completed' | 'failed' | 'timed-out' | 'cancelled' | 'open';
-  /** sendSnapshot only: the stream time it measured itself (zfs send | pv | ssh | zfs receive). */
+  /** A local activity: run by the worker inside a workflow task, recorded as a marker. */
+  local?: boolean;
+  /** sendSnapshot only: the stream time it measured itself (zfs send | counter | ssh | zfs receive). */
   streamMs?: number;
   /** For a retried activity: why the previous attempt failed. */
   lastFailure?: string;
@@ -60,6 +63,27 @@ function payloadJson(payloads: temporal.api.common.v1.IPayloads | null | undefin
   }
 }
 
+/** The JSON core-sdk records for a local activity (marker "core_local_activity", details.data). */
+interface LocalActivityMarker {
+  activity_type?: string;
+  attempt?: number;
+  original_schedule_time?: { seconds?: number; nanos?: number };
+}
+
+/**
+ * A local activity's span: from its schedule time to its marker, which is written when the workflow
+ * task that ran it completes (the marker's own times are workflow time, not wall time).
+ */
+function localActivitySpan(e: HistoryEvent): ActivitySpan | undefined {
+  const marker = e.markerRecordedEventAttributes;
+  if (marker?.markerName !== 'core_local_activity') return undefined;
+  const data = payloadJson(marker.details?.data) as LocalActivityMarker | undefined;
+  if (!data?.activity_type) return undefined;
+  const t = data.original_schedule_time;
+  const scheduledMs = t ? (t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) : NaN;
+  return { name: data.activity_type, attempt: data.attempt ?? 1, scheduledMs, startedMs: scheduledMs, closedMs: ms(e.eventTime), outcome: marker.failure ? 'failed' : 'completed', local: true };
+}
+
 function unionMs(intervals: [number, number][]): number {
   const sorted = intervals.filter(([a, b]) => b > a).sort((x, y) => x[0] - y[0]);
   let total = 0;
@@ -98,6 +122,8 @@ export function breakdown(events: HistoryEvent[], clientStartMs: number, clientE
       const s = wftScheduled.get(id(e.workflowTaskCompletedEventAttributes.scheduledEventId));
       if (s !== undefined) wftMs += t - s;
     }
+    const local = localActivitySpan(e);
+    if (local) spans.set(eventId, local);
     const scheduled = e.activityTaskScheduledEventAttributes;
     if (scheduled) spans.set(eventId, { name: scheduled.activityType?.name ?? '?', attempt: 1, scheduledMs: t, outcome: 'open' });
     const started = e.activityTaskStartedEventAttributes;
@@ -127,7 +153,7 @@ export function breakdown(events: HistoryEvent[], clientStartMs: number, clientE
       }
     }
   }
-  const activities = [...spans.values()];
+  const activities = [...spans.values()].sort((a, b) => a.scheduledMs - b.scheduledMs);
   const running = activities.flatMap((a) => (a.startedMs !== undefined && a.closedMs !== undefined ? [[a.startedMs, a.closedMs] as [number, number]] : []));
   const activityRunningMs = unionMs(running);
   const workflowMs = closedAt - startedAt;
@@ -157,9 +183,11 @@ export function describeBreakdown(b: RunBreakdown): string[] {
   for (const a of b.activities) {
     const queued = a.startedMs !== undefined ? a.startedMs - a.scheduledMs : NaN;
     const ran = a.startedMs !== undefined && a.closedMs !== undefined ? a.closedMs - a.startedMs : NaN;
-    const extra = a.streamMs !== undefined ? ` (stream ${s(a.streamMs)}, checks around it ${s(ran - a.streamMs)})` : '';
+    const extra = a.streamMs !== undefined
+      ? ` (stream ${s(a.streamMs)}, checks around it ${s(ran - a.streamMs)})`
+      : a.local ? ' (until its workflow task completed)' : '';
     const attempt = a.attempt > 1 ? ` attempt ${a.attempt}` : '';
-    lines.push(`  +${s(a.scheduledMs - t0)}  ${a.name.padEnd(22)} queued ${s(queued)}  ran ${s(ran)}${extra}${attempt}${a.outcome === 'completed' ? '' : ` ${a.outcome}`}`);
+    lines.push(`  +${s(a.scheduledMs - t0)}  ${(a.local ? `${a.name} (local)` : a.name).padEnd(30)} queued ${s(queued)}  ran ${s(ran)}${extra}${attempt}${a.outcome === 'completed' ? '' : ` ${a.outcome}`}`);
     if (a.lastFailure) lines.push(`           (attempt ${a.attempt - 1} failed: ${a.lastFailure.split('\n').join(' | ').slice(0, 400)})`);
   }
   return lines;

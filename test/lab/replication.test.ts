@@ -21,6 +21,15 @@ import { SPLICE_COUNTER_MARK } from '../../activities/replication/byte-counter';
 
 /** pkill -f pattern of the stream's byte counter on a lab host (Linux, Python 3.11: the splice one). */
 const FREEZE_COUNTER = `^python3 -c ${SPLICE_COUNTER_MARK}`;
+/** Stops the stream's byte counter on the source the moment it exists (SIGSTOP): the stream waits. */
+async function freezeStream(host: LabHostState): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if ((await labExec(host, ['pkill', '-STOP', '-f', FREEZE_COUNTER])).code === 0) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`no stream started on ${host.name} within 30 s`);
+}
+
 const LAB_DIR = path.resolve(__dirname, '../../.data/lab-replication-test');
 const SCENARIOS = ['basic', 'tree', 'diverged', 'rollback', 'interrupt', 'stall', 'retention', 'concurrent', 'nested/deep/vol', 'cancel', 'clone', 'sched'];
 
@@ -130,6 +139,16 @@ describe('replicateDataset', () => {
     assert.equal(listed.length, 3, 'runs are found by their dataset search attribute');
     const history = await temporal.client.workflow.getHandle('replicate:test-san-01:sp1/t/basic').fetchHistory();
     assert.ok(history.events!.length < 100, `${history.events!.length} events`);
+    // The last run found the source's shared ssh connection to the target open (a master process
+    // the earlier runs left for a minute) and streamed through it.
+    const connection = history.events!.flatMap((e) => {
+      const marker = e.markerRecordedEventAttributes;
+      const data = marker?.details?.data?.payloads?.[0]?.data;
+      if (!data || !/openStreamConnection/.test(Buffer.from(data).toString())) return [];
+      return [JSON.parse(Buffer.from(marker!.details!.result!.payloads![0]!.data!).toString()) as { connection: string }];
+    });
+    assert.deepEqual(connection, [{ connection: 'reused' }]);
+    assert.match(await on(src, "pgrep -af 'esxi-zfs-[0-9a-f]+ \\[mux\\]'"), /\[mux\]/);
   });
 
   test('a dataset with children (-R) arrives whole', async () => {
@@ -175,13 +194,11 @@ describe('replicateDataset', () => {
     await on(src, 'zfs create sp1/t/interrupt && head -c 268435456 /dev/urandom > /sp1/t/interrupt/big');
     const { handle } = await startReplication(temporal.client, job('interrupt'));
     const result = await run(async () => {
-      // Wait until bytes flow, then kill the ssh client that carries the stream.
-      for (let i = 0; i < 200; i++) {
-        const pending = (await handle.describe()).raw.pendingActivities ?? [];
-        if (pending.some((a) => a.activityType?.name === 'sendSnapshot' && a.heartbeatDetails)) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      // Catch the stream as it starts (frozen: the lab's streams take about a second), kill the
+      // ssh client that carries it, then let the rest run into the broken pipe.
+      await freezeStream(src);
       await on(src, "pkill -f '^ssh -T -c ' ; true");
+      await labExec(src, ['pkill', '-CONT', '-f', FREEZE_COUNTER]);
       return handle.result() as Promise<ReplicationResult>;
     });
     assert.equal(result.kind, 'full');
@@ -260,13 +277,14 @@ describe('replicateDataset', () => {
     await on(src, 'head -c 268435456 /dev/urandom > /sp1/t/cancel/big');
     const { handle } = await startReplication(temporal.client, job('cancel'));
     await run(async () => {
-      for (let i = 0; i < 200; i++) {
+      // Freeze the stream as it starts, so that it is surely still running when the cancellation
+      // arrives, and wait for its first heartbeat (the cancellation comes back with one).
+      await freezeStream(src);
+      for (let i = 0; i < 100; i++) {
         const pending = (await handle.describe()).raw.pendingActivities ?? [];
         if (pending.some((a) => a.activityType?.name === 'sendSnapshot' && a.heartbeatDetails)) break;
         await new Promise((r) => setTimeout(r, 100));
       }
-      // Freeze the stream so that it is surely still running when the cancellation arrives.
-      await labExec(src, ['pkill', '-STOP', '-f', FREEZE_COUNTER]);
       await handle.cancel();
       await assert.rejects(handle.result(), /cancel/i);
     });

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { sh } from '../../activities/ssh/quote';
-import { receiveCommand, streamScript } from '../../activities/replication/send-command';
+import { connectionScript, receiveCommand, streamScript } from '../../activities/replication/send-command';
 import { sendFlags } from '../../activities/replication/send-flags';
 import { counterStage, parseByteCounter, SPLICE_COUNTER_MARK } from '../../activities/replication/byte-counter';
 import { parseResumeTokenCheck } from '../../activities/replication/resume';
@@ -28,22 +28,32 @@ test('send flags follow the inventory and what both pools offer', () => {
 });
 
 test('the stream script: golden text, every name quoted, the receive side as one word', () => {
+  const connection = {
+    user: 'zfsadm', address: '10.0.1.42', port: 22,
+    identityFile: '/export/home/zfsadm/.ssh/id_ed25519',
+    knownHostsFile: '/export/home/zfsadm/.ssh/known_hosts',
+    ciphers: ['aes128-gcm@openssh.com', 'chacha20-poly1305@openssh.com'],
+  };
   const script = streamScript({
     zfs: 'zfs',
     flags: ['-p'],
     sendArgs: ['-I', '@esxi-zfs_20261124T235900Z', 'sp1/nas/vol0@esxi-zfs_20261125T235900Z'],
-    target: { user: 'zfsadm', address: '10.0.1.42', port: 22, dataset: 'sp2/nas/vol0', resumable: false },
-    identityFile: '/export/home/zfsadm/.ssh/id_ed25519',
-    knownHostsFile: '/export/home/zfsadm/.ssh/known_hosts',
+    connection,
+    target: { dataset: 'sp2/nas/vol0', resumable: false },
     counter: 'pv',
-    ciphers: ['aes128-gcm@openssh.com', 'chacha20-poly1305@openssh.com'],
   });
+  const ssh = 'ssh -T -c aes128-gcm@openssh.com,chacha20-poly1305@openssh.com -i /export/home/zfsadm/.ssh/id_ed25519 -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/export/home/zfsadm/.ssh/known_hosts -o ConnectTimeout=30 -o ServerAliveInterval=10 -o ServerAliveCountMax=3 -o ControlPath=%d/.ssh/esxi-zfs-%C -p 22';
   assert.equal(script.text, `exec 3>&1 >&2
 echo "esxi-zfs-pid $$" >&3
-{ zfs send -p -I @esxi-zfs_20261124T235900Z sp1/nas/vol0@esxi-zfs_20261125T235900Z; echo "esxi-zfs-send-exit $?" >&3; } | pv -f -n -b -i 1 2>&3 | ssh -T -c aes128-gcm@openssh.com,chacha20-poly1305@openssh.com -i /export/home/zfsadm/.ssh/id_ed25519 -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/export/home/zfsadm/.ssh/known_hosts -o ServerAliveInterval=10 -o ServerAliveCountMax=3 -p 22 zfsadm@10.0.1.42 'zfs receive -u sp2/nas/vol0'
+{ zfs send -p -I @esxi-zfs_20261124T235900Z sp1/nas/vol0@esxi-zfs_20261125T235900Z; echo "esxi-zfs-send-exit $?" >&3; } | pv -f -n -b -i 1 2>&3 | ${ssh} -o ControlMaster=no zfsadm@10.0.1.42 'zfs receive -u sp2/nas/vol0'
 r=$?
 echo "esxi-zfs-receive-exit $r" >&3
 exit $r
+`);
+  // The shared connection: checked, else opened with no command (never -N: see connectionScript).
+  assert.equal(connectionScript(connection).text, `if ${ssh} -O check zfsadm@10.0.1.42 2>/dev/null; then echo reused; exit 0; fi
+${ssh} -o ControlMaster=auto -o ControlPersist=60s zfsadm@10.0.1.42 </dev/null >/dev/null 2>&1
+if ${ssh} -O check zfsadm@10.0.1.42 2>/dev/null; then echo opened; else echo direct; fi
 `);
   assert.deepEqual(receiveCommand('sp2/nas/vol0', true), ['zfs', 'receive', '-u', '-s', 'sp2/nas/vol0']);
 });
