@@ -58,14 +58,20 @@ function sshArgs(connection: TargetConnection): string[] {
  * The opener sends no command: the target's receive guard refuses it and the session ends, while
  * ControlPersist keeps the master in the background. Not `ssh -N`: when several runs open at
  * once, the losers find the socket taken and fall back to a plain connection, which with -N
- * would stay open for ever; without it they end like the winner's first session.
+ * would stay open for ever; without it they end like the winner's first session. The master
+ * serves as soon as it is authenticated: the script answers then, not after that first session.
  */
 export function connectionScript(connection: TargetConnection): ShellScript {
   const destination = `${connection.user}@${connection.address}`;
   const check = [...sshArgs(connection), '-O', 'check', destination];
   const open = [...sshArgs(connection), '-o', 'ControlMaster=auto', '-o', `ControlPersist=${CONTROL_PERSIST}`, destination];
   return sh`if ${check} 2>/dev/null; then echo reused; exit 0; fi
-${open} </dev/null >/dev/null 2>&1
+${open} </dev/null >/dev/null 2>&1 &
+opener=$!
+while kill -0 "$opener" 2>/dev/null; do
+  if ${check} 2>/dev/null; then echo opened; exit 0; fi
+  sleep 0.02 2>/dev/null || sleep 1
+done
 if ${check} 2>/dev/null; then echo opened; else echo direct; fi
 `;
 }

@@ -52,7 +52,12 @@ exit $r
 `);
   // The shared connection: checked, else opened with no command (never -N: see connectionScript).
   assert.equal(connectionScript(connection).text, `if ${ssh} -O check zfsadm@10.0.1.42 2>/dev/null; then echo reused; exit 0; fi
-${ssh} -o ControlMaster=auto -o ControlPersist=60s zfsadm@10.0.1.42 </dev/null >/dev/null 2>&1
+${ssh} -o ControlMaster=auto -o ControlPersist=60s zfsadm@10.0.1.42 </dev/null >/dev/null 2>&1 &
+opener=$!
+while kill -0 "$opener" 2>/dev/null; do
+  if ${ssh} -O check zfsadm@10.0.1.42 2>/dev/null; then echo opened; exit 0; fi
+  sleep 0.02 2>/dev/null || sleep 1
+done
 if ${ssh} -O check zfsadm@10.0.1.42 2>/dev/null; then echo opened; else echo direct; fi
 `);
   assert.deepEqual(receiveCommand('sp2/nas/vol0', true), ['zfs', 'receive', '-u', '-s', 'sp2/nas/vol0']);
