@@ -264,7 +264,7 @@ export function createTransferActivities(deps: { pool: SshPool }) {
         const [already, facts, , createdParent] = await settleAll(
           targetWith(input.target, input.expectGuid),
           sourceFacts(input),
-          Promise.all(holds.map((h) => holdSnapshot(pool, h.ref, h.snapshot, tag))),
+          settleAll<boolean[]>(...holds.map((h) => holdSnapshot(pool, h.ref, h.snapshot, tag))),
           input.createParent ? ensureParentDataset(pool, input.target) : Promise.resolve(undefined),
         );
         if (already) {
