@@ -30,9 +30,9 @@ const STEP_RETRY: RetryPolicy = { maximumAttempts: 5, initialInterval: '2s', non
 const steps = proxyActivities<DatasetActivities & ResumeActivities>({ startToCloseTimeout: '10 minutes', retry: STEP_RETRY });
 
 /**
- * The first steps (a snapshot, two listings: tens of milliseconds) run as local activities: the
- * worker runs them inside the workflow task, with no server round trip between them and the plan.
- * History records each as a marker with its result.
+ * The first steps (a snapshot, two listings, an ssh connection: a fraction of a second) run as
+ * local activities: the worker runs them inside the workflow task, with no server round trip
+ * between them and the plan. History records each as a marker with its result.
  */
 const firstSteps = proxyLocalActivities<DatasetActivities & Pick<TransferActivities, 'openStreamConnection'>>({ startToCloseTimeout: '3 minutes', retry: STEP_RETRY });
 
@@ -109,7 +109,7 @@ export async function replicateDataset(job: ReplicationJob): Promise<Replication
     );
   }
   const base = plan.kind === 'full' ? undefined : plan.base;
-  progress = { phase: 'hold', kind: plan.kind, base: base?.name, snapshot: name };
+  progress = { phase: 'inspect', kind: plan.kind, base: base?.name, snapshot: name };
 
   // 4. Roll a diverged target back (only where its policy allows, only to the base), then send,
   //    the base held on both ends while the stream runs.

@@ -22,9 +22,7 @@ export type ReplicationPhase =
   | 'snapshot'
   | 'inspect'
   | 'rollback'
-  | 'hold'
   | 'send'
-  | 'release'
   | 'prune'
   | 'done';
 
