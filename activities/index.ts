@@ -4,6 +4,7 @@ import { createProbeActivities } from './guest/probe';
 import { createTrustActivities } from './guest/trust';
 import { createDatasetActivities } from './replication/datasets';
 import { createTransferActivities } from './replication/transfer';
+import { createConnectionActivities } from './replication/connection';
 import { createResumeActivities } from './replication/resume';
 import { createCloneActivities } from './replication/clone';
 
@@ -16,6 +17,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createProbeActivities(deps),
     ...createTrustActivities(deps),
     ...createDatasetActivities(deps),
+    ...createConnectionActivities(deps),
     ...createTransferActivities(deps),
     ...createResumeActivities(deps),
     ...createCloneActivities(deps),

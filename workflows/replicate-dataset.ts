@@ -8,6 +8,7 @@ import {
 } from '@temporalio/workflow';
 import type { createDatasetActivities } from '../activities/replication/datasets';
 import type { createTransferActivities } from '../activities/replication/transfer';
+import type { createConnectionActivities } from '../activities/replication/connection';
 import type { createResumeActivities } from '../activities/replication/resume';
 import { describeConflict, planReplication } from '../activities/zfs/plan';
 import { planRetention } from '../activities/zfs/retention';
@@ -19,6 +20,7 @@ import type { ReplicationProgress, ReplicationResult } from './replication-types
 
 type DatasetActivities = ReturnType<typeof createDatasetActivities>;
 type TransferActivities = ReturnType<typeof createTransferActivities>;
+type ConnectionActivities = ReturnType<typeof createConnectionActivities>;
 type ResumeActivities = ReturnType<typeof createResumeActivities>;
 
 const HOLD_TAG = 'esxi-zfs-replication';
@@ -34,7 +36,7 @@ const steps = proxyActivities<DatasetActivities & ResumeActivities>({ startToClo
  * local activities: the worker runs them inside the workflow task, with no server round trip
  * between them and the plan. History records each as a marker with its result.
  */
-const firstSteps = proxyLocalActivities<DatasetActivities & Pick<TransferActivities, 'openStreamConnection'>>({ startToCloseTimeout: '3 minutes', retry: STEP_RETRY });
+const firstSteps = proxyLocalActivities<DatasetActivities & ConnectionActivities>({ startToCloseTimeout: '3 minutes', retry: STEP_RETRY });
 
 function transfer(job: ReplicationJob) {
   return proxyActivities<TransferActivities>({

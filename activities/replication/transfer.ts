@@ -12,11 +12,11 @@ import { exec, execOk, execStream, execTrustedScript, sh, type SshPool } from '.
 import { guestProfile } from '../guest/profile';
 import { classifyReceiveError, parseSnapshotProps } from '../zfs/parse';
 import { snapshotPropsArgv } from '../zfs/queries';
-import type { DatasetRef } from './datasets';
 import type { Snapshot } from '../zfs/snapshot';
-import { connectionScript, streamScript, type TargetConnection } from './send-command';
+import { streamScript } from './send-command';
+import { targetConnection } from './connection';
 import { byteCounterProbe, parseByteCounter, type ByteCounter } from './byte-counter';
-import { ensureParentDataset, holdSnapshot, releaseSnapshot } from './datasets';
+import { ensureParentDataset, holdSnapshot, releaseSnapshot, type DatasetRef } from './datasets';
 import type { TransferProgress } from '../../workflows/replication-types';
 
 export interface TransferInput {
@@ -81,25 +81,6 @@ function tail(text: string, lines = 8): string {
   return text.trim().split('\n').slice(-lines).join('\n');
 }
 
-/** The replication user's way from the source to the target; its key and known_hosts live in its home. */
-function targetConnection(input: { target: DatasetRef; user: string; ciphers: string[] }, home: string): TargetConnection {
-  return {
-    user: input.user,
-    address: input.target.host.storageAddress,
-    port: input.target.host.port ?? 22,
-    identityFile: `${home}/.ssh/id_ed25519`,
-    knownHostsFile: `${home}/.ssh/known_hosts`,
-    ciphers: input.ciphers,
-  };
-}
-
-export interface ConnectionInput {
-  source: DatasetRef;
-  target: DatasetRef;
-  user: string;
-  ciphers: string[];
-}
-
 export function createTransferActivities(deps: { pool: SshPool }) {
   const { pool } = deps;
 
@@ -109,11 +90,6 @@ export function createTransferActivities(deps: { pool: SshPool }) {
     if (result.code !== 0) return undefined;
     const snapshots = parseSnapshotProps(result.stdout, target.dataset);
     return snapshots.some((s) => s.guid === guid) ? snapshots : undefined;
-  }
-
-  async function homeOf(source: DatasetRef, user: string): Promise<string | undefined> {
-    const home = (await execOk(pool, source.host, sh`getent passwd ${user} | cut -d: -f6`, { timeoutMs: 30_000 })).stdout.trim();
-    return home.startsWith('/') ? home : undefined;
   }
 
   async function sourceFacts(input: TransferInput): Promise<{ home: string; counter: ByteCounter }> {
@@ -237,20 +213,6 @@ export function createTransferActivities(deps: { pool: SshPool }) {
   }
 
   return {
-    /**
-     * Opens the source's shared ssh connection to the target (or finds it open), while the run's
-     * first steps go on: the stream then starts without a handshake (~0.2 s here), and the other
-     * datasets of a schedule tick reuse it. Never fails a run: without it each stream connects
-     * by itself, and reports its own errors.
-     */
-    async openStreamConnection(input: ConnectionInput): Promise<{ connection: 'reused' | 'opened' | 'direct' | 'no replication user' }> {
-      const home = await homeOf(input.source, input.user);
-      if (!home) return { connection: 'no replication user' };
-      const result = await execTrustedScript(pool, input.source.host, connectionScript(targetConnection(input, home)), { timeoutMs: 60_000 });
-      const said = result.stdout.trim();
-      return { connection: said === 'reused' || said === 'opened' ? said : 'direct' };
-    },
-
     /** Streams one snapshot (or resumes one) from the source host to the target host. */
     async sendSnapshot(input: TransferInput): Promise<TransferResult> {
       const holds = input.hold
