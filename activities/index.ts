@@ -4,7 +4,6 @@ import { createProbeActivities } from './guest/probe';
 import { createTrustActivities } from './guest/trust';
 import { createDatasetActivities } from './replication/datasets';
 import { createTransferActivities } from './replication/transfer';
-import { createConnectionActivities } from './replication/connection';
 import { createResumeActivities } from './replication/resume';
 import { createCloneActivities } from './replication/clone';
 
@@ -17,7 +16,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createProbeActivities(deps),
     ...createTrustActivities(deps),
     ...createDatasetActivities(deps),
-    ...createConnectionActivities(deps),
     ...createTransferActivities(deps),
     ...createResumeActivities(deps),
     ...createCloneActivities(deps),

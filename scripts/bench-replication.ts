@@ -13,7 +13,7 @@
  *        raw, ssh defaults  the same with OpenSSH's default cipher (what the product's cipher choice is worth)
  *        syncoid   Debian's sanoid package, run on the source as root, pushing to root@target
  *      Every tool starts from the same source state: the source is rolled back to @bench-a before
- *      each tool, and the same pre-generated random bytes are written at the same offset.
+ *      each tool, and the same pre-generated random bytes are written at the same offset. A warm-up `zfs send > /dev/null` (untimed) comes first.
  *      Then no-change workflow runs (median) and the raw floor (zfs snapshot + empty zfs send -i).
  *   2. A sweep: --sweep datasets of 1 MiB, all replicateDataset runs started at once, against the
  *      sum of one raw send per dataset (timed one after another); the worker's peak RSS meanwhile.
@@ -318,7 +318,9 @@ async function bench(): Promise<Results> {
       yes esxi-zfs-bench-repeated-block | head -c ${REPEATED_MIB * MiB} > /${SOURCE}/repeated
       head -c ${CHANGE_MIB * MiB} /dev/urandom > ${CHANGE_FILE}
       sync
-      zfs snapshot ${SOURCE}@bench-a`);
+      zfs snapshot ${SOURCE}@bench-a
+      # A warm-up read, not timed: the first tool of the first round would otherwise read cold.
+      zfs send ${SOURCE}@bench-a > /dev/null`);
   })();
   [worker] = await Promise.all([workerStarting, setupHosts]);
   sampler = new RssSampler(worker.pid, 200);

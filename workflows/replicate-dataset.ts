@@ -8,7 +8,6 @@ import {
 } from '@temporalio/workflow';
 import type { createDatasetActivities } from '../activities/replication/datasets';
 import type { createTransferActivities } from '../activities/replication/transfer';
-import type { createConnectionActivities } from '../activities/replication/connection';
 import type { createResumeActivities } from '../activities/replication/resume';
 import { describeConflict, planReplication } from '../activities/zfs/plan';
 import { planRetention } from '../activities/zfs/retention';
@@ -20,7 +19,6 @@ import type { ReplicationProgress, ReplicationResult } from './replication-types
 
 type DatasetActivities = ReturnType<typeof createDatasetActivities>;
 type TransferActivities = ReturnType<typeof createTransferActivities>;
-type ConnectionActivities = ReturnType<typeof createConnectionActivities>;
 type ResumeActivities = ReturnType<typeof createResumeActivities>;
 
 const HOLD_TAG = 'esxi-zfs-replication';
@@ -32,11 +30,11 @@ const STEP_RETRY: RetryPolicy = { maximumAttempts: 5, initialInterval: '2s', non
 const steps = proxyActivities<DatasetActivities & ResumeActivities>({ startToCloseTimeout: '10 minutes', retry: STEP_RETRY });
 
 /**
- * The first steps (a snapshot, two listings, an ssh connection: a fraction of a second) run as
- * local activities: the worker runs them inside the workflow task, with no server round trip
- * between them and the plan. History records each as a marker with its result.
+ * The first steps (a snapshot, two listings: tens of milliseconds) run as local activities: the
+ * worker runs them inside the workflow task, with no server round trip between them and the plan.
+ * History records each as a marker with its result.
  */
-const firstSteps = proxyLocalActivities<DatasetActivities & ConnectionActivities>({ startToCloseTimeout: '3 minutes', retry: STEP_RETRY });
+const firstSteps = proxyLocalActivities<DatasetActivities>({ startToCloseTimeout: '3 minutes', retry: STEP_RETRY });
 
 function transfer(job: ReplicationJob) {
   return proxyActivities<TransferActivities>({
@@ -62,9 +60,8 @@ export async function replicateDataset(job: ReplicationJob): Promise<Replication
   const { sendSnapshot } = transfer(job);
   const warnings: string[] = [];
 
-  // 1. Snapshot the source (a name that sorts by time, says it is ours, in UTC: workflow time);
-  //    meanwhile read the target and connect the source to it (the stream's ssh handshake, done
-  //    while the snapshot is taken; the connection is kept a minute for the next datasets).
+  // 1. Snapshot the source (a name that sorts by time, says it is ours, in UTC: workflow time)
+  //    and read the target meanwhile.
   const takeSnapshot = async () => {
     let made = await firstSteps.createSnapshot({ ...source, name: snapshotName(job.snapshotPrefix, new Date()), recursive: job.recursive });
     while ('taken' in made) {
@@ -74,11 +71,7 @@ export async function replicateDataset(job: ReplicationJob): Promise<Replication
     }
     return made;
   };
-  const [made, targetState] = await Promise.all([
-    takeSnapshot(),
-    firstSteps.readDatasetState(target),
-    firstSteps.openStreamConnection({ source, target, user: job.user, ciphers: job.sshCiphers }),
-  ]);
+  const [made, targetState] = await Promise.all([takeSnapshot(), firstSteps.readDatasetState(target)]);
   const name = made.snapshot.name;
   let state = { source: made.state, target: targetState };
   progress = { phase: 'inspect', snapshot: name };

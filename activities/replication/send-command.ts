@@ -26,12 +26,16 @@ export interface TargetConnection {
 }
 
 /**
- * The shared connection's control socket, in the home of the user running the stream (root, or
- * the admin user): never in the replication user's home, whose owner could swap the socket and
- * be handed the stream. %C is ssh's hash of the local host, target, port and user.
+ * The shared connection (OpenSSH ControlMaster=auto): the first stream to a target opens it and
+ * ControlPersist keeps it in the background; the streams that follow within a minute (the other
+ * datasets of a schedule tick) skip the handshake. When several start at once the losers find
+ * the socket taken and use a connection of their own, as they do when the target refuses one more
+ * session on it (sshd's MaxSessions). Its control socket is in the home of the user running the
+ * stream (root, or the admin user), never in the replication user's home, whose owner could swap
+ * the socket and be handed the stream. %C is ssh's hash of local host, target, port and user.
  */
 export const CONTROL_PATH = '%d/.ssh/esxi-zfs-%C';
-/** How long an idle shared connection stays open: the datasets of one schedule tick share it. */
+/** How long an idle shared connection stays open. */
 export const CONTROL_PERSIST = '60s';
 
 function sshArgs(connection: TargetConnection): string[] {
@@ -49,31 +53,6 @@ function sshArgs(connection: TargetConnection): string[] {
     '-o', `ControlPath=${CONTROL_PATH}`,
     '-p', String(connection.port),
   ];
-}
-
-/**
- * Opens the shared connection to the target, or finds it open; prints `reused`, `opened` or
- * `direct` (none: each stream then connects by itself, and its own errors say why).
- *
- * The opener sends no command: the target's receive guard refuses it and the session ends, while
- * ControlPersist keeps the master in the background. Not `ssh -N`: when several runs open at
- * once, the losers find the socket taken and fall back to a plain connection, which with -N
- * would stay open for ever; without it they end like the winner's first session. The master
- * serves as soon as it is authenticated: the script answers then, not after that first session.
- */
-export function connectionScript(connection: TargetConnection): ShellScript {
-  const destination = `${connection.user}@${connection.address}`;
-  const check = [...sshArgs(connection), '-O', 'check', destination];
-  const open = [...sshArgs(connection), '-o', 'ControlMaster=auto', '-o', `ControlPersist=${CONTROL_PERSIST}`, destination];
-  return sh`if ${check} 2>/dev/null; then echo reused; exit 0; fi
-${open} </dev/null >/dev/null 2>&1 &
-opener=$!
-while kill -0 "$opener" 2>/dev/null; do
-  if ${check} 2>/dev/null; then echo opened; exit 0; fi
-  sleep 0.02 2>/dev/null || sleep 1
-done
-if ${check} 2>/dev/null; then echo opened; else echo direct; fi
-`;
 }
 
 export interface StreamPlan {
@@ -98,8 +77,8 @@ export function receiveCommand(dataset: string, resumable: boolean): string[] {
 
 export function streamScript(plan: StreamPlan): ShellScript {
   const ssh = [
-    // Through the shared connection when it is open (no handshake), else a connection of its own.
-    ...sshArgs(plan.connection), '-o', 'ControlMaster=no',
+    // Through the shared connection when it is open (no handshake), else opening it.
+    ...sshArgs(plan.connection), '-o', 'ControlMaster=auto', '-o', `ControlPersist=${CONTROL_PERSIST}`,
     `${plan.connection.user}@${plan.connection.address}`,
     // One word for the local shell; the remote side reads it as SSH_ORIGINAL_COMMAND.
     shellCommand(receiveCommand(plan.target.dataset, plan.target.resumable)),

@@ -13,8 +13,7 @@ import { guestProfile } from '../guest/profile';
 import { classifyReceiveError, parseSnapshotProps } from '../zfs/parse';
 import { snapshotPropsArgv } from '../zfs/queries';
 import type { Snapshot } from '../zfs/snapshot';
-import { streamScript } from './send-command';
-import { targetConnection } from './connection';
+import { streamScript, type TargetConnection } from './send-command';
 import { byteCounterProbe, parseByteCounter, type ByteCounter } from './byte-counter';
 import { ensureParentDataset, holdSnapshot, releaseSnapshot, type DatasetRef } from './datasets';
 import type { TransferProgress } from '../../workflows/replication-types';
@@ -79,6 +78,18 @@ async function settleAll<T extends unknown[]>(...promises: { [K in keyof T]: Pro
 
 function tail(text: string, lines = 8): string {
   return text.trim().split('\n').slice(-lines).join('\n');
+}
+
+/** The replication user's way from the source to the target; its key and known_hosts live in its home. */
+function targetConnection(input: TransferInput, home: string): TargetConnection {
+  return {
+    user: input.user,
+    address: input.target.host.storageAddress,
+    port: input.target.host.port ?? 22,
+    identityFile: `${home}/.ssh/id_ed25519`,
+    knownHostsFile: `${home}/.ssh/known_hosts`,
+    ciphers: input.ciphers,
+  };
 }
 
 export function createTransferActivities(deps: { pool: SshPool }) {

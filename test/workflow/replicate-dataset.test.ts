@@ -69,10 +69,6 @@ function fakeActivities(world: FakeWorld) {
         calls.push({ name: 'readDatasetState', input });
         return { pool: world.targetPool ?? withHolds, snapshots: world.target && [...world.target] };
       },
-      async openStreamConnection(input: unknown) {
-        calls.push({ name: 'openStreamConnection', input });
-        return { connection: 'opened' };
-      },
       async sendSnapshot(input: TransferInput): Promise<TransferResult> {
         calls.push({ name: 'sendSnapshot', input });
         const sent = world.source.find((s) => s.guid === input.expectGuid)!;
@@ -120,7 +116,6 @@ test('first run: a full send, the target parent created, nothing held (there is 
   assert.equal(send!.hold, undefined);
   assert.deepEqual(send!.sendArgs, [`${SOURCE}@${result.snapshot}`]);
   assert.deepEqual(send!.ciphers, job.sshCiphers);
-  assert.ok(calls.some((c) => c.name === 'openStreamConnection'), 'the shared connection is opened');
 });
 
 test('incremental: the common base (by guid) held on both ends while the stream runs', async () => {
