@@ -13,7 +13,7 @@
  *        raw, ssh defaults  the same with OpenSSH's default cipher (what the product's cipher choice is worth)
  *        syncoid   Debian's sanoid package, run on the source as root, pushing to root@target
  *      Every tool starts from the same source state: the source is rolled back to @bench-a before
- *      each tool, and the same pre-generated random bytes are written at the same offset. A warm-up `zfs send > /dev/null` (untimed) comes first.
+ *      each tool, and the same pre-generated random bytes are written at the same offset. An untimed warm-up send and receive comes first.
  *      Then no-change workflow runs (median) and the raw floor (zfs snapshot + empty zfs send -i).
  *   2. A sweep: --sweep datasets of 1 MiB, all replicateDataset runs started at once, against the
  *      sum of one raw send per dataset (timed one after another); the worker's peak RSS meanwhile.
@@ -318,9 +318,7 @@ async function bench(): Promise<Results> {
       yes esxi-zfs-bench-repeated-block | head -c ${REPEATED_MIB * MiB} > /${SOURCE}/repeated
       head -c ${CHANGE_MIB * MiB} /dev/urandom > ${CHANGE_FILE}
       sync
-      zfs snapshot ${SOURCE}@bench-a
-      # A warm-up read, not timed: the first tool of the first round would otherwise read cold.
-      zfs send ${SOURCE}@bench-a > /dev/null`);
+      zfs snapshot ${SOURCE}@bench-a`);
   })();
   [worker] = await Promise.all([workerStarting, setupHosts]);
   sampler = new RssSampler(worker.pid, 200);
@@ -410,6 +408,11 @@ async function bench(): Promise<Results> {
   };
 
   // --- Phase 1: full, incremental, no-change --------------------------------------------------
+  // A warm-up send and receive, not timed: the first tool of the first round would otherwise meet
+  // cold caches on both hosts (measured: its full send 1 s slower than every later one).
+  await must(src, `zfs send ${SOURCE}@bench-a | ${ssh} zfs receive -u sp2/bench/warmup`, { timeoutMs: 600_000 });
+  await must(dst, destroyScript('sp2/bench/warmup'));
+
   const full: Record<Tool, number[]> = { workflow: [], raw: [], rawDefault: [], syncoid: [] };
   const incremental: Record<Tool, number[]> = { workflow: [], raw: [], rawDefault: [], syncoid: [] };
   const workflowRuns: Results['workflowRuns'] = { full: [], incremental: [], noChange: [] };
