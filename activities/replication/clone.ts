@@ -5,9 +5,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { exec, execOk, type SshPool } from '../ssh';
 import { guestProfile } from '../guest/profile';
-import { isMissingDataset, parseSnapshotProps } from '../zfs/parse';
-import { snapshotPropsArgv } from '../zfs/queries';
-import type { DatasetRef } from './datasets';
+import { snapshotsOf, type DatasetRef } from './datasets';
 
 export interface CloneReplicaInput {
   replica: DatasetRef;
@@ -34,11 +32,11 @@ export function createCloneActivities(deps: { pool: SshPool }) {
       const run = (argv: string[]) => exec(pool, host, [zfs, ...argv], { timeoutMs: 120_000 });
       const runOk = (argv: string[]) => execOk(pool, host, [zfs, ...argv], { timeoutMs: 120_000 });
 
-      const listed = await exec(pool, host, snapshotPropsArgv(input.replica.dataset), { timeoutMs: 60_000 });
-      if (listed.code !== 0 && isMissingDataset(listed.stderr, input.replica.dataset)) {
+      const listed = await snapshotsOf(pool, input.replica);
+      if (listed === null) {
         throw ApplicationFailure.nonRetryable(`${host.name}: there is no replica ${input.replica.dataset} yet: replicate first`, 'ReplicaMissing');
       }
-      const newest = parseSnapshotProps(listed.stdout, input.replica.dataset).at(-1);
+      const newest = listed.at(-1);
       if (!newest) throw ApplicationFailure.nonRetryable(`${host.name}: ${input.replica.dataset} has no snapshot to clone`, 'ReplicaMissing');
       const origin = `${input.replica.dataset}@${newest.name}`;
       const changed: string[] = [];

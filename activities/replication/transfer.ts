@@ -8,14 +8,13 @@
 import { createInterface } from 'node:readline';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
-import { exec, execOk, execStream, execTrustedScript, sh, type SshPool } from '../ssh';
+import { execOk, execStream, execTrustedScript, sh, type SshPool } from '../ssh';
 import { guestProfile } from '../guest/profile';
-import { classifyReceiveError, parseSnapshotProps } from '../zfs/parse';
-import { snapshotPropsArgv } from '../zfs/queries';
+import { classifyReceiveError } from '../zfs/parse';
 import type { Snapshot } from '../zfs/snapshot';
 import { streamScript, type TargetConnection } from './send-command';
 import { byteCounterProbe, parseByteCounter, type ByteCounter } from './byte-counter';
-import { ensureParentDataset, holdSnapshot, releaseSnapshot, type DatasetRef } from './datasets';
+import { ensureParentDataset, holdSnapshot, releaseSnapshot, snapshotsOf, type DatasetRef } from './datasets';
 import type { TransferProgress } from '../../workflows/replication-types';
 
 export interface TransferInput {
@@ -97,10 +96,8 @@ export function createTransferActivities(deps: { pool: SshPool }) {
 
   /** The target's snapshots when it has the one with `guid`; undefined when it does not (yet). */
   async function targetWith(target: DatasetRef, guid: string): Promise<Snapshot[] | undefined> {
-    const result = await exec(pool, target.host, snapshotPropsArgv(target.dataset), { timeoutMs: 60_000 });
-    if (result.code !== 0) return undefined;
-    const snapshots = parseSnapshotProps(result.stdout, target.dataset);
-    return snapshots.some((s) => s.guid === guid) ? snapshots : undefined;
+    const snapshots = await snapshotsOf(pool, target);
+    return snapshots?.some((s) => s.guid === guid) ? snapshots : undefined;
   }
 
   async function sourceFacts(input: TransferInput): Promise<{ home: string; counter: ByteCounter }> {
