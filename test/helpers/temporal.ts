@@ -8,7 +8,10 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { after, before } from 'node:test';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startDevServer, type DevServer } from '../../workers/dev-server';
+import { createTestEnv } from '../../workers/temporal-binaries';
 import { createActivities } from '../../activities';
 import { SshPool } from '../../activities/ssh';
 import { MAX_HEARTBEAT_THROTTLE, TASK_QUEUE } from '../../workers/config';
@@ -70,11 +73,32 @@ export interface TestTemporal {
   stop(): Promise<void>;
 }
 
+function installRuntimeOnce(): void {
+  if (runtimeInstalled) return;
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  runtimeInstalled = true;
+}
+
+/** The time-skipping test server for the calling test file: started before its tests, torn down after. */
+export function timeSkippingEnv(): { readonly env: TestWorkflowEnvironment } {
+  let env: TestWorkflowEnvironment | undefined;
+  before(async () => {
+    installRuntimeOnce();
+    env = await createTestEnv();
+  });
+  after(async () => {
+    await env?.teardown();
+  });
+  return {
+    get env() {
+      if (!env) throw new Error('the time-skipping test server is not started (used outside a test?)');
+      return env;
+    },
+  };
+}
+
 export async function startTestTemporal(name: string): Promise<TestTemporal> {
-  if (!runtimeInstalled) {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
-    runtimeInstalled = true;
-  }
+  installRuntimeOnce();
   const dir = mkdtempSync(path.join(tmpdir(), `esxi-zfs-${name}-`));
   const server = await startOnFreePorts(path.join(dir, 'temporal.sqlite'));
   const connection = await Connection.connect({ address: server.address });

@@ -3,14 +3,12 @@
  * named as such: no host is touched): the cases the lab cannot produce on demand, such as a
  * snapshot name taken in the same second or a pool without holds.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createTestEnv } from '../../workers/temporal-binaries';
-import { workflowBundle } from '../helpers/temporal';
+import { timeSkippingEnv, workflowBundle } from '../helpers/temporal';
 import { requireInventory } from '../../inventory/load';
 import { replicationJobs, type ReplicationJob } from '../../inventory/jobs';
 import { capabilities } from '../../activities/zfs/capabilities';
@@ -26,16 +24,7 @@ const job: ReplicationJob = {
 const SOURCE = job.source.dataset;
 const TARGET = job.target.dataset;
 
-let env: TestWorkflowEnvironment;
-
-before(async () => {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  env = await createTestEnv();
-});
-
-after(async () => {
-  await env?.teardown();
-});
+const temporal = timeSkippingEnv();
 
 let txg = 100;
 const snapshot = (dataset: string, name: string, guid: string): Snapshot => ({ dataset, name, guid, createtxg: String(++txg), creation: 0, userrefs: 0 });
@@ -91,13 +80,13 @@ function fakeActivities(world: FakeWorld) {
 async function runWith(fake: ReturnType<typeof fakeActivities>): Promise<ReplicationResult> {
   const taskQueue = `replicate-${process.pid}-${++runs}`;
   const worker = await Worker.create({
-    connection: env.nativeConnection,
-    namespace: env.namespace ?? 'default',
+    connection: temporal.env.nativeConnection,
+    namespace: temporal.env.namespace ?? 'default',
     workflowBundle: await workflowBundle(),
     activities: fake.activities,
     taskQueue,
   });
-  return worker.runUntil(env.client.workflow.execute('replicateDataset', { args: [job], taskQueue, workflowId: `replicate-test-${process.pid}-${runs}` })) as Promise<ReplicationResult>;
+  return worker.runUntil(temporal.env.client.workflow.execute('replicateDataset', { args: [job], taskQueue, workflowId: `replicate-test-${process.pid}-${runs}` })) as Promise<ReplicationResult>;
 }
 let runs = 0;
 

@@ -2,35 +2,26 @@
  * createTestEnv() runs the time-skipping test server from .venv (or TEMPORAL_TEST_SERVER_PATH /
  * PATH) and time skipping works: a workflow sleeping a day completes in moments.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createTestEnv, resolveTestServer } from '../../workers/temporal-binaries';
+import { Worker } from '@temporalio/worker';
+import { resolveTestServer } from '../../workers/temporal-binaries';
+import { timeSkippingEnv } from '../helpers/temporal';
 import { trivialWorkflow } from './fixtures/trivial-workflow';
 
-let env: TestWorkflowEnvironment;
-
-before(async () => {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  env = await createTestEnv();
-});
-
-after(async () => {
-  await env?.teardown();
-});
+const temporal = timeSkippingEnv();
 
 test('a local test server binary is resolved (no download needed)', () => {
   const testServer = resolveTestServer();
   assert.ok(testServer, 'run `bash scripts/install-toolchain.sh` or set TEMPORAL_TEST_SERVER_PATH');
-  assert.equal(env.supportsTimeSkipping, true);
+  assert.equal(temporal.env.supportsTimeSkipping, true);
 });
 
 test('env.sleep skips time', async () => {
-  const before = await env.currentTimeMs();
+  const before = await temporal.env.currentTimeMs();
   const wallStart = Date.now();
-  await env.sleep('1 hour');
-  const skipped = (await env.currentTimeMs()) - before;
+  await temporal.env.sleep('1 hour');
+  const skipped = (await temporal.env.currentTimeMs()) - before;
   assert.ok(skipped >= 3_600_000, `server time advanced ${skipped} ms`);
   assert.ok(Date.now() - wallStart < 10_000, 'took real time');
 });
@@ -38,14 +29,14 @@ test('env.sleep skips time', async () => {
 test('a trivial workflow sleeping a day completes', async () => {
   const taskQueue = `trivial-${process.pid}-${Date.now()}`;
   const worker = await Worker.create({
-    connection: env.nativeConnection,
-    namespace: env.namespace ?? 'default',
+    connection: temporal.env.nativeConnection,
+    namespace: temporal.env.namespace ?? 'default',
     workflowsPath: require.resolve('./fixtures/trivial-workflow'),
     taskQueue,
   });
   const wallStart = Date.now();
   const result = await worker.runUntil(
-    env.client.workflow.execute(trivialWorkflow, {
+    temporal.env.client.workflow.execute(trivialWorkflow, {
       args: ['esxi-zfs'],
       taskQueue,
       workflowId: `trivial-${Date.now()}`,
