@@ -34,26 +34,9 @@ export interface TargetConnection {
  * stream (root, or the admin user), never in the replication user's home, whose owner could swap
  * the socket and be handed the stream. %C is ssh's hash of local host, target, port and user.
  */
-export const CONTROL_PATH = '%d/.ssh/esxi-zfs-%C';
+const CONTROL_PATH = '%d/.ssh/esxi-zfs-%C';
 /** How long an idle shared connection stays open. */
-export const CONTROL_PERSIST = '60s';
-
-function sshArgs(connection: TargetConnection): string[] {
-  return [
-    'ssh', '-T',
-    '-c', connection.ciphers.join(','),
-    '-i', connection.identityFile,
-    '-o', 'IdentitiesOnly=yes',
-    '-o', 'BatchMode=yes',
-    '-o', 'StrictHostKeyChecking=yes',
-    '-o', `UserKnownHostsFile=${connection.knownHostsFile}`,
-    '-o', 'ConnectTimeout=30',
-    '-o', 'ServerAliveInterval=10',
-    '-o', 'ServerAliveCountMax=3',
-    '-o', `ControlPath=${CONTROL_PATH}`,
-    '-p', String(connection.port),
-  ];
-}
+const CONTROL_PERSIST = '60s';
 
 export interface StreamPlan {
   /** `zfs send` arguments after the flags: `[-I|-i, @base,] dataset@snapshot`, or `-t token`. */
@@ -76,10 +59,23 @@ export function receiveCommand(dataset: string, resumable: boolean): string[] {
 }
 
 export function streamScript(plan: StreamPlan): ShellScript {
+  const { connection } = plan;
   const ssh = [
+    'ssh', '-T',
+    '-c', connection.ciphers.join(','),
+    '-i', connection.identityFile,
+    '-o', 'IdentitiesOnly=yes',
+    '-o', 'BatchMode=yes',
+    '-o', 'StrictHostKeyChecking=yes',
+    '-o', `UserKnownHostsFile=${connection.knownHostsFile}`,
+    '-o', 'ConnectTimeout=30',
+    '-o', 'ServerAliveInterval=10',
+    '-o', 'ServerAliveCountMax=3',
+    '-o', `ControlPath=${CONTROL_PATH}`,
+    '-p', String(connection.port),
     // Through the shared connection when it is open (no handshake), else opening it.
-    ...sshArgs(plan.connection), '-o', 'ControlMaster=auto', '-o', `ControlPersist=${CONTROL_PERSIST}`,
-    `${plan.connection.user}@${plan.connection.address}`,
+    '-o', 'ControlMaster=auto', '-o', `ControlPersist=${CONTROL_PERSIST}`,
+    `${connection.user}@${connection.address}`,
     // One word for the local shell; the remote side reads it as SSH_ORIGINAL_COMMAND.
     shellCommand(receiveCommand(plan.target.dataset, plan.target.resumable)),
   ];
