@@ -34,7 +34,7 @@ const steps = proxyActivities<DatasetActivities & ResumeActivities>({ startToClo
  * worker runs them inside the workflow task, with no server round trip between them and the plan.
  * History records each as a marker with its result.
  */
-const firstSteps = proxyLocalActivities<DatasetActivities>({ startToCloseTimeout: '3 minutes', retry: STEP_RETRY });
+const firstSteps = proxyLocalActivities<DatasetActivities & Pick<TransferActivities, 'openSharedConnection'>>({ startToCloseTimeout: '3 minutes', retry: STEP_RETRY });
 
 function transfer(job: ReplicationJob) {
   return proxyActivities<TransferActivities>({
@@ -60,8 +60,9 @@ export async function replicateDataset(job: ReplicationJob): Promise<Replication
   const { sendSnapshot } = transfer(job);
   const warnings: string[] = [];
 
-  // 1. Snapshot the source (a name that sorts by time, says it is ours, in UTC: workflow time)
-  //    and read the target meanwhile.
+  // 1. Snapshot the source (a name that sorts by time, says it is ours, in UTC: workflow time),
+  //    read the target meanwhile, and start the source's ssh connection to the target: its
+  //    handshake goes on in the background while the run plans and holds the base.
   const takeSnapshot = async () => {
     let made = await firstSteps.createSnapshot({ ...source, name: snapshotName(job.snapshotPrefix, new Date()), recursive: job.recursive });
     while ('taken' in made) {
@@ -71,7 +72,11 @@ export async function replicateDataset(job: ReplicationJob): Promise<Replication
     }
     return made;
   };
-  const [made, targetState] = await Promise.all([takeSnapshot(), firstSteps.readDatasetState(target)]);
+  const [made, targetState] = await Promise.all([
+    takeSnapshot(),
+    firstSteps.readDatasetState(target),
+    firstSteps.openSharedConnection({ source, target, user: job.user, ciphers: job.sshCiphers }),
+  ]);
   const name = made.snapshot.name;
   let state = { source: made.state, target: targetState };
   progress = { phase: 'inspect', snapshot: name };

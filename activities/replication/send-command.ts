@@ -18,9 +18,8 @@ export interface TargetConnection {
   user: string;
   address: string;
   port: number;
-  /** The replication user's key and known_hosts on the source. */
-  identityFile: string;
-  knownHostsFile: string;
+  /** The replication user's home on the source: its key and known_hosts are in its .ssh. */
+  home: string | ShellScript;
   /** ssh -c: the ciphers, most preferred first. */
   ciphers: string[];
 }
@@ -58,30 +57,80 @@ export function receiveCommand(dataset: string, resumable: boolean): string[] {
   return ['zfs', 'receive', '-u', ...(resumable ? ['-s'] : []), dataset];
 }
 
-export function streamScript(plan: StreamPlan): ShellScript {
-  const { connection } = plan;
-  const ssh = [
+/** ssh to the target as the replication user, up to (not including) the shared-connection options. */
+function sshArgs(connection: TargetConnection): (string | ShellScript)[] {
+  const { home } = connection;
+  return [
     'ssh', '-T',
     '-c', connection.ciphers.join(','),
-    '-i', connection.identityFile,
+    '-i', sh`${home}/.ssh/id_ed25519`,
     '-o', 'IdentitiesOnly=yes',
     '-o', 'BatchMode=yes',
     '-o', 'StrictHostKeyChecking=yes',
-    '-o', `UserKnownHostsFile=${connection.knownHostsFile}`,
+    '-o', sh`UserKnownHostsFile=${home}/.ssh/known_hosts`,
     '-o', 'ConnectTimeout=30',
     '-o', 'ServerAliveInterval=10',
     '-o', 'ServerAliveCountMax=3',
     '-o', `ControlPath=${CONTROL_PATH}`,
     '-p', String(connection.port),
-    // Through the shared connection when it is open (no handshake), else opening it.
-    '-o', 'ControlMaster=auto', '-o', `ControlPersist=${CONTROL_PERSIST}`,
-    `${connection.user}@${connection.address}`,
+  ];
+}
+
+/** Through the shared connection when it is open (no handshake), else opening it. */
+const SHARED = ['-o', 'ControlMaster=auto', '-o', `ControlPersist=${CONTROL_PERSIST}`];
+
+const destination = (connection: TargetConnection) => `${connection.user}@${connection.address}`;
+
+/** Sets $ctl to the control socket's path (ssh -G expands %d and %C; nothing is connected). */
+function controlPathOf(connection: TargetConnection): ShellScript {
+  return sh`ctl=$(${sshArgs(connection)} -G ${destination(connection)} 2>/dev/null | sed -n 's/^controlpath //p')`;
+}
+
+/**
+ * Run on the source at the start of a replication run, returns at once: the shared connection is
+ * opened in the background (an opener, its pid in "$ctl.opening" while it runs) so that the ~0.2 s
+ * handshake overlaps the snapshot, the listings and the holds; the stream waits for it (see
+ * streamScript). The opener asks for no command: the receive guard refuses the session and it
+ * ends, while ControlPersist keeps the authenticated master. A socket already there is taken as
+ * open: were it stale, the stream's ssh removes it and connects by itself. Prints `open`,
+ * `opening` (another run is opening it), `started`, or `no USER` (no replication user here).
+ */
+export function openerScript(target: Omit<TargetConnection, 'home'>): ShellScript {
+  const connection = { ...target, home: sh`"$home"` };
+  const ssh = sshArgs(connection);
+  const dest = destination(connection);
+  return sh`home=$(getent passwd ${target.user} | cut -d: -f6)
+case $home in /*) ;; *) echo no ${target.user}; exit 0;; esac
+${controlPathOf(connection)}
+[ -n "$ctl" ] || { echo direct; exit 0; }
+[ -S "$ctl" ] && { echo open; exit 0; }
+if [ -f "$ctl.opening" ] && read -r opener < "$ctl.opening" && kill -0 "$opener" 2>/dev/null; then echo opening; exit 0; fi
+( ${ssh} ${SHARED} ${dest}; rm -f "$ctl.opening" ) </dev/null >/dev/null 2>&1 &
+echo $! > "$ctl.opening"
+echo started
+`;
+}
+
+export function streamScript(plan: StreamPlan): ShellScript {
+  const { connection } = plan;
+  const ssh = [
+    ...sshArgs(connection),
+    ...SHARED,
+    destination(connection),
     // One word for the local shell; the remote side reads it as SSH_ORIGINAL_COMMAND.
     shellCommand(receiveCommand(plan.target.dataset, plan.target.resumable)),
   ];
   const send = [plan.zfs, 'send', ...plan.flags, ...plan.sendArgs];
+  // While this run's opener is still authenticating, wait for its socket (at most its own
+  // ConnectTimeout) rather than start a second handshake; without an opener, straight on.
   return sh`exec 3>&1 >&2
 echo "esxi-zfs-pid $$" >&3
+${controlPathOf(connection)}
+n=0
+while [ -n "$ctl" ] && [ ! -S "$ctl" ] && [ $n -lt 3000 ] && [ -f "$ctl.opening" ] && read -r opener < "$ctl.opening" && kill -0 "$opener" 2>/dev/null; do
+  sleep 0.01 2>/dev/null || sleep 1
+  n=$((n + 1))
+done
 { ${send}; echo "esxi-zfs-send-exit $?" >&3; } | ${counterStage(plan.counter)}${ssh}
 r=$?
 echo "esxi-zfs-receive-exit $r" >&3

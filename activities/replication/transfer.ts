@@ -4,6 +4,8 @@
  * heartbeats it, stops it (the whole process group on the source) when it stalls or the workflow
  * is cancelled, checks that the target has the snapshot, and releases the holds. One activity:
  * each step less is one workflow round trip less on every run (measured in bench-replication).
+ * openSharedConnection starts the source's ssh connection to the target at the start of a run,
+ * so that the stream finds it authenticated (send-command.ts).
  */
 import { createInterface } from 'node:readline';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
@@ -12,7 +14,7 @@ import { execOk, execStream, execTrustedScript, sh, type SshPool } from '../ssh'
 import { guestProfile } from '../guest/profile';
 import { classifyReceiveError } from '../zfs/parse';
 import type { Snapshot } from '../zfs/snapshot';
-import { streamScript, type TargetConnection } from './send-command';
+import { openerScript, streamScript, type TargetConnection } from './send-command';
 import { byteCounterProbe, parseByteCounter, type ByteCounter } from './byte-counter';
 import { ensureParentDataset, holdSnapshot, releaseSnapshot, snapshotsOf, type DatasetRef } from './datasets';
 import type { TransferProgress } from '../../workflows/replication-types';
@@ -79,16 +81,16 @@ function tail(text: string, lines = 8): string {
   return text.trim().split('\n').slice(-lines).join('\n');
 }
 
-/** The replication user's way from the source to the target; its key and known_hosts live in its home. */
-function targetConnection(input: TransferInput, home: string): TargetConnection {
-  return {
-    user: input.user,
-    address: input.target.host.storageAddress,
-    port: input.target.host.port ?? 22,
-    identityFile: `${home}/.ssh/id_ed25519`,
-    knownHostsFile: `${home}/.ssh/known_hosts`,
-    ciphers: input.ciphers,
-  };
+export interface SharedConnectionInput {
+  source: DatasetRef;
+  target: DatasetRef;
+  user: string;
+  ciphers: string[];
+}
+
+/** The replication user's way from the source to the target (its key and known_hosts are in its home). */
+function targetConnection(input: SharedConnectionInput): Omit<TargetConnection, 'home'> {
+  return { user: input.user, address: input.target.host.storageAddress, port: input.target.host.port ?? 22, ciphers: input.ciphers };
 }
 
 export function createTransferActivities(deps: { pool: SshPool }) {
@@ -153,7 +155,7 @@ export function createTransferActivities(deps: { pool: SshPool }) {
       zfs: guestProfile(input.source.host.os).zfs,
       flags: input.flags,
       sendArgs: input.sendArgs,
-      connection: targetConnection(input, home),
+      connection: { ...targetConnection(input), home },
       target: { dataset: input.target.dataset, resumable: input.resumable },
       counter,
     });
@@ -221,6 +223,20 @@ export function createTransferActivities(deps: { pool: SshPool }) {
   }
 
   return {
+    /**
+     * Starts opening the source's shared ssh connection to the target and returns at once (a
+     * local activity in a run's first workflow task): the stream, a few steps later, finds it
+     * authenticated. Never fails a run: without it the stream connects by itself and reports
+     * what goes wrong.
+     */
+    async openSharedConnection(input: SharedConnectionInput): Promise<{ connection: string }> {
+      try {
+        return { connection: (await execOk(pool, input.source.host, openerScript(targetConnection(input)), { timeoutMs: 30_000 })).stdout.trim() };
+      } catch (error) {
+        return { connection: `direct: ${(error as Error).message.split('\n')[0]}` };
+      }
+    },
+
     /** Streams one snapshot (or resumes one) from the source host to the target host. */
     async sendSnapshot(input: TransferInput): Promise<TransferResult> {
       const holds = input.hold

@@ -5,6 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { labDown, labExec, labUp, type LabHostState, type LabState } from '../../lab/lab';
@@ -43,6 +44,11 @@ async function on(host: LabHostState, script: string, input?: string): Promise<s
   const result = await labExec(host, ['sh', '-c', script], input === undefined ? {} : { input });
   assert.equal(result.code, 0, `${host.name}: ${script}\n${result.stderr}`);
   return result.stdout;
+}
+
+/** Logins of the replication user that the target's sshd accepted so far (its log). */
+function replicationLogins(): number {
+  return fs.readFileSync(dst.logs.sshd, 'utf8').split('\n').filter((line) => line.includes(`Accepted publickey for ${template.user} `)).length;
 }
 
 function job(name: string, changes: Partial<ReplicationJob> = {}): ReplicationJob {
@@ -112,8 +118,10 @@ describe('replicateDataset', () => {
     await on(src, `zfs create sp1/t/basic && zfs set sharenfs=rw,nosuid,root=vh1-nas:vh2-nas sp1/t/basic 2>/dev/null;
       zfs get -H -o value sharenfs sp1/t/basic | grep -q root=vh1-nas
       head -c 8388608 /dev/urandom > /sp1/t/basic/random && yes esxi-zfs | head -c 4194304 > /sp1/t/basic/repeated`);
+    const loginsBefore = replicationLogins();
     const full = await run(() => replicate(job('basic')));
     assert.equal(full.kind, 'full');
+    assert.equal(replicationLogins() - loginsBefore, 1, 'one ssh login to the target: the stream waited for the connection the first step opened');
     assert.ok(full.bytes > 8 * 2 ** 20, `full stream counted ${full.bytes} bytes`);
     assert.equal(full.source, 'test-san-01:sp1/t/basic');
     assert.equal(full.target, 'test-san-02:sp2/r/basic');

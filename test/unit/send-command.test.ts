@@ -1,12 +1,13 @@
-import { test } from 'node:test';
+import { afterEach, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import * as net from 'node:net';
 import { sh } from '../../activities/ssh/quote';
-import { receiveCommand, streamScript } from '../../activities/replication/send-command';
+import { openerScript, receiveCommand, streamScript } from '../../activities/replication/send-command';
 import { sendFlags } from '../../activities/replication/send-flags';
 import { counterStage, parseByteCounter, SPLICE_COUNTER_MARK } from '../../activities/replication/byte-counter';
 import { parseResumeTokenCheck } from '../../activities/replication/resume';
@@ -30,8 +31,7 @@ test('send flags follow the inventory and what both pools offer', () => {
 test('the stream script: golden text, every name quoted, the receive side as one word', () => {
   const connection = {
     user: 'zfsadm', address: '10.0.1.42', port: 22,
-    identityFile: '/export/home/zfsadm/.ssh/id_ed25519',
-    knownHostsFile: '/export/home/zfsadm/.ssh/known_hosts',
+    home: '/export/home/zfsadm',
     ciphers: ['aes128-gcm@openssh.com', 'chacha20-poly1305@openssh.com'],
   };
   const script = streamScript({
@@ -45,12 +45,91 @@ test('the stream script: golden text, every name quoted, the receive side as one
   const ssh = 'ssh -T -c aes128-gcm@openssh.com,chacha20-poly1305@openssh.com -i /export/home/zfsadm/.ssh/id_ed25519 -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/export/home/zfsadm/.ssh/known_hosts -o ConnectTimeout=30 -o ServerAliveInterval=10 -o ServerAliveCountMax=3 -o ControlPath=%d/.ssh/esxi-zfs-%C -p 22';
   assert.equal(script.text, `exec 3>&1 >&2
 echo "esxi-zfs-pid $$" >&3
+ctl=$(${ssh} -G zfsadm@10.0.1.42 2>/dev/null | sed -n 's/^controlpath //p')
+n=0
+while [ -n "$ctl" ] && [ ! -S "$ctl" ] && [ $n -lt 3000 ] && [ -f "$ctl.opening" ] && read -r opener < "$ctl.opening" && kill -0 "$opener" 2>/dev/null; do
+  sleep 0.01 2>/dev/null || sleep 1
+  n=$((n + 1))
+done
 { zfs send -p -I @esxi-zfs_20261124T235900Z sp1/nas/vol0@esxi-zfs_20261125T235900Z; echo "esxi-zfs-send-exit $?" >&3; } | pv -f -n -b -i 1 2>&3 | ${ssh} -o ControlMaster=auto -o ControlPersist=60s zfsadm@10.0.1.42 'zfs receive -u sp2/nas/vol0'
 r=$?
 echo "esxi-zfs-receive-exit $r" >&3
 exit $r
 `);
   assert.deepEqual(receiveCommand('sp2/nas/vol0', true), ['zfs', 'receive', '-u', '-s', 'sp2/nas/vol0']);
+  const sshInHome = ssh.replace(/\/export\/home\/zfsadm/g, '"$home"');
+  assert.equal(openerScript(connection).text, `home=$(getent passwd zfsadm | cut -d: -f6)
+case $home in /*) ;; *) echo no zfsadm; exit 0;; esac
+ctl=$(${sshInHome} -G zfsadm@10.0.1.42 2>/dev/null | sed -n 's/^controlpath //p')
+[ -n "$ctl" ] || { echo direct; exit 0; }
+[ -S "$ctl" ] && { echo open; exit 0; }
+if [ -f "$ctl.opening" ] && read -r opener < "$ctl.opening" && kill -0 "$opener" 2>/dev/null; then echo opening; exit 0; fi
+( ${sshInHome} -o ControlMaster=auto -o ControlPersist=60s zfsadm@10.0.1.42; rm -f "$ctl.opening" ) </dev/null >/dev/null 2>&1 &
+echo $! > "$ctl.opening"
+echo started
+`);
+});
+
+/**
+ * The stream's wait for the shared connection, run for real by sh with a FAKE `ssh` on PATH (it
+ * answers -G with a control path in a temporary directory and logs every other call) and a fake
+ * `zfs` (prints a few bytes): the stream connects only once the opener's socket exists, or at once
+ * when no opener is running.
+ */
+describe('the stream waits for the connection its run is opening', () => {
+  let dir: string;
+  let ctl: string;
+  let log: string;
+  const connection = { user: 'zfsadm', address: '10.0.1.42', port: 22, home: '/h', ciphers: ['aes128-gcm@openssh.com'] };
+  const start = () => {
+    const script = streamScript({ zfs: path.join(dir, 'zfs'), flags: [], sendArgs: ['sp1/a@s'], connection, target: { dataset: 'sp2/a', resumable: false }, counter: 'none' });
+    const child = spawn('sh', ['-c', script.text], { env: { ...process.env, PATH: `${dir}:${process.env.PATH}` }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const done = new Promise<string>((resolve) => {
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.on('close', () => resolve(out));
+    });
+    return { child, done };
+  };
+  const connected = () => fs.readFileSync(log, 'utf8').split('\n').filter((l) => l.startsWith('connect ')).length;
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'esxi-zfs-wait-'));
+    ctl = path.join(dir, 'ctl');
+    log = path.join(dir, 'ssh.log');
+    fs.writeFileSync(log, '');
+    fs.writeFileSync(path.join(dir, 'ssh'), `#!/bin/sh\ncase " $* " in *" -G "*) echo "controlpath ${ctl}"; exit 0;; esac\necho "connect $*" >> ${log}\ncat > /dev/null\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(dir, 'zfs'), '#!/bin/sh\necho stream-bytes\n', { mode: 0o755 });
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('an opener running: no connection until its socket exists', async () => {
+    const opener = spawn('sleep', ['30']);
+    try {
+      fs.writeFileSync(`${ctl}.opening`, `${opener.pid}\n`);
+      const stream = start();
+      await sleep(500);
+      assert.equal(connected(), 0, 'waiting for the socket');
+      const socket = net.createServer().listen(ctl);
+      try {
+        const out = await stream.done;
+        assert.match(out, /esxi-zfs-receive-exit 0/);
+        assert.equal(connected(), 1);
+      } finally {
+        socket.close();
+      }
+    } finally {
+      opener.kill();
+    }
+  });
+
+  test('no opener, or one that is gone: straight on', async () => {
+    assert.match(await start().done, /esxi-zfs-receive-exit 0/);
+    fs.writeFileSync(`${ctl}.opening`, '2147483646\n');
+    assert.match(await start().done, /esxi-zfs-receive-exit 0/);
+    assert.equal(connected(), 2);
+  });
 });
 
 test('a resume token: its snapshot guid, or why it cannot be resumed', () => {

@@ -58,6 +58,10 @@ function fakeActivities(world: FakeWorld) {
         calls.push({ name: 'readDatasetState', input });
         return { pool: world.targetPool ?? withHolds, snapshots: world.target && [...world.target] };
       },
+      async openSharedConnection(input: unknown) {
+        calls.push({ name: 'openSharedConnection', input });
+        return { connection: 'started' as const };
+      },
       async sendSnapshot(input: TransferInput): Promise<TransferResult> {
         calls.push({ name: 'sendSnapshot', input });
         const sent = world.source.find((s) => s.guid === input.expectGuid)!;
