@@ -226,7 +226,7 @@ export function createTrustActivities(deps: { pool: SshPool }) {
         const changed: string[] = [];
         const warnings: string[] = [];
         const tools = new Map(
-          (await run(host, sh`for c in zfs sudo visudo; do p=$(command -v "$c") || p=-; echo "$c $p"; done`)).stdout
+          (await run(host, sh`for c in zfs sudo visudo perl; do p=$(command -v "$c") || p=-; echo "$c $p"; done`)).stdout
             .trim()
             .split('\n')
             .map((l) => l.trim().split(/\s+/) as [string, string]),
@@ -257,7 +257,8 @@ export function createTrustActivities(deps: { pool: SshPool }) {
         }
 
         // The guard.
-        const script = guardScript(linux ? { zfs, sudo: sudo! } : { zfs });
+        const perl = abs('perl');
+        const script = guardScript(linux ? { zfs, sudo: sudo!, ...(perl ? { perl } : {}) } : { zfs });
         const guard = await readFile(host, GUARD_PATH);
         const guardWrite = await ensureFile(host, GUARD_PATH, guard, script, { owner: '0:0', uid: 0, mode: '755', dirMode: '755' });
         if (guardWrite.wrote) changed.push(`${guard.exists ? 'updated' : 'installed'} the receive guard ${GUARD_PATH}`);

@@ -152,7 +152,8 @@ describe('setupReplicationTrust on two lab storage hosts', { timeout: 180_000 },
     // Files as planned: owners, modes, content.
     const zfs = (await ok(h2, ['sh', '-c', 'command -v zfs'])).trim();
     assert.equal(await ok(h2, ['cat', '/etc/sudoers.d/esxi-zfs-zfsadm']), sudoersText(USER, zfs, ['sp2/nas/vol0']));
-    assert.equal(await ok(h2, ['cat', GUARD_PATH]), guardScript({ zfs, sudo: (await ok(h2, ['sh', '-c', 'command -v sudo'])).trim() }));
+    const which = async (c: string) => (await ok(h2, ['sh', '-c', `command -v ${c}`])).trim();
+    assert.equal(await ok(h2, ['cat', GUARD_PATH]), guardScript({ zfs, sudo: await which('sudo'), perl: await which('perl') }));
     const modes = await ok(h2, ['stat', '-c', '%a %U %n', '/etc/sudoers.d/esxi-zfs-zfsadm', GUARD_PATH, `/home/${USER}/.ssh`, `/home/${USER}/.ssh/authorized_keys`]);
     assert.equal(modes, [
       '440 root /etc/sudoers.d/esxi-zfs-zfsadm',
