@@ -39,6 +39,7 @@ import { TASK_QUEUE } from '../workers/config';
 import type { DevServer } from '../workers/dev-server';
 import type { ReplicationResult } from '../workflows/replication-types';
 import { startReplication } from './replication-start';
+import { counterStage } from '../activities/replication/byte-counter';
 import { breakdown, describeBreakdown, type RunBreakdown } from './bench/history';
 import { memoryOf, RssSampler, startBenchServer, startWorkerProcess, type WorkerProcess } from './bench/processes';
 
@@ -48,11 +49,16 @@ const HOSTS = ['bench-san-01', 'bench-san-02'];
 const MiB = 1024 * 1024;
 
 const SOURCE = 'sp1/bench/d';
-const TARGETS = { workflow: 'sp2/bench/wf', raw: 'sp2/bench/raw', rawDefault: 'sp2/bench/rawdefault', syncoid: 'sp2/bench/syncoid' } as const;
+const TARGETS = { workflow: 'sp2/bench/wf', raw: 'sp2/bench/raw', rawPipes: 'sp2/bench/rawpipes', rawDefault: 'sp2/bench/rawdefault', syncoid: 'sp2/bench/syncoid' } as const;
 type Tool = keyof typeof TARGETS;
-/** rawDefault: the raw pipeline with OpenSSH's default cipher, to show what the product's cipher choice is worth. */
-const TOOLS: Tool[] = ['workflow', 'raw', 'rawDefault', 'syncoid'];
-const toolLabel = (tool: Tool) => (tool === 'rawDefault' ? 'raw, ssh defaults' : tool);
+/**
+ * rawPipes: the raw pipeline with the product's pipe sizes (its splice counter on the source, the
+ * receive guard's 1 MiB stdin pipe on the target), to show what the pipes are worth and what the
+ * workflow costs beyond them. rawDefault: with OpenSSH's default cipher, what the cipher is worth.
+ */
+const TOOLS: Tool[] = ['workflow', 'raw', 'rawPipes', 'rawDefault', 'syncoid'];
+const LABELS: Record<Tool, string> = { workflow: 'workflow', raw: 'raw', rawPipes: 'raw, 1 MiB pipes', rawDefault: 'raw, ssh defaults', syncoid: 'syncoid' };
+const toolLabel = (tool: Tool) => LABELS[tool];
 const BENCH_KEY = '/root/.ssh/bench_ed25519';
 const BENCH_KNOWN_HOSTS = '/root/.ssh/bench_known_hosts';
 const PATCHED_SYNCOID = '/root/syncoid-fallback-fixed';
@@ -413,8 +419,13 @@ async function bench(): Promise<Results> {
   await must(src, `zfs send ${SOURCE}@bench-a | ${ssh} zfs receive -u sp2/bench/warmup`, { timeoutMs: 600_000 });
   await must(dst, destroyScript('sp2/bench/warmup'));
 
-  const full: Record<Tool, number[]> = { workflow: [], raw: [], rawDefault: [], syncoid: [] };
-  const incremental: Record<Tool, number[]> = { workflow: [], raw: [], rawDefault: [], syncoid: [] };
+  const full: Record<Tool, number[]> = { workflow: [], raw: [], rawPipes: [], rawDefault: [], syncoid: [] };
+  const incremental: Record<Tool, number[]> = { workflow: [], raw: [], rawPipes: [], rawDefault: [], syncoid: [] };
+  // The raw pipelines: plain, with the product's pipes, with OpenSSH's default cipher.
+  const rawPipeline = (tool: 'raw' | 'rawPipes' | 'rawDefault', send: string) =>
+    tool === 'rawPipes'
+      ? `{ ${send} | ${counterStage('splice').text}${ssh} "perl -e 'fcntl(STDIN, 1031, 1 << 20)'; zfs receive -u ${TARGETS[tool]}"; } 3>/dev/null`
+      : `${send} | ${tool === 'raw' ? ssh : sshDefault} zfs receive -u ${TARGETS[tool]}`;
   const workflowRuns: Results['workflowRuns'] = { full: [], incremental: [], noChange: [] };
   const warmRuns: Results['warmRuns'] = { incremental: [], noChange: [] };
   const rawSnapshotSeconds: number[] = [];
@@ -434,8 +445,8 @@ async function bench(): Promise<Results> {
         const w = await workflowRun(job(SOURCE, TARGETS.workflow), 'full');
         workflowRuns.full.push(w);
         fullSeconds = w.seconds;
-      } else if (tool === 'raw' || tool === 'rawDefault') {
-        fullSeconds = await timed(src, `zfs send ${SOURCE}@bench-a | ${tool === 'raw' ? ssh : sshDefault} zfs receive -u ${TARGETS[tool]}`);
+      } else if (tool === 'raw' || tool === 'rawPipes' || tool === 'rawDefault') {
+        fullSeconds = await timed(src, rawPipeline(tool, `zfs send ${SOURCE}@bench-a`));
       } else {
         const s = await syncoid('syncoid');
         if (!s.ok) throw new Error(`syncoid full failed: ${s.error}`);
@@ -463,10 +474,10 @@ async function bench(): Promise<Results> {
             }
           }
         }
-      } else if (tool === 'raw' || tool === 'rawDefault') {
+      } else if (tool === 'raw' || tool === 'rawPipes' || tool === 'rawDefault') {
         const snapshotSeconds = await timed(src, `zfs snapshot ${SOURCE}@bench-b`);
         if (tool === 'raw') rawSnapshotSeconds.push(snapshotSeconds);
-        incSeconds = await timed(src, `zfs send -i @bench-a ${SOURCE}@bench-b | ${tool === 'raw' ? ssh : sshDefault} zfs receive -u ${TARGETS[tool]}`);
+        incSeconds = await timed(src, rawPipeline(tool, `zfs send -i @bench-a ${SOURCE}@bench-b`));
         if (r === 0 && tool === 'raw') {
           let base = 'bench-b';
           for (let i = 0; i < NO_CHANGE_RUNS; i++) {
@@ -589,12 +600,14 @@ function report(res: Results): void {
     ...(retried.full > 0 ? [['wf, no retry', 'full', m(secondsOf(clean(wf.full))), secondsOf(clean(wf.full)), m(secondsOf(clean(wf.full))) / rawFull] as Row] : []),
     ['wf stream', 'full', m(streamFull), streamFull, m(streamFull) / rawFull],
     ['raw', 'full', rawFull, res.full.raw, 1],
+    ['raw, 1 MiB pipes', 'full', m(res.full.rawPipes), res.full.rawPipes, m(res.full.rawPipes) / rawFull],
     ['raw, ssh default', 'full', m(res.full.rawDefault), res.full.rawDefault, m(res.full.rawDefault) / rawFull],
     ['syncoid', 'full', m(res.full.syncoid), res.full.syncoid, m(res.full.syncoid) / rawFull],
     ['workflow', 'incremental', m(res.incremental.workflow), res.incremental.workflow, m(res.incremental.workflow) / rawInc],
     ...(retried.incremental > 0 ? [['wf, no retry', 'incremental', m(secondsOf(clean(wf.incremental))), secondsOf(clean(wf.incremental)), m(secondsOf(clean(wf.incremental))) / rawInc] as Row] : []),
     ['wf stream', 'incremental', m(streamInc), streamInc, m(streamInc) / rawInc],
     ['raw', 'incremental', rawInc, res.incremental.raw, 1],
+    ['raw, 1 MiB pipes', 'incremental', m(res.incremental.rawPipes), res.incremental.rawPipes, m(res.incremental.rawPipes) / rawInc],
     ['raw, ssh default', 'incremental', m(res.incremental.rawDefault), res.incremental.rawDefault, m(res.incremental.rawDefault) / rawInc],
     [stockFailed ? 'syncoid*' : 'syncoid', 'incremental', m(res.incremental.syncoid), res.incremental.syncoid, m(res.incremental.syncoid) / rawInc],
     ['workflow', 'no-change', noChange, res.workflowRuns.noChange.map((w) => w.seconds), noChange / rawNo],
@@ -654,7 +667,7 @@ function report(res: Results): void {
   const maxEvents = Math.max(...allRuns.map((w) => w.breakdown.events));
 
   const notes = [...res.notes];
-  notes.push(`raw: zfs send [-i] | ssh -c ${res.ciphers} root@target zfs receive -u (the product's ssh options and ciphers), no byte counter, no -p; raw, ssh default: the same with OpenSSH's default cipher; the workflow sends with -p through its byte counter, as the replication user via its receive guard and sudo; syncoid gets the same ciphers (--sshcipher)`);
+  notes.push(`raw: zfs send [-i] | ssh -c ${res.ciphers} root@target zfs receive -u (the product's ssh options and ciphers), no byte counter, no -p; raw, 1 MiB pipes: the same through the product's splice counter (1 MiB pipes on the source) into a 1 MiB stdin pipe on the target (what the receive guard does); raw, ssh default: the same as raw with OpenSSH's default cipher; the workflow sends with -p through its byte counter, as the replication user via its receive guard and sudo; syncoid gets the same ciphers (--sshcipher)`);
   notes.push('workflow rows: every run starts cold, its source\'s shared ssh connection to the target closed first (the first dataset of a schedule tick); "wf, ssh open": the run finds the connection the run before it left open (kept 60 s: a host\'s other datasets in the same tick)');
   notes.push(`syncoid: run as root on the source with its defaults (lzop compression, mbuffer, pv, a sync snapshot per run, receive -F): its full sends the oldest snapshot (@bench-a) then an -I increment to its sync snapshot`);
   for (const message of res.syncoidMessages) notes.push(`syncoid said: ${message}`);
@@ -701,6 +714,8 @@ function report(res: Results): void {
         noChange: { workflow: res.workflowRuns.noChange.map((w) => round(w.seconds)), raw: res.rawNoChange.map((x) => round(x)) },
         rawSnapshot: res.rawSnapshotSeconds.map((x) => round(x)),
       },
+      rawPipes: { fullRatio: round(m(res.full.rawPipes) / rawFull), incrementalRatio: round(m(res.incremental.rawPipes) / rawInc) },
+      workflowToRawPipes: { fullRatio: round(m(res.full.workflow) / m(res.full.rawPipes)), incrementalRatio: round(m(res.incremental.workflow) / m(res.incremental.rawPipes)) },
       rawSshDefault: { fullRatio: round(m(res.full.rawDefault) / rawFull), incrementalRatio: round(m(res.incremental.rawDefault) / rawInc) },
       syncoid: {
         fullRatio: round(m(res.full.syncoid) / rawFull),
