@@ -29,7 +29,7 @@ cli lab up --hosts 2
 
 step "worker (embedded Temporal dev server, SQLite in .data/, UI on :8233)"
 mkdir -p .data
-node bin/esxi-zfs.js worker > .data/worker.log 2>&1 &
+bin/esxi-zfs.js worker > .data/worker.log 2>&1 &
 worker_pid=$!
 for _ in $(seq 1 120); do
   grep -q 'worker running' .data/worker.log 2>/dev/null && break

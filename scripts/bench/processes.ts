@@ -47,12 +47,12 @@ export interface WorkerProcess {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Starts `node bin/esxi-zfs.js worker` against `address` and resolves once it says it is running. */
+/** Starts `bin/esxi-zfs.js worker` (its shebang's node flags, as an operator runs it) against `address` and resolves once it says it is running. */
 export async function startWorkerProcess(opts: { repo: string; address: string; namespace: string; taskQueue: string; uiUrl: string; logFile: string; timeoutMs?: number }): Promise<WorkerProcess> {
   const fd = openSync(opts.logFile, 'a');
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, [path.join(opts.repo, 'bin', 'esxi-zfs.js'), 'worker', '--task-queue', opts.taskQueue], {
+    child = spawn(path.join(opts.repo, 'bin', 'esxi-zfs.js'), ['worker', '--task-queue', opts.taskQueue], {
       cwd: opts.repo,
       stdio: ['ignore', fd, fd],
       env: {
