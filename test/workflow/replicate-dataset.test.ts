@@ -109,6 +109,10 @@ test('first run: a full send, the target parent created, nothing held (there is 
   assert.equal(send!.hold, undefined);
   assert.deepEqual(send!.sendArgs, [`${SOURCE}@${result.snapshot}`]);
   assert.deepEqual(send!.ciphers, job.sshCiphers);
+  const opened = calls.filter((c) => c.name === 'openSharedConnection').map((c) => c.input);
+  // (through JSON, as the activity receives it: fields that are undefined in the job are absent)
+  assert.deepEqual(opened, [JSON.parse(JSON.stringify({ source: job.source, target: job.target, user: job.user, ciphers: job.sshCiphers }))], 'the connection is started once, before the stream');
+  assert.ok(calls.findIndex((c) => c.name === 'openSharedConnection') < calls.findIndex((c) => c.name === 'sendSnapshot'));
 });
 
 test('incremental: the common base (by guid) held on both ends while the stream runs', async () => {
