@@ -30,8 +30,9 @@ const STEP_RETRY: RetryPolicy = { maximumAttempts: 5, initialInterval: '2s', non
 const steps = proxyActivities<DatasetActivities & ResumeActivities>({ startToCloseTimeout: '10 minutes', retry: STEP_RETRY });
 
 /**
- * The first steps (a snapshot, two listings: tens of milliseconds) run as local activities: the
- * worker runs them inside the workflow task, with no server round trip between them and the plan.
+ * The first steps (a snapshot, two listings, starting the ssh connection: tens of milliseconds) run
+ * as local activities: the worker runs them inside the workflow task, with no server round trip
+ * between them and the plan.
  * History records each as a marker with its result.
  */
 const firstSteps = proxyLocalActivities<DatasetActivities & Pick<TransferActivities, 'openSharedConnection'>>({ startToCloseTimeout: '3 minutes', retry: STEP_RETRY });
@@ -64,13 +65,12 @@ export async function replicateDataset(job: ReplicationJob): Promise<Replication
   //    read the target meanwhile, and start the source's ssh connection to the target: its
   //    handshake goes on in the background while the run plans and holds the base.
   const takeSnapshot = async () => {
-    let made = await firstSteps.createSnapshot({ ...source, name: snapshotName(job.snapshotPrefix, new Date()), recursive: job.recursive });
-    while ('taken' in made) {
+    for (;;) {
+      const made = await firstSteps.createSnapshot({ ...source, name: snapshotName(job.snapshotPrefix, new Date()), recursive: job.recursive });
+      if (!('taken' in made)) return made;
       // An earlier run took a snapshot in this same second: take the next second's name.
       await sleep('1 second');
-      made = await firstSteps.createSnapshot({ ...source, name: snapshotName(job.snapshotPrefix, new Date()), recursive: job.recursive });
     }
-    return made;
   };
   const [made, targetState] = await Promise.all([
     takeSnapshot(),
