@@ -57,6 +57,11 @@ export function receiveCommand(dataset: string, resumable: boolean): string[] {
   return ['zfs', 'receive', '-u', ...(resumable ? ['-s'] : []), dataset];
 }
 
+/** Prints the replication user's home on the source (its key and known_hosts are in its .ssh). */
+export function homeOf(user: string): ShellScript {
+  return sh`getent passwd ${user} | cut -d: -f6`;
+}
+
 /** ssh to the target as the replication user, up to (not including) the shared-connection options. */
 function sshArgs(connection: TargetConnection): (string | ShellScript)[] {
   const { home } = connection;
@@ -99,7 +104,7 @@ export function openerScript(target: Omit<TargetConnection, 'home'>): ShellScrip
   const connection = { ...target, home: sh`"$home"` };
   const ssh = sshArgs(connection);
   const dest = destination(connection);
-  return sh`home=$(getent passwd ${target.user} | cut -d: -f6)
+  return sh`home=$(${homeOf(target.user)})
 case $home in /*) ;; *) echo no ${target.user}; exit 0;; esac
 ${controlPathOf(connection)}
 [ -n "$ctl" ] || { echo direct; exit 0; }

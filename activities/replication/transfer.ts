@@ -14,7 +14,7 @@ import { execOk, execStream, execTrustedScript, sh, type SshPool } from '../ssh'
 import { guestProfile } from '../guest/profile';
 import { classifyReceiveError } from '../zfs/parse';
 import type { Snapshot } from '../zfs/snapshot';
-import { openerScript, streamScript, type TargetConnection } from './send-command';
+import { homeOf, openerScript, streamScript, type TargetConnection } from './send-command';
 import { byteCounterProbe, parseByteCounter, type ByteCounter } from './byte-counter';
 import { ensureParentDataset, holdSnapshot, releaseSnapshot, snapshotsOf, type DatasetRef } from './datasets';
 import type { TransferProgress } from '../../workflows/replication-types';
@@ -103,7 +103,7 @@ export function createTransferActivities(deps: { pool: SshPool }) {
   }
 
   async function sourceFacts(input: TransferInput): Promise<{ home: string; counter: ByteCounter }> {
-    const script = sh`getent passwd ${input.user} | cut -d: -f6; ${byteCounterProbe}`;
+    const script = sh`${homeOf(input.user)}; ${byteCounterProbe}`;
     const [home, counter] = (await execOk(pool, input.source.host, script, { timeoutMs: 30_000 })).stdout.trim().split('\n');
     if (!home || !home.startsWith('/')) {
       throw ApplicationFailure.nonRetryable(
