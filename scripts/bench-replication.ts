@@ -40,6 +40,7 @@ import type { DevServer } from '../workers/dev-server';
 import type { ReplicationResult } from '../workflows/replication-types';
 import { startReplication } from './replication-start';
 import { counterStage } from '../activities/replication/byte-counter';
+import { growStdinPipe } from '../activities/guest/trust-plan';
 import { breakdown, describeBreakdown, type RunBreakdown } from './bench/history';
 import { memoryOf, RssSampler, startBenchServer, startWorkerProcess, type WorkerProcess } from './bench/processes';
 
@@ -424,7 +425,7 @@ async function bench(): Promise<Results> {
   // The raw pipelines: plain, with the product's pipes, with OpenSSH's default cipher.
   const rawPipeline = (tool: 'raw' | 'rawPipes' | 'rawDefault', send: string) =>
     tool === 'rawPipes'
-      ? `{ ${send} | ${counterStage('splice').text}${ssh} "perl -e 'fcntl(STDIN, 1031, 1 << 20)'; zfs receive -u ${TARGETS[tool]}"; } 3>/dev/null`
+      ? `{ ${send} | ${counterStage('splice').text}${ssh} "${growStdinPipe('perl')}; zfs receive -u ${TARGETS[tool]}"; } 3>/dev/null`
       : `${send} | ${tool === 'raw' ? ssh : sshDefault} zfs receive -u ${TARGETS[tool]}`;
   const workflowRuns: Results['workflowRuns'] = { full: [], incremental: [], noChange: [] };
   const warmRuns: Results['warmRuns'] = { incremental: [], noChange: [] };

@@ -266,6 +266,11 @@ export function normalizeDatasets(datasets: readonly string[]): string[] {
   return [...new Set(datasets)].sort();
 }
 
+/** Grows the pipe on stdin to 1 MiB (F_SETPIPE_SZ is 1031 on Linux), silently where it cannot. */
+export function growStdinPipe(perl: string): string {
+  return `${quote(perl)} -e 'fcntl(STDIN, 1031, 1 << 20)' 2>/dev/null`;
+}
+
 /**
  * The forced command. POSIX sh; its arguments are the allowed datasets. It compares
  * $SSH_ORIGINAL_COMMAND as a whole string with `zfs receive -u DATASET` and
@@ -280,7 +285,7 @@ export function guardScript(paths: GuardPaths): string {
   const growPipe = paths.perl
     ? `# The stream comes from sshd through a 64 KiB pipe: 1 MiB (F_SETPIPE_SZ, Linux) lets sshd go on
 # reading while zfs receive waits for a txg sync (about 5 % on a full send, measured). Best effort.
-${quote(paths.perl)} -e 'fcntl(STDIN, 1031, 1 << 20)' 2>/dev/null
+${growStdinPipe(paths.perl)}
 `
     : '';
   return `#!/bin/sh
