@@ -1,6 +1,7 @@
 /**
  * The replication steps that act on one dataset on one host: snapshot, read state, hold, release,
- * roll back, destroy. (Holds are taken and released inside the transfer step.) Each reads first, changes only what differs, and says what it changed.
+ * roll back, destroy (holds are taken and released inside the transfer step). Each reads first,
+ * changes only what differs, and says what it changed.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
