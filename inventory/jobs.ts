@@ -2,26 +2,10 @@
  * Replication jobs derived from the inventory: one per dataset with `replicateTo`. A job is what a
  * replicateDataset run is given: no secret, only host references and policy.
  */
-import type { Inventory, RetentionRules, Schedule, SendOption } from './schema';
-import { findStorageVm, storageHostRef, storageVms, type StorageHostRef } from './targets';
-
-export interface ReplicationJob {
-  source: { host: StorageHostRef; dataset: string };
-  target: { host: StorageHostRef; dataset: string };
-  /** The replication user on the target: its key may only run `zfs receive` into this dataset. */
-  user: string;
-  snapshotPrefix: string;
-  send: SendOption[];
-  recursive: boolean;
-  intermediates: boolean;
-  rollback: boolean;
-  retention: RetentionRules;
-  stallTimeoutMs: number;
-  /** ssh -c for the stream, most preferred first. */
-  sshCiphers: string[];
-  retry: { maximumAttempts: number; initialIntervalMs: number; maximumIntervalMs: number };
-  schedule?: Schedule;
-}
+import type { ReplicationJob } from '../core/replication/shared';
+import type { Inventory } from './schema';
+import type { SetupReplicationTrustInput } from '../core/trust/plan';
+import { findStorageVm, storageHostRef, storageVms } from './targets';
 
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
@@ -72,11 +56,11 @@ export function findJob(inventory: Inventory, dataset: string): ReplicationJob {
   );
 }
 
-/** One run per dataset at a time: every run of a dataset uses this workflow id. */
-export function replicationWorkflowId(job: ReplicationJob): string {
-  return `replicate:${job.source.host.name}:${job.source.dataset}`;
-}
-
-export function replicationScheduleId(job: ReplicationJob): string {
-  return `esxi-zfs:replicate:${job.source.host.name}:${job.source.dataset}`;
+/** setupReplicationTrust's input: every storage VM, and an edge source VM -> target VM per job. */
+export function replicationTrustInput(inventory: Inventory): SetupReplicationTrustInput {
+  return {
+    hosts: storageVms(inventory).map((vm) => storageHostRef(inventory, vm)),
+    user: inventory.replication.user,
+    edges: replicationJobs(inventory).map((job) => ({ source: job.source.host, target: job.target.host, targetDataset: job.target.dataset })),
+  };
 }

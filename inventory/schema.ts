@@ -5,9 +5,10 @@
  */
 import { z } from 'zod';
 import { CronExpressionParser } from 'cron-parser';
+import { OS_PROFILES } from '../core/hosts';
 import {
   absolutePath, checked, cidr, datasetName, hostName, ipv4, poolName, userName,
-} from './names';
+} from './fields';
 
 const INLINE_SECRET_KEYS = ['password', 'privateKey', 'passphrase', 'secret', 'token'] as const;
 
@@ -181,7 +182,7 @@ const nic = z.strictObject({
 
 const storageVm = z.strictObject({
   name: hostName,
-  os: z.enum(['illumos', 'linux']),
+  os: z.enum(OS_PROFILES),
   cpus: z.int().min(1).max(128),
   memoryGiB: z.number().positive().max(4096),
   nics: z.array(nic).min(1),

@@ -1,28 +1,6 @@
-/**
- * What workflows are given about a storage host: where it is, its pinned host key, and the
- * *reference* to its credential (user plus file or variable names). No secret: activities resolve it.
- */
+/** Storage VMs of the inventory, and the reference to one that workflows are given. */
+import type { StorageHostRef } from '../core/hosts';
 import type { Inventory, StorageVm } from './schema';
-
-export interface CredentialRef {
-  user: string;
-  privateKeyFile?: string;
-  privateKeyEnv?: string;
-  passwordEnv?: string;
-  passphraseEnv?: string;
-}
-
-export interface StorageHostRef {
-  name: string;
-  os: StorageVm['os'];
-  address: string;
-  port?: number;
-  hostKey: string;
-  credential: CredentialRef;
-  diskDirectory?: string;
-  /** Address the other storage VMs use to reach this one (the storage network's NIC when there is one). */
-  storageAddress: string;
-}
 
 export function storageVms(inventory: Inventory): StorageVm[] {
   return inventory.hosts.flatMap((h) => (h.storageVm ? [h.storageVm] : []));

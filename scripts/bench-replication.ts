@@ -33,14 +33,13 @@ import { Client, Connection } from '@temporalio/client';
 import { labDown, labUp, type LabHostState, type LabState } from '../lab/lab';
 import { HOST_ENV, run } from '../lab/exec';
 import { requireInventory } from '../inventory/load';
-import { replicationJobs, type ReplicationJob } from '../inventory/jobs';
-import { replicationTrustInput } from '../activities/guest/trust-plan';
+import { replicationJobs, replicationTrustInput } from '../inventory/jobs';
+import type { ReplicationJob, ReplicationResult } from '../core/replication/shared';
 import { TASK_QUEUE } from '../workers/config';
 import type { DevServer } from '../workers/dev-server';
-import type { ReplicationResult } from '../workflows/replication-types';
 import { startReplication } from './replication-start';
 import { counterStage } from '../activities/replication/byte-counter';
-import { growStdinPipe } from '../activities/guest/trust-plan';
+import { growStdinPipe } from '../core/trust/plan';
 import { breakdown, describeBreakdown, type RunBreakdown } from './bench/history';
 import { memoryOf, RssSampler, startBenchServer, startWorkerProcess, type WorkerProcess } from './bench/processes';
 

@@ -1,7 +1,7 @@
 /** Live progress of a replication run: phase from the workflow's query, bytes from the stream's heartbeats. */
 import { SingleBar } from 'cli-progress';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import type { ReplicationProgress, TransferProgress } from '../workflows/replication-types';
+import type { ReplicationProgress, TransferProgress } from '../core/replication/shared';
 
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];

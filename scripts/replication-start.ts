@@ -1,7 +1,7 @@
 /** Starting a replication run the way every starter must: its fixed workflow id and search attributes. */
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { replicationWorkflowId, type ReplicationJob } from '../inventory/jobs';
+import { replicationWorkflowId, type ReplicationJob } from '../core/replication/shared';
 import { TASK_QUEUE } from '../workers/config';
 
 export function replicationSearchAttributes(job: ReplicationJob) {

@@ -35,14 +35,8 @@ import {
 } from '@temporalio/client';
 import { defineSearchAttributeKey, type SearchAttributePair, type TypedSearchAttributes, type Workflow } from '@temporalio/common';
 import { CronExpressionParser } from 'cron-parser';
-import {
-  durationMs,
-  findJob,
-  replicationJobs,
-  replicationScheduleId,
-  replicationWorkflowId,
-  type ReplicationJob,
-} from '../inventory/jobs';
+import { durationMs, findJob, replicationJobs } from '../inventory/jobs';
+import { replicationScheduleId, replicationWorkflowId, type ReplicationJob } from '../core/replication/shared';
 import type { Inventory } from '../inventory/schema';
 import { TASK_QUEUE } from '../workers/config';
 

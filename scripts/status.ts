@@ -6,9 +6,9 @@
  */
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { rootCause } from '@temporalio/common';
-import { replicationJobs, replicationScheduleId, replicationWorkflowId, type ReplicationJob } from '../inventory/jobs';
+import { replicationJobs } from '../inventory/jobs';
+import { replicationScheduleId, replicationWorkflowId, type ReplicationJob, type ReplicationProgress, type ReplicationResult } from '../core/replication/shared';
 import type { Inventory } from '../inventory/schema';
-import type { ReplicationProgress, ReplicationResult } from '../workflows/replication-types';
 import { describeSchedule, listSchedules, REPLICATION_WORKFLOW_TYPE, type ScheduleListing } from './schedules';
 
 /** What one closed run ended with. */

@@ -1,6 +1,6 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { createProbeActivities, StorageHostFacts } from '../activities/guest/probe';
-import type { StorageHostRef } from '../inventory/targets';
+import type { StorageHostRef } from '../core/hosts';
 
 const { probeStorageHost } = proxyActivities<ReturnType<typeof createProbeActivities>>({
   startToCloseTimeout: '2 minutes',

@@ -9,13 +9,12 @@ import {
 import type { createDatasetActivities } from '../activities/replication/datasets';
 import type { createTransferActivities } from '../activities/replication/transfer';
 import type { createResumeActivities } from '../activities/replication/resume';
-import { describeConflict, planReplication } from '../activities/zfs/plan';
-import { planRetention } from '../activities/zfs/retention';
-import { snapshotName } from '../activities/zfs/snapshot-name';
-import { commonCapabilities } from '../activities/zfs/capabilities';
-import { sendFlags } from '../activities/replication/send-flags';
-import type { ReplicationJob } from '../inventory/jobs';
-import type { ReplicationProgress, ReplicationResult } from './replication-types';
+import { describeConflict, planReplication } from '../core/zfs/plan';
+import { planRetention } from '../core/zfs/retention';
+import { snapshotName } from '../core/zfs/snapshot-name';
+import { commonCapabilities } from '../core/zfs/capabilities';
+import { sendFlags } from '../core/zfs/send-flags';
+import type { ReplicationJob, ReplicationProgress, ReplicationResult } from '../core/replication/shared';
 
 type DatasetActivities = ReturnType<typeof createDatasetActivities>;
 type TransferActivities = ReturnType<typeof createTransferActivities>;

@@ -15,8 +15,7 @@ import {
   WorkflowExecutionAlreadyStartedError,
 } from '@temporalio/common';
 import { executeChild, ParentClosePolicy } from '@temporalio/workflow';
-import { replicationWorkflowId, type ReplicationJob } from '../inventory/jobs';
-import type { ReplicationResult } from './replication-types';
+import { replicationWorkflowId, type ReplicationJob, type ReplicationResult } from '../core/replication/shared';
 
 const HOST = defineSearchAttributeKey('host', 'KEYWORD');
 const DATASET = defineSearchAttributeKey('dataset', 'KEYWORD');

@@ -15,10 +15,10 @@
  */
 import { executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { TrustActivities } from '../activities/guest/trust';
-import type { PinnedTarget, SetupReplicationTrustInput, SourceKey, TrustChange } from '../activities/guest/trust-plan';
-import type { StorageHostRef } from '../inventory/targets';
+import type { PinnedTarget, SetupReplicationTrustInput, SourceKey, TrustChange } from '../core/trust/plan';
+import type { StorageHostRef } from '../core/hosts';
 
-export type { SetupReplicationTrustInput, TrustEdge } from '../activities/guest/trust-plan';
+export type { SetupReplicationTrustInput, TrustEdge } from '../core/trust/plan';
 
 const { ensureReplicationUser, ensureReplicationKey, installReceiveGuard, authorizeReplicationKeys, pinReplicationHostKeys } =
   proxyActivities<TrustActivities>({

@@ -1,10 +1,10 @@
 /** Reads what a storage host is: OS, ZFS version, pools and the disks a pool could use. */
 import { exec, execOk, type SshPool } from '../ssh';
-import type { StorageHostRef } from '../../inventory/targets';
-import { guestProfile } from './profile';
-import { parsePoolDevices, parseZpoolList, type Disk, type PoolSummary } from './probe-parse';
-import { parseFilesystemVersionBanner, parsePoolVersionBanner } from '../zfs/parse';
-import type { PoolVersion } from '../zfs/capabilities';
+import type { StorageHostRef } from '../../core/hosts';
+import { guestProfile } from '../../core/guest/profile';
+import { parsePoolDevices, parseZpoolList, type Disk, type PoolSummary } from '../../core/guest/probe-parse';
+import { parseFilesystemVersionBanner, parsePoolVersionBanner } from '../../core/zfs/parse';
+import type { PoolVersion } from '../../core/zfs/capabilities';
 
 export interface StorageHostFacts {
   host: string;

@@ -10,14 +10,14 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { exec, execOk, sh, type ShellScript, type SshPool } from '../ssh';
-import type { StorageHostRef } from '../../inventory/targets';
+import type { StorageHostRef } from '../../core/hosts';
 import {
   AUTHORIZED_KEYS_FILE, GUARD_PATH, KEY_FILE, KNOWN_HOSTS_FILE, TrustConfigError,
   checkUser, guardScript, mergeAuthorizedKeys, mergeKnownHosts, modeBits, normalizeDatasets,
   parseFileFacts, parsePasswd, parsePublicKey, receiveParents, replicationUserPlan, shadowPassword,
   sudoersFile, sudoersText, zfsAllowPlan,
   type FileFacts, type MergeResult, type PasswdEntry, type PinnedTarget, type SourceKey, type TrustChange,
-} from './trust-plan';
+} from '../../core/trust/plan';
 
 const TIMEOUT_MS = 60_000;
 

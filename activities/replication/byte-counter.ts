@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { sh, type ShellScript } from '../ssh/quote';
+import { sh, type ShellScript } from '../../core/quote';
 
 export type ByteCounter = 'splice' | 'pv' | 'none';
 

@@ -4,7 +4,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { exec, execOk, type SshPool } from '../ssh';
-import { guestProfile } from '../guest/profile';
+import { guestProfile } from '../../core/guest/profile';
 import { snapshotsOf, type DatasetRef } from './datasets';
 
 export interface CloneReplicaInput {

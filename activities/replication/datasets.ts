@@ -6,13 +6,13 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import { exec, execOk, type SshPool } from '../ssh';
-import { guestProfile } from '../guest/profile';
-import { capabilities, type Capabilities, type PoolVersion } from '../zfs/capabilities';
-import { isMissingDataset, parseDatasetProps, parseSnapshotProps, parseZpoolGet } from '../zfs/parse';
-import { datasetPropsArgv, poolPropsArgv, snapshotPropsArgv } from '../zfs/queries';
-import { isOurs } from '../zfs/snapshot-name';
-import type { Snapshot } from '../zfs/snapshot';
-import type { StorageHostRef } from '../../inventory/targets';
+import { guestProfile } from '../../core/guest/profile';
+import { capabilities, type Capabilities, type PoolVersion } from '../../core/zfs/capabilities';
+import { isMissingDataset, parseDatasetProps, parseSnapshotProps, parseZpoolGet } from '../../core/zfs/parse';
+import { datasetPropsArgv, poolPropsArgv, snapshotPropsArgv } from '../../core/zfs/queries';
+import { isOurs } from '../../core/zfs/snapshot-name';
+import type { Snapshot } from '../../core/zfs/snapshot';
+import type { StorageHostRef } from '../../core/hosts';
 
 export interface DatasetRef {
   host: StorageHostRef;

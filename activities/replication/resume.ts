@@ -4,7 +4,7 @@
  * snapshot still exists.
  */
 import { exec, type SshPool } from '../ssh';
-import { guestProfile } from '../guest/profile';
+import { guestProfile } from '../../core/guest/profile';
 import type { DatasetRef } from './datasets';
 
 export type ResumeTokenCheck = { toguid: string; reason?: undefined } | { toguid?: undefined; reason: string };

@@ -10,7 +10,7 @@
  *   esxi-zfs-receive-exit R   exit status of the ssh client: zfs receive's, or 255 for ssh itself
  * stderr carries the messages of zfs and ssh.
  */
-import { sh, shellCommand, type ShellScript } from '../ssh/quote';
+import { sh, shellCommand, type ShellScript } from '../../core/quote';
 import { counterStage, type ByteCounter } from './byte-counter';
 
 /** How the source reaches the target as the replication user (made by setupReplicationTrust). */

@@ -11,13 +11,13 @@ import { createInterface } from 'node:readline';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import { execOk, execStream, execTrustedScript, sh, type SshPool } from '../ssh';
-import { guestProfile } from '../guest/profile';
-import { classifyReceiveError } from '../zfs/parse';
-import type { Snapshot } from '../zfs/snapshot';
+import { guestProfile } from '../../core/guest/profile';
+import { classifyReceiveError } from '../../core/zfs/parse';
+import type { Snapshot } from '../../core/zfs/snapshot';
 import { homeOf, openerScript, streamScript, type TargetConnection } from './send-command';
 import { byteCounterProbe, parseByteCounter, type ByteCounter } from './byte-counter';
 import { ensureParentDataset, holdSnapshot, releaseSnapshot, snapshotsOf, type DatasetRef } from './datasets';
-import type { TransferProgress } from '../../workflows/replication-types';
+import type { TransferProgress } from '../../core/replication/shared';
 
 export interface TransferInput {
   source: DatasetRef;

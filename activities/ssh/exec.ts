@@ -19,7 +19,7 @@
 import { Transform, type Readable } from 'node:stream';
 import type { ClientChannel } from 'ssh2';
 import { Context } from '@temporalio/activity';
-import { ShellScript, shellCommand } from './quote';
+import { ShellScript, shellCommand } from '../../core/quote';
 import { SshConnectionError, describeTarget, type ChannelLease, type SshPool, type SshTarget } from './connection';
 
 export type ExecProgress = { stdoutBytes: number; stderrBytes: number; lastLine?: string };

@@ -1,5 +1,5 @@
 /** The SSH layer: pinned host keys, pooled connections, quoted commands, timeouts, heartbeats. */
-export { quote, shellCommand, sh, ShellScript } from './quote';
+export { quote, shellCommand, sh, ShellScript } from '../../core/quote';
 export { resolveCredential, expandHome, CredentialError, type CredentialRef, type ResolvedCredential, type ResolveOptions } from './credentials';
 export {
   fingerprint,

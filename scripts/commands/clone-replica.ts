@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { requireInventory } from '../../inventory/load';
-import { findJob, type ReplicationJob } from '../../inventory/jobs';
+import { findJob } from '../../inventory/jobs';
+import type { ReplicationJob } from '../../core/replication/shared';
 import { findStorageVm } from '../../inventory/targets';
 import { nfsShareOptions } from '../../inventory/plan';
 import { TASK_QUEUE, workflowUiLink } from '../../workers/config';

@@ -6,7 +6,7 @@ import { workflowUiLink } from '../../workers/config';
 import { withClient } from '../temporal-client';
 import { startReplication } from '../replication-start';
 import { followReplication, formatBytes } from '../progress';
-import type { ReplicationResult } from '../../workflows/replication-types';
+import type { ReplicationResult } from '../../core/replication/shared';
 
 /** The innermost message of a failed run: what the operator must read. */
 export function failureMessage(error: unknown): string {

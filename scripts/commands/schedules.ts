@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { findJob, replicationWorkflowId } from '../../inventory/jobs';
+import { findJob } from '../../inventory/jobs';
+import { replicationWorkflowId } from '../../core/replication/shared';
 import { requireInventory } from '../../inventory/load';
 import { workflowUiLink } from '../../workers/config';
 import {

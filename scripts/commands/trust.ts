@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { requireInventory } from '../../inventory/load';
-import { replicationTrustInput } from '../../activities/guest/trust-plan';
+import { replicationTrustInput } from '../../inventory/jobs';
 import { TASK_QUEUE, workflowUiLink } from '../../workers/config';
 import { withClient } from '../temporal-client';
 import type { SetupReplicationTrustResult } from '../../workflows/setup-replication-trust';

@@ -18,7 +18,8 @@ import { Client, Connection, ScheduleOverlapPolicy, type ScheduleDescription } f
 import type { TypedSearchAttributes } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { requireInventory } from '../../inventory/load';
-import { findJob, replicationWorkflowId } from '../../inventory/jobs';
+import { findJob } from '../../inventory/jobs';
+import { replicationWorkflowId } from '../../core/replication/shared';
 import type { DevServer } from '../../workers/dev-server';
 import { startOnFreePorts } from '../helpers/temporal';
 import { TASK_QUEUE } from '../../workers/config';

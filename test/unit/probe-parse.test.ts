@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   parseDiskFiles, parseIllumosFormat, parseLsblk, parsePoolDevices, parseSize, parseZpoolList,
-} from '../../activities/guest/probe-parse';
-import { guestProfile } from '../../activities/guest/profile';
+} from '../../core/guest/probe-parse';
+import { guestProfile } from '../../core/guest/profile';
 
 test('illumos: the runbook\'s `format` listing gives c8t1d0 and the DDRdrive X1 log device (golden: illumos cannot run here)', () => {
   const output = `Searching for disks...done

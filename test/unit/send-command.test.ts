@@ -6,12 +6,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import * as net from 'node:net';
-import { sh } from '../../activities/ssh/quote';
+import { sh } from '../../core/quote';
 import { openerScript, receiveCommand, streamScript } from '../../activities/replication/send-command';
-import { sendFlags } from '../../activities/replication/send-flags';
+import { sendFlags } from '../../core/zfs/send-flags';
 import { counterStage, parseByteCounter, SPLICE_COUNTER_MARK } from '../../activities/replication/byte-counter';
 import { parseResumeTokenCheck } from '../../activities/replication/resume';
-import { capabilities } from '../../activities/zfs/capabilities';
+import { capabilities } from '../../core/zfs/capabilities';
 
 const v23 = capabilities(23, []);
 const openzfs = capabilities('feature-flags', ['extensible_dataset', 'lz4_compress', 'large_blocks', 'embedded_data', 'bookmarks']);

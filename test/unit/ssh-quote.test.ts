@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { quote, shellCommand, sh, ShellScript } from '../../activities/ssh/quote';
+import { quote, shellCommand, sh, ShellScript } from '../../core/quote';
 
 const run = promisify(execFile);
 

@@ -10,12 +10,13 @@ import { createHmac } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import {
   TrustConfigError, authorizedKeyLine, guardScript, knownHostsLine, mergeAuthorizedKeys, mergeKnownHosts,
-  modeBits, parseAuthorizedKeyLine, parseFileFacts, parsePasswd, parseZfsAllow, replicationTrustInput,
+  modeBits, parseAuthorizedKeyLine, parseFileFacts, parsePasswd, parseZfsAllow,
   replicationUserPlan, sudoersText, zfsAllowPlan, type PinnedTarget, type SourceKey,
-} from '../../activities/guest/trust-plan';
+} from '../../core/trust/plan';
 import { trustPlan } from '../../workflows/setup-replication-trust';
 import { parseInventory } from '../../inventory/load';
-import type { StorageHostRef } from '../../inventory/targets';
+import { replicationTrustInput } from '../../inventory/jobs';
+import type { StorageHostRef } from '../../core/hosts';
 
 const KEY1 = 'AAAAC3NzaC1lZDI1NTE5AAAAIHxSW1n8m0aOZ8Nx4kq3kX0s5o1Yb7n0KQ0a2s3d4f5g';
 const KEY2 = 'AAAAC3NzaC1lZDI1NTE5AAAAIJ9cB8vTz3wq2c0Y6r5mN1aPqL7dF0hS2e4k6u8i0o1p';

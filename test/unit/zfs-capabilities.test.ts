@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CAPABILITY_RULES, capabilities, commonCapabilities } from '../../activities/zfs/capabilities';
-import { datasetPropsArgv, poolPropsArgv, snapshotPropsArgv } from '../../activities/zfs/queries';
+import { CAPABILITY_RULES, capabilities, commonCapabilities } from '../../core/zfs/capabilities';
+import { datasetPropsArgv, poolPropsArgv, snapshotPropsArgv } from '../../core/zfs/queries';
 
 const NONE = {
   holds: false,

@@ -8,7 +8,7 @@ import {
   parsePoolVersionBanner,
   parseSnapshotProps,
   parseZpoolGet,
-} from '../../activities/zfs/parse';
+} from '../../core/zfs/parse';
 
 // Captured from zfs-fuse (pool version 23) in a lab namespace:
 // zfs get -H -p -d 1 -o name,property,value guid,createtxg,creation,userrefs sp1/nas/vol0

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeConflict, planReplication, type PlanInput } from '../../activities/zfs/plan';
-import type { Snapshot } from '../../activities/zfs/snapshot';
+import { describeConflict, planReplication, type PlanInput } from '../../core/zfs/plan';
+import type { Snapshot } from '../../core/zfs/snapshot';
 
 const SRC = 'sp1/nas/vol0';
 const TGT = 'sp2/nas/vol0';

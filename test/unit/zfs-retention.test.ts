@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planRetention, type RetentionInput } from '../../activities/zfs/retention';
-import { snapshotName } from '../../activities/zfs/snapshot-name';
-import type { Snapshot } from '../../activities/zfs/snapshot';
+import { planRetention, type RetentionInput } from '../../core/zfs/retention';
+import { snapshotName } from '../../core/zfs/snapshot-name';
+import type { Snapshot } from '../../core/zfs/snapshot';
 
 const P = 'esxi-zfs';
 let txg = 100;

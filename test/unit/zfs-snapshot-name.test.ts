@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isOurs, parseOurTime, snapshotName } from '../../activities/zfs/snapshot-name';
+import { isOurs, parseOurTime, snapshotName } from '../../core/zfs/snapshot-name';
 
 const P = 'esxi-zfs';
 

@@ -10,12 +10,12 @@ import { Worker } from '@temporalio/worker';
 import { WorkflowFailedError } from '@temporalio/client';
 import { timeSkippingEnv, workflowBundle } from '../helpers/temporal';
 import { requireInventory } from '../../inventory/load';
-import { replicationJobs, type ReplicationJob } from '../../inventory/jobs';
-import { capabilities } from '../../activities/zfs/capabilities';
-import type { Snapshot } from '../../activities/zfs/snapshot';
+import { replicationJobs } from '../../inventory/jobs';
+import type { ReplicationJob, ReplicationResult } from '../../core/replication/shared';
+import { capabilities } from '../../core/zfs/capabilities';
+import type { Snapshot } from '../../core/zfs/snapshot';
 import type { DatasetRef, DatasetState } from '../../activities/replication/datasets';
 import type { TransferInput, TransferResult } from '../../activities/replication/transfer';
-import type { ReplicationResult } from '../../workflows/replication-types';
 
 const job: ReplicationJob = {
   ...replicationJobs(requireInventory(path.join(__dirname, '../../examples/runbook.yaml')))[0]!,

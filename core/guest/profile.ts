@@ -2,10 +2,8 @@
  * The commands a storage VM runs, per OS profile. Each is an argv (quoted by the SSH layer), so the
  * same plan can be checked as data in tests where the OS itself cannot run (illumos).
  */
-import type { StorageVm } from '../../inventory/schema';
+import type { OsProfile } from '../hosts';
 import { parseDiskFiles, parseIllumosFormat, parseLsblk, type Disk } from './probe-parse';
-
-export type OsProfile = StorageVm['os'];
 
 export interface DiskListing {
   argv: string[];

@@ -3,8 +3,6 @@
  * system that owns the name (ZFS, DNS, POSIX), and stricter where the system's own grammar admits
  * characters that are dangerous or confusing on a command line (spaces, leading '-').
  */
-import { z } from 'zod';
-
 // ZFS (zfs_namecheck.c) allows [A-Za-z0-9_.:-] and, on some versions, space in a component.
 // We refuse the space, components '.' and '..', and any '..' run, and a component starting with '-'.
 const ZFS_COMPONENT = /^[A-Za-z0-9_.:][A-Za-z0-9_.:-]*$/;
@@ -43,10 +41,6 @@ export function datasetNameProblem(name: string): string | undefined {
     if (problem) return problem;
   }
   return undefined;
-}
-
-export function snapshotComponentProblem(name: string): string | undefined {
-  return zfsComponentProblem(name, 'snapshot name');
 }
 
 // RFC 1123 host name: dot-separated labels of letters, digits and '-', no '-' at either end.
@@ -91,19 +85,3 @@ export function cidrProblem(value: string): string | undefined {
   if (!/^\d{1,2}$/.test(prefix) || Number(prefix) > 32) return `prefix length '${prefix}' must be 0 to 32`;
   return ipv4Problem(address ?? '');
 }
-
-/** A zod string checked by one of the problem functions above. */
-export function checked(problem: (value: string) => string | undefined) {
-  return z.string().superRefine((value, ctx) => {
-    const message = problem(value);
-    if (message) ctx.addIssue({ code: 'custom', message });
-  });
-}
-
-export const poolName = checked(poolNameProblem);
-export const datasetName = checked(datasetNameProblem);
-export const hostName = checked(hostNameProblem);
-export const userName = checked(userNameProblem);
-export const absolutePath = checked(absolutePathProblem);
-export const ipv4 = checked(ipv4Problem);
-export const cidr = checked(cidrProblem);

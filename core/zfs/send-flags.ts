@@ -2,7 +2,7 @@
  * The `zfs send` flags of a run: what the inventory asks for and what both pools offer (detected,
  * never assumed). Pure, and used by the workflow itself.
  */
-import type { Capabilities } from '../zfs/capabilities';
+import type { Capabilities } from './capabilities';
 import type { SendOption } from '../../inventory/schema';
 
 export interface SendFlagsInput {

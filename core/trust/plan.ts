@@ -15,12 +15,10 @@
  * every source pins its targets' host keys from the inventory (never from ssh-keyscan).
  */
 import { createHmac } from 'node:crypto';
-import { quote } from '../ssh/quote';
-import { datasetNameProblem, hostNameProblem, userNameProblem } from '../../inventory/names';
-import type { Inventory } from '../../inventory/schema';
-import { replicationJobs } from '../../inventory/jobs';
-import { storageHostRef, storageVms, type StorageHostRef } from '../../inventory/targets';
-import type { OsProfile } from './profile';
+import { quote } from '../quote';
+import { datasetNameProblem, hostNameProblem, userNameProblem } from '../names';
+import type { StorageHostRef } from '../hosts';
+import type { OsProfile } from '../hosts';
 
 // ------------------------------------------------------------------------------------------------
 // Types shared with the workflow (type-only there).
@@ -61,7 +59,6 @@ export interface PinnedTarget {
   hostKey: string;
 }
 
-export const DEFAULT_REPLICATION_USER = 'zfsadm';
 export const GUARD_PATH = '/usr/local/libexec/esxi-zfs/receive-guard';
 /** The tag at the end of every line this product manages in authorized_keys and known_hosts. */
 export const MANAGED_TAG = 'esxi-zfs:';
@@ -577,15 +574,4 @@ export function mergeKnownHosts(current: string, targets: readonly PinnedTarget[
     out.push(line);
   }
   return { content: joinLines(out), changed };
-}
-
-// ------------------------------------------------------------------------------------------------
-// The workflow's input from an inventory: every replication job is an edge source VM -> target VM.
-
-export function replicationTrustInput(inventory: Inventory): SetupReplicationTrustInput {
-  return {
-    hosts: storageVms(inventory).map((vm) => storageHostRef(inventory, vm)),
-    user: inventory.replication.user,
-    edges: replicationJobs(inventory).map((job) => ({ source: job.source.host, target: job.target.host, targetDataset: job.target.dataset })),
-  };
 }
