@@ -296,8 +296,8 @@ async function withLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      let holder = 0;
-      let ageMs = 0;
+      let holder: number;
+      let ageMs: number;
       try {
         holder = Number(fs.readFileSync(lock, 'utf8').trim());
         ageMs = Date.now() - fs.statSync(lock).mtimeMs;
@@ -310,7 +310,7 @@ async function withLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
         fs.rmSync(lock, { force: true });
         continue;
       }
-      if (Date.now() > deadline) throw new Error(`the lab in ${dir} is locked by pid ${holder} (${lock})`);
+      if (Date.now() > deadline) throw new Error(`the lab in ${dir} is locked by pid ${holder} (${lock})`, { cause: error });
       await sleep(100);
     }
   }
@@ -696,7 +696,7 @@ async function attachLoop(file: string): Promise<string> {
 
 /** Loop devices whose backing file lies in the lab dir (found from sysfs, so a crash loses none). */
 function labLoops(dir: string): string[] {
-  let names: string[] = [];
+  let names: string[];
   try {
     names = fs.readdirSync('/sys/block').filter((n) => /^loop\d+$/.test(n));
   } catch {
@@ -735,12 +735,11 @@ function logTail(file: string): string {
 
 async function waitForZfs(h: LabHostState, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let last = '';
   for (;;) {
     if (!isAlive(h.pids.zfsFuse)) throw new Error(`${h.name}: zfs-fuse exited:\n${logTail(h.logs.zfsFuse)}`);
     const r = await labExec(h, ['zpool', 'list', '-H']);
     if (r.code === 0 && processExe(h.pids.zfsFuse) === ZFS_FUSE) return;
-    last = r.stderr.trim();
+    const last = r.stderr.trim();
     if (Date.now() > deadline) throw new Error(`${h.name}: zfs-fuse did not answer in ${timeoutMs} ms (${last}):\n${logTail(h.logs.zfsFuse)}`);
     await sleep(50);
   }

@@ -204,7 +204,7 @@ export function desiredSchedules(inventory: Inventory): DesiredSchedule[] {
     try {
       cronExpressions = temporalCronExpressions(schedule.cron);
     } catch (error) {
-      throw new Error(`schedule of ${job.source.host.name}:${job.source.dataset}: ${(error as Error).message}`);
+      throw new Error(`schedule of ${job.source.host.name}:${job.source.dataset}: ${(error as Error).message}`, { cause: error });
     }
     return [{
       scheduleId,
@@ -481,7 +481,7 @@ async function withSchedule<T>(inventory: Inventory, dataset: string, fn: (id: s
     return await fn(id);
   } catch (error) {
     if (error instanceof ScheduleNotFoundError) {
-      throw new Error(`no schedule ${id} in this namespace: run \`esxi-zfs schedules apply\` first (does the dataset have a schedule in the inventory?)`);
+      throw new Error(`no schedule ${id} in this namespace: run \`esxi-zfs schedules apply\` first (does the dataset have a schedule in the inventory?)`, { cause: error });
     }
     throw error;
   }

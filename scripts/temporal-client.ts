@@ -10,6 +10,7 @@ export async function withClient<T>(fn: (client: Client) => Promise<T>): Promise
   } catch (error) {
     throw new Error(
       `cannot reach Temporal at ${address} (${(error as Error).message}); start a worker with \`esxi-zfs worker\` (it embeds a dev server) or set TEMPORAL_ADDRESS`,
+      { cause: error },
     );
   }
   try {

@@ -342,7 +342,7 @@ export async function connectOrStart(opts: DevServerOptions = {}): Promise<Tempo
     try {
       connection = await Connection.connect({ address: external, connectTimeout: 5_000 });
     } catch (err) {
-      throw new Error(`Cannot connect to TEMPORAL_ADDRESS=${external}: ${(err as Error).message}`);
+      throw new Error(`Cannot connect to TEMPORAL_ADDRESS=${external}: ${(err as Error).message}`, { cause: err });
     }
     try {
       await ensureSearchAttributes(connection, namespace);

@@ -8,6 +8,7 @@
  * validated where a checker exists (visudo), then `mv` over the old one.
  * No secret goes in or out: the private key is generated on the host and never read.
  */
+import { createHmac } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { exec, execOk, sh, type ShellScript, type SshPool } from '../ssh';
 import type { StorageHostRef } from '../../core/hosts';
@@ -18,6 +19,8 @@ import {
   sudoersFile, sudoersText, zfsAllowPlan,
   type FileFacts, type MergeResult, type PasswdEntry, type PinnedTarget, type SourceKey, type TrustChange,
 } from '../../core/trust/plan';
+
+const hashHostName = (salt: string, name: string) => createHmac('sha1', Buffer.from(salt, 'base64')).update(name).digest('base64');
 
 const TIMEOUT_MS = 60_000;
 
@@ -311,7 +314,7 @@ export function createTrustActivities(deps: { pool: SshPool }) {
      * ~/.ssh/known_hosts, which the stream's ssh uses with StrictHostKeyChecking=yes.
      */
     async pinReplicationHostKeys(source: StorageHostRef, input: { user: string; targets: PinnedTarget[] }): Promise<TrustChange> {
-      return configErrors(() => ensureSshFile(source, input.user, KNOWN_HOSTS_FILE, '644', (c) => mergeKnownHosts(c, input.targets)));
+      return configErrors(() => ensureSshFile(source, input.user, KNOWN_HOSTS_FILE, '644', (c) => mergeKnownHosts(c, input.targets, hashHostName)));
     },
   };
 }

@@ -200,7 +200,7 @@ export function createTransferActivities(deps: { pool: SshPool }) {
     };
     context?.cancellationSignal.addEventListener('abort', onCancel);
 
-    let stderr = '';
+    let stderr: string;
     try {
       const done = await stream.done;
       await reportRead;

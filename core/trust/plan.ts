@@ -14,7 +14,6 @@
  * Then every target authorizes its sources' keys (with the guard, `from=` and no forwarding) and
  * every source pins its targets' host keys from the inventory (never from ssh-keyscan).
  */
-import { createHmac } from 'node:crypto';
 import { quote } from '../quote';
 import { datasetNameProblem, hostNameProblem, userNameProblem } from '../names';
 import type { StorageHostRef } from '../hosts';
@@ -517,13 +516,16 @@ function parseKnownHostsLine(line: string): KnownHostEntry | undefined {
   return marker ? { marker, hosts, key } : { hosts, key };
 }
 
+/** ssh's hashed host name: base64 HMAC-SHA1 of the name keyed by the base64 salt (the caller's crypto). */
+export type HashHostName = (saltBase64: string, name: string) => string;
+
 /** Whether a known_hosts host field names `pattern` (plain, or hashed `|1|salt|hash`). */
-function hostFieldNames(field: string, pattern: string): boolean {
+function hostFieldNames(field: string, pattern: string, hashHostName: HashHostName): boolean {
   return field.split(',').some((h) => {
     if (!h.startsWith('|1|')) return h === pattern;
     const [, , salt, hash] = h.split('|');
     if (!salt || !hash) return false;
-    return createHmac('sha1', Buffer.from(salt, 'base64')).update(pattern).digest('base64') === hash;
+    return hashHostName(salt, pattern) === hash;
   });
 }
 
@@ -532,7 +534,7 @@ function hostFieldNames(field: string, pattern: string): boolean {
  * no longer listed removed, other lines kept — except a line that pins a key for one of our
  * targets' names or addresses: ssh accepts any key listed for a host, so it would weaken the pin.
  */
-export function mergeKnownHosts(current: string, targets: readonly PinnedTarget[]): MergeResult {
+export function mergeKnownHosts(current: string, targets: readonly PinnedTarget[], hashHostName: HashHostName): MergeResult {
   const wanted = new Map<string, string>();
   const patterns: [string, string][] = [];
   for (const t of [...targets].sort((a, b) => a.name.localeCompare(b.name))) {
@@ -547,7 +549,7 @@ export function mergeKnownHosts(current: string, targets: readonly PinnedTarget[
     const entry = parseKnownHostsLine(line);
     const ours = managedName(entry?.key.comment);
     if (ours === undefined) {
-      const clash = entry && entry.marker !== '@revoked' ? patterns.find(([p]) => hostFieldNames(entry.hosts, p)) : undefined;
+      const clash = entry && entry.marker !== '@revoked' ? patterns.find(([p]) => hostFieldNames(entry.hosts, p, hashHostName)) : undefined;
       if (clash) {
         changed.push(`removed a line not managed by esxi-zfs that listed a key for ${clash[1]} (${clash[0]})`);
         continue;

@@ -48,7 +48,7 @@ export function registerTrust(program: Command): void {
           });
         } catch (error) {
           if (error instanceof WorkflowExecutionAlreadyStartedError) {
-            throw new Error(`setupReplicationTrust is already running (workflow ${TRUST_WORKFLOW_ID}: ${workflowUiLink(TRUST_WORKFLOW_ID)}); wait for it to finish`);
+            throw new Error(`setupReplicationTrust is already running (workflow ${TRUST_WORKFLOW_ID}: ${workflowUiLink(TRUST_WORKFLOW_ID)}); wait for it to finish`, { cause: error });
           }
           throw error;
         }

@@ -198,7 +198,7 @@ async function startTestSshd(): Promise<SshFixture> {
     } catch (e) {
       if (proc.exitCode === null) proc.kill('SIGTERM');
       if (attempt < 3) continue;
-      throw new Error(`${(e as Error).message}\n${readFileSync(join(dir, 'sshd.log'), 'utf8')}`);
+      throw new Error(`${(e as Error).message}\n${readFileSync(join(dir, 'sshd.log'), 'utf8')}`, { cause: e });
     }
     const pid = proc.pid!;
     return {

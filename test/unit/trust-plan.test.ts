@@ -18,6 +18,7 @@ import { parseInventory } from '../../inventory/load';
 import { replicationTrustInput } from '../../inventory/jobs';
 import type { StorageHostRef } from '../../core/hosts';
 
+const hashHostName = (salt: string, name: string) => createHmac('sha1', Buffer.from(salt, 'base64')).update(name).digest('base64');
 const KEY1 = 'AAAAC3NzaC1lZDI1NTE5AAAAIHxSW1n8m0aOZ8Nx4kq3kX0s5o1Yb7n0KQ0a2s3d4f5g';
 const KEY2 = 'AAAAC3NzaC1lZDI1NTE5AAAAIJ9cB8vTz3wq2c0Y6r5mN1aPqL7dF0hS2e4k6u8i0o1p';
 const KEY3 = 'AAAAC3NzaC1lZDI1NTE5AAAAIAbCdEfGhIjKlMnOpQrStUvWxYz0123456789AbCdEfG';
@@ -219,7 +220,7 @@ describe('known_hosts', () => {
     const stale = `10.0.1.43,uss3 ssh-ed25519 ${KEY1} esxi-zfs:uss3`;
     const plainClash = `uss2 ssh-rsa ${KEY3}`;
     const current = [other, oldOurs, hashed, stale, plainClash, ''].join('\n');
-    const merged = mergeKnownHosts(current, [uss2Target]);
+    const merged = mergeKnownHosts(current, [uss2Target], hashHostName);
     assert.equal(merged.content, [other, `10.0.1.42,uss2 ssh-ed25519 ${KEY2} esxi-zfs:uss2`, ''].join('\n'));
     assert.deepEqual(merged.changed, [
       'updated the pinned host key of uss2',
@@ -227,7 +228,7 @@ describe('known_hosts', () => {
       'removed the host key of uss3 (no longer a target)',
       'removed a line not managed by esxi-zfs that listed a key for uss2 (uss2)',
     ]);
-    assert.deepEqual(mergeKnownHosts(merged.content, [uss2Target]), { content: merged.content, changed: [] });
+    assert.deepEqual(mergeKnownHosts(merged.content, [uss2Target], hashHostName), { content: merged.content, changed: [] });
   });
 });
 
