@@ -1,18 +1,8 @@
 /** Live progress of a replication run: phase from the workflow's query, bytes from the stream's heartbeats. */
 import { SingleBar } from 'cli-progress';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import type { ReplicationProgress, TransferProgress } from '../core/replication/shared';
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
-}
+import { formatBytes } from '../core/format';
+import { progressQuery, type TransferProgress } from '../core/replication/shared';
 
 async function transferProgress(client: Client, handle: WorkflowHandle): Promise<TransferProgress | undefined> {
   const description = await handle.describe();
@@ -40,7 +30,7 @@ export async function followReplication<T>(client: Client, handle: WorkflowHandl
     await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
     if (finished) break;
     try {
-      const progress = await handle.query<ReplicationProgress>('progress');
+      const progress = await handle.query(progressQuery);
       const transfer = progress.phase === 'send' ? await transferProgress(client, handle) : undefined;
       bar.update(0, {
         phase: progress.phase,

@@ -1,26 +1,20 @@
 /** Starting a replication run the way every starter must: its fixed workflow id and search attributes. */
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { replicationWorkflowId, type ReplicationJob } from '../core/replication/shared';
+import { replicationSearchAttributes, replicationSummary, replicationWorkflowId, type ReplicationJob } from '../core/replication/shared';
 import { TASK_QUEUE } from '../workers/config';
-
-export function replicationSearchAttributes(job: ReplicationJob) {
-  return [
-    { key: { name: 'dataset', type: 'KEYWORD' as const }, value: job.source.dataset },
-    { key: { name: 'host', type: 'KEYWORD' as const }, value: job.source.host.name },
-    { key: { name: 'runbook', type: 'KEYWORD' as const }, value: 'replicate' },
-  ];
-}
+import { replicateDataset } from '../workflows';
 
 /** Starts replicateDataset, or returns the run already in flight for this dataset (one at a time). */
 export async function startReplication(client: Client, job: ReplicationJob): Promise<{ handle: WorkflowHandle; started: boolean }> {
   const workflowId = replicationWorkflowId(job);
   try {
-    const handle = await client.workflow.start('replicateDataset', {
+    const handle = await client.workflow.start(replicateDataset, {
       taskQueue: TASK_QUEUE,
       workflowId,
       args: [job],
       typedSearchAttributes: replicationSearchAttributes(job),
+      staticSummary: replicationSummary(job),
     });
     return { handle, started: true };
   } catch (error) {

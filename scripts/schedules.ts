@@ -33,25 +33,20 @@ import {
   type ScheduleOptions,
   type ScheduleOptionsStartWorkflowAction,
 } from '@temporalio/client';
-import { defineSearchAttributeKey, type SearchAttributePair, type TypedSearchAttributes, type Workflow } from '@temporalio/common';
+import { extractWorkflowType, type SearchAttributePair, type TypedSearchAttributes, type Workflow } from '@temporalio/common';
 import { CronExpressionParser } from 'cron-parser';
 import { durationMs, findJob, replicationJobs } from '../inventory/jobs';
-import { replicationScheduleId, replicationWorkflowId, type ReplicationJob } from '../core/replication/shared';
+import { replicationScheduleId, replicationSummary, replicationWorkflowId, type ReplicationJob } from '../core/replication/shared';
 import type { Inventory } from '../inventory/schema';
 import { TASK_QUEUE } from '../workers/config';
+import { Runbook, runSearchAttributes } from '../core/search-attributes';
+import { scheduledReplication } from '../workflows';
 
 /** Every schedule this product manages has an id starting with this. */
 export const SCHEDULE_ID_PREFIX = 'esxi-zfs:replicate:';
-export const SCHEDULED_WORKFLOW_TYPE = 'scheduledReplication';
-export const REPLICATION_WORKFLOW_TYPE = 'replicateDataset';
 export const DEFAULT_CATCHUP_WINDOW = '1h';
 export const MANAGED_BY = { managedBy: 'esxi-zfs' } as const;
 
-export const SA_HOST = defineSearchAttributeKey('host', 'KEYWORD');
-export const SA_DATASET = defineSearchAttributeKey('dataset', 'KEYWORD');
-export const SA_RUNBOOK = defineSearchAttributeKey('runbook', 'KEYWORD');
-/** `runbook` search attribute of the scheduled parent runs (the child replicateDataset has 'replicate'). */
-export const SCHEDULED_RUNBOOK = 'scheduled-replication';
 
 export type ReplicationScheduleOptions = ScheduleOptions<ScheduleOptionsStartWorkflowAction<Workflow>>;
 
@@ -186,13 +181,9 @@ export function calendarToCron(calendar: CalendarSpecDescription): string {
 // ---------------------------------------------------------------------------------------------
 // desired state
 
-function searchAttributes(job: ReplicationJob, runbook: string): SearchAttributePair[] {
-  return [
-    { key: SA_DATASET, value: job.source.dataset },
-    { key: SA_HOST, value: job.source.host.name },
-    { key: SA_RUNBOOK, value: runbook },
-  ];
-}
+/** A schedule and the runs it starts carry the dataset and its storage VM: the UI filters both by them. */
+const scheduledSearchAttributes = (job: ReplicationJob): SearchAttributePair[] =>
+  runSearchAttributes(Runbook.scheduledReplication, { host: job.source.host.name, dataset: job.source.dataset });
 
 /** The schedules the inventory asks for: one per replication job that has a schedule. */
 export function desiredSchedules(inventory: Inventory): DesiredSchedule[] {
@@ -217,12 +208,14 @@ export function desiredSchedules(inventory: Inventory): DesiredSchedule[] {
         spec: { cronExpressions, timezone: schedule.timezone },
         action: {
           type: 'startWorkflow',
-          workflowType: SCHEDULED_WORKFLOW_TYPE,
+          workflowType: scheduledReplication,
           args: [job],
           taskQueue: TASK_QUEUE,
           workflowId: `${replicationWorkflowId(job)}:scheduled`,
-          typedSearchAttributes: searchAttributes(job, SCHEDULED_RUNBOOK),
+          typedSearchAttributes: scheduledSearchAttributes(job),
+          staticSummary: replicationSummary(job),
         },
+        typedSearchAttributes: scheduledSearchAttributes(job),
         policies: {
           overlap: ScheduleOverlapPolicy.SKIP,
           catchupWindow: durationMs(schedule.catchupWindow ?? DEFAULT_CATCHUP_WINDOW),
@@ -279,9 +272,10 @@ export function scheduleDifferences(desired: DesiredSchedule, actual: ScheduleDe
   // action
   const wa = want.action;
   const aa = actual.action;
-  if (aa.workflowType !== wa.workflowType) out.push(`workflow type: ${aa.workflowType} -> ${String(wa.workflowType)}`);
+  if (aa.workflowType !== extractWorkflowType(wa.workflowType)) out.push(`workflow type: ${aa.workflowType} -> ${extractWorkflowType(wa.workflowType)}`);
   if (aa.workflowId !== wa.workflowId) out.push(`workflow id: ${aa.workflowId} -> ${wa.workflowId}`);
   if (aa.taskQueue !== wa.taskQueue) out.push(`task queue: ${aa.taskQueue} -> ${wa.taskQueue}`);
+  if ((aa.staticSummary ?? '') !== (wa.staticSummary ?? '')) out.push(`summary: ${aa.staticSummary ?? 'none'} -> ${wa.staticSummary}`);
   const wantArgs = JSON.parse(JSON.stringify(wa.args ?? [])) as unknown[];
   if (canonicalJson(aa.args) !== canonicalJson(wantArgs)) {
     const have = (aa.args?.[0] ?? {}) as Record<string, unknown>;
@@ -292,6 +286,7 @@ export function scheduleDifferences(desired: DesiredSchedule, actual: ScheduleDe
   const wantPairs = pairsText(wa.typedSearchAttributes);
   const havePairs = pairsText(aa.typedSearchAttributes);
   if (!sameSet(wantPairs, havePairs)) out.push('search attributes differ');
+  if (!sameSet(pairsText(want.typedSearchAttributes), pairsText(actual.typedSearchAttributes))) out.push("the schedule's search attributes differ");
   if (aa.retry || aa.workflowExecutionTimeout || aa.workflowRunTimeout || aa.workflowTaskTimeout) {
     out.push('retry/timeouts: set on the server, not in the inventory');
   }

@@ -4,12 +4,14 @@
  * the runs (search attributes `dataset` and `host` that replicateDataset carries), the run's close
  * event for its result, the schedule's description for the next run.
  */
+import { formatBytes } from '../core/format';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
-import { rootCause } from '@temporalio/common';
+import { failureMessage } from './failure-message';
 import { replicationJobs } from '../inventory/jobs';
-import { replicationScheduleId, replicationWorkflowId, type ReplicationJob, type ReplicationProgress, type ReplicationResult } from '../core/replication/shared';
+import { progressQuery, replicationScheduleId, replicationWorkflowId, type ReplicationJob, type ReplicationProgress, type ReplicationResult } from '../core/replication/shared';
 import type { Inventory } from '../inventory/schema';
-import { describeSchedule, listSchedules, REPLICATION_WORKFLOW_TYPE, type ScheduleListing } from './schedules';
+import { describeSchedule, listSchedules, type ScheduleListing } from './schedules';
+import { replicateDataset } from '../workflows';
 
 /** What one closed run ended with. */
 export interface RunSummary {
@@ -61,12 +63,7 @@ const quote = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, 
 
 /** The visibility query of a dataset's replication runs. */
 export function replicationRunsQuery(host: string, dataset: string): string {
-  return `WorkflowType = ${quote(REPLICATION_WORKFLOW_TYPE)} AND dataset = ${quote(dataset)} AND host = ${quote(host)}`;
-}
-
-function failureMessage(error: unknown): string {
-  const cause = (error as { cause?: unknown }).cause;
-  return (cause ? rootCause(cause) : undefined) ?? (error as Error).message ?? String(error);
+  return `WorkflowType = ${quote(replicateDataset.name)} AND dataset = ${quote(dataset)} AND host = ${quote(host)}`;
 }
 
 /** Reads how a run ended: its result when it completed, its root failure otherwise. */
@@ -140,7 +137,7 @@ async function datasetStatus(client: Client, subject: Subject, opts: Required<St
     running = { workflowId: runningInfo.workflowId, runId: runningInfo.runId, startedAt: runningInfo.startTime };
     try {
       const handle = client.workflow.getHandle(runningInfo.workflowId, runningInfo.runId);
-      const progress = await client.connection.withDeadline(Date.now() + opts.queryTimeoutMs, () => handle.query<ReplicationProgress>('progress'));
+      const progress = await client.connection.withDeadline(Date.now() + opts.queryTimeoutMs, () => handle.query(progressQuery));
       running.phase = progress.phase;
     } catch {
       // no worker answered in time: the phase is unknown, the run is still in progress
@@ -197,18 +194,6 @@ export async function replicationStatus(client: Client, inventory?: Inventory, o
 
 // ---------------------------------------------------------------------------------------------
 // formatting
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2)} ${units[unit]}`;
-}
 
 export function formatDuration(ms: number): string {
   if (ms < 1_000) return `${Math.round(ms)} ms`;

@@ -11,15 +11,15 @@ import { Connection } from '@temporalio/client';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { REPO_ROOT, resolveTemporalCli } from './temporal-binaries';
 import { hasExited, stopper } from './child-process';
+import { SearchAttribute } from '../core/search-attributes';
 
-/** The custom search attributes every run carries (name -> CLI type name). */
-export const SEARCH_ATTRIBUTES = {
-  host: 'Keyword',
-  dataset: 'Keyword',
-  runbook: 'Keyword',
-} as const;
-export type SearchAttributeName = keyof typeof SEARCH_ATTRIBUTES;
 type CliSearchAttributeType = 'Text' | 'Keyword' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'KeywordList';
+
+/** The custom search attributes the runs carry (core/search-attributes.ts), by CLI type name. */
+export const SEARCH_ATTRIBUTES: Record<string, CliSearchAttributeType> = Object.fromEntries(
+  // KEYWORD_LIST -> KeywordList
+  Object.values(SearchAttribute).map((key) => [key.name, key.type.toLowerCase().replace(/(?:^|_)(\w)/g, (_, c: string) => c.toUpperCase()) as CliSearchAttributeType]),
+);
 
 export const DEFAULT_DB_FILE = path.join(REPO_ROOT, '.data', 'temporal.sqlite');
 

@@ -4,7 +4,7 @@
  * One run per dataset at a time: every run of a dataset has the same workflow id.
  */
 import {
-  ApplicationFailure, defineQuery, proxyActivities, proxyLocalActivities, setHandler, sleep, type RetryPolicy,
+  ActivityFailure, ApplicationFailure, proxyActivities, proxyLocalActivities, setHandler, sleep, type RetryPolicy,
 } from '@temporalio/workflow';
 import type { createDatasetActivities } from '../activities/replication/datasets';
 import type { createTransferActivities } from '../activities/replication/transfer';
@@ -14,7 +14,9 @@ import { planRetention } from '../core/zfs/retention';
 import { snapshotName } from '../core/zfs/snapshot-name';
 import { commonCapabilities } from '../core/zfs/capabilities';
 import { sendFlags } from '../core/zfs/send-flags';
-import type { ReplicationJob, ReplicationProgress, ReplicationResult } from '../core/replication/shared';
+import { progressQuery, type ReplicationJob, type ReplicationProgress, type ReplicationResult } from '../core/replication/shared';
+import { Failure, NON_RETRYABLE } from '../core/failures';
+import type { Snapshot } from '../core/zfs/snapshot';
 
 type DatasetActivities = ReturnType<typeof createDatasetActivities>;
 type TransferActivities = ReturnType<typeof createTransferActivities>;
@@ -22,42 +24,62 @@ type ResumeActivities = ReturnType<typeof createResumeActivities>;
 
 const HOLD_TAG = 'esxi-zfs-replication';
 
-export const progressQuery = defineQuery<ReplicationProgress>('progress');
+/** The inventory's `replication.retry`, for every step of the run. */
+function retryPolicy(job: ReplicationJob, nonRetryable: readonly string[]): RetryPolicy {
+  return {
+    maximumAttempts: job.retry.maximumAttempts,
+    initialInterval: job.retry.initialIntervalMs,
+    maximumInterval: job.retry.maximumIntervalMs,
+    nonRetryableErrorTypes: [...nonRetryable],
+  };
+}
 
-const STEP_RETRY: RetryPolicy = { maximumAttempts: 5, initialInterval: '2s', nonRetryableErrorTypes: ['PoolMissing', 'SourceMissing', 'RollbackBaseChanged', 'PruneRefused'] };
-
-const steps = proxyActivities<DatasetActivities & ResumeActivities>({ startToCloseTimeout: '10 minutes', retry: STEP_RETRY });
-
-/**
- * The first steps (a snapshot, two listings, starting the ssh connection: tens of milliseconds) run
- * as local activities: the worker runs them inside the workflow task, with no server round trip
- * between them and the plan.
- * History records each as a marker with its result.
- */
-const firstSteps = proxyLocalActivities<DatasetActivities & Pick<TransferActivities, 'openSharedConnection'>>({ startToCloseTimeout: '3 minutes', retry: STEP_RETRY });
-
-function transfer(job: ReplicationJob) {
-  return proxyActivities<TransferActivities>({
-    startToCloseTimeout: '24 hours',
-    heartbeatTimeout: `${Math.max(30_000, job.stallTimeoutMs)} ms`,
-    cancellationType: 'WAIT_CANCELLATION_COMPLETED',
-    retry: {
-      maximumAttempts: job.retry.maximumAttempts,
-      initialInterval: job.retry.initialIntervalMs,
-      maximumInterval: job.retry.maximumIntervalMs,
-      nonRetryableErrorTypes: ['TargetModified', 'ReceiveRefused', 'TrustMissing'],
-    },
-  });
+/** The activities of one run, with the job's retry policy. */
+function activitiesFor(job: ReplicationJob) {
+  const retry = retryPolicy(job, NON_RETRYABLE.replicationSteps);
+  return {
+    steps: proxyActivities<DatasetActivities & ResumeActivities>({ startToCloseTimeout: '10 minutes', retry }),
+    /**
+     * The first steps (a snapshot, two listings, starting the ssh connection: tens of milliseconds)
+     * run as local activities: the worker runs them inside the workflow task, with no server round
+     * trip between them and the plan. History records each as a marker with its result.
+     */
+    firstSteps: proxyLocalActivities<DatasetActivities & Pick<TransferActivities, 'openSharedConnection'>>({ startToCloseTimeout: '3 minutes', retry }),
+    transferSteps: proxyActivities<TransferActivities>({
+      startToCloseTimeout: '24 hours',
+      heartbeatTimeout: `${Math.max(30_000, job.stallTimeoutMs)} ms`,
+      cancellationType: 'WAIT_CANCELLATION_COMPLETED',
+      retry: retryPolicy(job, NON_RETRYABLE.transfer),
+    }),
+  };
 }
 
 const label = (ref: { host: { name: string }; dataset: string }) => `${ref.host.name}:${ref.dataset}`;
+/** The UI's line for an activity that runs on both sides in one run. */
+const on = (side: 'source' | 'target', ref: { host: { name: string }; dataset: string }) => ({ summary: `${side} ${label(ref)}` });
+
+/** `zfs receive` refusing a modified target: the same explanation planning gives, from the snapshots planned with. */
+function explainRefusal(error: unknown, job: ReplicationJob, base: Snapshot | undefined, targetSnapshots: Snapshot[]): unknown {
+  const cause = error instanceof ActivityFailure ? error.cause : undefined;
+  if (!(cause instanceof ApplicationFailure) || cause.type !== Failure.TargetModified || !base) return error;
+  const baseOnTarget = targetSnapshots.find((s) => s.guid === base.guid) ?? base;
+  return ApplicationFailure.nonRetryable(
+    describeConflict({ type: Failure.TargetModified, base, baseOnTarget }, endpoints(job)),
+    Failure.TargetModified,
+  );
+}
+
+const endpoints = ({ source, target }: ReplicationJob) => ({
+  source: { host: source.host.name, dataset: source.dataset },
+  target: { host: target.host.name, dataset: target.dataset },
+});
 
 export async function replicateDataset(job: ReplicationJob): Promise<ReplicationResult> {
   let progress: ReplicationProgress = { phase: 'snapshot' };
   setHandler(progressQuery, () => progress);
   const started = Date.now();
   const { source, target } = job;
-  const { sendSnapshot } = transfer(job);
+  const { steps, firstSteps, transferSteps: { sendSnapshot } } = activitiesFor(job);
   const warnings: string[] = [];
 
   // 1. Snapshot the source (a name that sorts by time, says it is ours, in UTC: workflow time),
@@ -73,7 +95,7 @@ export async function replicateDataset(job: ReplicationJob): Promise<Replication
   };
   const [made, targetState] = await Promise.all([
     takeSnapshot(),
-    firstSteps.readDatasetState(target),
+    firstSteps.readDatasetState.executeWithOptions(on('target', target), [target]),
     firstSteps.openSharedConnection({ source, target, user: job.user, ciphers: job.sshCiphers }),
   ]);
   const name = made.snapshot.name;
@@ -89,7 +111,10 @@ export async function replicateDataset(job: ReplicationJob): Promise<Replication
       await steps.abortPartialReceive(target);
       warnings.push(`cleared a stale resume token on ${label(target)}: ${token.reason}`);
     }
-    const [sourceState, targetAfter] = await Promise.all([steps.readDatasetState(source), steps.readDatasetState(target)]);
+    const [sourceState, targetAfter] = await Promise.all([
+      steps.readDatasetState.executeWithOptions(on('source', source), [source]),
+      steps.readDatasetState.executeWithOptions(on('target', target), [target]),
+    ]);
     state = { source: sourceState, target: targetAfter };
   }
 
@@ -102,10 +127,7 @@ export async function replicateDataset(job: ReplicationJob): Promise<Replication
     rollbackAllowed: job.rollback,
   });
   if (plan.kind === 'conflict') {
-    throw ApplicationFailure.nonRetryable(
-      describeConflict(plan.conflict, { source: { host: source.host.name, dataset: source.dataset }, target: { host: target.host.name, dataset: target.dataset } }),
-      plan.conflict.type,
-    );
+    throw ApplicationFailure.nonRetryable(describeConflict(plan.conflict, endpoints(job)), plan.conflict.type);
   }
   const base = plan.kind === 'full' ? undefined : plan.base;
   progress = { phase: 'inspect', kind: plan.kind, base: base?.name, snapshot: name };
@@ -143,7 +165,7 @@ export async function replicateDataset(job: ReplicationJob): Promise<Replication
       ciphers: job.sshCiphers,
       hold: base && holds ? { tag: HOLD_TAG, source: base.name, target: rollbackTo?.name ?? base.name } : undefined,
       createParent: plan.kind === 'full',
-    });
+    }).catch((error: unknown) => { throw explainRefusal(error, job, base, state.target.snapshots ?? []); });
     bytes = sent.bytes;
     transferMs = sent.durationMs;
     targetSnapshots = sent.targetSnapshots;
@@ -160,11 +182,11 @@ export async function replicateDataset(job: ReplicationJob): Promise<Replication
       .prune.map((s) => s.name);
   const [prunedSource, prunedTarget] = await Promise.all(
     [
-      { ref: source, names: retention(state.source.snapshots ?? [made.snapshot]) },
-      { ref: target, names: retention(targetSnapshots) },
-    ].map(async ({ ref, names }) => {
+      { side: 'source' as const, ref: source, names: retention(state.source.snapshots ?? [made.snapshot]) },
+      { side: 'target' as const, ref: target, names: retention(targetSnapshots) },
+    ].map(async ({ side, ref, names }) => {
       if (names.length === 0) return [];
-      const { destroyed, kept } = await steps.destroySnapshots({ ...ref, names, prefix: job.snapshotPrefix, protect: [newestCommon.guid] });
+      const { destroyed, kept } = await steps.destroySnapshots.executeWithOptions(on(side, ref), [{ ...ref, names, prefix: job.snapshotPrefix, protect: [newestCommon.guid] }]);
       warnings.push(...kept.map((k) => `kept ${label(ref)}@${k}`));
       return destroyed;
     }),

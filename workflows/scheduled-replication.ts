@@ -10,31 +10,23 @@
  * the id is taken. Cancelling the parent still cancels the child (the default cancellation type
  * WAIT_CANCELLATION_COMPLETED), which is the clean way to stop a run.
  */
-import {
-  defineSearchAttributeKey,
-  WorkflowExecutionAlreadyStartedError,
-} from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { executeChild, ParentClosePolicy } from '@temporalio/workflow';
-import { replicationWorkflowId, type ReplicationJob, type ReplicationResult } from '../core/replication/shared';
-
-const HOST = defineSearchAttributeKey('host', 'KEYWORD');
-const DATASET = defineSearchAttributeKey('dataset', 'KEYWORD');
-const RUNBOOK = defineSearchAttributeKey('runbook', 'KEYWORD');
+import { replicationSearchAttributes } from '../core/replication/shared';
+import { replicateDataset } from './replicate-dataset';
+import { replicationSummary, replicationWorkflowId, type ReplicationJob, type ReplicationResult } from '../core/replication/shared';
 
 export type ScheduledReplicationResult = ReplicationResult | { skipped: string };
 
 export async function scheduledReplication(job: ReplicationJob): Promise<ScheduledReplicationResult> {
   const workflowId = replicationWorkflowId(job);
   try {
-    return await executeChild<(job: ReplicationJob) => Promise<ReplicationResult>>('replicateDataset', {
+    return await executeChild(replicateDataset, {
       workflowId,
       args: [job],
       parentClosePolicy: ParentClosePolicy.ABANDON,
-      typedSearchAttributes: [
-        { key: DATASET, value: job.source.dataset },
-        { key: HOST, value: job.source.host.name },
-        { key: RUNBOOK, value: 'replicate' },
-      ],
+      typedSearchAttributes: replicationSearchAttributes(job),
+      staticSummary: replicationSummary(job),
     });
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) {

@@ -14,6 +14,8 @@
  * result or the history: only public keys travel.
  */
 import { executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { NON_RETRYABLE } from '../core/failures';
+import { Runbook, runSearchAttributes } from '../core/search-attributes';
 import type { TrustActivities } from '../activities/guest/trust';
 import type { PinnedTarget, SetupReplicationTrustInput, SourceKey, TrustChange } from '../core/trust/plan';
 import type { StorageHostRef } from '../core/hosts';
@@ -23,7 +25,7 @@ export type { SetupReplicationTrustInput, TrustEdge } from '../core/trust/plan';
 const { ensureReplicationUser, ensureReplicationKey, installReceiveGuard, authorizeReplicationKeys, pinReplicationHostKeys } =
   proxyActivities<TrustActivities>({
     startToCloseTimeout: '2 minutes',
-    retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['TrustConfig'] },
+    retry: { maximumAttempts: 3, nonRetryableErrorTypes: [...NON_RETRYABLE.trust] },
   });
 
 export const TRUST_STEPS = [
@@ -122,14 +124,18 @@ export async function exchangeReplicationKeys(input: { host: StorageHostRef; use
 export async function setupReplicationTrust(input: SetupReplicationTrustInput): Promise<SetupReplicationTrustResult> {
   const plan = trustPlan(input);
   const { user } = plan;
-  const childId = (step: string, host: StorageHostRef) => `${workflowInfo().workflowId}/${step}/${host.name}`;
+  const childOptions = (step: 'prepare' | 'exchange', host: StorageHostRef) => ({
+    workflowId: `${workflowInfo().workflowId}/${step}/${host.name}`,
+    typedSearchAttributes: runSearchAttributes(Runbook.trust, { host: host.name }),
+    staticSummary: step === 'prepare' ? `${host.name}: replication user, key pair, receive guard` : `${host.name}: authorized keys, pinned host keys`,
+  });
 
   // 1. On every storage VM: the user, its key pair, the receive guard.
   const prepared = new Map(
     await Promise.all(
       plan.hosts.map(async (host) => {
         const result = await executeChild(prepareReplicationHost, {
-          workflowId: childId('prepare', host),
+          ...childOptions('prepare', host),
           args: [{ host, user, receives: plan.receives.get(host.name)! }],
         });
         return [host.name, result] as const;
@@ -152,7 +158,7 @@ export async function setupReplicationTrust(input: SetupReplicationTrustInput): 
         ...(t.port !== undefined ? { port: t.port } : {}),
         hostKey: t.hostKey,
       }));
-      return executeChild(exchangeReplicationKeys, { workflowId: childId('exchange', host), args: [{ host, user, sources, targets }] });
+      return executeChild(exchangeReplicationKeys, { ...childOptions('exchange', host), args: [{ host, user, sources, targets }] });
     }),
   );
 

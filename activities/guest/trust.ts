@@ -9,6 +9,7 @@
  * No secret goes in or out: the private key is generated on the host and never read.
  */
 import { createHmac } from 'node:crypto';
+import { Failure } from '../../core/failures';
 import { ApplicationFailure } from '@temporalio/common';
 import { exec, execOk, sh, type ShellScript, type SshPool } from '../ssh';
 import type { StorageHostRef } from '../../core/hosts';
@@ -64,7 +65,7 @@ async function configErrors<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (error) {
-    if (error instanceof TrustConfigError) throw ApplicationFailure.nonRetryable(error.message, 'TrustConfig');
+    if (error instanceof TrustConfigError) throw ApplicationFailure.nonRetryable(error.message, Failure.TrustConfig);
     throw error;
   }
 }

@@ -2,6 +2,7 @@
  * A writable copy of a replica for testing, as the runbook advises: clone the newest replicated
  * snapshot, never write to the replica itself, so that the next run stays incremental.
  */
+import { Failure } from '../../core/failures';
 import { ApplicationFailure } from '@temporalio/common';
 import { exec, execOk, type SshPool } from '../ssh';
 import { guestProfile } from '../../core/guest/profile';
@@ -34,10 +35,10 @@ export function createCloneActivities(deps: { pool: SshPool }) {
 
       const listed = await snapshotsOf(pool, input.replica);
       if (listed === null) {
-        throw ApplicationFailure.nonRetryable(`${host.name}: there is no replica ${input.replica.dataset} yet: replicate first`, 'ReplicaMissing');
+        throw ApplicationFailure.nonRetryable(`${host.name}: there is no replica ${input.replica.dataset} yet: replicate first`, Failure.ReplicaMissing);
       }
       const newest = listed.at(-1);
-      if (!newest) throw ApplicationFailure.nonRetryable(`${host.name}: ${input.replica.dataset} has no snapshot to clone`, 'ReplicaMissing');
+      if (!newest) throw ApplicationFailure.nonRetryable(`${host.name}: ${input.replica.dataset} has no snapshot to clone`, Failure.ReplicaMissing);
       const origin = `${input.replica.dataset}@${newest.name}`;
       const changed: string[] = [];
       const warnings: string[] = [];
@@ -47,10 +48,10 @@ export function createCloneActivities(deps: { pool: SshPool }) {
         const current = existing.stdout.trim();
         if (current === origin) return { clone: input.clone, origin, changed, warnings };
         if (!current.startsWith(`${input.replica.dataset}@`)) {
-          throw ApplicationFailure.nonRetryable(`${host.name}: ${input.clone} exists and is not a clone of ${input.replica.dataset} (origin ${current}): choose another name`, 'CloneConflict');
+          throw ApplicationFailure.nonRetryable(`${host.name}: ${input.clone} exists and is not a clone of ${input.replica.dataset} (origin ${current}): choose another name`, Failure.CloneConflict);
         }
         if (!input.replace) {
-          throw ApplicationFailure.nonRetryable(`${host.name}: ${input.clone} is a clone of the older ${current}; pass --replace to destroy it and clone ${origin}`, 'CloneOutdated');
+          throw ApplicationFailure.nonRetryable(`${host.name}: ${input.clone} is a clone of the older ${current}; pass --replace to destroy it and clone ${origin}`, Failure.CloneOutdated);
         }
         await runOk(['destroy', input.clone]);
         changed.push(`destroyed ${input.clone} (clone of ${current})`);

@@ -3,6 +3,7 @@
  * roll back, destroy (holds are taken and released inside the transfer step). Each reads first,
  * changes only what differs, and says what it changed.
  */
+import { Failure } from '../../core/failures';
 import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import { exec, execOk, type SshPool } from '../ssh';
@@ -61,7 +62,7 @@ async function readDatasetState(pool: SshPool, ref: DatasetRef): Promise<Dataset
   const poolName = ref.dataset.split('/')[0]!;
   const [poolProps, snapshots] = await Promise.all([runOk(pool, ref.host, poolPropsArgv(poolName)), snapshotsOf(pool, ref)]);
   const info = parseZpoolGet(poolProps)[poolName];
-  if (!info) throw ApplicationFailure.nonRetryable(`${ref.host.name}: pool ${poolName} does not exist`, 'PoolMissing');
+  if (!info) throw ApplicationFailure.nonRetryable(`${ref.host.name}: pool ${poolName} does not exist`, Failure.PoolMissing);
   const caps = capabilities(info.version, info.features);
   const state: DatasetState = { pool: { version: info.version, capabilities: caps }, snapshots };
   if (snapshots !== null && (caps.resumeTokens || caps.writtenProperty)) {
@@ -119,7 +120,7 @@ export function createDatasetActivities(deps: { pool: SshPool }) {
       if (existed && attemptNumber() === 1) return { taken: true };
       if (result.code !== 0 && !existed) {
         if (isMissingDataset(result.stderr, input.dataset)) {
-          throw ApplicationFailure.nonRetryable(`${input.host.name}: source dataset ${input.dataset} does not exist`, 'SourceMissing');
+          throw ApplicationFailure.nonRetryable(`${input.host.name}: source dataset ${input.dataset} does not exist`, Failure.SourceMissing);
         }
         throw new Error(`${input.host.name}: zfs snapshot ${input.dataset}@${input.name} failed: ${result.stderr.trim()}`);
       }
@@ -144,7 +145,7 @@ export function createDatasetActivities(deps: { pool: SshPool }) {
       if (!base || base.guid !== input.expectedGuid) {
         throw ApplicationFailure.nonRetryable(
           `${input.host.name}: refusing to roll back ${input.dataset}: @${input.snapshot} is not the common base (guid ${input.expectedGuid}) any more`,
-          'RollbackBaseChanged',
+          Failure.RollbackBaseChanged,
         );
       }
       const newer = snapshots.filter((s) => BigInt(s.createtxg) > BigInt(base.createtxg)).map((s) => s.name);
@@ -164,7 +165,7 @@ export function createDatasetActivities(deps: { pool: SshPool }) {
         const snapshot = snapshots.get(name);
         if (!snapshot) continue;
         if (!isOurs(input.prefix, name) || input.protect.includes(snapshot.guid)) {
-          throw ApplicationFailure.nonRetryable(`${input.host.name}: refusing to destroy ${input.dataset}@${name}: not ours or protected`, 'PruneRefused');
+          throw ApplicationFailure.nonRetryable(`${input.host.name}: refusing to destroy ${input.dataset}@${name}: not ours or protected`, Failure.PruneRefused);
         }
         const result = await run(pool, input.host, ['zfs', 'destroy', `${input.dataset}@${name}`]);
         if (result.code === 0) destroyed.push(name);

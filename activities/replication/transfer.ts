@@ -8,6 +8,7 @@
  * so that the stream finds it authenticated (send-command.ts).
  */
 import { createInterface } from 'node:readline';
+import { Failure } from '../../core/failures';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import { execOk, execStream, execTrustedScript, sh, type SshPool } from '../ssh';
@@ -108,7 +109,7 @@ export function createTransferActivities(deps: { pool: SshPool }) {
     if (!home || !home.startsWith('/')) {
       throw ApplicationFailure.nonRetryable(
         `${input.source.host.name}: replication user ${input.user} does not exist: run setupReplicationTrust (esxi-zfs trust FILE)`,
-        'TrustMissing',
+        Failure.TrustMissing,
       );
     }
     return { home, counter: parseByteCounter(counter ?? '') };
@@ -125,26 +126,24 @@ export function createTransferActivities(deps: { pool: SshPool }) {
     const where = `${input.source.host.name}:${input.source.dataset} -> ${input.target.host.name}:${input.target.dataset}`;
     const refusal = classifyReceiveError(stderr);
     if (refusal === 'target-modified') {
-      return ApplicationFailure.nonRetryable(
-        `${where}: the target ${input.target.dataset} on ${input.target.host.name} was written to since the common snapshot, and zfs receive refused the stream. Nothing was rolled back. Choices: (1) look at what changed (clone the replica's newest snapshot to test, never write to the replica itself) and, if it can go, allow rollback for this dataset in the inventory (replicateTo.rollback: true) to return the target to the common snapshot; (2) keep the changes: rename the target dataset and let the next run send in full.\n${tail(stderr)}`,
-        'TargetModified',
-      );
+      // The workflow explains it with the snapshots it planned with (describeConflict): one type, one remedy.
+      return ApplicationFailure.nonRetryable(`${where}: zfs receive refused the stream: the target was written to since the common snapshot.\n${tail(stderr)}`, Failure.TargetModified);
     }
     if (refusal) {
-      return ApplicationFailure.nonRetryable(`${where}: zfs receive refused the stream (${refusal}); the target changed since this run read it. Nothing was destroyed.\n${tail(stderr)}`, 'ReceiveRefused');
+      return ApplicationFailure.nonRetryable(`${where}: zfs receive refused the stream (${refusal}); the target changed since this run read it. Nothing was destroyed.\n${tail(stderr)}`, Failure.ReceiveRefused);
     }
     if (report.receiveExit === 255 && /Host key verification failed|Permission denied|REMOTE HOST IDENTIFICATION HAS CHANGED/.test(stderr)) {
       return ApplicationFailure.nonRetryable(
         `${where}: the source cannot log in to the target as ${input.user}: run setupReplicationTrust (esxi-zfs trust FILE).\n${tail(stderr)}`,
-        'TrustMissing',
+        Failure.TrustMissing,
       );
     }
     if (/refused: /.test(stderr) && /esxi-zfs/.test(stderr)) {
-      return ApplicationFailure.nonRetryable(`${where}: the target's receive guard refused the command: run setupReplicationTrust so it allows ${input.target.dataset}.\n${tail(stderr)}`, 'TrustMissing');
+      return ApplicationFailure.nonRetryable(`${where}: the target's receive guard refused the command: run setupReplicationTrust so it allows ${input.target.dataset}.\n${tail(stderr)}`, Failure.TrustMissing);
     }
     return ApplicationFailure.retryable(
       `${where}: stream failed (send exit ${report.sendExit ?? '?'}, receive exit ${report.receiveExit ?? '?'}) after ${report.bytes} bytes\n${tail(stderr)}`,
-      'StreamFailed',
+      Failure.StreamFailed,
     );
   }
 
@@ -215,7 +214,7 @@ export function createTransferActivities(deps: { pool: SshPool }) {
     if (stopped === 'stalled') {
       throw ApplicationFailure.retryable(
         `stream stalled: no bytes for ${Math.round(input.stallTimeoutMs / 1000)} s after ${report.bytes} bytes; stopped on ${input.source.host.name} (will retry)`,
-        'StreamStalled',
+        Failure.StreamStalled,
       );
     }
     if (report.sendExit !== 0 || report.receiveExit !== 0) throw failure(input, report, stderr);
@@ -265,7 +264,7 @@ export function createTransferActivities(deps: { pool: SshPool }) {
         await release();
         const after = await targetWith(input.target, input.expectGuid);
         if (!after) {
-          throw ApplicationFailure.retryable(`the stream finished but ${input.target.dataset} on ${input.target.host.name} does not have the snapshot (guid ${input.expectGuid})`, 'NotReceived');
+          throw ApplicationFailure.retryable(`the stream finished but ${input.target.dataset} on ${input.target.host.name} does not have the snapshot (guid ${input.expectGuid})`, Failure.NotReceived);
         }
         return { ...sent, alreadyReceived: false, warnings, targetSnapshots: after, ...(createdParent ? { createdParent } : {}) };
       } finally {

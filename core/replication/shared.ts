@@ -2,7 +2,9 @@
  * The replication runbook's contract: what a run is given (a job: no secret, only host references
  * and policy), its workflow and schedule ids, what it reports, and its progress while it runs.
  */
+import { defineQuery } from '@temporalio/workflow';
 import type { StorageHostRef } from '../hosts';
+import { Runbook, runSearchAttributes } from '../search-attributes';
 import type { RetentionRules, Schedule, SendOption } from '../../inventory/schema';
 
 export interface ReplicationJob {
@@ -26,6 +28,16 @@ export interface ReplicationJob {
 /** One run per dataset at a time: every run of a dataset uses this workflow id. */
 export function replicationWorkflowId(job: ReplicationJob): string {
   return `replicate:${job.source.host.name}:${job.source.dataset}`;
+}
+
+/** Every run of a dataset carries its dataset and source storage VM. */
+export function replicationSearchAttributes(job: ReplicationJob) {
+  return runSearchAttributes(Runbook.replicate, { host: job.source.host.name, dataset: job.source.dataset });
+}
+
+/** The run's line in the UI. */
+export function replicationSummary(job: ReplicationJob): string {
+  return `replicate ${job.source.host.name}:${job.source.dataset} to ${job.target.host.name}:${job.target.dataset}`;
 }
 
 export function replicationScheduleId(job: ReplicationJob): string {
@@ -72,3 +84,6 @@ export interface TransferProgress {
   elapsedMs: number;
   bytesPerSecond: number;
 }
+
+/** The run's phase: what `replicate --wait` and `status` show. */
+export const progressQuery = defineQuery<ReplicationProgress>('progress');

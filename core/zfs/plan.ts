@@ -24,6 +24,7 @@
  *    visible at once; with `rollbackAllowed` the up-to-date plan then carries the rollback.
  */
 import { byCreatetxg, fullName, type Snapshot } from './snapshot';
+import { formatBytes } from '../format';
 
 export type ReplicationPlan =
   /** The target dataset does not exist: `zfs send <snapshot> | zfs recv -u <target>`. */
@@ -36,15 +37,15 @@ export type ReplicationPlan =
 
 export type Conflict =
   /** The target exists and shares no guid with the source (names listed oldest first). */
-  | { type: 'no-common-snapshot'; sourceSnapshots: string[]; targetSnapshots: string[] }
+  | { type: 'NoCommonSnapshot'; sourceSnapshots: string[]; targetSnapshots: string[] }
   /** The target has snapshots newer than the base (oldest first). */
-  | { type: 'target-diverged'; base: Snapshot; baseOnTarget: Snapshot; newerOnTarget: Snapshot[] }
+  | { type: 'TargetDiverged'; base: Snapshot; baseOnTarget: Snapshot; newerOnTarget: Snapshot[] }
   /**
    * The target was written to since the base. `writtenBytes` is absent when it was detected by
    * `zfs receive` refusing the stream (pools without the `written` property).
    */
-  | { type: 'target-modified'; base: Snapshot; baseOnTarget: Snapshot; writtenBytes?: number }
-  | { type: 'source-has-no-snapshot' };
+  | { type: 'TargetModified'; base: Snapshot; baseOnTarget: Snapshot; writtenBytes?: number }
+  | { type: 'SourceHasNoSnapshot' };
 
 export type PlanInput = {
   source: Snapshot[];
@@ -83,7 +84,7 @@ export function planReplication(input: PlanInput): PlanResult {
   }
   const source = ordered(input.source, 'source');
   const newest = source[source.length - 1];
-  if (!newest) return { plan: { kind: 'conflict', conflict: { type: 'source-has-no-snapshot' } } };
+  if (!newest) return { plan: { kind: 'conflict', conflict: { type: 'SourceHasNoSnapshot' } } };
   if (input.target === null) return { plan: { kind: 'full', snapshot: newest } };
 
   const target = ordered(input.target, 'target');
@@ -93,7 +94,7 @@ export function planReplication(input: PlanInput): PlanResult {
     return {
       plan: {
         kind: 'conflict',
-        conflict: { type: 'no-common-snapshot', sourceSnapshots: names(source), targetSnapshots: names(target) },
+        conflict: { type: 'NoCommonSnapshot', sourceSnapshots: names(source), targetSnapshots: names(target) },
       },
     };
   }
@@ -102,9 +103,9 @@ export function planReplication(input: PlanInput): PlanResult {
   const newerOnTarget = target.filter((s) => byCreatetxg(s, baseOnTarget) > 0);
   const conflict: Conflict | undefined =
     newerOnTarget.length > 0
-      ? { type: 'target-diverged', base, baseOnTarget, newerOnTarget }
+      ? { type: 'TargetDiverged', base, baseOnTarget, newerOnTarget }
       : written !== undefined && written > 0
-        ? { type: 'target-modified', base, baseOnTarget, writtenBytes: written }
+        ? { type: 'TargetModified', base, baseOnTarget, writtenBytes: written }
         : undefined;
   const plan: ReplicationPlan =
     base.guid === newest.guid
@@ -131,13 +132,7 @@ function plural(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
-function bytes(n: number): string {
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let value = n;
-  let unit = -1;
-  while (value >= 1024 && unit < units.length - 1) [value, unit] = [value / 1024, unit + 1];
-  return unit < 0 ? `${n} bytes` : `${value.toFixed(1)} ${units[unit]} (${n} bytes)`;
-}
+const bytes = (n: number) => (n < 1024 ? `${n} bytes` : `${formatBytes(n)} (${n} bytes)`);
 
 function baseText(base: Snapshot, baseOnTarget: Snapshot): string {
   return base.name === baseOnTarget.name
@@ -145,7 +140,9 @@ function baseText(base: Snapshot, baseOnTarget: Snapshot): string {
     : `@${baseOnTarget.name} (${fullName(base)} on the source, renamed)`;
 }
 
-const ALLOW_ROLLBACK = 'allow rollback for this dataset in the inventory (replication.rollback: true)';
+const ALLOW_ROLLBACK = "allow rollback for this dataset in the inventory (its replicateTo's rollback: true, or replication.rollback: true for every dataset)";
+/** What a refused run leaves: its own new snapshot on the source, which retention prunes like any other. */
+const NOTHING_SENT = 'Nothing was sent and the target was not changed (this run\'s new snapshot stays on the source, and retention prunes it like any other).';
 const NEW_TARGET = 'replicate to a new target dataset (a full send) and retire this one';
 
 /** An operator-readable explanation: what differs, that nothing was changed, and the choices. */
@@ -154,12 +151,12 @@ export function describeConflict(conflict: Conflict, ctx: { source: Endpoint; ta
   const t = `${ctx.target.dataset} on ${ctx.target.host}`;
   const on = ` on ${ctx.target.host}`;
   switch (conflict.type) {
-    case 'source-has-no-snapshot':
+    case 'SourceHasNoSnapshot':
       return (
         `Source ${s} has no snapshot, so there is nothing to send. ` +
         `The run takes a snapshot before planning: check that step's result and the dataset name in the inventory.`
       );
-    case 'no-common-snapshot': {
+    case 'NoCommonSnapshot': {
       const targetNames = new Set(conflict.targetSnapshots);
       const sameName = conflict.sourceSnapshots.filter((n) => targetNames.has(n));
       return (
@@ -169,32 +166,32 @@ export function describeConflict(conflict: Conflict, ctx: { source: Endpoint; ta
           : '') +
         `Source snapshots: ${atNames(conflict.sourceSnapshots)}. Target snapshots: ${atNames(conflict.targetSnapshots)}. ` +
         `An incremental send needs a common snapshot and a full send needs the target to be absent; ` +
-        `a rollback cannot help without a common snapshot. Nothing was sent or changed. ` +
+        `a rollback cannot help without a common snapshot. ${NOTHING_SENT} ` +
         `Choices: (1) if the target holds nothing you need, destroy it (zfs destroy -r ${ctx.target.dataset}${on}) and the next run sends a full copy; ` +
         `(2) to keep it, rename it away (zfs rename ${ctx.target.dataset} ${ctx.target.dataset}-old${on}) and the next run sends a full copy; ` +
         `(3) replicate to another target dataset in the inventory.`
       );
     }
-    case 'target-diverged': {
+    case 'TargetDiverged': {
       const base = baseText(conflict.base, conflict.baseOnTarget);
       const at = `@${conflict.baseOnTarget.name}`;
       return (
         `Target ${t} has ${plural(conflict.newerOnTarget.length, 'snapshot')} newer than the common base ${base}: ` +
         `${atNames(conflict.newerOnTarget.map((n) => n.name))}. ` +
         `The source does not have them; making the target follow the source again means a rollback to ${at}, which destroys them. ` +
-        `Nothing was sent or changed. ` +
+        `${NOTHING_SENT} ` +
         `Choices: (1) keep them: copy what you need out of them (zfs clone, or zfs send them elsewhere), then destroy them yourself ` +
         `(zfs destroy ${ctx.target.dataset}@<name>${on}, one per snapshot); the next run continues from ${at}; ` +
         `(2) ${ALLOW_ROLLBACK} so the run rolls back to ${at}, destroying them; (3) ${NEW_TARGET}.`
       );
     }
-    case 'target-modified': {
+    case 'TargetModified': {
       const base = baseText(conflict.base, conflict.baseOnTarget);
       const at = `@${conflict.baseOnTarget.name}`;
       const what = conflict.writtenBytes === undefined ? 'been written to' : `${bytes(conflict.writtenBytes)} written`;
       return (
         `Target ${t} has ${what} since the common base ${base}: the replica was changed in place (e.g. mounted and tested without cloning). ` +
-        `Receiving needs a rollback to ${at}, which discards those writes. Nothing was sent or changed. ` +
+        `Receiving needs a rollback to ${at}, which discards those writes. ${NOTHING_SENT} ` +
         `Choices: (1) keep the writes: copy what you need off the target, then roll it back yourself (zfs rollback ${ctx.target.dataset}${at}${on}); ` +
         `(2) ${ALLOW_ROLLBACK} so the run rolls back to ${at}, discarding them; (3) ${NEW_TARGET}. ` +
         `To test a replica without changing it, clone a snapshot (zfs clone ${ctx.target.dataset}${at} <pool>/clones/...), as the runbook does.`

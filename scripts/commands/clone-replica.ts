@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { Runbook, runSearchAttributes } from '../../core/search-attributes';
+import { cloneReplica } from '../../workflows';
 import { requireInventory } from '../../inventory/load';
 import { findJob } from '../../inventory/jobs';
 import type { ReplicationJob } from '../../core/replication/shared';
@@ -6,8 +8,7 @@ import { findStorageVm } from '../../inventory/targets';
 import { nfsShareOptions } from '../../inventory/plan';
 import { TASK_QUEUE, workflowUiLink } from '../../workers/config';
 import { withClient } from '../temporal-client';
-import { failureMessage } from './replicate';
-import type { CloneReplicaResult } from '../../activities/replication/clone';
+import { failureMessage } from '../failure-message';
 
 /** The runbook's layout: sp2/nas/vol0 from uss1 is cloned as sp2/clones/uss1/nas/vol0. */
 export function defaultCloneName(job: ReplicationJob): string {
@@ -40,15 +41,12 @@ export function registerCloneReplica(program: Command): void {
       await withClient(async (client) => {
         console.error(`workflow ${workflowId}: ${workflowUiLink(workflowId)}`);
         try {
-          const result: CloneReplicaResult = await client.workflow.execute('cloneReplica', {
+          const result = await client.workflow.execute(cloneReplica, {
             taskQueue: TASK_QUEUE,
             workflowId,
             args: [input],
-            typedSearchAttributes: [
-              { key: { name: 'dataset', type: 'KEYWORD' }, value: job.source.dataset },
-              { key: { name: 'host', type: 'KEYWORD' }, value: job.target.host.name },
-              { key: { name: 'runbook', type: 'KEYWORD' }, value: 'clone-replica' },
-            ],
+            typedSearchAttributes: runSearchAttributes(Runbook.cloneReplica, { host: job.target.host.name, dataset: job.source.dataset }),
+            staticSummary: `clone the newest replica of ${job.target.host.name}:${job.target.dataset} as ${input.clone}`,
           });
           if (options.json) console.log(JSON.stringify(result));
           else {

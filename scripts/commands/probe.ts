@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { Runbook, runSearchAttributes } from '../../core/search-attributes';
+import { probeStorageHosts } from '../../workflows';
 import { requireInventory } from '../../inventory/load';
 import { storageHostRef, storageVms } from '../../inventory/targets';
 import { TASK_QUEUE, workflowUiLink } from '../../workers/config';
@@ -26,16 +28,20 @@ export function registerProbe(program: Command): void {
     .action(async (file: string, options: { json?: boolean }) => {
       const inventory = requireInventory(file);
       const hosts = storageVms(inventory).map((vm) => storageHostRef(inventory, vm));
-      const workflowId = `probe-${Date.now()}`;
+      const names = hosts.map((h) => h.name);
+      // One probe of the same hosts at a time: a second start while one runs follows that one.
+      const workflowId = `probe:${names.join(',')}`;
       const facts = await withClient(async (client) => {
-        const handle = await client.workflow.start('probeStorageHosts', {
+        const handle = await client.workflow.start(probeStorageHosts, {
           taskQueue: TASK_QUEUE,
           workflowId,
           args: [{ hosts }],
-          typedSearchAttributes: [{ key: { name: 'runbook', type: 'KEYWORD' }, value: 'probe' }],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          typedSearchAttributes: runSearchAttributes(Runbook.probe, { hosts: names }),
+          staticSummary: `probe ${names.join(', ')}`,
         });
-        if (!options.json) console.log(`workflow ${workflowId}: ${workflowUiLink(workflowId)}`);
-        return (await handle.result()) as StorageHostFacts[];
+        if (!options.json) console.log(`workflow ${workflowId}: ${workflowUiLink(workflowId, handle.firstExecutionRunId)}`);
+        return handle.result();
       });
       console.log(options.json ? JSON.stringify(facts, null, 2) : facts.map(formatFacts).join('\n'));
     });

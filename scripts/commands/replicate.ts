@@ -1,21 +1,13 @@
 import type { Command } from 'commander';
-import { WorkflowFailedError } from '@temporalio/client';
+import { failureMessage } from '../failure-message';
 import { requireInventory } from '../../inventory/load';
 import { findJob } from '../../inventory/jobs';
 import { workflowUiLink } from '../../workers/config';
 import { withClient } from '../temporal-client';
 import { startReplication } from '../replication-start';
-import { followReplication, formatBytes } from '../progress';
+import { formatBytes } from '../../core/format';
+import { followReplication } from '../progress';
 import type { ReplicationResult } from '../../core/replication/shared';
-
-/** The innermost message of a failed run: what the operator must read. */
-export function failureMessage(error: unknown): string {
-  let cause: unknown = error instanceof WorkflowFailedError ? error.cause : error;
-  while (cause && typeof cause === 'object' && 'cause' in cause && (cause as { cause?: unknown }).cause) {
-    cause = (cause as { cause: unknown }).cause;
-  }
-  return cause instanceof Error ? cause.message : String(cause);
-}
 
 export function formatResult(result: ReplicationResult): string {
   const lines = [
@@ -45,12 +37,21 @@ export function registerReplicate(program: Command): void {
         const link = workflowUiLink(handle.workflowId);
         console.error(started ? `started ${handle.workflowId}: ${link}` : `a run of ${job.source.dataset} is already in progress: ${link}`);
         if (!options.wait) return;
+        // Ctrl-C stops following, not the run: say so, and where to find it.
+        const detach = () => {
+          console.error(`\nstopped following ${handle.workflowId}; the run continues on the worker: ${link}`);
+          console.error(`to stop the run itself: temporal workflow cancel --workflow-id '${handle.workflowId}'`);
+          process.exit(130);
+        };
+        process.once('SIGINT', detach);
         try {
           const result = await followReplication<ReplicationResult>(client, handle, process.stderr.isTTY && !options.json);
           console.log(options.json ? JSON.stringify(result) : formatResult(result));
         } catch (error) {
-          console.error(`replication failed: ${failureMessage(error)}`);
+          console.error(`replication of ${job.source.host.name}:${job.source.dataset} -> ${job.target.host.name}:${job.target.dataset} failed: ${failureMessage(error)}`);
           process.exitCode = 1;
+        } finally {
+          process.removeListener('SIGINT', detach);
         }
       });
     });

@@ -2,6 +2,8 @@
  * `esxi-zfs trust FILE [--wait] [--json]`: starts setupReplicationTrust for the inventory's
  * replication ring (every job is an edge source VM → target VM with its target dataset).
  */
+import { Runbook, runSearchAttributes } from '../../core/search-attributes';
+import { setupReplicationTrust } from '../../workflows';
 import type { Command } from 'commander';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { requireInventory } from '../../inventory/load';
@@ -40,11 +42,12 @@ export function registerTrust(program: Command): void {
       await withClient(async (client) => {
         let handle;
         try {
-          handle = await client.workflow.start('setupReplicationTrust', {
+          handle = await client.workflow.start(setupReplicationTrust, {
             taskQueue: TASK_QUEUE,
             workflowId: TRUST_WORKFLOW_ID,
             args: [input],
-            typedSearchAttributes: [{ key: { name: 'runbook', type: 'KEYWORD' }, value: 'trust' }],
+            typedSearchAttributes: runSearchAttributes(Runbook.trust, { hosts: input.hosts.map((h) => h.name) }),
+            staticSummary: `replication trust for ${input.hosts.map((h) => h.name).join(', ')}`,
           });
         } catch (error) {
           if (error instanceof WorkflowExecutionAlreadyStartedError) {
@@ -54,7 +57,7 @@ export function registerTrust(program: Command): void {
         }
         if (!options.json) console.log(`workflow ${TRUST_WORKFLOW_ID}: ${workflowUiLink(TRUST_WORKFLOW_ID, handle.firstExecutionRunId)}`);
         if (!options.wait) return;
-        const result = (await handle.result()) as SetupReplicationTrustResult;
+        const result = await handle.result();
         console.log(options.json ? JSON.stringify(result, null, 2) : formatTrustResult(result));
       });
     });

@@ -6,6 +6,7 @@
  * child (a worker runs the real workflows bundle with no activities: the child waits for its first
  * activity, which is enough here; real runs are in the replication lab test).
  */
+import { SearchAttribute } from '../../core/search-attributes';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -29,9 +30,6 @@ import {
   desiredSchedules,
   listSchedules,
   pauseSchedule,
-  SA_DATASET,
-  SA_HOST,
-  SA_RUNBOOK,
   unpauseSchedule,
 } from '../../scripts/schedules';
 import { formatInZone, replicationStatus } from '../../scripts/status';
@@ -126,9 +124,9 @@ describe('replication schedules on a real dev server', () => {
     assert.equal(vol0.action.workflowId, 'replicate:uss1:sp1/nas/vol0:scheduled');
     assert.equal(vol0.action.taskQueue, TASK_QUEUE);
     const attributes = vol0.action.typedSearchAttributes as TypedSearchAttributes;
-    assert.equal(attributes.get(SA_DATASET), 'sp1/nas/vol0');
-    assert.equal(attributes.get(SA_HOST), 'uss1');
-    assert.equal(attributes.get(SA_RUNBOOK), 'scheduled-replication');
+    assert.equal(attributes.get(SearchAttribute.dataset), 'sp1/nas/vol0');
+    assert.equal(attributes.get(SearchAttribute.host), 'uss1');
+    assert.equal(attributes.get(SearchAttribute.runbook), 'scheduled-replication');
     assert.deepEqual(vol0.memo, { managedBy: 'esxi-zfs' });
     assert.equal(vol0.state.paused, false);
     assert.deepEqual(vol0.action.args, [JSON.parse(JSON.stringify(findJob(requireInventory(inv), 'sp1/nas/vol0')))]);
@@ -260,8 +258,8 @@ describe('replication schedules on a real dev server', () => {
       });
       console.log(`schedule fired after ${Date.now() - t1} ms: ${parent.workflowId}`);
       assert.ok(parent.workflowId.startsWith('replicate:uss1:sp1/nas/vol0:scheduled-'), parent.workflowId);
-      assert.equal(parent.typedSearchAttributes.get(SA_DATASET), 'sp1/nas/vol0');
-      assert.equal(parent.typedSearchAttributes.get(SA_RUNBOOK), 'scheduled-replication');
+      assert.equal(parent.typedSearchAttributes.get(SearchAttribute.dataset), 'sp1/nas/vol0');
+      assert.equal(parent.typedSearchAttributes.get(SearchAttribute.runbook), 'scheduled-replication');
 
       const child = await eventually('the replicateDataset child', async () => {
         try {
@@ -273,9 +271,9 @@ describe('replication schedules on a real dev server', () => {
       assert.equal(child.type, 'replicateDataset');
       assert.equal(child.status.name, 'RUNNING');
       assert.equal(child.parentExecution?.workflowId, parent.workflowId);
-      assert.equal(child.typedSearchAttributes.get(SA_DATASET), 'sp1/nas/vol0');
-      assert.equal(child.typedSearchAttributes.get(SA_HOST), 'uss1');
-      assert.equal(child.typedSearchAttributes.get(SA_RUNBOOK), 'replicate');
+      assert.equal(child.typedSearchAttributes.get(SearchAttribute.dataset), 'sp1/nas/vol0');
+      assert.equal(child.typedSearchAttributes.get(SearchAttribute.host), 'uss1');
+      assert.equal(child.typedSearchAttributes.get(SearchAttribute.runbook), 'replicate');
 
       // While the first run goes on, the next firings are skipped (overlap SKIP)...
       const skipped = await eventually('an overlapping firing to be skipped', async () => {

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { CalendarSpecDescription, ScheduleDescription } from '@temporalio/client';
+import { extractWorkflowType, TypedSearchAttributes, type SearchAttributePair } from '@temporalio/common';
 import { requireInventory, parseInventory } from '../../inventory/load';
 import { replicationJobs } from '../../inventory/jobs';
 import type { Inventory } from '../../inventory/schema';
@@ -55,13 +56,16 @@ test('desiredSchedules of the runbook example: two schedules at 23:59 America/Ch
     assert.deepEqual(d.options.state, { paused: false });
     assert.equal(d.paused, undefined, 'the example says nothing about pausing: apply keeps an operator\'s pause');
     const action = d.options.action;
-    assert.equal(action.workflowType, 'scheduledReplication');
+    assert.equal(extractWorkflowType(action.workflowType), 'scheduledReplication');
+    assert.equal(action.staticSummary, `replicate ${jobs[i]!.source.host.name}:${jobs[i]!.source.dataset} to ${jobs[i]!.target.host.name}:${jobs[i]!.target.dataset}`);
+    const scheduleAttributes = new Map((d.options.typedSearchAttributes as SearchAttributePair[]).map((p) => [p.key.name, p.value]));
+    assert.deepEqual(Object.fromEntries(scheduleAttributes), { runbook: 'scheduled-replication', host: jobs[i]!.source.host.name, dataset: jobs[i]!.source.dataset }, 'the UI filters schedules by dataset and host');
     assert.equal(action.taskQueue, TASK_QUEUE);
     assert.deepEqual(action.args, [jobs[i]]);
     const { host, dataset } = parseScheduleId(d.scheduleId)!;
     assert.equal(action.workflowId, `replicate:${host}:${dataset}:scheduled`);
     assert.deepEqual(
-      (action.typedSearchAttributes as { key: { name: string }; value: unknown }[]).map((p) => [p.key.name, p.value]),
+      (action.typedSearchAttributes as { key: { name: string }; value: unknown }[]).map((p) => [p.key.name, p.value]).sort(),
       [['dataset', dataset], ['host', host], ['runbook', 'scheduled-replication']],
     );
   }
@@ -140,7 +144,8 @@ function described(d: DesiredSchedule, calendars: CalendarSpecDescription[]): Sc
     action: {
       type: 'startWorkflow',
       workflowId: action.workflowId!,
-      workflowType: action.workflowType as string,
+      workflowType: extractWorkflowType(action.workflowType),
+      staticSummary: action.staticSummary,
       taskQueue: action.taskQueue,
       args: JSON.parse(JSON.stringify(action.args)),
       typedSearchAttributes: action.typedSearchAttributes,
@@ -149,6 +154,7 @@ function described(d: DesiredSchedule, calendars: CalendarSpecDescription[]): Sc
     policies: { overlap: 'SKIP', catchupWindow: 3_600_000, pauseOnFailure: false },
     state: { paused: false, note: '' },
     searchAttributes: {},
+    typedSearchAttributes: new TypedSearchAttributes(d.options.typedSearchAttributes as SearchAttributePair[]),
     info: { recentActions: [], nextActionTimes: [], createdAt: new Date(), runningActions: [], numActionsMissedCatchupWindow: 0, numActionsSkippedOverlap: 0, numActionsTaken: 0 },
     raw: {},
   } as unknown as ScheduleDescription;

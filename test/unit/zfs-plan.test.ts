@@ -68,13 +68,13 @@ test('a same-named snapshot with another guid does not match', () => {
   const impostor = tgt('b', '99', '45');
   const result = plan({ source: [A, B, C], target: [impostor], rollbackAllowed: true });
   assert.deepEqual(result, {
-    plan: { kind: 'conflict', conflict: { type: 'no-common-snapshot', sourceSnapshots: ['a', 'b', 'c'], targetSnapshots: ['b'] } },
+    plan: { kind: 'conflict', conflict: { type: 'NoCommonSnapshot', sourceSnapshots: ['a', 'b', 'c'], targetSnapshots: ['b'] } },
   });
   // ...and when a real common snapshot is older, the impostor is a newer target-only snapshot.
   const diverged = plan({ source: [A, B, C], target: [tA, impostor] });
   assert.equal(diverged.plan.kind, 'conflict');
   assert.deepEqual(diverged.plan.kind === 'conflict' && diverged.plan.conflict, {
-    type: 'target-diverged',
+    type: 'TargetDiverged',
     base: A,
     baseOnTarget: tA,
     newerOnTarget: [impostor],
@@ -101,7 +101,7 @@ test('divergence uses the target pool\'s own txg, never the source\'s', () => {
   const local = tgt('operator-test', '77', '47');
   const result = plan({ source: [A, B, C], target: [tA, tB, local] });
   assert.deepEqual(result, {
-    plan: { kind: 'conflict', conflict: { type: 'target-diverged', base: B, baseOnTarget: tB, newerOnTarget: [local] } },
+    plan: { kind: 'conflict', conflict: { type: 'TargetDiverged', base: B, baseOnTarget: tB, newerOnTarget: [local] } },
   });
   // Target txg 42 is below the base's target txg: an older target-only snapshot is no divergence.
   const olderLocal = tgt('older-local', '78', '42');
@@ -115,13 +115,13 @@ test('target with snapshots newer than the base → target-diverged naming them 
   const y = tgt('y', '82', '60');
   const result = plan({ source: [A, B, C], target: [tA, y, tB, x] });
   assert.equal(result.rollbackTo, undefined);
-  assert.ok(result.plan.kind === 'conflict' && result.plan.conflict.type === 'target-diverged');
+  assert.ok(result.plan.kind === 'conflict' && result.plan.conflict.type === 'TargetDiverged');
   const conflict = result.plan.conflict;
   assert.deepEqual(conflict.newerOnTarget, [x, y]);
   const message = describeConflict(conflict, ctx);
   assert.match(message, /^Target sp2\/nas\/vol0 on uss2 has 2 snapshots newer than the common base @b: @x, @y\./);
   assert.match(message, /a rollback to @b, which destroys them/);
-  assert.match(message, /Nothing was sent or changed/);
+  assert.match(message, /Nothing was sent and the target was not changed \(this run's new snapshot stays on the source/);
   assert.match(message, /replication\.rollback: true/);
   assert.match(message, /zfs destroy sp2\/nas\/vol0@<name> on uss2/);
 });
@@ -129,11 +129,11 @@ test('target with snapshots newer than the base → target-diverged naming them 
 test('target written since the base (`written` > 0) → target-modified', () => {
   const result = plan({ source: [A, B, C], target: [tA, tB], targetWrittenSinceBase: 1_572_864 });
   assert.deepEqual(result, {
-    plan: { kind: 'conflict', conflict: { type: 'target-modified', base: B, baseOnTarget: tB, writtenBytes: 1_572_864 } },
+    plan: { kind: 'conflict', conflict: { type: 'TargetModified', base: B, baseOnTarget: tB, writtenBytes: 1_572_864 } },
   });
   assert.ok(result.plan.kind === 'conflict');
   const message = describeConflict(result.plan.conflict, ctx);
-  assert.match(message, /^Target sp2\/nas\/vol0 on uss2 has 1\.5 MiB \(1572864 bytes\) written since the common base @b/);
+  assert.match(message, /^Target sp2\/nas\/vol0 on uss2 has 1\.50 MiB \(1572864 bytes\) written since the common base @b/);
   assert.match(message, /zfs rollback sp2\/nas\/vol0@b on uss2/);
   assert.match(message, /zfs clone sp2\/nas\/vol0@b/);
   // Zero written, or unknown (ZFS without `written`: receive itself refuses), is no conflict here.
@@ -145,7 +145,7 @@ test('target written since the base (`written` > 0) → target-modified', () => 
 });
 
 test('target-modified detected by zfs receive (no byte count) still reads well', () => {
-  const message = describeConflict({ type: 'target-modified', base: B, baseOnTarget: tB }, ctx);
+  const message = describeConflict({ type: 'TargetModified', base: B, baseOnTarget: tB }, ctx);
   assert.match(message, /^Target sp2\/nas\/vol0 on uss2 has been written to since the common base @b:/);
 });
 
@@ -154,18 +154,18 @@ test('no common snapshot → conflict, never a rollback even when rollback is al
   for (const rollbackAllowed of [false, true]) {
     const result = plan({ source: [A, B], target: other, rollbackAllowed });
     assert.deepEqual(result, {
-      plan: { kind: 'conflict', conflict: { type: 'no-common-snapshot', sourceSnapshots: ['a', 'b'], targetSnapshots: ['p', 'q'] } },
+      plan: { kind: 'conflict', conflict: { type: 'NoCommonSnapshot', sourceSnapshots: ['a', 'b'], targetSnapshots: ['p', 'q'] } },
     });
   }
   // An existing target without snapshots cannot take a full stream without -F either.
   assert.deepEqual(plan({ source: [A], target: [], rollbackAllowed: true }), {
-    plan: { kind: 'conflict', conflict: { type: 'no-common-snapshot', sourceSnapshots: ['a'], targetSnapshots: [] } },
+    plan: { kind: 'conflict', conflict: { type: 'NoCommonSnapshot', sourceSnapshots: ['a'], targetSnapshots: [] } },
   });
 });
 
 test('describeConflict: no common snapshot names both sides and calls out same-name, different-guid', () => {
   const message = describeConflict(
-    { type: 'no-common-snapshot', sourceSnapshots: ['a', 'b'], targetSnapshots: ['b', 'q'] },
+    { type: 'NoCommonSnapshot', sourceSnapshots: ['a', 'b'], targetSnapshots: ['b', 'q'] },
     ctx,
   );
   assert.match(message, /^Target sp2\/nas\/vol0 on uss2 exists but shares no snapshot with source sp1\/nas\/vol0 on uss1/);
@@ -173,13 +173,13 @@ test('describeConflict: no common snapshot names both sides and calls out same-n
   assert.match(message, /Source snapshots: @a, @b\. Target snapshots: @b, @q\./);
   assert.match(message, /zfs destroy -r sp2\/nas\/vol0 on uss2/);
   assert.match(message, /a rollback cannot help/);
-  const empty = describeConflict({ type: 'no-common-snapshot', sourceSnapshots: ['a'], targetSnapshots: [] }, ctx);
+  const empty = describeConflict({ type: 'NoCommonSnapshot', sourceSnapshots: ['a'], targetSnapshots: [] }, ctx);
   assert.match(empty, /Target snapshots: none\./);
 });
 
 test('describeConflict: long lists are cut after 10 names', () => {
   const names = Array.from({ length: 25 }, (_, i) => `s${i}`);
-  const message = describeConflict({ type: 'no-common-snapshot', sourceSnapshots: names, targetSnapshots: [] }, ctx);
+  const message = describeConflict({ type: 'NoCommonSnapshot', sourceSnapshots: names, targetSnapshots: [] }, ctx);
   assert.match(message, /Source snapshots: @s0, @s1, .*@s9 and 15 more\./);
 });
 
@@ -204,7 +204,7 @@ test('rollback allowed: the plan proceeds and rollbackTo is exactly the base as 
 test('divergence is reported even when up-to-date; with rollback allowed the rollback rides along', () => {
   const x = tgt('x', '81', '50');
   assert.deepEqual(plan({ source: [A, B], target: [tA, tB, x] }), {
-    plan: { kind: 'conflict', conflict: { type: 'target-diverged', base: B, baseOnTarget: tB, newerOnTarget: [x] } },
+    plan: { kind: 'conflict', conflict: { type: 'TargetDiverged', base: B, baseOnTarget: tB, newerOnTarget: [x] } },
   });
   assert.deepEqual(plan({ source: [A, B], target: [tA, tB, x], rollbackAllowed: true }), {
     plan: { kind: 'up-to-date', base: B },
@@ -241,10 +241,10 @@ test('createtxg beyond 2^53 orders exactly', () => {
 test('source without snapshots → source-has-no-snapshot, whatever the target', () => {
   for (const target of [null, [], [tA]]) {
     const result = plan({ source: [], target, rollbackAllowed: true });
-    assert.deepEqual(result, { plan: { kind: 'conflict', conflict: { type: 'source-has-no-snapshot' } } });
+    assert.deepEqual(result, { plan: { kind: 'conflict', conflict: { type: 'SourceHasNoSnapshot' } } });
   }
   assert.match(
-    describeConflict({ type: 'source-has-no-snapshot' }, ctx),
+    describeConflict({ type: 'SourceHasNoSnapshot' }, ctx),
     /^Source sp1\/nas\/vol0 on uss1 has no snapshot, so there is nothing to send\./,
   );
 });
