@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { defineSearchAttributeKey } from '@temporalio/common';
+import { SearchAttribute } from '../../core/search-attributes';
 import { msToTs } from '@temporalio/common/lib/time';
 import {
   SEARCH_ATTRIBUTES,
@@ -22,8 +22,8 @@ import {
 } from '../../workers/dev-server';
 import { portFree, startOnFreePorts } from '../helpers/temporal';
 
-const HOST = defineSearchAttributeKey('host', 'KEYWORD');
-const RUNBOOK = defineSearchAttributeKey('runbook', 'KEYWORD');
+const HOST = SearchAttribute.host;
+const RUNBOOK = SearchAttribute.runbook;
 const EXTRA_NAMESPACE = 'esxi-zfs-external';
 
 const portOf = (addressOrUrl: string) => Number(addressOrUrl.split(':').pop());
@@ -113,7 +113,7 @@ describe('embedded Temporal dev server', () => {
           await new Promise((r) => setTimeout(r, 200));
         }
       }
-      assert.deepEqual(added.sort(), ['dataset', 'host', 'runbook']);
+      assert.deepEqual(added.sort(), ['dataset', 'host', 'hosts', 'runbook']);
       assert.deepEqual(await ensureSearchAttributes(connection, EXTRA_NAMESPACE), []);
       const extra = await customAttributes(connection, EXTRA_NAMESPACE);
       for (const name of Object.keys(SEARCH_ATTRIBUTES)) assert.ok(name in extra, `${name} in ${EXTRA_NAMESPACE}`);
