@@ -17,6 +17,7 @@ import type { Snapshot } from '../zfs/snapshot';
 import { homeOf, openerScript, streamScript, type TargetConnection } from './send-command';
 import { byteCounterProbe, parseByteCounter, type ByteCounter } from './byte-counter';
 import { ensureParentDataset, holdSnapshot, releaseSnapshot, snapshotsOf, type DatasetRef } from './datasets';
+import { protectReplica } from './replica';
 import type { TransferProgress } from '../../workflows/replication-types';
 
 export interface TransferInput {
@@ -36,6 +37,8 @@ export interface TransferInput {
   hold?: { tag: string; source: string; target: string };
   /** A full send: create the target's parent first where it is missing (`zfs create -p`). */
   createParent?: boolean;
+  /** The replica is a tree (`zfs send -R`): protect each of its datasets. */
+  recursive?: boolean;
 }
 
 export interface TransferResult {
@@ -48,6 +51,8 @@ export interface TransferResult {
   targetSnapshots: Snapshot[];
   /** The parent dataset this step created on the target for a full send. */
   createdParent?: string;
+  /** What protectReplica changed on the replica (read-only, not mounted, not shared). */
+  replicaChanged: string[];
 }
 
 interface Report {
@@ -113,6 +118,12 @@ export function createTransferActivities(deps: { pool: SshPool }) {
     }
     return { home, counter: parseByteCounter(counter ?? '') };
   }
+
+  /**
+   * In the same step as the stream: a retry after a crash between them protects too, and a replica
+   * received before replicas were protected is protected by its next run.
+   */
+  const protect = (input: TransferInput) => protectReplica(pool, input.target, input.recursive ?? false);
 
   async function stopStream(input: TransferInput, pid: number | undefined): Promise<void> {
     if (pid === undefined) return;
@@ -255,7 +266,8 @@ export function createTransferActivities(deps: { pool: SshPool }) {
         );
         if (already) {
           await release();
-          return { bytes: 0, durationMs: 0, alreadyReceived: true, warnings: [], targetSnapshots: (await targetWith(input.target, input.expectGuid)) ?? already };
+          const [after, replica] = await Promise.all([targetWith(input.target, input.expectGuid), protect(input)]);
+          return { bytes: 0, durationMs: 0, alreadyReceived: true, warnings: replica.warnings, targetSnapshots: after ?? already, replicaChanged: replica.changed };
         }
         const warnings = facts.counter === 'none'
           ? [`${input.source.host.name} has neither python3 (>= 3.10) nor pv to count bytes: no progress and no stall detection`]
@@ -263,11 +275,11 @@ export function createTransferActivities(deps: { pool: SshPool }) {
         const sent = await stream(input, facts);
         // Read after the release: the list retention plans on shows no hold of this run.
         await release();
-        const after = await targetWith(input.target, input.expectGuid);
+        const [after, replica] = await Promise.all([targetWith(input.target, input.expectGuid), protect(input)]);
         if (!after) {
           throw ApplicationFailure.retryable(`the stream finished but ${input.target.dataset} on ${input.target.host.name} does not have the snapshot (guid ${input.expectGuid})`, 'NotReceived');
         }
-        return { ...sent, alreadyReceived: false, warnings, targetSnapshots: after, ...(createdParent ? { createdParent } : {}) };
+        return { ...sent, alreadyReceived: false, warnings: [...warnings, ...replica.warnings], targetSnapshots: after, replicaChanged: replica.changed, ...(createdParent ? { createdParent } : {}) };
       } finally {
         await release();
       }

@@ -127,7 +127,7 @@ describe('replicateDataset', () => {
     assert.equal(full.target, 'test-san-02:sp2/r/basic');
     assert.deepEqual(await snapshots(dst, 'sp2/r/basic'), await snapshots(src, 'sp1/t/basic'));
     assert.equal(await checksums(dst, `sp2/r/basic@${full.snapshot}`), await sourceChecksums('sp1/t/basic'));
-    assert.equal((await on(dst, 'zfs get -H -o value sharenfs sp2/r/basic')).trim(), 'rw,nosuid,root=vh1-nas:vh2-nas');
+    assert.equal((await on(dst, 'zfs get -H -o received sharenfs sp2/r/basic')).trim(), 'rw,nosuid,root=vh1-nas:vh2-nas');
 
     await on(src, 'head -c 1048576 /dev/urandom > /sp1/t/basic/added && dd if=/dev/urandom of=/sp1/t/basic/random bs=1M count=1 conv=notrunc 2>/dev/null');
     const incremental = await run(() => replicate(job('basic')));
