@@ -1,7 +1,7 @@
 /**
  * What a run leaves behind on the target, on two lab hosts with real zfs-fuse and sshd and the
  * dev server: the replica is read-only, never mounted automatically, never shared (its received
- * values kept for clone-replica).
+ * values kept for clone-replica), and a trust change reaches the source's open shared connection.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -142,3 +142,21 @@ describe('the replica on the target', () => {
   });
 });
 
+describe('a trust change', () => {
+  test('reaches the open shared connection: a dataset added to the ring replicates right after trust', async () => {
+    await on(src, 'zfs create sp1/t/a && echo a > /sp1/t/a/f && zfs create sp1/t/b && echo b > /sp1/t/b/f');
+    await run(() => replicate(job('a')));
+    const masters = async () => (await on(src, 'for s in /root/.ssh/esxi-zfs-*; do [ -S "$s" ] && echo "$s"; done; true')).trim();
+    assert.notEqual(await masters(), '', 'the run left its shared connection open');
+
+    const changed = await run(() => setupTrust(['ro', 'rotree', 'a', 'b']));
+    const result = await run(() => replicate(job('b')));
+    assert.equal(result.kind, 'full');
+    const sourceSteps = changed.hosts.find((h) => h.host === 'test-san-01')!.steps;
+    const closed = sourceSteps.find((s) => s.step === 'closeStaleConnections');
+    assert.ok(closed?.changed.some((c) => c.includes('test-san-02')), JSON.stringify(sourceSteps));
+
+    const again = await run(() => setupTrust(['ro', 'rotree', 'a', 'b']));
+    assert.equal(again.changes, 0, 'an unchanged trust closes nothing');
+  });
+});

@@ -134,7 +134,7 @@ describe('setupReplicationTrust on two lab storage hosts', { timeout: 180_000 },
     process.stdout.write(`# first run: ${Date.now() - started} ms, ${first.changes} changes\n`);
     const s1 = stepsOf(first, 'test-san-01');
     const s2 = stepsOf(first, 'test-san-02');
-    assert.deepEqual(s1.map((s) => s.step), ['ensureReplicationUser', 'ensureReplicationKey', 'installReceiveGuard', 'authorizeReplicationKeys', 'pinReplicationHostKeys']);
+    assert.deepEqual(s1.map((s) => s.step), ['ensureReplicationUser', 'ensureReplicationKey', 'installReceiveGuard', 'authorizeReplicationKeys', 'pinReplicationHostKeys', 'closeStaleConnections']);
     for (const steps of [s1, s2]) {
       assert.ok(steps[0]!.changed.some((c) => c.startsWith('created user zfsadm')), JSON.stringify(steps[0]));
       assert.ok(steps[1]!.changed.some((c) => c.startsWith('generated an ed25519 key pair')), JSON.stringify(steps[1]));
@@ -243,7 +243,7 @@ describe('setupReplicationTrust on two lab storage hosts', { timeout: 180_000 },
     process.stdout.write(`# second run: ${Date.now() - started} ms\n`);
     assert.equal(result.changes, 0, JSON.stringify(result, null, 1));
     for (const h of result.hosts) {
-      assert.equal(h.steps.length, 5);
+      assert.equal(h.steps.length, 6);
       for (const s of h.steps) assert.deepEqual(s.changed, [], `${h.host} ${s.step}`);
       assert.equal(h.publicKey, first.hosts.find((f) => f.host === h.host)!.publicKey, 'same key pair');
     }
