@@ -14,7 +14,7 @@ import { execOk, execStream, execTrustedScript, sh, type SshPool } from '../ssh'
 import { guestProfile } from '../guest/profile';
 import { classifyReceiveError } from '../zfs/parse';
 import type { Snapshot } from '../zfs/snapshot';
-import { homeOf, openerScript, streamScript, type TargetConnection } from './send-command';
+import { closerScript, homeOf, openerScript, streamScript, type TargetConnection } from './send-command';
 import { byteCounterProbe, parseByteCounter, type ByteCounter } from './byte-counter';
 import { ensureParentDataset, holdSnapshot, releaseSnapshot, snapshotsOf, type DatasetRef } from './datasets';
 import { protectReplica } from './replica';
@@ -229,7 +229,15 @@ export function createTransferActivities(deps: { pool: SshPool }) {
         'StreamStalled',
       );
     }
-    if (report.sendExit !== 0 || report.receiveExit !== 0) throw failure(input, report, stderr);
+    if (report.sendExit !== 0 || report.receiveExit !== 0) {
+      const error = failure(input, report, stderr);
+      // A refused login or command may come from a shared connection older than the trust: stop it,
+      // so that the run after the operator's `trust` logs in anew.
+      if (error instanceof ApplicationFailure && error.type === 'TrustMissing') {
+        await execOk(pool, input.source.host, closerScript(targetConnection(input)), { timeoutMs: 30_000 }).catch(() => undefined);
+      }
+      throw error;
+    }
     return { bytes: report.bytes, durationMs };
   }
 

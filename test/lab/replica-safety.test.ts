@@ -15,8 +15,11 @@ import type { ReplicationResult } from '../../workflows/replication-types';
 import type { SetupReplicationTrustResult } from '../../workflows/setup-replication-trust';
 import type { CloneReplicaResult } from '../../activities/replication/clone';
 import { startReplication } from '../../scripts/replication-start';
+import { failureMessage } from '../../scripts/commands/replicate';
 
 const LAB_DIR = path.resolve(__dirname, '../../.data/lab-replica-safety-test');
+/** The datasets the receive guard allows from the start (sp2/r/NAME). */
+const RING = ['ro', 'rotree', 'a', 'c'];
 
 let temporal: TestTemporal;
 let template: ReplicationJob;
@@ -75,7 +78,7 @@ before(async () => {
   template = replicationJobs(inventory)[0]!;
   trust = replicationTrustInput(inventory);
   temporal = await startTestTemporal('replica-safety');
-  await run(() => setupTrust(['ro', 'rotree', 'a']));
+  await run(() => setupTrust(RING));
 });
 
 after(async () => {
@@ -149,14 +152,23 @@ describe('a trust change', () => {
     const masters = async () => (await on(src, 'for s in /root/.ssh/esxi-zfs-*; do [ -S "$s" ] && echo "$s"; done; true')).trim();
     assert.notEqual(await masters(), '', 'the run left its shared connection open');
 
-    const changed = await run(() => setupTrust(['ro', 'rotree', 'a', 'b']));
+    const changed = await run(() => setupTrust([...RING, 'b']));
     const result = await run(() => replicate(job('b')));
     assert.equal(result.kind, 'full');
     const sourceSteps = changed.hosts.find((h) => h.host === 'test-san-01')!.steps;
     const closed = sourceSteps.find((s) => s.step === 'closeStaleConnections');
     assert.ok(closed?.changed.some((c) => c.includes('test-san-02')), JSON.stringify(sourceSteps));
 
-    const again = await run(() => setupTrust(['ro', 'rotree', 'a', 'b']));
+    const again = await run(() => setupTrust([...RING, 'b']));
     assert.equal(again.changes, 0, 'an unchanged trust closes nothing');
+  });
+
+  test('a stream the receive guard refuses stops the shared connection it went through', async () => {
+    await on(src, 'zfs create sp1/t/c && echo c > /sp1/t/c/f && zfs create sp1/t/unlisted && echo u > /sp1/t/unlisted/f');
+    await run(() => replicate(job('c')));
+    const masters = async () => (await on(src, 'for s in /root/.ssh/esxi-zfs-*; do [ -S "$s" ] && echo "$s"; done; true')).trim();
+    assert.notEqual(await masters(), '', 'the run left its shared connection open');
+    await assert.rejects(run(() => replicate(job('unlisted'))), (e: unknown) => /receive guard refused/.test(failureMessage(e)));
+    assert.equal(await masters(), '', 'the next run logs in anew, under the trust as it is then');
   });
 });
