@@ -17,7 +17,7 @@ import type { Snapshot } from '../zfs/snapshot';
 import { closerScript, homeOf, openerScript, streamScript, type TargetConnection } from './send-command';
 import { byteCounterProbe, parseByteCounter, type ByteCounter } from './byte-counter';
 import { ensureParentDataset, holdSnapshot, releaseSnapshot, snapshotsOf, type DatasetRef } from './datasets';
-import { protectReplica } from './replica';
+import { protectReplica, type ReplicaProtection } from './replica';
 import type { TransferProgress } from '../../workflows/replication-types';
 
 export interface TransferInput {
@@ -120,10 +120,21 @@ export function createTransferActivities(deps: { pool: SshPool }) {
   }
 
   /**
-   * In the same step as the stream: a retry after a crash between them protects too, and a replica
+   * The target's snapshots once it has the sent one, and the replica protected, read at once. In the
+   * same step as the stream: a retry after a crash between them protects too, and a replica
    * received before replicas were protected is protected by its next run.
    */
-  const protect = (input: TransferInput) => protectReplica(pool, input.target, input.recursive ?? false);
+  async function receivedAndProtected(input: TransferInput): Promise<{ after: Snapshot[]; replica: ReplicaProtection }> {
+    const [after, replica] = await Promise.all([
+      targetWith(input.target, input.expectGuid),
+      protectReplica(pool, input.target, input.recursive ?? false).catch((error: unknown) => error as Error),
+    ]);
+    if (!after) {
+      throw ApplicationFailure.retryable(`the stream finished but ${input.target.dataset} on ${input.target.host.name} does not have the snapshot (guid ${input.expectGuid})`, 'NotReceived');
+    }
+    if (replica instanceof Error) throw replica;
+    return { after, replica };
+  }
 
   async function stopStream(input: TransferInput, pid: number | undefined): Promise<void> {
     if (pid === undefined) return;
@@ -274,8 +285,8 @@ export function createTransferActivities(deps: { pool: SshPool }) {
         );
         if (already) {
           await release();
-          const [after, replica] = await Promise.all([targetWith(input.target, input.expectGuid), protect(input)]);
-          return { bytes: 0, durationMs: 0, alreadyReceived: true, warnings: replica.warnings, targetSnapshots: after ?? already, replicaChanged: replica.changed };
+          const { after, replica } = await receivedAndProtected(input);
+          return { bytes: 0, durationMs: 0, alreadyReceived: true, warnings: replica.warnings, targetSnapshots: after, replicaChanged: replica.changed };
         }
         const warnings = facts.counter === 'none'
           ? [`${input.source.host.name} has neither python3 (>= 3.10) nor pv to count bytes: no progress and no stall detection`]
@@ -283,10 +294,7 @@ export function createTransferActivities(deps: { pool: SshPool }) {
         const sent = await stream(input, facts);
         // Read after the release: the list retention plans on shows no hold of this run.
         await release();
-        const [after, replica] = await Promise.all([targetWith(input.target, input.expectGuid), protect(input)]);
-        if (!after) {
-          throw ApplicationFailure.retryable(`the stream finished but ${input.target.dataset} on ${input.target.host.name} does not have the snapshot (guid ${input.expectGuid})`, 'NotReceived');
-        }
+        const { after, replica } = await receivedAndProtected(input);
         return { ...sent, alreadyReceived: false, warnings: [...warnings, ...replica.warnings], targetSnapshots: after, replicaChanged: replica.changed, ...(createdParent ? { createdParent } : {}) };
       } finally {
         await release();
