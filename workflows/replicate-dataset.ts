@@ -138,6 +138,7 @@ export async function replicateDataset(job: ReplicationJob): Promise<Replication
   let transferMs = 0;
   let targetSnapshots = state.target.snapshots ?? [];
   let rolledBackTo: string | undefined;
+  let replicaChanged: string[] = [];
   if (rollbackTo) {
     progress = { ...progress, phase: 'rollback' };
     await steps.rollbackTarget({ ...target, snapshot: rollbackTo.name, expectedGuid: rollbackTo.guid });
@@ -165,10 +166,12 @@ export async function replicateDataset(job: ReplicationJob): Promise<Replication
       ciphers: job.sshCiphers,
       hold: base && holds ? { tag: HOLD_TAG, source: base.name, target: rollbackTo?.name ?? base.name } : undefined,
       createParent: plan.kind === 'full',
+      recursive: job.recursive,
     }).catch((error: unknown) => { throw explainRefusal(error, job, base, state.target.snapshots ?? []); });
     bytes = sent.bytes;
     transferMs = sent.durationMs;
     targetSnapshots = sent.targetSnapshots;
+    replicaChanged = sent.replicaChanged;
     warnings.push(...sent.warnings);
   }
 
@@ -204,6 +207,7 @@ export async function replicateDataset(job: ReplicationJob): Promise<Replication
     bytesPerSecond: transferMs > 0 ? Math.round((bytes * 1000) / transferMs) : 0,
     pruned: { source: prunedSource!, target: prunedTarget! },
     rolledBackTo,
+    ...(replicaChanged.length > 0 ? { replicaChanged } : {}),
     warnings,
   };
 }

@@ -7,8 +7,9 @@
  *   (new) only `zfs receive -u DATASET` may run with that key    → installReceiveGuard
  *   "append the public portion ... to authorized_keys2" on the target → authorizeReplicationKeys
  *   (new) the source knows its targets' host keys from the inventory  → pinReplicationHostKeys
+ *   (new) a changed authorization reaches open connections too      → closeStaleConnections
  *
- * Every storage VM gets all five steps (a host with no source or target gets empty lists, which
+ * Every storage VM gets all six steps (a host with no source or target gets empty lists, which
  * removes what an earlier inventory had authorized or pinned). Hosts run in parallel. Every step is
  * idempotent and reports what it changed: a second run reports nothing. No secret in the input, the
  * result or the history: only public keys travel.
@@ -22,7 +23,7 @@ import type { StorageHostRef } from '../core/hosts';
 
 export type { SetupReplicationTrustInput, TrustEdge } from '../core/trust/plan';
 
-const { ensureReplicationUser, ensureReplicationKey, installReceiveGuard, authorizeReplicationKeys, pinReplicationHostKeys } =
+const { ensureReplicationUser, ensureReplicationKey, installReceiveGuard, authorizeReplicationKeys, pinReplicationHostKeys, closeStaleConnections } =
   proxyActivities<TrustActivities>({
     startToCloseTimeout: '2 minutes',
     retry: { maximumAttempts: 3, nonRetryableErrorTypes: [...NON_RETRYABLE.trust] },
@@ -34,6 +35,7 @@ export const TRUST_STEPS = [
   'installReceiveGuard',
   'authorizeReplicationKeys',
   'pinReplicationHostKeys',
+  'closeStaleConnections',
 ] as const;
 export type TrustStep = (typeof TRUST_STEPS)[number];
 
@@ -162,13 +164,26 @@ export async function setupReplicationTrust(input: SetupReplicationTrustInput): 
     }),
   );
 
+  // 3. A master logged in before keeps its old forced command: on every source, stop its shared
+  //    connections to the targets whose guard or authorized keys just changed.
+  const authorizationChanged = (steps: TrustStepReport[]) =>
+    steps.some((s) => (s.step === 'installReceiveGuard' || s.step === 'authorizeReplicationKeys') && s.changed.length > 0);
+  const changedTargets = new Set(plan.hosts.filter((host, i) => authorizationChanged([...prepared.get(host.name)!.steps, ...exchanged[i]!])).map((h) => h.name));
+  const closed = await Promise.all(
+    plan.hosts.map(async (host): Promise<TrustStepReport> => {
+      const targets = plan.targetsOf.get(host.name)!.filter((t) => changedTargets.has(t.name));
+      const change = targets.length > 0 ? await closeStaleConnections(host, { user, targets }) : { changed: [], warnings: [] };
+      return { step: 'closeStaleConnections', ...change };
+    }),
+  );
+
   const hosts: HostTrustReport[] = plan.hosts.map((host, i) => ({
     host: host.name,
     publicKey: prepared.get(host.name)!.publicKey,
     receives: plan.receives.get(host.name)!,
     authorizes: plan.sourcesOf.get(host.name)!.map((s) => s.source.name),
     pins: plan.targetsOf.get(host.name)!.map((t) => t.name),
-    steps: [...prepared.get(host.name)!.steps, ...exchanged[i]!],
+    steps: [...prepared.get(host.name)!.steps, ...exchanged[i]!, closed[i]!],
   }));
   return { user, hosts, changes: hosts.reduce((n, h) => n + h.steps.reduce((m, s) => m + s.changed.length, 0), 0) };
 }

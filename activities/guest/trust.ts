@@ -13,6 +13,7 @@ import { Failure } from '../../core/failures';
 import { ApplicationFailure } from '@temporalio/common';
 import { exec, execOk, sh, type ShellScript, type SshPool } from '../ssh';
 import type { StorageHostRef } from '../../core/hosts';
+import { closerScript } from '../replication/send-command';
 import {
   AUTHORIZED_KEYS_FILE, GUARD_PATH, KEY_FILE, KNOWN_HOSTS_FILE, TrustConfigError,
   checkUser, guardScript, mergeAuthorizedKeys, mergeKnownHosts, modeBits, normalizeDatasets,
@@ -316,6 +317,27 @@ export function createTrustActivities(deps: { pool: SshPool }) {
      */
     async pinReplicationHostKeys(source: StorageHostRef, input: { user: string; targets: PinnedTarget[] }): Promise<TrustChange> {
       return configErrors(() => ensureSshFile(source, input.user, KNOWN_HOSTS_FILE, '644', (c) => mergeKnownHosts(c, input.targets, hashHostName)));
+    },
+
+    /**
+     * On a source: stops its shared ssh connections (send-command.ts) to targets whose authorization
+     * changed, so that no stream runs under the forced command of before. A source that cannot be
+     * reached is a warning: its connections close a minute after their last stream.
+     */
+    async closeStaleConnections(source: StorageHostRef, input: { user: string; targets: StorageHostRef[] }): Promise<TrustChange> {
+      const changed: string[] = [];
+      const warnings: string[] = [];
+      for (const target of input.targets) {
+        const script = closerScript({ user: input.user, address: target.storageAddress, port: target.port ?? 22, ciphers: [] });
+        try {
+          const outcome = (await run(source, script)).stdout.trim();
+          if (outcome === 'stopped') changed.push(`stopped the shared ssh connection to ${target.name}: the next stream logs in under the new authorization`);
+          else if (outcome === 'removed') changed.push(`removed a dead shared connection's socket for ${target.name}`);
+        } catch (error) {
+          warnings.push(`cannot stop the shared ssh connection to ${target.name}: ${(error as Error).message.split('\n')[0]}; it closes 60 s after its last stream`);
+        }
+      }
+      return { changed, warnings };
     },
   };
 }

@@ -11,7 +11,9 @@ import { snapshotsOf, type DatasetRef } from './datasets';
 export interface CloneReplicaInput {
   replica: DatasetRef;
   clone: string;
+  /** Default: the replica's received value (the source's, from `zfs send -p`), not its local override. */
   mountpoint?: string;
+  /** Default: the replica's received value, as for mountpoint. */
   sharenfs?: string;
   /** Destroy an existing clone of an older snapshot and clone the newest. */
   replace: boolean;
@@ -32,6 +34,18 @@ export function createCloneActivities(deps: { pool: SshPool }) {
       const zfs = guestProfile(host.os).zfs;
       const run = (argv: string[]) => exec(pool, host, [zfs, ...argv], { timeoutMs: 120_000 });
       const runOk = (argv: string[]) => execOk(pool, host, [zfs, ...argv], { timeoutMs: 120_000 });
+
+      /** What `zfs send -p` carried (pool version 22 on: the replica's own values are local overrides, see replica.ts). */
+      const receivedValues = async (dataset: string): Promise<{ mountpoint?: string; sharenfs?: string }> => {
+        const got = await run(['get', '-H', '-o', 'property,received', 'mountpoint,sharenfs', dataset]);
+        if (got.code !== 0) return {}; // before pool version 22 there are no received values
+        const values = new Map(got.stdout.trim().split('\n').map((l) => l.split('\t') as [string, string]));
+        const value = (p: string) => {
+          const v = values.get(p);
+          return v && v !== '-' && v !== 'off' ? v : undefined;
+        };
+        return { mountpoint: value('mountpoint'), sharenfs: value('sharenfs') };
+      };
 
       const listed = await snapshotsOf(pool, input.replica);
       if (listed === null) {
@@ -61,16 +75,19 @@ export function createCloneActivities(deps: { pool: SshPool }) {
         await runOk(['create', '-p', parent]);
         changed.push(`created ${parent}`);
       }
-      await runOk(['clone', ...(input.mountpoint ? ['-o', `mountpoint=${input.mountpoint}`] : []), origin, input.clone]);
+      const received = await receivedValues(input.replica.dataset);
+      const mountpoint = input.mountpoint ?? received.mountpoint;
+      const sharenfs = input.sharenfs ?? received.sharenfs;
+      await runOk(['clone', ...(mountpoint ? ['-o', `mountpoint=${mountpoint}`] : []), origin, input.clone]);
       changed.push(`cloned ${origin} to ${input.clone}`);
-      if (input.sharenfs) {
-        const shared = await run(['set', `sharenfs=${input.sharenfs}`, input.clone]);
+      if (sharenfs) {
+        const shared = await run(['set', `sharenfs=${sharenfs}`, input.clone]);
         // Without an NFS server (zfs-fuse, a lab) the property is stored but sharing fails.
         if (shared.code !== 0 && !/property may be set/.test(shared.stderr)) {
           throw new Error(`${host.name}: zfs set sharenfs on ${input.clone} failed: ${shared.stderr.trim()}`);
         }
         if (shared.code !== 0) warnings.push(`sharenfs is set on ${input.clone} but the host could not share it: ${shared.stderr.trim()}`);
-        changed.push(`set sharenfs=${input.sharenfs}`);
+        changed.push(`set sharenfs=${sharenfs}`);
       }
       return { clone: input.clone, origin, changed, warnings };
     },

@@ -20,7 +20,7 @@ export interface TargetConnection {
   port: number;
   /** The replication user's home on the source: its key and known_hosts are in its .ssh. */
   home: string | ShellScript;
-  /** ssh -c: the ciphers, most preferred first. */
+  /** ssh -c: the ciphers, most preferred first (none: ssh's own, for commands that start no session). */
   ciphers: string[];
 }
 
@@ -67,7 +67,7 @@ function sshArgs(connection: TargetConnection): (string | ShellScript)[] {
   const { home } = connection;
   return [
     'ssh', '-T',
-    '-c', connection.ciphers.join(','),
+    ...(connection.ciphers.length > 0 ? ['-c', connection.ciphers.join(',')] : []),
     '-i', sh`${home}/.ssh/id_ed25519`,
     '-o', 'IdentitiesOnly=yes',
     '-o', 'BatchMode=yes',
@@ -113,6 +113,22 @@ if [ -f "$ctl.opening" ] && read -r opener < "$ctl.opening" && kill -0 "$opener"
 ( ${ssh} ${SHARED} ${dest}; rm -f "$ctl.opening" ) </dev/null >/dev/null 2>&1 &
 echo $! > "$ctl.opening"
 echo started
+`;
+}
+
+/**
+ * Run on a source after a target's authorization changed: a master keeps the forced command it
+ * logged in with, so it is stopped (`ssh -O stop`: it takes no new session and removes its socket; a
+ * stream running through it finishes, then it exits) and the next stream logs in anew. Prints
+ * `stopped`, `removed` (a socket no master answered) or `none`.
+ */
+export function closerScript(target: Omit<TargetConnection, 'home'>): ShellScript {
+  const connection = { ...target, home: sh`"$home"` };
+  return sh`home=$(${homeOf(target.user)})
+case $home in /*) ;; *) echo none; exit 0;; esac
+${controlPathOf(connection)}
+{ [ -n "$ctl" ] && [ -S "$ctl" ]; } || { echo none; exit 0; }
+if ${sshArgs(connection)} -O stop ${destination(connection)} >/dev/null 2>&1; then echo stopped; else rm -f "$ctl"; echo removed; fi
 `;
 }
 

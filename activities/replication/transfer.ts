@@ -15,9 +15,10 @@ import { execOk, execStream, execTrustedScript, sh, type SshPool } from '../ssh'
 import { guestProfile } from '../../core/guest/profile';
 import { classifyReceiveError } from '../../core/zfs/parse';
 import type { Snapshot } from '../../core/zfs/snapshot';
-import { homeOf, openerScript, streamScript, type TargetConnection } from './send-command';
+import { closerScript, homeOf, openerScript, streamScript, type TargetConnection } from './send-command';
 import { byteCounterProbe, parseByteCounter, type ByteCounter } from './byte-counter';
 import { ensureParentDataset, holdSnapshot, releaseSnapshot, snapshotsOf, type DatasetRef } from './datasets';
+import { protectReplica, type ReplicaProtection } from './replica';
 import type { TransferProgress } from '../../core/replication/shared';
 
 export interface TransferInput {
@@ -37,6 +38,8 @@ export interface TransferInput {
   hold?: { tag: string; source: string; target: string };
   /** A full send: create the target's parent first where it is missing (`zfs create -p`). */
   createParent?: boolean;
+  /** The replica is a tree (`zfs send -R`): protect each of its datasets. */
+  recursive?: boolean;
 }
 
 export interface TransferResult {
@@ -49,6 +52,8 @@ export interface TransferResult {
   targetSnapshots: Snapshot[];
   /** The parent dataset this step created on the target for a full send. */
   createdParent?: string;
+  /** What protectReplica changed on the replica (read-only, not mounted, not shared). */
+  replicaChanged: string[];
 }
 
 interface Report {
@@ -113,6 +118,23 @@ export function createTransferActivities(deps: { pool: SshPool }) {
       );
     }
     return { home, counter: parseByteCounter(counter ?? '') };
+  }
+
+  /**
+   * The target's snapshots once it has the sent one, and the replica protected, read at once. In the
+   * same step as the stream: a retry after a crash between them protects too, and a replica
+   * received before replicas were protected is protected by its next run.
+   */
+  async function receivedAndProtected(input: TransferInput): Promise<{ after: Snapshot[]; replica: ReplicaProtection }> {
+    const [after, replica] = await Promise.all([
+      targetWith(input.target, input.expectGuid),
+      protectReplica(pool, input.target, input.recursive ?? false).catch((error: unknown) => error as Error),
+    ]);
+    if (!after) {
+      throw ApplicationFailure.retryable(`the stream finished but ${input.target.dataset} on ${input.target.host.name} does not have the snapshot (guid ${input.expectGuid})`, Failure.NotReceived);
+    }
+    if (replica instanceof Error) throw replica;
+    return { after, replica };
   }
 
   async function stopStream(input: TransferInput, pid: number | undefined): Promise<void> {
@@ -217,7 +239,15 @@ export function createTransferActivities(deps: { pool: SshPool }) {
         Failure.StreamStalled,
       );
     }
-    if (report.sendExit !== 0 || report.receiveExit !== 0) throw failure(input, report, stderr);
+    if (report.sendExit !== 0 || report.receiveExit !== 0) {
+      const error = failure(input, report, stderr);
+      // A refused login or command may come from a shared connection older than the trust: stop it,
+      // so that the run after the operator's `trust` logs in anew.
+      if (error instanceof ApplicationFailure && error.type === Failure.TrustMissing) {
+        await execOk(pool, input.source.host, closerScript(targetConnection(input)), { timeoutMs: 30_000 }).catch(() => undefined);
+      }
+      throw error;
+    }
     return { bytes: report.bytes, durationMs };
   }
 
@@ -254,7 +284,8 @@ export function createTransferActivities(deps: { pool: SshPool }) {
         );
         if (already) {
           await release();
-          return { bytes: 0, durationMs: 0, alreadyReceived: true, warnings: [], targetSnapshots: (await targetWith(input.target, input.expectGuid)) ?? already };
+          const { after, replica } = await receivedAndProtected(input);
+          return { bytes: 0, durationMs: 0, alreadyReceived: true, warnings: replica.warnings, targetSnapshots: after, replicaChanged: replica.changed };
         }
         const warnings = facts.counter === 'none'
           ? [`${input.source.host.name} has neither python3 (>= 3.10) nor pv to count bytes: no progress and no stall detection`]
@@ -262,11 +293,8 @@ export function createTransferActivities(deps: { pool: SshPool }) {
         const sent = await stream(input, facts);
         // Read after the release: the list retention plans on shows no hold of this run.
         await release();
-        const after = await targetWith(input.target, input.expectGuid);
-        if (!after) {
-          throw ApplicationFailure.retryable(`the stream finished but ${input.target.dataset} on ${input.target.host.name} does not have the snapshot (guid ${input.expectGuid})`, Failure.NotReceived);
-        }
-        return { ...sent, alreadyReceived: false, warnings, targetSnapshots: after, ...(createdParent ? { createdParent } : {}) };
+        const { after, replica } = await receivedAndProtected(input);
+        return { ...sent, alreadyReceived: false, warnings: [...warnings, ...replica.warnings], targetSnapshots: after, replicaChanged: replica.changed, ...(createdParent ? { createdParent } : {}) };
       } finally {
         await release();
       }

@@ -60,6 +60,8 @@ export interface ReplicationResult {
   /** Snapshots destroyed by retention, by side. */
   pruned: { source: string[]; target: string[] };
   rolledBackTo?: string;
+  /** What this run did to keep the replica read-only, unmounted and unshared (nothing on most runs). */
+  replicaChanged?: string[];
   warnings: string[];
 }
 

@@ -18,6 +18,7 @@ export function formatResult(result: ReplicationResult): string {
   if (result.pruned.source.length + result.pruned.target.length > 0) {
     lines.push(`  pruned: source ${result.pruned.source.join(', ') || 'none'}; target ${result.pruned.target.join(', ') || 'none'}`);
   }
+  for (const change of result.replicaChanged ?? []) lines.push(`  replica: ${change}`);
   for (const warning of result.warnings) lines.push(`  warning: ${warning}`);
   return lines.join('\n');
 }

@@ -21,10 +21,15 @@ import { SPLICE_COUNTER_MARK } from '../../activities/replication/byte-counter';
 
 /** pkill -f pattern of the stream's byte counter on a lab host (Linux, Python 3.11: the splice one). */
 const FREEZE_COUNTER = `^python3 -c ${SPLICE_COUNTER_MARK}`;
+/** pgrep/pkill on one lab host's processes only: the machine's other labs share its pid namespace. */
+function own(host: LabHostState, tool: 'pgrep' | 'pkill', args: string[]) {
+  return labExec(host, ['sh', '-c', `exec ${tool} --ns $$ --nslist net "$@"`, 'sh', ...args]);
+}
+
 /** Stops the stream's byte counter on the source the moment it exists (SIGSTOP): the stream waits. */
 async function freezeStream(host: LabHostState): Promise<void> {
   for (let i = 0; i < 600; i++) {
-    if ((await labExec(host, ['pkill', '-STOP', '-f', FREEZE_COUNTER])).code === 0) return;
+    if ((await own(host, 'pkill', ['-STOP', '-f', FREEZE_COUNTER])).code === 0) return;
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error(`no stream started on ${host.name} within 30 s`);
@@ -126,7 +131,7 @@ describe('replicateDataset', () => {
     assert.equal(full.target, 'test-san-02:sp2/r/basic');
     assert.deepEqual(await snapshots(dst, 'sp2/r/basic'), await snapshots(src, 'sp1/t/basic'));
     assert.equal(await checksums(dst, `sp2/r/basic@${full.snapshot}`), await sourceChecksums('sp1/t/basic'));
-    assert.equal((await on(dst, 'zfs get -H -o value sharenfs sp2/r/basic')).trim(), 'rw,nosuid,root=vh1-nas:vh2-nas');
+    assert.equal((await on(dst, 'zfs get -H -o received sharenfs sp2/r/basic')).trim(), 'rw,nosuid,root=vh1-nas:vh2-nas');
 
     await on(src, 'head -c 1048576 /dev/urandom > /sp1/t/basic/added && dd if=/dev/urandom of=/sp1/t/basic/random bs=1M count=1 conv=notrunc 2>/dev/null');
     const incremental = await run(() => replicate(job('basic')));
@@ -137,7 +142,7 @@ describe('replicateDataset', () => {
 
     // The streams' shared ssh connection: the first stream opened it (a background master on the
     // source), and the next run streams through the same one.
-    const master = async () => (await on(src, "pgrep -f 'esxi-zfs-[0-9a-f]+ \\[mux\\]' || true")).trim();
+    const master = async () => (await on(src, "pgrep --ns $$ --nslist net -f 'esxi-zfs-[0-9a-f]+ \\[mux\\]' || true")).trim();
     const opened = await master();
     assert.match(opened, /^\d+$/, 'one shared connection is open on the source');
     const noChange = await run(() => replicate(job('basic')));
@@ -200,8 +205,8 @@ describe('replicateDataset', () => {
       // Catch the stream as it starts (frozen: the lab's streams take about a second), kill the
       // ssh client that carries it, then let the rest run into the broken pipe.
       await freezeStream(src);
-      await on(src, "pkill -f '^ssh -T -c ' ; true");
-      await labExec(src, ['pkill', '-CONT', '-f', FREEZE_COUNTER]);
+      await on(src, "pkill --ns $$ --nslist net -f '^ssh -T -c ' ; true");
+      await own(src, 'pkill', ['-CONT', '-f', FREEZE_COUNTER]);
       return handle.result() as Promise<ReplicationResult>;
     });
     assert.equal(result.kind, 'full');
@@ -218,7 +223,7 @@ describe('replicateDataset', () => {
     const result = await run(async () => {
       let stalled = '';
       for (let i = 0; i < 300 && !stalled; i++) {
-        await labExec(src, ['pkill', '-STOP', '-f', FREEZE_COUNTER]);
+        await own(src, 'pkill', ['-STOP', '-f', FREEZE_COUNTER]);
         const pending = (await handle.describe()).raw.pendingActivities ?? [];
         stalled = pending.map((a) => a.lastFailure?.message ?? '').find((m) => /stalled/.test(m)) ?? '';
         await new Promise((r) => setTimeout(r, 100));
@@ -291,8 +296,8 @@ describe('replicateDataset', () => {
       await handle.cancel();
       await assert.rejects(handle.result(), /cancel/i);
     });
-    assert.equal((await labExec(src, ['pgrep', '-f', 'zfs send'])).code, 1, 'no zfs send left on the source');
-    assert.equal((await labExec(dst, ['pgrep', '-f', 'zfs receive'])).code, 1, 'no zfs receive left on the target');
+    assert.equal((await own(src, 'pgrep', ['-f', 'zfs send'])).code, 1, 'no zfs send left on the source');
+    assert.equal((await own(dst, 'pgrep', ['-f', 'zfs receive'])).code, 1, 'no zfs receive left on the target');
     // Our hold is gone from every snapshot on both ends. (zfs-fuse's own temporary send holds can
     // outlive a killed `zfs send -I`: a zfs-fuse bug; retention skips held snapshots.)
     for (const [host, dataset] of [[src, 'sp1/t/cancel'], [dst, 'sp2/r/cancel']] as const) {

@@ -1,6 +1,7 @@
 /**
  * setupReplicationTrust for real: two lab storage hosts (own /etc, /home, sshd, zfs-fuse each), a
- * time-skipping Temporal test server and a worker running the product's activities over SSH.
+ * Temporal dev server (the product's search attributes registered: the per-host children carry them) and
+ * a worker running the product's activities over SSH.
  * Runs as root; its own lab dir (.data/lab-trust-test), built fresh and torn down at the end.
  *
  *   node --import tsx --test test/lab/trust.test.ts
@@ -13,18 +14,15 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowHandle } from '@temporalio/client';
-import { createActivities } from '../../activities';
-import { SshPool } from '../../activities/ssh';
 import { GUARD_PATH, guardScript, sudoersText, type SetupReplicationTrustInput } from '../../core/trust/plan';
 import { loadInventoryFile } from '../../inventory/load';
 import { storageHostRef, storageVms } from '../../inventory/targets';
 import type { StorageHostRef } from '../../core/hosts';
 import { run } from '../../lab/exec';
 import { labDown, labExec, labUp, type LabHostState, type LabState } from '../../lab/lab';
-import { createTestEnv } from '../../workers/temporal-binaries';
+import { startTestTemporal, type TestTemporal } from '../helpers/temporal';
+import { setupReplicationTrust } from '../../workflows';
 import type { SetupReplicationTrustResult } from '../../workflows/setup-replication-trust';
 
 const DIR = path.resolve(__dirname, '..', '..', '.data', 'lab-trust-test');
@@ -32,14 +30,10 @@ const NAMES = ['test-san-01', 'test-san-02'];
 const USER = 'zfsadm';
 
 let lab: LabState;
-let env: TestWorkflowEnvironment;
-let worker: Worker;
-let workerDone: Promise<void>;
-let pool: SshPool;
+let temporal: TestTemporal;
 let h1: LabHostState;
 let h2: LabHostState;
 let refs: StorageHostRef[];
-const taskQueue = `trust-test-${process.pid}`;
 // Left in place at the end: another lab's test may be using it (lab hosts share the machine's /usr).
 const guardExisted = fs.existsSync(GUARD_PATH);
 const t0 = Date.now();
@@ -65,8 +59,8 @@ function sshAsReplicationUser(command: string, opts: { stdin?: string } = {}) {
 }
 
 async function runTrust(input: SetupReplicationTrustInput, id: string): Promise<{ result: SetupReplicationTrustResult; handle: WorkflowHandle }> {
-  const handle = await env.client.workflow.start('setupReplicationTrust', { args: [input], taskQueue, workflowId: `${id}-${process.pid}-${Date.now()}` });
-  const result = (await handle.result()) as SetupReplicationTrustResult;
+  const handle = await temporal.client.workflow.start(setupReplicationTrust, { args: [input], taskQueue: temporal.taskQueue, workflowId: `${id}-${process.pid}-${Date.now()}` });
+  const result = await temporal.withWorker(() => handle.result());
   return { result, handle };
 }
 
@@ -87,11 +81,8 @@ describe('setupReplicationTrust on two lab storage hosts', { timeout: 180_000 },
   let input: SetupReplicationTrustInput;
 
   before(async () => {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
     await labDown({ dir: DIR }); // a fresh lab: no user, key or file left by an earlier run
-    const [labState, testEnv] = await Promise.all([labUp({ names: NAMES, dir: DIR }), createTestEnv()]);
-    lab = labState;
-    env = testEnv;
+    [lab, temporal] = await Promise.all([labUp({ names: NAMES, dir: DIR }), startTestTemporal('trust')]);
     [h1, h2] = lab.hosts as [LabHostState, LabHostState];
     process.stdout.write(`# lab and test server up: ${ms()}\n`);
     await Promise.all([
@@ -105,26 +96,12 @@ describe('setupReplicationTrust on two lab storage hosts', { timeout: 180_000 },
     refs = storageVms(loaded.inventory).map((vm) => storageHostRef(loaded.inventory, vm));
     input = { hosts: refs, user: USER, edges: [{ source: refs[0]!, target: refs[1]!, targetDataset: 'sp2/nas/vol0' }] };
 
-    pool = new SshPool();
-    worker = await Worker.create({
-      connection: env.nativeConnection,
-      namespace: env.namespace ?? 'default',
-      taskQueue,
-      workflowsPath: require.resolve('../../workflows'),
-      activities: createActivities({ pool }),
-    });
-    workerDone = worker.run();
-    process.stdout.write(`# pools and worker ready: ${ms()}\n`);
+    process.stdout.write(`# pools ready: ${ms()}\n`);
   });
 
   after(async () => {
-    if (worker) {
-      worker.shutdown();
-      await workerDone;
-    }
-    await pool?.closeAll();
-    await env?.teardown();
-    process.stdout.write(`# worker and test server stopped: ${ms()}\n`);
+    await temporal?.stop();
+    process.stdout.write(`# dev server stopped: ${ms()}\n`);
     await labDown({ dir: DIR });
     process.stdout.write(`# lab down: ${ms()}\n`);
   });
@@ -135,7 +112,7 @@ describe('setupReplicationTrust on two lab storage hosts', { timeout: 180_000 },
     process.stdout.write(`# first run: ${Date.now() - started} ms, ${first.changes} changes\n`);
     const s1 = stepsOf(first, 'test-san-01');
     const s2 = stepsOf(first, 'test-san-02');
-    assert.deepEqual(s1.map((s) => s.step), ['ensureReplicationUser', 'ensureReplicationKey', 'installReceiveGuard', 'authorizeReplicationKeys', 'pinReplicationHostKeys']);
+    assert.deepEqual(s1.map((s) => s.step), ['ensureReplicationUser', 'ensureReplicationKey', 'installReceiveGuard', 'authorizeReplicationKeys', 'pinReplicationHostKeys', 'closeStaleConnections']);
     for (const steps of [s1, s2]) {
       assert.ok(steps[0]!.changed.some((c) => c.startsWith('created user zfsadm')), JSON.stringify(steps[0]));
       assert.ok(steps[1]!.changed.some((c) => c.startsWith('generated an ed25519 key pair')), JSON.stringify(steps[1]));
@@ -244,7 +221,7 @@ describe('setupReplicationTrust on two lab storage hosts', { timeout: 180_000 },
     process.stdout.write(`# second run: ${Date.now() - started} ms\n`);
     assert.equal(result.changes, 0, JSON.stringify(result, null, 1));
     for (const h of result.hosts) {
-      assert.equal(h.steps.length, 5);
+      assert.equal(h.steps.length, 6);
       for (const s of h.steps) assert.deepEqual(s.changed, [], `${h.host} ${s.step}`);
       assert.equal(h.publicKey, first.hosts.find((f) => f.host === h.host)!.publicKey, 'same key pair');
     }

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import * as net from 'node:net';
 import { sh } from '../../core/quote';
-import { openerScript, receiveCommand, streamScript } from '../../activities/replication/send-command';
+import { closerScript, openerScript, receiveCommand, streamScript } from '../../activities/replication/send-command';
 import { sendFlags } from '../../core/zfs/send-flags';
 import { counterStage, parseByteCounter, SPLICE_COUNTER_MARK } from '../../activities/replication/byte-counter';
 import { parseResumeTokenCheck } from '../../activities/replication/resume';
@@ -130,6 +130,36 @@ describe('the stream waits for the connection its run is opening', () => {
     assert.match(await start().done, /esxi-zfs-receive-exit 0/);
     assert.equal(connected(), 2);
   });
+});
+
+/**
+ * The closer a trust change runs on a source, against a fake `ssh` (answers -G with a control path
+ * in a temporary directory, `-O stop` with the exit status in its file) and a fake `getent`.
+ */
+test('the closer stops the shared connection: none without a socket, stopped, or a dead socket removed', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'esxi-zfs-close-'));
+  const ctl = path.join(dir, 'ctl');
+  const log = path.join(dir, 'ssh.log');
+  const exitFile = path.join(dir, 'stop-exit');
+  fs.writeFileSync(path.join(dir, 'ssh'), `#!/bin/sh\ncase " $* " in *" -G "*) echo "controlpath ${ctl}"; exit 0;; esac\necho "$*" >> ${log}\nexit $(cat ${exitFile})\n`, { mode: 0o755 });
+  fs.writeFileSync(path.join(dir, 'getent'), '#!/bin/sh\necho "zfsadm:x:1001:1001::/home/zfsadm:/bin/sh"\n', { mode: 0o755 });
+  const script = closerScript({ user: 'zfsadm', address: '10.0.1.42', port: 22, ciphers: [] });
+  const close = () => spawnSync('sh', ['-c', script.text], { env: { ...process.env, PATH: `${dir}:${process.env.PATH}` }, encoding: 'utf8' }).stdout.trim();
+  const socket = net.createServer();
+  try {
+    assert.equal(close(), 'none');
+    await new Promise<void>((resolve) => socket.listen(ctl, resolve));
+    fs.writeFileSync(exitFile, '0');
+    assert.equal(close(), 'stopped');
+    assert.match(fs.readFileSync(log, 'utf8'), /-O stop zfsadm@10\.0\.1\.42$/m);
+    assert.doesNotMatch(fs.readFileSync(log, 'utf8'), / -c /, 'no cipher list: the closer starts no session');
+    fs.writeFileSync(exitFile, '255');
+    assert.equal(close(), 'removed');
+    assert.equal(fs.existsSync(ctl), false);
+  } finally {
+    socket.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a resume token: its snapshot guid, or why it cannot be resumed', () => {

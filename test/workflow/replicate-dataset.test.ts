@@ -66,7 +66,7 @@ function fakeActivities(world: FakeWorld) {
         calls.push({ name: 'sendSnapshot', input });
         const sent = world.source.find((s) => s.guid === input.expectGuid)!;
         world.target = [...(world.target ?? []), { ...sent, dataset: TARGET }];
-        return { bytes: 1234, durationMs: 5, alreadyReceived: false, warnings: [], targetSnapshots: [...world.target] };
+        return { bytes: 1234, durationMs: 5, alreadyReceived: false, warnings: [], targetSnapshots: [...world.target], replicaChanged: [] };
       },
       async rollbackTarget(input: unknown) {
         calls.push({ name: 'rollbackTarget', input });

@@ -1,0 +1,64 @@
+/**
+ * A replica is never used in place: read-only (a read through a mount writes no atime, which would
+ * make the next incremental refuse), never mounted automatically (a reboot would mount it at the
+ * source's path, where its clone belongs) and never shared. Local values override what `zfs send
+ * -p` carried; ZFS keeps the received ones apart (pool version 22 and later), for the clone and
+ * for failover, and later receives update them without touching the local overrides.
+ */
+import { exec, execOk, type SshPool } from '../ssh';
+import { guestProfile } from '../../core/guest/profile';
+import type { DatasetRef } from './datasets';
+
+export const REPLICA_OVERRIDES: Readonly<Record<string, string>> = { readonly: 'on', canmount: 'noauto', sharenfs: 'off' };
+
+export interface ReplicaProtection {
+  changed: string[];
+  warnings: string[];
+}
+
+interface PropLine {
+  name: string;
+  property: string;
+  value: string;
+  source: string;
+}
+
+function parseGet(stdout: string): PropLine[] {
+  return stdout.trim().split('\n').filter(Boolean).map((line) => {
+    const [name = '', property = '', value = '', source = ''] = line.split('\t');
+    return { name, property, value, source };
+  });
+}
+
+/**
+ * Sets the overrides locally where they are not (on every dataset of the tree with `recursive`:
+ * canmount is never inherited, and a child's received value would beat an inherited one), and
+ * unmounts what is mounted. Snapshots and properties a dataset type lacks (`-`) are skipped.
+ */
+export async function protectReplica(pool: SshPool, ref: DatasetRef, recursive: boolean): Promise<ReplicaProtection> {
+  const { host } = ref;
+  const zfs = guestProfile(host.os).zfs;
+  const properties = [...Object.keys(REPLICA_OVERRIDES), 'mounted'].join(',');
+  const listed = await execOk(pool, host, [zfs, 'get', ...(recursive ? ['-r'] : []), '-H', '-o', 'name,property,value,source', properties, ref.dataset], { timeoutMs: 120_000 });
+  const lines = parseGet(listed.stdout).filter((l) => !l.name.includes('@') && l.value !== '-');
+  const changed: string[] = [];
+  const warnings: string[] = [];
+  for (const { name, property, value, source } of lines) {
+    const wanted = REPLICA_OVERRIDES[property];
+    if (wanted === undefined || (value === wanted && source === 'local')) continue;
+    const set = await exec(pool, host, [zfs, 'set', `${property}=${wanted}`, name], { timeoutMs: 120_000 });
+    // Without an NFS server (zfs-fuse, a lab) the property is stored but (un)sharing fails.
+    if (set.code !== 0 && !/property may be set/.test(set.stderr)) {
+      throw new Error(`${host.name}: zfs set ${property}=${wanted} ${name} failed: ${set.stderr.trim()}`);
+    }
+    changed.push(`${name}: ${property}=${wanted} (was ${value}, ${source})`);
+  }
+  // Children first.
+  const mounted = lines.filter((l) => l.property === 'mounted' && l.value === 'yes').map((l) => l.name).sort().reverse();
+  for (const name of mounted) {
+    const unmounted = await exec(pool, host, [zfs, 'unmount', name], { timeoutMs: 120_000 });
+    if (unmounted.code === 0) changed.push(`${name}: unmounted`);
+    else warnings.push(`${host.name}: the replica ${name} is mounted and could not be unmounted (${unmounted.stderr.trim()}): unmount it, it is never to be used in place`);
+  }
+  return { changed, warnings };
+}
