@@ -5,7 +5,8 @@
  * is cancelled, checks that the target has the snapshot, and releases the holds. It heartbeats
  * every second from start to end, whatever the stream does, so that a dead worker is noticed
  * within the short heartbeat timeout; a retry first stops the stream the dead attempt left on the
- * source (its pid is in the last heartbeat). One activity:
+ * source and releases the holds its killed zfs send left (both pids are in the last heartbeat).
+ * One activity:
  * each step less is one workflow round trip less on every run (measured in bench-replication).
  * openSharedConnection starts the source's ssh connection to the target at the start of a run,
  * so that the stream finds it authenticated (send-command.ts).
