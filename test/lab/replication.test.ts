@@ -40,11 +40,16 @@ const processGroup = (pid: number): number => Number(procFile(pid, 'stat').split
 const FREEZE_COUNTER = new RegExp(`^python3 -c ${SPLICE_COUNTER_MARK.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`);
 
 /**
- * Signals the processes of this host whose command line matches (pkill in a lab host would reach
- * every lab on the machine: they share the pid namespace); how many it signalled.
+ * The processes of this host whose command line matches: pgrep and pkill in a lab host would see
+ * every lab on the machine (they share the pid namespace).
  */
+function pidsOn(host: LabHostState, commandLine: RegExp): number[] {
+  return allPids().filter((pid) => processNs(pid, 'mnt') === host.ns.mnt && commandLine.test(procFile(pid, 'cmdline').split('\0').join(' ')));
+}
+
+/** Signals the processes of this host whose command line matches; how many it signalled. */
 function signalOn(host: LabHostState, commandLine: RegExp, signal: NodeJS.Signals): number {
-  const pids = allPids().filter((pid) => processNs(pid, 'mnt') === host.ns.mnt && commandLine.test(procFile(pid, 'cmdline').split('\0').join(' ')));
+  const pids = pidsOn(host, commandLine);
   for (const pid of pids) {
     try {
       process.kill(pid, signal);
@@ -57,11 +62,12 @@ function signalOn(host: LabHostState, commandLine: RegExp, signal: NodeJS.Signal
 
 /** Stops the stream's byte counter on the source the moment it exists (SIGSTOP): the stream waits. */
 async function freezeStream(host: LabHostState): Promise<void> {
-  for (let i = 0; i < 600; i++) {
+  // Generous: a worker started as a process first bundles the workflows, slow on a busy machine.
+  for (const deadline = Date.now() + 120_000; Date.now() < deadline;) {
     if (signalOn(host, FREEZE_COUNTER, 'SIGSTOP') > 0) return;
     await new Promise((r) => setTimeout(r, 20));
   }
-  throw new Error(`no stream started on ${host.name} within 30 s`);
+  throw new Error(`no stream started on ${host.name} within 120 s`);
 }
 
 const LAB_DIR = path.resolve(__dirname, '../../.data/lab-replication-test');
@@ -171,7 +177,7 @@ describe('replicateDataset', () => {
 
     // The streams' shared ssh connection: the first stream opened it (a background master on the
     // source), and the next run streams through the same one.
-    const master = async () => (await on(src, "pgrep -f 'esxi-zfs-[0-9a-f]+ \\[mux\\]' || true")).trim();
+    const master = async () => pidsOn(src, /esxi-zfs-[0-9a-f]+ \[mux\]/).join('\n');
     const opened = await master();
     assert.match(opened, /^\d+$/, 'one shared connection is open on the source');
     const noChange = await run(() => replicate(job('basic')));
@@ -234,7 +240,8 @@ describe('replicateDataset', () => {
       // Catch the stream as it starts (frozen: the lab's streams take about a second), kill the
       // ssh client that carries it, then let the rest run into the broken pipe.
       await freezeStream(src);
-      signalOn(src, /^ssh -T -c /, 'SIGTERM');
+      // The pipeline's processes start together, not at once: the ssh client may come just after.
+      for (let i = 0; i < 500 && signalOn(src, /^ssh -T -c /, 'SIGTERM') === 0; i++) await new Promise((r) => setTimeout(r, 20));
       signalOn(src, FREEZE_COUNTER, 'SIGCONT');
       return handle.result() as Promise<ReplicationResult>;
     });
@@ -370,8 +377,8 @@ describe('replicateDataset', () => {
       await handle.cancel();
       await assert.rejects(handle.result(), /cancel/i);
     });
-    assert.equal((await labExec(src, ['pgrep', '-f', 'zfs send'])).code, 1, 'no zfs send left on the source');
-    assert.equal((await labExec(dst, ['pgrep', '-f', 'zfs receive'])).code, 1, 'no zfs receive left on the target');
+    assert.deepEqual(pidsOn(src, /zfs send/), [], 'no zfs send left on the source');
+    assert.deepEqual(pidsOn(dst, /zfs receive/), [], 'no zfs receive left on the target');
     // Our hold is gone from every snapshot on both ends. (zfs-fuse's own temporary send holds can
     // outlive a killed `zfs send -I`: a zfs-fuse bug; retention skips held snapshots.)
     for (const [host, dataset] of [[src, 'sp1/t/cancel'], [dst, 'sp2/r/cancel']] as const) {
