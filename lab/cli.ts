@@ -34,7 +34,7 @@ function footer(state: LabState): string[] {
 
 export async function up(opts: LabOptions = {}, print: Print = console.log): Promise<LabState> {
   const started = Date.now();
-  const state = await labUp(opts);
+  const state = await labUp({ ...opts, report: (line) => print(`lab up: ${line}`) });
   const { hosts } = await labStatus({ dir: state.dir });
   print(`lab up: ${state.hosts.length} host(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   for (const line of hostLines(state, new Map(hosts.map((h) => [h.name, h])))) print(line);

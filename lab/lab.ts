@@ -88,6 +88,8 @@ export interface LabOptions {
   hosts?: number;
   names?: string[];
   dir?: string;
+  /** Told each repair labUp makes (a daemon restarted). */
+  report?: (line: string) => void;
 }
 
 export const DEFAULT_LAB_DIR = path.resolve(__dirname, '..', '.data', 'lab');
@@ -177,15 +179,17 @@ interface BuildRecord {
 // Public API
 
 /**
- * Brings the lab up. A healthy lab with exactly the requested hosts is returned untouched; anything
- * else (no lab, a crashed one, other hosts) is cleaned up completely and built afresh.
+ * Brings the lab up. A lab with exactly the requested hosts and all its namespaces is kept: a
+ * daemon that died (sshd, zfs-fuse) is restarted in its host, whose disks, pools and keys stay.
+ * Anything else (no lab, a crashed build, a namespace gone, other hosts) is cleaned up completely
+ * and built afresh.
  */
 export async function labUp(opts: LabOptions = {}): Promise<LabState> {
   const dir = resolveDir(opts.dir);
   const names = requestedNames(opts);
   return withLock(dir, async () => {
     const existing = readJson<LabState>(statePath(dir));
-    if (existing && (await isHealthy(existing, dir, names))) return existing;
+    if (existing && (await isIntact(existing, dir, names))) return repair(existing, opts.report ?? (() => undefined));
     await teardown(dir);
     try {
       return await build(dir, names);
@@ -233,7 +237,9 @@ export function labExec(host: LabHostState, argv: string[], opts: { input?: stri
   return run('nsenter', [...nsenterArgs(host), ...argv], { input: opts.input, env: HOST_ENV });
 }
 
-function nsenterArgs(h: { mountNs: string; utsNs?: string; netns: string }): string[] {
+interface HostNs { mountNs: string; utsNs?: string; netns: string }
+
+function nsenterArgs(h: HostNs): string[] {
   return [`--mount=${h.mountNs}`, ...(h.utsNs ? [`--uts=${h.utsNs}`] : []), `--net=/run/netns/${h.netns}`, '--'];
 }
 
@@ -266,22 +272,73 @@ export function sshBanner(address: string, timeoutMs = 1000, port = 22): Promise
   });
 }
 
-async function isHealthy(state: LabState, dir: string, names: string[]): Promise<boolean> {
+/** Whether the lab's structure stands: its hosts, bridge and namespaces (daemons aside). */
+async function isIntact(state: LabState, dir: string, names: string[]): Promise<boolean> {
   if (state.dir !== dir || state.hosts.length !== names.length) return false;
   if (state.hosts.some((h, j) => h.name !== names[j])) return false;
   const bridge = (await links()).find((l) => l.ifname === state.bridge);
   if (!bridge || bridge.ifalias !== bridgeAlias(dir)) return false;
   const table = mountTable();
-  const ok = await Promise.all(
-    state.hosts.map(async (h) => {
-      if (!fs.existsSync(`/run/netns/${h.netns}`)) return false;
-      if (nsFileInode(h.mountNs, table) !== h.ns.mnt || nsFileInode(h.utsNs, table) !== h.ns.uts) return false;
-      if (!daemonOk(h.pids.sshd, SSHD, h.ns.mnt) || !daemonOk(h.pids.zfsFuse, ZFS_FUSE, h.ns.mnt)) return false;
-      return (await sshBanner(h.address, 1500)).startsWith('SSH-2.0-');
-    }),
-  );
-  return ok.every(Boolean);
+  return state.hosts.every((h) =>
+    fs.existsSync(`/run/netns/${h.netns}`) &&
+    nsFileInode(`/run/netns/${h.netns}`, table) === h.ns.net &&
+    nsFileInode(h.mountNs, table) === h.ns.mnt &&
+    nsFileInode(h.utsNs, table) === h.ns.uts);
 }
+
+/** Restarts each host's dead daemons in its namespaces; writes state.json when a pid changed. */
+async function repair(state: LabState, report: (line: string) => void): Promise<LabState> {
+  const hosts = await Promise.all(state.hosts.map((h) => repairHost(h, report)));
+  const repaired = { ...state, hosts };
+  if (hosts.some((h, j) => h !== state.hosts[j])) writeJson(statePath(state.dir), repaired);
+  await Promise.all(hosts.map((h) => waitForSshd(h)));
+  return repaired;
+}
+
+async function repairHost(h: LabHostState, report: (line: string) => void): Promise<LabHostState> {
+  let host = h;
+  if (!daemonOk(h.pids.zfsFuse, ZFS_FUSE, h.ns.mnt)) {
+    host = { ...host, pids: { ...host.pids, zfsFuse: await restartZfs(host) } };
+    report(`${h.name}: zfs-fuse was not running (pid ${h.pids.zfsFuse}); restarted as pid ${host.pids.zfsFuse}, pools imported again`);
+  }
+  if (!daemonOk(h.pids.sshd, SSHD, h.ns.mnt)) {
+    host = { ...host, pids: { ...host.pids, sshd: startSshd(host) } };
+    report(`${h.name}: sshd was not running (pid ${h.pids.sshd}); restarted as pid ${host.pids.sshd}`);
+  }
+  return host;
+}
+
+/**
+ * A dead zfs-fuse leaves its FUSE mounts behind ("Transport endpoint is not connected"): unmount
+ * them and start it again, after stopping any other zfs-fuse in the host (started by hand: two
+ * would share its socket). It imports the pools in its zpool.cache itself; a pool made shortly
+ * before the crash may not be there yet, and counts as in use by the dead daemon, hence
+ * `import -f` (the disks are this host's alone). Then its datasets are mounted again.
+ */
+async function restartZfs(h: LabHostState): Promise<number> {
+  const strays = pidsInNamespaces({ mnt: [h.ns.mnt] }).filter((pid) => processExe(pid) === ZFS_FUSE);
+  if ((await terminate(strays)).length > 0) throw new Error(`${h.name}: zfs-fuse ${strays.join(', ')} would not stop`);
+  const mountinfo = (await must('nsenter', [`--mount=${h.mountNs}`, '--', 'cat', '/proc/self/mountinfo'])).split('\n');
+  const stale = mountinfo
+    .filter((l) => / - fuse\.zfs /.test(l))
+    .map((l) => unescapeMount(l.split(' ')[4] ?? ''))
+    .sort((a, b) => b.split('/').length - a.split('/').length);
+  for (const mp of stale) await run('nsenter', [`--mount=${h.mountNs}`, '--', 'umount', '-l', mp]);
+  const pid = startZfsFuse(h);
+  await waitForZfs({ ...h, pids: { ...h.pids, zfsFuse: pid } });
+  // Exit 1 without a word: nothing left to import.
+  const imported = await labExec(h, ['zpool', 'import', '-a', '-f', '-d', DISK_DIR_IN_HOST]);
+  if (imported.code !== 0 && imported.stderr.trim()) throw new Error(`${h.name}: zpool import after restarting zfs-fuse: ${imported.stderr.trim()}`);
+  const mounted = await labExec(h, ['zfs', 'mount', '-a']);
+  if (mounted.code !== 0) throw new Error(`${h.name}: zfs mount -a after restarting zfs-fuse: ${mounted.stderr.trim()}`);
+  return pid;
+}
+
+// In the foreground (--no-daemon) zfs-fuse writes no pid file: the spawned pid is the daemon.
+const startZfsFuse = (h: HostNs & { logs: LabHostState['logs'] }) =>
+  spawnDaemon([...nsenterArgs(h), ZFS_FUSE, '--no-daemon', '--no-kstat-mount'], h.logs.zfsFuse);
+const startSshd = (h: HostNs & { logs: LabHostState['logs'] }) =>
+  spawnDaemon([...nsenterArgs(h), SSHD, '-D', '-e', '-f', '/etc/ssh/sshd_config'], h.logs.sshd);
 
 // ---------------------------------------------------------------------------------------------
 // Locking: one labUp/labDown per lab dir at a time, across processes.
@@ -648,9 +705,8 @@ async function buildHost(plan: HostPlan): Promise<LabHostState> {
   const host = { mountNs, utsNs, netns };
   const logs = { sshd: at('log', 'sshd.log'), zfsFuse: at('log', 'zfs-fuse.log') };
   await must('nsenter', [...nsenterArgs(host), SSHD, '-t', '-f', '/etc/ssh/sshd_config'], { env: HOST_ENV });
-  // In the foreground (--no-daemon) zfs-fuse writes no pid file: the spawned pid is the daemon.
-  const zfsFuse = spawnDaemon([...nsenterArgs(host), ZFS_FUSE, '--no-daemon', '--no-kstat-mount'], logs.zfsFuse);
-  const sshd = spawnDaemon([...nsenterArgs(host), SSHD, '-D', '-e', '-f', '/etc/ssh/sshd_config'], logs.sshd);
+  const zfsFuse = startZfsFuse({ ...host, logs });
+  const sshd = startSshd({ ...host, logs });
 
   const state: LabHostState = {
     name, address, netns, mountNs, root, hostKey, fingerprint, pids: { sshd, zfsFuse }, disks, utsNs, veth, ns, logs,

@@ -12,6 +12,7 @@ import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/se
 import { REPO_ROOT, resolveTemporalCli } from './temporal-binaries';
 import { hasExited, stopper } from './child-process';
 import { SearchAttribute } from '../core/search-attributes';
+import { removePidFile, stopLeftoverServer, writePidFile } from './dev-server-pid';
 
 type CliSearchAttributeType = 'Text' | 'Keyword' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'KeywordList';
 
@@ -36,6 +37,8 @@ export interface DevServerOptions {
   ip?: string;
   /** Server log (appended; default: the db file's name with `.log`). */
   logFile?: string;
+  /** The server's pid file (default: the db file's name with `.pid`). */
+  pidFile?: string;
   /** How long to wait for the frontend to answer (default 30 s). */
   startTimeoutMs?: number;
   /** Search attributes registered at launch (default SEARCH_ATTRIBUTES). */
@@ -53,6 +56,8 @@ export interface DevServer {
   pid: number;
   dbFile: string;
   logFile: string;
+  /** The pid of a server on this db file that a killed worker left running, stopped before this one started. */
+  replacedPid?: number;
   /** SIGTERM, wait for exit, SIGKILL after `timeoutMs` (default 10 s). Idempotent. */
   stop(timeoutMs?: number): Promise<void>;
 }
@@ -62,6 +67,8 @@ export interface TemporalEndpoint {
   namespace: string;
   /** Web UI base URL, when known. */
   uiUrl: string | undefined;
+  /** See DevServer.replacedPid. */
+  replacedPid?: number;
   /** Stops the server if this process started it; no-op for an external one. */
   stop(): Promise<void>;
 }
@@ -181,6 +188,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   const namespace = opts.namespace ?? 'default';
   const ip = opts.ip ?? '127.0.0.1';
   const logFile = path.resolve(opts.logFile ?? dbFile.replace(/\.(sqlite3?|db)$/, '') + '.log');
+  const pidFile = path.resolve(opts.pidFile ?? dbFile.replace(/\.(sqlite3?|db)$/, '') + '.pid');
   const startTimeoutMs = opts.startTimeoutMs ?? 30_000;
   const searchAttributes = opts.searchAttributes ?? SEARCH_ATTRIBUTES;
   const cli = opts.cliPath ?? resolveTemporalCli();
@@ -190,6 +198,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   const uiUrl = `http://${host}:${uiPort}`;
 
   if (port === uiPort) throw new Error(`port and uiPort are both ${port}; choose two different ports`);
+  const replacedPid = await stopLeftoverServer(pidFile, dbFile);
   const grpcPort = await canListen(ip, port);
   if (grpcPort === 'in-use') {
     if (await temporalAnswers(address)) {
@@ -232,8 +241,14 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   let spawnFailure: Error | undefined;
   void spawnError.then((e) => (spawnFailure = e));
 
-  // Never leave the server behind if this process exits without calling stop().
-  const stop = stopper(child);
+  // Never leave the server behind if this process exits without calling stop(); and should it
+  // be killed before it can, the pid file lets the next start stop the server.
+  if (child.pid) writePidFile(pidFile, child.pid, dbFile);
+  const stopChild = stopper(child);
+  const stop = async (timeoutMs?: number) => {
+    await stopChild(timeoutMs);
+    removePidFile(pidFile);
+  };
 
   const fail = async (why: string): Promise<never> => {
     await stop(3_000);
@@ -278,7 +293,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     await sleep(100);
   }
 
-  return { address, uiUrl, namespace, pid: child.pid!, dbFile, logFile, stop };
+  return { address, uiUrl, namespace, pid: child.pid!, dbFile, logFile, replacedPid, stop };
 }
 
 /**
@@ -357,5 +372,11 @@ export async function connectOrStart(opts: DevServerOptions = {}): Promise<Tempo
     };
   }
   const server = await startDevServer(opts);
-  return { address: server.address, namespace: server.namespace, uiUrl: server.uiUrl, stop: () => server.stop() };
+  return {
+    address: server.address,
+    namespace: server.namespace,
+    uiUrl: server.uiUrl,
+    replacedPid: server.replacedPid,
+    stop: () => server.stop(),
+  };
 }

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { SshPool } from '../activities/ssh';
-import { connectOrStart } from './dev-server';
+import { connectOrStart, type DevServerOptions } from './dev-server';
 import { MAX_HEARTBEAT_THROTTLE, TASK_QUEUE } from './config';
 
 const execFileAsync = promisify(execFile);
@@ -24,13 +24,15 @@ export interface RunningWorker {
   address: string;
   namespace: string;
   uiUrl?: string;
+  /** The pid of the embedded server a killed worker left running, stopped before ours started. */
+  replacedServerPid?: number;
   /** Resolves when the worker has stopped (after `shutdown`, or on a fatal error). */
   done: Promise<void>;
   shutdown(): Promise<void>;
 }
 
-export async function startWorker(opts: { taskQueue?: string } = {}): Promise<RunningWorker> {
-  const endpoint = await connectOrStart();
+export async function startWorker(opts: { taskQueue?: string; devServer?: DevServerOptions } = {}): Promise<RunningWorker> {
+  const endpoint = await connectOrStart(opts.devServer);
   const pool = new SshPool();
   let connection: NativeConnection | undefined;
   try {
@@ -53,6 +55,7 @@ export async function startWorker(opts: { taskQueue?: string } = {}): Promise<Ru
       address: endpoint.address,
       namespace: endpoint.namespace,
       uiUrl: endpoint.uiUrl,
+      replacedServerPid: endpoint.replacedPid,
       done,
       async shutdown() {
         if (worker.getState() === 'RUNNING') worker.shutdown();

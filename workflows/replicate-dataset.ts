@@ -47,7 +47,9 @@ function activitiesFor(job: ReplicationJob) {
     firstSteps: proxyLocalActivities<DatasetActivities & Pick<TransferActivities, 'openSharedConnection'>>({ startToCloseTimeout: '3 minutes', retry }),
     transferSteps: proxyActivities<TransferActivities>({
       startToCloseTimeout: '24 hours',
-      heartbeatTimeout: `${Math.max(30_000, job.stallTimeoutMs)} ms`,
+      // Only to notice a dead worker (the stall watchdog runs inside the activity, which heartbeats
+      // every second whatever the stream does): a killed worker's send is retried this soon.
+      heartbeatTimeout: '20 seconds',
       cancellationType: 'WAIT_CANCELLATION_COMPLETED',
       retry: retryPolicy(job, NON_RETRYABLE.transfer),
     }),

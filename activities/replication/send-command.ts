@@ -6,6 +6,8 @@
  *   esxi-zfs-pid N            the script's pid; sshd made it a process-group leader, so
  *                             `kill -TERM -N` stops send, the counter and ssh together
  *   N (digits alone)          bytes so far (the byte counter's, every second and at the end)
+ *   esxi-zfs-send-pid P       the pid of zfs send: zfs-fuse's `send -I/-R` holds the snapshots
+ *                             it sends as `.send-P-N`, which a killed send leaves behind
  *   esxi-zfs-send-exit S      exit status of zfs send
  *   esxi-zfs-receive-exit R   exit status of the ssh client: zfs receive's, or 255 for ssh itself
  * stderr carries the messages of zfs and ssh.
@@ -152,7 +154,7 @@ while [ -n "$ctl" ] && [ ! -S "$ctl" ] && [ $n -lt 3000 ] && [ -f "$ctl.opening"
   sleep 0.01 2>/dev/null || sleep 1
   n=$((n + 1))
 done
-{ ${send}; echo "esxi-zfs-send-exit $?" >&3; } | ${counterStage(plan.counter)}${ssh}
+{ ${send} & echo "esxi-zfs-send-pid $!" >&3; wait $!; echo "esxi-zfs-send-exit $?" >&3; } | ${counterStage(plan.counter)}${ssh}
 r=$?
 echo "esxi-zfs-receive-exit $r" >&3
 exit $r

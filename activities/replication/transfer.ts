@@ -2,7 +2,11 @@
  * The stream itself: the source host pipes `zfs send` to the target over SSH as the replication
  * user. The worker holds the common base on both ends, starts the stream, reads its byte count,
  * heartbeats it, stops it (the whole process group on the source) when it stalls or the workflow
- * is cancelled, checks that the target has the snapshot, and releases the holds. One activity:
+ * is cancelled, checks that the target has the snapshot, and releases the holds. It heartbeats
+ * every second from start to end, whatever the stream does, so that a dead worker is noticed
+ * within the short heartbeat timeout; a retry first stops the stream the dead attempt left on the
+ * source and releases the holds its killed zfs send left (both pids are in the last heartbeat).
+ * One activity:
  * each step less is one workflow round trip less on every run (measured in bench-replication).
  * openSharedConnection starts the source's ssh connection to the target at the start of a run,
  * so that the stream finds it authenticated (send-command.ts).
@@ -56,18 +60,36 @@ export interface TransferResult {
   replicaChanged: string[];
 }
 
+/** What the send heartbeats: its progress, and the stream's process group and zfs send on the source. */
+interface SendHeartbeat extends TransferProgress {
+  sourcePid?: number;
+  sendPid?: number;
+}
+
+const HEARTBEAT_INTERVAL_MS = 1000;
+
+function currentContext(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    return undefined;
+  }
+}
+
 interface Report {
   pid?: number;
+  sendPid?: number;
   bytes: number;
   sendExit?: number;
   receiveExit?: number;
 }
 
 function readReport(line: string, report: Report): void {
-  const tagged = /^esxi-zfs-(pid|send-exit|receive-exit) (\d+)$/.exec(line.trim());
+  const tagged = /^esxi-zfs-(pid|send-pid|send-exit|receive-exit) (\d+)$/.exec(line.trim());
   if (tagged) {
     const value = Number(tagged[2]);
     if (tagged[1] === 'pid') report.pid = value;
+    else if (tagged[1] === 'send-pid') report.sendPid = value;
     else if (tagged[1] === 'send-exit') report.sendExit = value;
     else report.receiveExit = value;
   } else if (/^\d+$/.test(line.trim())) {
@@ -144,6 +166,42 @@ export function createTransferActivities(deps: { pool: SshPool }) {
     await execTrustedScript(pool, input.source.host, sh`kill -TERM -- ${group}; kill -CONT -- ${group}`, { timeoutMs: 15_000 }).catch(() => undefined);
   }
 
+  /**
+   * Stops the stream an earlier attempt started and could not stop (its worker died), once sure
+   * `pid` is still that stream's process group (its leader's command line starts with the stream
+   * script), and waits for it to end: a send and receive still running would collide with ours.
+   */
+  async function stopLeftoverStream(input: TransferInput, pid: number): Promise<void> {
+    const group = `-${pid}`;
+    await execTrustedScript(pool, input.source.host, sh`[ "$(ps -o pgid= -p ${String(pid)} | tr -d ' ')" = ${String(pid)} ] && ps -o args= -p ${String(pid)} | grep -q esxi-zfs-pid || exit 0
+kill -TERM -- ${group}; kill -CONT -- ${group}
+n=0
+while kill -0 -- ${group} 2>/dev/null && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+kill -KILL -- ${group} 2>/dev/null; true`, { timeoutMs: 30_000 });
+  }
+
+  /**
+   * Releases the holds a killed `zfs send` left: zfs-fuse's `send -I/-R` holds every snapshot it
+   * sends as `.send-PID-N` (N from 0, one per filesystem) and only the send itself releases them,
+   * so a send killed midway leaves its snapshots undestroyable ("dataset is busy") until the pool
+   * is imported again. Only once that pid has ended; a pid in use again is left alone (its tags
+   * could be another send's).
+   */
+  async function releaseSendHolds(input: TransferInput, sendPid: number): Promise<void> {
+    const zfs = guestProfile(input.source.host.os).zfs;
+    const pid = String(sendPid);
+    const tag = `.send-${pid}-`;
+    await execTrustedScript(pool, input.source.host, sh`n=0
+while kill -0 ${pid} 2>/dev/null && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+kill -0 ${pid} 2>/dev/null && exit 0
+filesystems=$(${zfs} list -H -o name -t filesystem,volume -r ${input.source.dataset} | wc -l)
+${zfs} list -H -o name -t snapshot -r ${input.source.dataset} | while IFS= read -r snapshot; do
+  i=0
+  while [ $i -lt "$filesystems" ]; do ${zfs} release ${tag}"$i" "$snapshot" 2>/dev/null; i=$((i + 1)); done
+done
+true`, { timeoutMs: 120_000 }).catch(() => undefined);
+  }
+
   function failure(input: TransferInput, report: Report, stderr: string): Error {
     const where = `${input.source.host.name}:${input.source.dataset} -> ${input.target.host.name}:${input.target.dataset}`;
     const refusal = classifyReceiveError(stderr);
@@ -170,7 +228,12 @@ export function createTransferActivities(deps: { pool: SshPool }) {
   }
 
   /** Runs the stream script; returns its byte count and duration, or throws why it failed. */
-  async function stream(input: TransferInput, facts: { home: string; counter: ByteCounter }): Promise<{ bytes: number; durationMs: number }> {
+  async function stream(
+    input: TransferInput,
+    facts: { home: string; counter: ByteCounter },
+    /** Updates what the activity heartbeats; `now`: at once, not on the next beat. */
+    beat: (details: SendHeartbeat, now?: boolean) => void,
+  ): Promise<{ bytes: number; durationMs: number }> {
     const { home, counter } = facts;
     const script = streamScript({
       zfs: guestProfile(input.source.host.os).zfs,
@@ -181,39 +244,44 @@ export function createTransferActivities(deps: { pool: SshPool }) {
       counter,
     });
 
-    let context: Context | undefined;
-    try {
-      context = Context.current();
-    } catch {
-      context = undefined;
-    }
+    const context = currentContext();
     if (context?.cancellationSignal.aborted) throw new CancelledFailure('replication cancelled before the stream started');
     const started = Date.now();
     const report: Report = { bytes: 0 };
     let lastMove = started;
     let lastBytes = 0;
     let stopped: 'stalled' | 'cancelled' | undefined;
+    const progress = (): SendHeartbeat => {
+      const elapsedMs = Date.now() - started;
+      return {
+        bytes: report.bytes,
+        elapsedMs,
+        bytesPerSecond: elapsedMs > 0 ? Math.round((report.bytes * 1000) / elapsedMs) : 0,
+        sourcePid: report.pid,
+        sendPid: report.sendPid,
+      };
+    };
     const stream = await execStream(pool, input.source.host, script, {});
     const lines = createInterface({ input: stream.stdout });
-    lines.on('line', (line) => readReport(line, report));
+    // The pids at once: a worker that dies in the stream's first second leaves them to the retry.
+    lines.on('line', (line) => {
+      const pids = `${report.pid} ${report.sendPid}`;
+      readReport(line, report);
+      if (`${report.pid} ${report.sendPid}` !== pids) beat(progress(), true);
+    });
     // The channel can close before readline has seen the last lines (the final count).
     const reportRead = new Promise<void>((resolve) => lines.once('close', resolve));
-
-    const progress = (): TransferProgress => {
-      const elapsedMs = Date.now() - started;
-      return { bytes: report.bytes, elapsedMs, bytesPerSecond: elapsedMs > 0 ? Math.round((report.bytes * 1000) / elapsedMs) : 0 };
-    };
     const watchdog = setInterval(() => {
       if (report.bytes !== lastBytes) {
         lastBytes = report.bytes;
         lastMove = Date.now();
       }
-      context?.heartbeat(progress());
+      beat(progress());
       if (counter !== 'none' && !stopped && Date.now() - lastMove > input.stallTimeoutMs) {
         stopped = 'stalled';
         void stopStream(input, report.pid);
       }
-    }, 1000);
+    }, HEARTBEAT_INTERVAL_MS);
     const onCancel = () => {
       if (stopped) return;
       stopped = 'cancelled';
@@ -232,6 +300,7 @@ export function createTransferActivities(deps: { pool: SshPool }) {
       lines.close();
     }
     const durationMs = Date.now() - started;
+    if (report.sendExit !== 0 && report.sendPid !== undefined) await releaseSendHolds(input, report.sendPid);
     if (stopped === 'cancelled') throw new CancelledFailure('replication cancelled: the stream was stopped on both ends');
     if (stopped === 'stalled') {
       throw ApplicationFailure.retryable(
@@ -274,7 +343,13 @@ export function createTransferActivities(deps: { pool: SshPool }) {
       const tag = input.hold?.tag ?? '';
       let released: Promise<unknown> | undefined;
       const release = () => (released ??= Promise.all(holds.map((h) => releaseSnapshot(pool, h.ref, h.snapshot, tag))));
+      const context = currentContext();
+      let details: SendHeartbeat = { bytes: 0, elapsedMs: 0, bytesPerSecond: 0 };
+      const heartbeat = context && setInterval(() => context.heartbeat(details), HEARTBEAT_INTERVAL_MS);
       try {
+        const leftover = context?.info.heartbeatDetails as SendHeartbeat | undefined;
+        if (leftover?.sourcePid !== undefined) await stopLeftoverStream(input, leftover.sourcePid);
+        if (leftover?.sendPid !== undefined) await releaseSendHolds(input, leftover.sendPid);
         // Settled, not raced: a hold still on its way when another step fails would outlive the release.
         const [already, facts, , createdParent] = await settleAll(
           targetWith(input.target, input.expectGuid),
@@ -290,12 +365,16 @@ export function createTransferActivities(deps: { pool: SshPool }) {
         const warnings = facts.counter === 'none'
           ? [`${input.source.host.name} has neither python3 (>= 3.10) nor pv to count bytes: no progress and no stall detection`]
           : [];
-        const sent = await stream(input, facts);
+        const sent = await stream(input, facts, (d, now) => {
+          details = d;
+          if (now) context?.heartbeat(d);
+        });
         // Read after the release: the list retention plans on shows no hold of this run.
         await release();
         const { after, replica } = await receivedAndProtected(input);
         return { ...sent, alreadyReceived: false, warnings: [...warnings, ...replica.warnings], targetSnapshots: after, replicaChanged: replica.changed, ...(createdParent ? { createdParent } : {}) };
       } finally {
+        clearInterval(heartbeat);
         await release();
       }
     },

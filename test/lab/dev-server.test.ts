@@ -2,12 +2,13 @@
  * The embedded Temporal CLI dev server, for real: search attributes, Web UI, clean stop,
  * SQLite persistence across restarts, refusing a port that already serves Temporal,
  * ensureSearchAttributes on a namespace that lacks them, and connectOrStart with
- * TEMPORAL_ADDRESS. Needs .venv populated (`bash scripts/install-toolchain.sh`) or
+ * TEMPORAL_ADDRESS; and `esxi-zfs worker` SIGKILLed then started again. Needs .venv populated (`bash scripts/install-toolchain.sh`) or
  * TEMPORAL_CLI_PATH.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -20,7 +21,9 @@ import {
   startDevServer,
   type DevServer,
 } from '../../workers/dev-server';
-import { portFree, startOnFreePorts } from '../helpers/temporal';
+import { freePorts, portFree, startOnFreePorts } from '../helpers/temporal';
+
+const CLI = path.join(__dirname, '../../bin/esxi-zfs.js');
 
 const HOST = SearchAttribute.host;
 const RUNBOOK = SearchAttribute.runbook;
@@ -193,5 +196,83 @@ describe('embedded Temporal dev server', () => {
     await server.stop();
     assert.equal(pidAlive(pid), false);
     server = undefined;
+  });
+});
+
+/** Alive and not a zombie: a stopped orphan waits for whoever adopted it to reap it. */
+function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
+  } catch {
+    return false;
+  }
+}
+
+/** Pids of every `temporal server start-dev` on this db file. */
+function serversOn(dbFile: string): number[] {
+  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number).filter((pid) => {
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      return argv.includes('start-dev') && argv[argv.indexOf('--db-filename') + 1] === dbFile;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** `esxi-zfs worker` in a child process; resolves once it says it runs, rejects when it exits first. */
+function startWorkerProcess(args: string[]): Promise<{ child: ChildProcess; output: () => string }> {
+  const env = { ...process.env };
+  delete env.TEMPORAL_ADDRESS;
+  const child = spawn(CLI, ['worker', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (/^worker running/m.test(output)) resolve({ child, output: () => output });
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code, signal) => reject(new Error(`worker exited (${code ?? signal}) before it ran:\n${output}`)));
+  });
+}
+
+const exited = (child: ChildProcess) =>
+  child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => child.once('exit', () => r()));
+
+describe('worker SIGKILLed, then started again', { timeout: 300_000 }, () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'worker-restart-test-'));
+  const dbFile = path.join(dir, 'temporal.sqlite');
+  const children: ChildProcess[] = [];
+
+  after(async () => {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    for (const pid of serversOn(dbFile)) process.kill(pid, 'SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('the new worker stops the server the killed one left and starts; a clean stop leaves no server', async () => {
+    const { port, uiPort } = await freePorts();
+    const args = ['--data-dir', dir, '--port', String(port), '--ui-port', String(uiPort), '--task-queue', `restart-${process.pid}`];
+    const first = await startWorkerProcess(args);
+    children.push(first.child);
+    const [orphan] = serversOn(dbFile);
+    assert.ok(orphan, `the first worker started a dev server on ${dbFile}`);
+    first.child.kill('SIGKILL');
+    await exited(first.child);
+    assert.ok(running(orphan), 'precondition: a SIGKILLed worker cannot stop its server');
+
+    const second = await startWorkerProcess(args);
+    children.push(second.child);
+    assert.match(second.output(), new RegExp(`stopped the embedded Temporal server \\(pid ${orphan}\\)`));
+    assert.equal(running(orphan), false, `the orphan ${orphan} is gone`);
+    assert.equal(serversOn(dbFile).length, 1, 'one server: the new worker\'s');
+
+    second.child.kill('SIGTERM');
+    await exited(second.child);
+    assert.equal(second.child.exitCode, 0, second.output());
+    assert.deepEqual(serversOn(dbFile), [], 'a clean stop leaves no server');
+    assert.ok(!existsSync(path.join(dir, 'temporal.pid')), 'and no pid file');
   });
 });

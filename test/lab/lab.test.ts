@@ -208,14 +208,49 @@ describe('storage-host lab', { timeout: 300_000 }, () => {
     assert.deepEqual(status.hosts, lab.hosts.map((h) => ({ name: h.name, sshdAlive: true, zfsAlive: true, reachable: true })));
   });
 
-  test('labUp rebuilds a lab whose daemon died', async () => {
+  test('labUp repairs a lab whose daemons died: same host, keys and namespaces, pools kept', async () => {
+    const [a, b] = lab.hosts as [LabHostState, LabHostState];
+    await ok(a, 'zpool', 'create', 'keep', a.disks.find((d) => d.role === 'data')!.path);
+    // A snapshot commits the open txg: SIGKILLed zfs-fuse loses what it had not written out.
+    await ok(a, 'sh', '-c', 'echo survivor > /keep/file && zfs snapshot keep@committed');
+    process.kill(a.pids.zfsFuse, 'SIGKILL');
+    process.kill(b.pids.sshd, 'SIGKILL');
+    for (let i = 0; i < 100; i++) {
+      const hosts = (await labStatus({ dir: DIR })).hosts;
+      if (!hosts[0]?.zfsAlive && !hosts[1]?.sshdAlive) break;
+      await sleep(20);
+    }
+    const dead = (await labStatus({ dir: DIR })).hosts;
+    assert.deepEqual([dead[0]?.zfsAlive, dead[1]?.sshdAlive], [false, false]);
+
+    const repaired = await labUp({ hosts: HOSTS, dir: DIR });
+    assert.equal(repaired.createdAt, lab.createdAt, 'repaired, not rebuilt');
+    assert.notEqual(repaired.hosts[0]!.pids.zfsFuse, a.pids.zfsFuse);
+    assert.notEqual(repaired.hosts[1]!.pids.sshd, b.pids.sshd);
+    assert.deepEqual(repaired.hosts.map((h) => [h.hostKey, h.ns]), lab.hosts.map((h) => [h.hostKey, h.ns]));
+    // Only the dead daemons were restarted.
+    assert.equal(repaired.hosts[0]!.pids.sshd, a.pids.sshd);
+    assert.equal(repaired.hosts[1]!.pids.zfsFuse, b.pids.zfsFuse);
+    assert.deepEqual(lab.hosts.slice(2).map((h) => h.pids), repaired.hosts.slice(2).map((h) => h.pids));
+    const onDisk = JSON.parse(fs.readFileSync(path.join(DIR, 'state.json'), 'utf8')) as LabState;
+    assert.deepEqual(onDisk.hosts.map((h) => h.pids), repaired.hosts.map((h) => h.pids), 'state.json has the new pids');
+    lab = repaired;
+    const status = await labStatus({ dir: DIR });
+    assert.ok(status.hosts.every((h) => h.sshdAlive && h.zfsAlive && h.reachable), JSON.stringify(status.hosts));
+    const r = await ssh(repaired.hosts[0]!, 'zpool list -H -o name,health keep && cat /keep/file');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'keep\tONLINE\nsurvivor\n');
+    assert.equal((await ssh(repaired.hosts[1]!, 'hostname')).stdout.trim(), b.name);
+    await ok(repaired.hosts[0]!, 'zpool', 'destroy', 'keep');
+  });
+
+  test('labUp rebuilds a lab that is really broken (a namespace gone)', async () => {
     const victim = lab.hosts[1]!;
-    process.kill(victim.pids.sshd, 'SIGKILL');
-    for (let i = 0; i < 100 && (await labStatus({ dir: DIR })).hosts[1]?.sshdAlive; i++) await sleep(20);
-    assert.equal((await labStatus({ dir: DIR })).hosts[1]?.sshdAlive, false);
+    await run('ip', ['netns', 'delete', victim.netns]);
     const started = Date.now();
     const rebuilt = await labUp({ hosts: HOSTS, dir: DIR });
     process.stdout.write(`# labUp over a broken lab (clean up, then build): ${Date.now() - started} ms\n`);
+    assert.notEqual(rebuilt.createdAt, lab.createdAt);
     for (const [i, h] of rebuilt.hosts.entries()) {
       assert.notEqual(h.pids.sshd, lab.hosts[i]!.pids.sshd);
       assert.notEqual(h.pids.zfsFuse, lab.hosts[i]!.pids.zfsFuse);

@@ -3,11 +3,13 @@
  * setupReplicationTrust workflow, runs on the real dev server. Each test replicates its own
  * dataset (sp1/t/<name> on test-san-01 to sp2/r/<name> on test-san-02).
  */
+import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { labDown, labExec, labUp, type LabHostState, type LabState } from '../../lab/lab';
 import { requireInventory } from '../../inventory/load';
 import { replicationJobs, replicationTrustInput } from '../../inventory/jobs';
@@ -18,25 +20,57 @@ import { failureMessage } from '../../scripts/failure-message';
 import { defaultCloneName } from '../../scripts/commands/clone-replica';
 import { desiredSchedules } from '../../scripts/schedules';
 import { SPLICE_COUNTER_MARK } from '../../activities/replication/byte-counter';
+import { allPids, processNs } from '../../lab/sys';
 
-/** pkill -f pattern of the stream's byte counter on a lab host (Linux, Python 3.11: the splice one). */
-const FREEZE_COUNTER = `^python3 -c ${SPLICE_COUNTER_MARK}`;
-/** pgrep/pkill on one lab host's processes only: the machine's other labs share its pid namespace. */
-function own(host: LabHostState, tool: 'pgrep' | 'pkill', args: string[]) {
-  return labExec(host, ['sh', '-c', `exec ${tool} --ns $$ --nslist net "$@"`, 'sh', ...args]);
+const CLI = path.join(__dirname, '../../bin/esxi-zfs.js');
+
+/** /proc/PID/FILE, or '' once the process is gone. */
+function procFile(pid: number, file: string): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/${file}`, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+const processGroup = (pid: number): number => Number(procFile(pid, 'stat').split(') ')[1]?.split(' ')[2]);
+
+/** The command line of the stream's byte counter on a lab host (Linux, Python 3.11: the splice one). */
+const FREEZE_COUNTER = new RegExp(`^python3 -c ${SPLICE_COUNTER_MARK.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`);
+
+/**
+ * The processes of this host whose command line matches: pgrep and pkill in a lab host would see
+ * every lab on the machine (they share the pid namespace).
+ */
+function pidsOn(host: LabHostState, commandLine: RegExp): number[] {
+  return allPids().filter((pid) => processNs(pid, 'mnt') === host.ns.mnt && commandLine.test(procFile(pid, 'cmdline').split('\0').join(' ')));
+}
+
+/** Signals the processes of this host whose command line matches; how many it signalled. */
+function signalOn(host: LabHostState, commandLine: RegExp, signal: NodeJS.Signals): number {
+  const pids = pidsOn(host, commandLine);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids.length;
 }
 
 /** Stops the stream's byte counter on the source the moment it exists (SIGSTOP): the stream waits. */
 async function freezeStream(host: LabHostState): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    if ((await own(host, 'pkill', ['-STOP', '-f', FREEZE_COUNTER])).code === 0) return;
+  // Generous: a worker started as a process first bundles the workflows, slow on a busy machine.
+  for (const deadline = Date.now() + 120_000; Date.now() < deadline;) {
+    if (signalOn(host, FREEZE_COUNTER, 'SIGSTOP') > 0) return;
     await new Promise((r) => setTimeout(r, 20));
   }
-  throw new Error(`no stream started on ${host.name} within 30 s`);
+  throw new Error(`no stream started on ${host.name} within 120 s`);
 }
 
 const LAB_DIR = path.resolve(__dirname, '../../.data/lab-replication-test');
-const SCENARIOS = ['basic', 'tree', 'diverged', 'rollback', 'interrupt', 'stall', 'retention', 'concurrent', 'nested/deep/vol', 'cancel', 'clone', 'sched'];
+const SCENARIOS = ['basic', 'tree', 'diverged', 'rollback', 'interrupt', 'stall', 'retention', 'concurrent', 'nested/deep/vol', 'cancel', 'clone', 'sched', 'crash'];
 
 let lab: LabState;
 let temporal: TestTemporal;
@@ -142,7 +176,7 @@ describe('replicateDataset', () => {
 
     // The streams' shared ssh connection: the first stream opened it (a background master on the
     // source), and the next run streams through the same one.
-    const master = async () => (await on(src, "pgrep --ns $$ --nslist net -f 'esxi-zfs-[0-9a-f]+ \\[mux\\]' || true")).trim();
+    const master = async () => pidsOn(src, /esxi-zfs-[0-9a-f]+ \[mux\]/).join('\n');
     const opened = await master();
     assert.match(opened, /^\d+$/, 'one shared connection is open on the source');
     const noChange = await run(() => replicate(job('basic')));
@@ -205,8 +239,9 @@ describe('replicateDataset', () => {
       // Catch the stream as it starts (frozen: the lab's streams take about a second), kill the
       // ssh client that carries it, then let the rest run into the broken pipe.
       await freezeStream(src);
-      await on(src, "pkill --ns $$ --nslist net -f '^ssh -T -c ' ; true");
-      await own(src, 'pkill', ['-CONT', '-f', FREEZE_COUNTER]);
+      // The pipeline's processes start together, not at once: the ssh client may come just after.
+      for (let i = 0; i < 500 && signalOn(src, /^ssh -T -c /, 'SIGTERM') === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      signalOn(src, FREEZE_COUNTER, 'SIGCONT');
       return handle.result() as Promise<ReplicationResult>;
     });
     assert.equal(result.kind, 'full');
@@ -223,7 +258,7 @@ describe('replicateDataset', () => {
     const result = await run(async () => {
       let stalled = '';
       for (let i = 0; i < 300 && !stalled; i++) {
-        await own(src, 'pkill', ['-STOP', '-f', FREEZE_COUNTER]);
+        signalOn(src, FREEZE_COUNTER, 'SIGSTOP');
         const pending = (await handle.describe()).raw.pendingActivities ?? [];
         stalled = pending.map((a) => a.lastFailure?.message ?? '').find((m) => /stalled/.test(m)) ?? '';
         await new Promise((r) => setTimeout(r, 100));
@@ -232,6 +267,51 @@ describe('replicateDataset', () => {
       return handle.result() as Promise<ReplicationResult>;
     });
     assert.equal(await checksums(dst, `sp2/r/stall@${result.snapshot}`), await sourceChecksums('sp1/t/stall'));
+  });
+
+  test('a worker SIGKILLed mid-send: retried after a short heartbeat timeout, its stream stopped and its zfs send holds released', async () => {
+    await on(src, 'zfs create sp1/t/crash && head -c 8388608 /dev/urandom > /sp1/t/crash/a');
+    const full = await run(() => replicate(job('crash')));
+    await on(src, 'head -c 67108864 /dev/urandom > /sp1/t/crash/b');
+    const { handle } = await startReplication(temporal.client, job('crash'));
+    const env = { ...process.env, TEMPORAL_ADDRESS: temporal.server.address };
+    const worker = spawn(CLI, ['worker'], { env, stdio: 'ignore' });
+    const workerGone = new Promise((resolve) => worker.once('exit', resolve));
+    let groups: number[];
+    try {
+      await freezeStream(src);
+      const scheduled = (await handle.fetchHistory()).events!
+        .map((e) => e.activityTaskScheduledEventAttributes)
+        .find((a) => a?.activityType?.name === 'sendSnapshot');
+      const heartbeatSeconds = Number(scheduled?.heartbeatTimeout?.seconds ?? NaN);
+      assert.ok(heartbeatSeconds <= 30, `sendSnapshot's heartbeat timeout is ${heartbeatSeconds} s (stallTimeout ${template.stallTimeoutMs} ms): a dead worker's send waits that long`);
+      // The stream on the source: its process group, led by the stream script.
+      groups = allPids().filter((pid) => processNs(pid, 'mnt') === src.ns.mnt && procFile(pid, 'cmdline').includes('esxi-zfs-pid') && processGroup(pid) === pid);
+      assert.equal(groups.length, 1, `one stream script on ${src.name}: ${groups.join(', ')}`);
+      // Killed once the server has the stream's pids: what the retry finds in the last heartbeat.
+      let heartbeat: { sourcePid?: number; sendPid?: number } | undefined;
+      for (let i = 0; i < 300 && heartbeat?.sendPid === undefined; i++) {
+        const payload = (await handle.describe()).raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0];
+        heartbeat = payload ? defaultPayloadConverter.fromPayload(payload) : undefined;
+        if (heartbeat?.sendPid === undefined) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(heartbeat?.sourcePid, groups[0], `the heartbeat names the stream: ${JSON.stringify(heartbeat)}`);
+    } finally {
+      worker.kill('SIGKILL');
+      await workerGone;
+    }
+
+    const result = await run(() => handle.result() as Promise<ReplicationResult>);
+    assert.equal(result.kind, 'incremental');
+    assert.equal(result.base, full.snapshot);
+    const attempts = (await handle.fetchHistory()).events!.flatMap((e) => (e.activityTaskStartedEventAttributes ? [e.activityTaskStartedEventAttributes.attempt ?? 1] : []));
+    assert.ok(attempts.some((a) => a > 1), `the send was retried (attempts ${attempts.join(',')})`);
+    const [group] = groups as [number];
+    const leftInGroup = allPids().filter((pid) => processNs(pid, 'mnt') === src.ns.mnt && processGroup(pid) === group);
+    assert.deepEqual(leftInGroup, [], 'the dead attempt\'s stream is stopped on the source');
+    const userrefs = await on(src, 'zfs list -H -o name,userrefs -t snapshot -r sp1/t/crash');
+    assert.deepEqual(userrefs.trim().split('\n').map((l) => l.split('\t')[1]), ['0', '0'], `no hold left on the source's snapshots:\n${userrefs}`);
+    assert.equal(await checksums(dst, `sp2/r/crash@${result.snapshot}`), await sourceChecksums('sp1/t/crash'));
   });
 
   test('retention prunes exactly the expected snapshots of ours on each side, never the base nor foreign ones', async () => {
@@ -296,8 +376,8 @@ describe('replicateDataset', () => {
       await handle.cancel();
       await assert.rejects(handle.result(), /cancel/i);
     });
-    assert.equal((await own(src, 'pgrep', ['-f', 'zfs send'])).code, 1, 'no zfs send left on the source');
-    assert.equal((await own(dst, 'pgrep', ['-f', 'zfs receive'])).code, 1, 'no zfs receive left on the target');
+    assert.deepEqual(pidsOn(src, /zfs send/), [], 'no zfs send left on the source');
+    assert.deepEqual(pidsOn(dst, /zfs receive/), [], 'no zfs receive left on the target');
     // Our hold is gone from every snapshot on both ends. (zfs-fuse's own temporary send holds can
     // outlive a killed `zfs send -I`: a zfs-fuse bug; retention skips held snapshots.)
     for (const [host, dataset] of [[src, 'sp1/t/cancel'], [dst, 'sp2/r/cancel']] as const) {

@@ -51,7 +51,7 @@ while [ -n "$ctl" ] && [ ! -S "$ctl" ] && [ $n -lt 3000 ] && [ -f "$ctl.opening"
   sleep 0.01 2>/dev/null || sleep 1
   n=$((n + 1))
 done
-{ zfs send -p -I @esxi-zfs_20261124T235900Z sp1/nas/vol0@esxi-zfs_20261125T235900Z; echo "esxi-zfs-send-exit $?" >&3; } | pv -f -n -b -i 1 2>&3 | ${ssh} -o ControlMaster=auto -o ControlPersist=60s zfsadm@10.0.1.42 'zfs receive -u sp2/nas/vol0'
+{ zfs send -p -I @esxi-zfs_20261124T235900Z sp1/nas/vol0@esxi-zfs_20261125T235900Z & echo "esxi-zfs-send-pid $!" >&3; wait $!; echo "esxi-zfs-send-exit $?" >&3; } | pv -f -n -b -i 1 2>&3 | ${ssh} -o ControlMaster=auto -o ControlPersist=60s zfsadm@10.0.1.42 'zfs receive -u sp2/nas/vol0'
 r=$?
 echo "esxi-zfs-receive-exit $r" >&3
 exit $r
