@@ -9,6 +9,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { startDevServer, type DevServer } from '../../workers/dev-server';
 import { hasExited, stopper } from '../../workers/child-process';
+import { sleep } from '../../lab/exec';
 
 function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -44,8 +45,6 @@ export interface WorkerProcess {
   /** SIGTERM, then SIGKILL after `timeoutMs`. Idempotent. */
   stop(timeoutMs?: number): Promise<void>;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Starts `bin/esxi-zfs.js worker` (its shebang's node flags, as an operator runs it) against `address` and resolves once it says it is running. */
 export async function startWorkerProcess(opts: { repo: string; address: string; namespace: string; taskQueue: string; uiUrl: string; logFile: string; timeoutMs?: number }): Promise<WorkerProcess> {

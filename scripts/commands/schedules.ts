@@ -3,15 +3,9 @@ import { findJob } from '../../inventory/jobs';
 import { replicationWorkflowId } from '../../core/replication/shared';
 import { requireInventory } from '../../inventory/load';
 import { workflowUiLink } from '../../workers/config';
-import {
-  applySchedules,
-  desiredSchedules,
-  listSchedules,
-  pauseSchedule,
-  triggerSchedule,
-  unpauseSchedule,
-  type ScheduleListing,
-} from '../schedules';
+import { applySchedules } from '../schedules/apply';
+import { listSchedules, pauseSchedule, triggerSchedule, unpauseSchedule, type ScheduleListing } from '../schedules/control';
+import { desiredSchedules } from '../schedules/desired';
 import { describeOutcome, formatInZone, formatRelative, readRunById, renderTable, type RunSummary } from '../status';
 import { withClient } from '../temporal-client';
 

@@ -18,7 +18,7 @@ import { startTestTemporal, type TestTemporal } from '../helpers/temporal';
 import { startReplication } from '../../scripts/replication-start';
 import { failureMessage } from '../../scripts/failure-message';
 import { defaultCloneName } from '../../scripts/commands/clone-replica';
-import { desiredSchedules } from '../../scripts/schedules';
+import { desiredSchedules } from '../../scripts/schedules/desired';
 import { SPLICE_COUNTER_MARK } from '../../activities/replication/byte-counter';
 import { allPids, processNs } from '../../lab/sys';
 

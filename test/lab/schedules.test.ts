@@ -24,14 +24,10 @@ import { replicationWorkflowId } from '../../core/replication/shared';
 import type { DevServer } from '../../workers/dev-server';
 import { startOnFreePorts } from '../helpers/temporal';
 import { TASK_QUEUE } from '../../workers/config';
-import {
-  applySchedules,
-  calendarToCron,
-  desiredSchedules,
-  listSchedules,
-  pauseSchedule,
-  unpauseSchedule,
-} from '../../scripts/schedules';
+import { applySchedules } from '../../scripts/schedules/apply';
+import { listSchedules, pauseSchedule, unpauseSchedule } from '../../scripts/schedules/control';
+import { calendarToCron } from '../../scripts/schedules/crontab';
+import { desiredSchedules } from '../../scripts/schedules/desired';
 import { formatInZone, replicationStatus } from '../../scripts/status';
 
 const run = promisify(execFile);

@@ -14,16 +14,10 @@ import { requireInventory, parseInventory } from '../../inventory/load';
 import { replicationJobs } from '../../inventory/jobs';
 import type { Inventory } from '../../inventory/schema';
 import { TASK_QUEUE } from '../../workers/config';
-import {
-  calendarFieldSets,
-  calendarToCron,
-  cronFieldSets,
-  desiredSchedules,
-  parseScheduleId,
-  scheduleDifferences,
-  temporalCronExpressions,
-  type DesiredSchedule,
-} from '../../scripts/schedules';
+import { parseScheduleId } from '../../scripts/schedules/control';
+import { calendarFieldSets, calendarToCron, cronFieldSets, temporalCronExpressions } from '../../scripts/schedules/crontab';
+import { desiredSchedules, type DesiredSchedule } from '../../scripts/schedules/desired';
+import { scheduleDifferences } from '../../scripts/schedules/differences';
 import { describeOutcome, formatInZone, replicationRunsQuery } from '../../scripts/status';
 
 const EXAMPLE = join(__dirname, '../../examples/runbook.yaml');
