@@ -1,5 +1,6 @@
 /** Every activity the worker registers, built from the dependencies they share. */
 import type { SshPool } from './ssh';
+import type { Transport } from './transport';
 import { createProbeActivities } from './guest/probe';
 import { createTrustActivities } from './guest/trust';
 import { createDatasetActivities } from './replication/datasets';
@@ -8,6 +9,8 @@ import { createResumeActivities } from './replication/resume';
 import { createCloneActivities } from './replication/clone';
 
 export interface ActivityDeps {
+  /** How activities reach a storage VM. */
+  transport: Transport;
   pool: SshPool;
 }
 

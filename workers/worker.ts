@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { sshTransport } from '../activities/transport';
 import { SshPool } from '../activities/ssh';
 import { connectOrStart, type DevServerOptions } from './dev-server';
 import { MAX_HEARTBEAT_THROTTLE, TASK_QUEUE } from './config';
@@ -42,7 +43,7 @@ export async function startWorker(opts: { taskQueue?: string; devServer?: DevSer
       namespace: endpoint.namespace,
       taskQueue: opts.taskQueue ?? TASK_QUEUE,
       workflowBundle: { codePath: await bundleInChildProcess() },
-      activities: createActivities({ pool }),
+      activities: createActivities({ pool, transport: sshTransport(pool) }),
       maxHeartbeatThrottleInterval: MAX_HEARTBEAT_THROTTLE,
     });
     const conn = connection;

@@ -11,53 +11,21 @@
 import { createHmac } from 'node:crypto';
 import { Failure } from '../../core/failures';
 import { ApplicationFailure } from '@temporalio/common';
-import { exec, execOk, sh, type ShellScript, type SshPool } from '../ssh';
+import { sh, type ShellScript } from '../../core/quote';
+import { modeBits } from '../../core/files';
+import type { Transport } from '../transport';
+import { installReceiveGuard } from './receive-guard';
 import type { StorageHostRef } from '../../core/hosts';
 import { closerScript } from '../replication/send-command';
 import {
-  AUTHORIZED_KEYS_FILE, GUARD_PATH, KEY_FILE, KNOWN_HOSTS_FILE, TrustConfigError,
-  checkUser, guardScript, mergeAuthorizedKeys, mergeKnownHosts, modeBits, normalizeDatasets,
-  parseFileFacts, parsePasswd, parsePublicKey, receiveParents, replicationUserPlan, shadowPassword,
-  sudoersFile, sudoersText, zfsAllowPlan,
-  type FileFacts, type MergeResult, type PasswdEntry, type PinnedTarget, type SourceKey, type TrustChange,
+  AUTHORIZED_KEYS_FILE, KEY_FILE, KNOWN_HOSTS_FILE, TrustConfigError,
+  checkUser, mergeAuthorizedKeys, mergeKnownHosts, parsePasswd, parsePublicKey, replicationUserPlan, shadowPassword,
+  type MergeResult, type PasswdEntry, type PinnedTarget, type SourceKey, type TrustChange,
 } from '../../core/trust/plan';
 
 const hashHostName = (salt: string, name: string) => createHmac('sha1', Buffer.from(salt, 'base64')).update(name).digest('base64');
 
 const TIMEOUT_MS = 60_000;
-
-const dirname = (p: string) => p.slice(0, p.lastIndexOf('/')) || '/';
-
-/** `ls -ldn` of the file then its content, or `absent`. */
-function readFileScript(path: string): ShellScript {
-  return sh`if [ -f ${path} ]; then ls -ldn ${path} && cat ${path}; else echo absent; fi`;
-}
-
-interface WriteOptions {
-  /** `uid:gid`, numeric (portable: illumos and Linux). */
-  owner: string;
-  /** Octal, e.g. `600`. */
-  mode: string;
-  /** Mode and owner of the folder when it has to be created. */
-  dirMode: string;
-  dirOwner?: string;
-  /** A checker run on the temp file before it replaces the old one (`visudo -cf`). */
-  validate?: string[];
-}
-
-/** stdin → temp file in the same folder → owner, mode, check → `mv` into place. */
-function writeFileScript(path: string, o: WriteOptions): ShellScript {
-  const dir = dirname(path);
-  const validate = o.validate ? sh`if ! ${o.validate} "$tmp" >&2; then rm -f "$tmp"; exit 3; fi
-` : sh``;
-  return sh`umask 022
-if [ ! -d ${dir} ]; then mkdir -p ${dir} && chmod ${o.dirMode} ${dir} && chown ${o.dirOwner ?? o.owner} ${dir} || exit 1; fi
-tmp=$(mktemp ${`${dir}/.esxi-zfs.XXXXXX`}) || exit 1
-if ! cat >"$tmp"; then rm -f "$tmp"; exit 1; fi
-if ! { chown ${o.owner} "$tmp" && chmod ${o.mode} "$tmp"; }; then rm -f "$tmp"; exit 1; fi
-${validate}mv -f "$tmp" ${path} || { rm -f "$tmp"; exit 1; }
-`;
-}
 
 const ownerOf = (pw: { uid: number; gid: number }) => `${pw.uid}:${pw.gid}`;
 
@@ -71,13 +39,13 @@ async function configErrors<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-export function createTrustActivities(deps: { pool: SshPool }) {
-  const { pool } = deps;
-  const run = (host: StorageHostRef, command: string[] | ShellScript, input?: string) =>
-    execOk(pool, host, command, { timeoutMs: TIMEOUT_MS, ...(input !== undefined ? { input } : {}) });
+export function createTrustActivities(deps: { transport: Transport }) {
+  const { transport } = deps;
+  const run = (host: StorageHostRef, command: string[] | ShellScript) => transport.runOk(host, command, { timeoutMs: TIMEOUT_MS });
+  const readFile = (host: StorageHostRef, path: string) => transport.readFile(host, path);
 
   async function passwd(host: StorageHostRef, user: string): Promise<PasswdEntry | undefined> {
-    const r = await exec(pool, host, ['getent', 'passwd', user], { timeoutMs: TIMEOUT_MS });
+    const r = await transport.run(host, ['getent', 'passwd', user], { timeoutMs: TIMEOUT_MS });
     if (r.code === 2 || (r.code === 0 && r.stdout.trim() === '')) return undefined;
     if (r.code !== 0) throw new Error(`${host.name}: getent passwd ${user} exited with ${r.code}: ${r.stderr.trim()}`);
     const entry = parsePasswd(r.stdout.split('\n')[0] ?? '');
@@ -90,31 +58,6 @@ export function createTrustActivities(deps: { pool: SshPool }) {
     const entry = await passwd(host, user);
     if (!entry) throw new TrustConfigError(`${host.name}: user ${user} does not exist (ensureReplicationUser makes it)`);
     return entry;
-  }
-
-  async function readFile(host: StorageHostRef, path: string): Promise<FileFacts> {
-    return parseFileFacts((await run(host, readFileScript(path))).stdout);
-  }
-
-  /**
-   * Write `content` unless it is there already (`wrote`); when only owner or mode differ, fix them
-   * (`fixes`, in words).
-   */
-  async function ensureFile(host: StorageHostRef, path: string, current: FileFacts, content: string, o: WriteOptions & { uid: number }): Promise<{ wrote: boolean; fixes: string[] }> {
-    if (!current.exists || current.content !== content) {
-      await run(host, writeFileScript(path, o), content);
-      return { wrote: true, fixes: [] };
-    }
-    const fixes: string[] = [];
-    if (current.uid !== o.uid) {
-      await run(host, ['chown', o.owner, path]);
-      fixes.push(`${path}: owner set to ${o.owner}`);
-    }
-    if (modeBits(current.mode) !== parseInt(o.mode, 8)) {
-      await run(host, ['chmod', o.mode, path]);
-      fixes.push(`${path}: mode set to ${o.mode} (was ${current.mode})`);
-    }
-    return { wrote: false, fixes };
   }
 
   /** Merged managed lines of a file in the user's ~/.ssh. */
@@ -130,7 +73,7 @@ export function createTrustActivities(deps: { pool: SshPool }) {
     const current = await readFile(host, path);
     const merged = merge(current.content);
     if (!current.exists && merged.content === '') return { changed: [], warnings: [] };
-    const { wrote, fixes } = await ensureFile(host, path, current, merged.content, { owner: ownerOf(pw), uid: pw.uid, mode, dirMode: '700' });
+    const { wrote, fixes } = await transport.ensureFile(host, path, merged.content, { owner: ownerOf(pw), uid: pw.uid, mode, dirMode: '700' }, current);
     const changes = merged.changed.length > 0 ? merged.changed : wrote ? ['rewritten (line endings)'] : [];
     return { changed: [...changes.map((c) => `${path}: ${c}`), ...fixes], warnings: [] };
   }
@@ -146,7 +89,7 @@ export function createTrustActivities(deps: { pool: SshPool }) {
         const entry = await passwd(host, user);
         let password: string | undefined;
         if (entry) {
-          const shadow = await exec(pool, host, ['grep', `^${user}:`, '/etc/shadow'], { timeoutMs: TIMEOUT_MS });
+          const shadow = await transport.run(host, ['grep', `^${user}:`, '/etc/shadow'], { timeoutMs: TIMEOUT_MS });
           password = shadow.code === 0 ? shadowPassword(shadow.stdout.split('\n')[0] ?? '') : undefined;
         }
         const plan = replicationUserPlan(host.os, user, entry ? { passwd: entry, ...(password !== undefined ? { password } : {}) } : {});
@@ -210,97 +153,16 @@ export function createTrustActivities(deps: { pool: SshPool }) {
           publicKey = `${onDisk.type} ${onDisk.blob}${onDisk.comment ? ` ${onDisk.comment}` : ''}`;
         } else {
           publicKey = `${derived.type} ${derived.blob} ${user}@${host.name}`;
-          await run(host, writeFileScript(pub, { owner, mode: '644', dirMode: '700' }), `${publicKey}\n`);
+          await transport.ensureFile(host, pub, `${publicKey}\n`, { owner, uid: pw.uid, mode: '644', dirMode: '700' }, pubFile);
           if (keyLine !== 'absent') changed.push(`${pub}: rewritten from the private key`);
         }
         return { changed, warnings: [], publicKey };
       });
     },
 
-    /**
-     * The forced command and the privilege it needs, for the datasets this host receives into:
-     * /usr/local/libexec/esxi-zfs/receive-guard (root, 0755); on Linux an exact-argument sudoers
-     * rule (zfs-fuse has no working `zfs allow`), on illumos `zfs allow` on the parent datasets.
-     * Parents missing on an existing pool are created (zfs receive needs them).
-     */
+    /** The forced command of the sources' keys and the privilege it runs zfs receive with (receive-guard.ts). */
     async installReceiveGuard(host: StorageHostRef, input: { user: string; datasets: string[] }): Promise<TrustChange> {
-      return configErrors(async () => {
-        const { user } = input;
-        checkUser(user);
-        const datasets = normalizeDatasets(input.datasets);
-        const changed: string[] = [];
-        const warnings: string[] = [];
-        const tools = new Map(
-          (await run(host, sh`for c in zfs sudo visudo perl; do p=$(command -v "$c") || p=-; echo "$c $p"; done`)).stdout
-            .trim()
-            .split('\n')
-            .map((l) => l.trim().split(/\s+/) as [string, string]),
-        );
-        const abs = (name: string) => {
-          const p = tools.get(name);
-          return p && p.startsWith('/') ? p : undefined;
-        };
-        const zfs = abs('zfs');
-        if (!zfs) throw new TrustConfigError(`${host.name}: no zfs command on the PATH of ${host.credential.user}`);
-        const linux = host.os !== 'illumos';
-        const sudo = abs('sudo');
-        const visudo = abs('visudo');
-        if (linux && (!sudo || !visudo)) {
-          throw new TrustConfigError(`${host.name}: sudo is not installed (Debian package sudo): the receive guard needs it to run zfs receive as root`);
-        }
-
-        // Parents of the received datasets.
-        for (const parent of receiveParents(datasets)) {
-          if ((await exec(pool, host, [zfs, 'list', '-H', '-o', 'name', parent], { timeoutMs: TIMEOUT_MS })).code === 0) continue;
-          const poolName = parent.split('/')[0]!;
-          if ((await exec(pool, host, [zfs, 'list', '-H', '-o', 'name', poolName], { timeoutMs: TIMEOUT_MS })).code !== 0) {
-            warnings.push(`pool ${poolName} does not exist yet: ${parent} not created${linux ? '' : ', nothing delegated'}; run trust again after configureStorage`);
-            continue;
-          }
-          await run(host, [zfs, 'create', '-p', parent]);
-          changed.push(`created ${parent} (zfs receive creates the replicas under it)`);
-        }
-
-        // The guard.
-        const perl = abs('perl');
-        const script = guardScript(linux ? { zfs, sudo: sudo!, ...(perl ? { perl } : {}) } : { zfs });
-        const guard = await readFile(host, GUARD_PATH);
-        const guardWrite = await ensureFile(host, GUARD_PATH, guard, script, { owner: '0:0', uid: 0, mode: '755', dirMode: '755' });
-        if (guardWrite.wrote) changed.push(`${guard.exists ? 'updated' : 'installed'} the receive guard ${GUARD_PATH}`);
-        changed.push(...guardWrite.fixes);
-
-        if (linux) {
-          const file = sudoersFile(user);
-          const included = await exec(pool, host, ['grep', '-Eq', '^[#@]includedir[[:space:]]+/etc/sudoers\\.d/?[[:space:]]*$', '/etc/sudoers'], { timeoutMs: TIMEOUT_MS });
-          if (included.code !== 0) {
-            throw new TrustConfigError(`${host.name}: /etc/sudoers does not include /etc/sudoers.d (@includedir /etc/sudoers.d), so ${file} would be ignored`);
-          }
-          const current = await readFile(host, file);
-          if (datasets.length === 0) {
-            if (current.exists) {
-              await run(host, ['rm', '-f', file]);
-              changed.push(`removed ${file} (${host.name} receives no dataset)`);
-            }
-          } else {
-            const text = sudoersText(user, zfs, datasets);
-            const write = await ensureFile(host, file, current, text, { owner: '0:0', uid: 0, mode: '440', dirMode: '755', validate: [visudo!, '-cf'] });
-            if (write.wrote) changed.push(`${file}: ${user} may run as root only zfs receive -u [-s] into ${datasets.join(', ')}`);
-            changed.push(...write.fixes);
-          }
-        } else {
-          const current = new Map<string, string>();
-          for (const parent of receiveParents(datasets)) {
-            const r = await exec(pool, host, [zfs, 'allow', parent], { timeoutMs: TIMEOUT_MS });
-            if (r.code === 0) current.set(parent, r.stdout);
-            else warnings.push(`${parent}: cannot read its delegations (${r.stderr.trim()})`);
-          }
-          for (const step of zfsAllowPlan(zfs, user, datasets.filter((d) => current.has(receiveParents([d])[0]!)), current)) {
-            await run(host, step.argv);
-            changed.push(step.change);
-          }
-        }
-        return { changed, warnings };
-      });
+      return configErrors(() => installReceiveGuard(transport, host, input));
     },
 
     /**

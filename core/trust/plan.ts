@@ -160,38 +160,6 @@ export function shadowPassword(line: string): string | undefined {
   return f.length >= 2 ? f[1] : undefined;
 }
 
-export interface FileFacts {
-  exists: boolean;
-  /** `-rw-------` etc. */
-  mode?: string;
-  uid?: number;
-  gid?: number;
-  content: string;
-}
-
-/**
- * The output of `readFileScript`: `absent`, or the `ls -ldn` line followed by the content.
- * `ls -ldn` is on every Unix (illumos has no GNU stat).
- */
-export function parseFileFacts(stdout: string): FileFacts {
-  const nl = stdout.indexOf('\n');
-  const first = nl === -1 ? stdout : stdout.slice(0, nl);
-  if (first.trim() === 'absent') return { exists: false, content: '' };
-  const f = first.trim().split(/\s+/);
-  return { exists: true, mode: f[0], uid: Number(f[2]), gid: Number(f[3]), content: nl === -1 ? '' : stdout.slice(nl + 1) };
-}
-
-/** `drwx------` / `-rw-------` → 0o700 / 0o600 (setuid and sticky bits ignored). */
-export function modeBits(mode: string | undefined): number | undefined {
-  if (!mode || mode.length < 10) return undefined;
-  let bits = 0;
-  for (let i = 1; i <= 9; i++) {
-    const c = mode[i]!;
-    if (c !== '-' && c !== 'S' && c !== 'T') bits |= 1 << (9 - i);
-  }
-  return bits;
-}
-
 // ------------------------------------------------------------------------------------------------
 // 1. The replication user
 
@@ -247,10 +215,23 @@ export function replicationUserPlan(os: OsProfile, user: string, facts: UserFact
 // ------------------------------------------------------------------------------------------------
 // 3. The receive guard and its privilege
 
+/**
+ * How the replication user may run `zfs receive`: `zfs allow` delegation (the runbook's "ZFS File
+ * System Management" profile) where the host's zfs delegates, else an exact-argument sudo rule.
+ * Chosen from what the host can do (`zfs allow POOL` answers or not), not from its OS: OpenZFS on
+ * Linux delegates, zfs-fuse cannot. With no pool to ask yet, the OS's usual answer.
+ */
+export type ReceivePrivilege = 'zfs-allow' | 'sudo';
+
+export function receivePrivilege(zfsAllowWorks: boolean | undefined, os: OsProfile): ReceivePrivilege {
+  if (zfsAllowWorks === undefined) return os === 'illumos' ? 'zfs-allow' : 'sudo';
+  return zfsAllowWorks ? 'zfs-allow' : 'sudo';
+}
+
 export interface GuardPaths {
   /** Absolute path of zfs on the host (`command -v zfs` at install time). */
   zfs: string;
-  /** Absolute path of sudo (Linux); none on illumos, where `zfs allow` delegates instead. */
+  /** Absolute path of sudo, where `zfs allow` cannot delegate (zfs-fuse); none where it does. */
   sudo?: string;
   /** Absolute path of perl (Linux, where present): grows the guard's stdin pipe. */
   perl?: string;

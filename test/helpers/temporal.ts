@@ -13,6 +13,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startDevServer, type DevServer } from '../../workers/dev-server';
 import { createTestEnv } from '../../workers/temporal-binaries';
 import { createActivities } from '../../activities';
+import { sshTransport } from '../../activities/transport';
 import { SshPool } from '../../activities/ssh';
 import { MAX_HEARTBEAT_THROTTLE, TASK_QUEUE } from '../../workers/config';
 
@@ -119,7 +120,7 @@ export async function startTestTemporal(name: string): Promise<TestTemporal> {
         namespace: server.namespace,
         taskQueue,
         workflowBundle: await workflowBundle(),
-        activities: createActivities({ pool }),
+        activities: createActivities({ pool, transport: sshTransport(pool) }),
         maxHeartbeatThrottleInterval: MAX_HEARTBEAT_THROTTLE,
       });
       return worker.runUntil(fn);

@@ -4,13 +4,14 @@
  *
  *   node --import tsx --test test/unit/trust-plan.test.ts
  */
+import { modeBits, parseFileFacts } from '../../core/files';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import {
   TrustConfigError, authorizedKeyLine, guardScript, knownHostsLine, mergeAuthorizedKeys, mergeKnownHosts,
-  modeBits, parseAuthorizedKeyLine, parseFileFacts, parsePasswd, parseZfsAllow,
+  parseAuthorizedKeyLine, parsePasswd, parseZfsAllow,
   replicationUserPlan, sudoersText, zfsAllowPlan, type PinnedTarget, type SourceKey,
 } from '../../core/trust/plan';
 import { trustPlan } from '../../workflows/setup-replication-trust';
