@@ -142,7 +142,8 @@ export async function replicateDataset(job: ReplicationJob): Promise<Replication
       expectGuid: newest.guid,
       stallTimeoutMs: job.stallTimeoutMs,
       ciphers: job.sshCiphers,
-      hold: base && holds ? { tag: HOLD_TAG, source: base.name, target: rollbackTo?.name ?? base.name } : undefined,
+      // Each side's own name for the base: it may have been renamed on either (matched by guid).
+      hold: plan.kind === 'incremental' && holds ? { tag: HOLD_TAG, source: plan.base.name, target: plan.baseOnTarget.name } : undefined,
       createParent: plan.kind === 'full',
     });
     bytes = sent.bytes;
