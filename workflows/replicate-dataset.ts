@@ -30,6 +30,13 @@ const STEP_RETRY: RetryPolicy = { maximumAttempts: 5, initialInterval: '2s', non
 const steps = proxyActivities<DatasetActivities & ResumeActivities>({ startToCloseTimeout: '10 minutes', retry: STEP_RETRY });
 
 /**
+ * Pruning heartbeats the names it destroyed: a worker that dies meanwhile is noticed within
+ * seconds, and the retry reports what the dead attempt destroyed.
+ */
+const prune = proxyActivities<Pick<DatasetActivities, 'destroySnapshots'>>({ startToCloseTimeout: '10 minutes', heartbeatTimeout: '20 seconds', retry: STEP_RETRY });
+
+
+/**
  * The first steps (a snapshot, two listings, starting the ssh connection: tens of milliseconds) run
  * as local activities: the worker runs them inside the workflow task, with no server round trip
  * between them and the plan.
@@ -166,7 +173,7 @@ export async function replicateDataset(job: ReplicationJob): Promise<Replication
       { ref: target, names: retention(targetSnapshots) },
     ].map(async ({ ref, names }) => {
       if (names.length === 0) return [];
-      const { destroyed, kept } = await steps.destroySnapshots({ ...ref, names, prefix: job.snapshotPrefix, protect: [newestCommon.guid] });
+      const { destroyed, kept } = await prune.destroySnapshots({ ...ref, names, prefix: job.snapshotPrefix, protect: [newestCommon.guid] });
       warnings.push(...kept.map((k) => `kept ${label(ref)}@${k}`));
       return destroyed;
     }),
