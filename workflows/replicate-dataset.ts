@@ -35,7 +35,6 @@ const steps = proxyActivities<DatasetActivities & ResumeActivities>({ startToClo
  */
 const prune = proxyActivities<Pick<DatasetActivities, 'destroySnapshots'>>({ startToCloseTimeout: '10 minutes', heartbeatTimeout: '20 seconds', retry: STEP_RETRY });
 
-
 /**
  * The first steps (a snapshot, two listings, starting the ssh connection: tens of milliseconds) run
  * as local activities: the worker runs them inside the workflow task, with no server round trip
@@ -53,7 +52,7 @@ function transfer(job: ReplicationJob) {
       maximumAttempts: job.retry.maximumAttempts,
       initialInterval: job.retry.initialIntervalMs,
       maximumInterval: job.retry.maximumIntervalMs,
-      nonRetryableErrorTypes: ['TargetModified', 'ReceiveRefused', 'TrustMissing'],
+      nonRetryableErrorTypes: ['TargetModified', 'ReceiveRefused', 'TrustMissing', 'TargetPoolFull'],
     },
   });
 }
@@ -152,6 +151,7 @@ export async function replicateDataset(job: ReplicationJob): Promise<Replication
       // Each side's own name for the base: it may have been renamed on either (matched by guid).
       hold: plan.kind === 'incremental' && holds ? { tag: HOLD_TAG, source: plan.base.name, target: plan.baseOnTarget.name } : undefined,
       createParent: plan.kind === 'full',
+      estimate: { snapshot: newest.name, base: base?.name },
     });
     bytes = sent.bytes;
     transferMs = sent.durationMs;

@@ -17,6 +17,7 @@ import type { Snapshot } from '../zfs/snapshot';
 import { homeOf, openerScript, streamScript, type TargetConnection } from './send-command';
 import { byteCounterProbe, parseByteCounter, type ByteCounter } from './byte-counter';
 import { ensureParentDataset, holdSnapshot, releaseSnapshot, snapshotsOf, type DatasetRef } from './datasets';
+import { clearlyShort, noRoomFailure, outOfSpaceFailure, readRoom, type Room, type StreamEstimate } from './space';
 import type { TransferProgress } from '../../workflows/replication-types';
 
 export interface TransferInput {
@@ -36,6 +37,8 @@ export interface TransferInput {
   hold?: { tag: string; source: string; target: string };
   /** A full send: create the target's parent first where it is missing (`zfs create -p`). */
   createParent?: boolean;
+  /** The source snapshots that size the stream, checked against the target's free space first. */
+  estimate?: StreamEstimate;
 }
 
 export interface TransferResult {
@@ -121,9 +124,10 @@ export function createTransferActivities(deps: { pool: SshPool }) {
     await execTrustedScript(pool, input.source.host, sh`kill -TERM -- ${group}; kill -CONT -- ${group}`, { timeoutMs: 15_000 }).catch(() => undefined);
   }
 
-  function failure(input: TransferInput, report: Report, stderr: string): Error {
+  function failure(input: TransferInput, report: Report, stderr: string, room: Room): Error {
     const where = `${input.source.host.name}:${input.source.dataset} -> ${input.target.host.name}:${input.target.dataset}`;
     const refusal = classifyReceiveError(stderr);
+    if (refusal === 'out-of-space') return outOfSpaceFailure(input.source, input.target, room, report.bytes);
     if (refusal === 'target-modified') {
       return ApplicationFailure.nonRetryable(
         `${where}: the target ${input.target.dataset} on ${input.target.host.name} was written to since the common snapshot, and zfs receive refused the stream. Nothing was rolled back. Choices: (1) look at what changed (clone the replica's newest snapshot to test, never write to the replica itself) and, if it can go, allow rollback for this dataset in the inventory (replicateTo.rollback: true) to return the target to the common snapshot; (2) keep the changes: rename the target dataset and let the next run send in full.\n${tail(stderr)}`,
@@ -149,7 +153,7 @@ export function createTransferActivities(deps: { pool: SshPool }) {
   }
 
   /** Runs the stream script; returns its byte count and duration, or throws why it failed. */
-  async function stream(input: TransferInput, facts: { home: string; counter: ByteCounter }): Promise<{ bytes: number; durationMs: number }> {
+  async function stream(input: TransferInput, facts: { home: string; counter: ByteCounter; room: Room }): Promise<{ bytes: number; durationMs: number }> {
     const { home, counter } = facts;
     const script = streamScript({
       zfs: guestProfile(input.source.host.os).zfs,
@@ -218,7 +222,7 @@ export function createTransferActivities(deps: { pool: SshPool }) {
         'StreamStalled',
       );
     }
-    if (report.sendExit !== 0 || report.receiveExit !== 0) throw failure(input, report, stderr);
+    if (report.sendExit !== 0 || report.receiveExit !== 0) throw failure(input, report, stderr, facts.room);
     return { bytes: report.bytes, durationMs };
   }
 
@@ -247,11 +251,12 @@ export function createTransferActivities(deps: { pool: SshPool }) {
       const release = () => (released ??= Promise.all(holds.map((h) => releaseSnapshot(pool, h.ref, h.snapshot, tag))));
       try {
         // Settled, not raced: a hold still on its way when another step fails would outlive the release.
-        const [already, facts, , createdParent] = await settleAll(
+        const [already, facts, , createdParent, room] = await settleAll(
           targetWith(input.target, input.expectGuid),
           sourceFacts(input),
           settleAll<boolean[]>(...holds.map((h) => holdSnapshot(pool, h.ref, h.snapshot, tag))),
           input.createParent ? ensureParentDataset(pool, input.target) : Promise.resolve(undefined),
+          readRoom(pool, input.source, input.target, input.estimate),
         );
         if (already) {
           await release();
@@ -260,7 +265,8 @@ export function createTransferActivities(deps: { pool: SshPool }) {
         const warnings = facts.counter === 'none'
           ? [`${input.source.host.name} has neither python3 (>= 3.10) nor pv to count bytes: no progress and no stall detection`]
           : [];
-        const sent = await stream(input, facts);
+        if (clearlyShort(room)) throw noRoomFailure(input.source, input.target, room);
+        const sent = await stream(input, { ...facts, room });
         // Read after the release: the list retention plans on shows no hold of this run.
         await release();
         const after = await targetWith(input.target, input.expectGuid);

@@ -134,7 +134,7 @@ function plural(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
-function bytes(n: number): string {
+export function bytes(n: number): string {
   const units = ['KiB', 'MiB', 'GiB', 'TiB'];
   let value = n;
   let unit = -1;

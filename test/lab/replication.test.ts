@@ -398,8 +398,8 @@ describe('replicateDataset', () => {
       return true;
     };
 
-    // Clearly too big: the source's snapshot refers to more than the target pool has.
-    await on(src, `zfs create sp1/t/full && head -c ${(mib(available) + 16) * 2 ** 20} /dev/urandom > /sp1/t/full/big`);
+    // Clearly too big: the source's snapshot refers to twice what the target pool has.
+    await on(src, `zfs create sp1/t/full && head -c ${mib(available) * 2 * 2 ** 20} /dev/urandom > /sp1/t/full/big`);
     await assert.rejects(run(() => replicate(full('full'))), refused(/before sending/));
     assert.equal((await labExec(dst, ['zfs', 'get', '-H', 'type', 'sp3/full'])).code, 1, 'nothing was received');
 
