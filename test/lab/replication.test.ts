@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { spawn } from 'node:child_process';
 import { WorkflowFailedError } from '@temporalio/client';
 import { labDown, labExec, labUp, type LabHostState, type LabState } from '../../lab/lab';
 import { requireInventory } from '../../inventory/load';
@@ -33,7 +34,7 @@ async function freezeStream(host: LabHostState): Promise<void> {
 }
 
 const LAB_DIR = path.resolve(__dirname, '../../.data/lab-replication-test');
-const SCENARIOS = ['basic', 'tree', 'diverged', 'rollback', 'interrupt', 'stall', 'retention', 'concurrent', 'nested/deep/vol', 'cancel', 'clone', 'sched', 'renamed-src', 'renamed-dst'];
+const SCENARIOS = ['basic', 'tree', 'diverged', 'rollback', 'interrupt', 'stall', 'retention', 'concurrent', 'nested/deep/vol', 'cancel', 'clone', 'sched', 'renamed-src', 'renamed-dst', 'killed'];
 /** Target datasets on the small pool sp3 (a file on the target host): its space runs out. */
 const SMALL_POOL_DATASETS = ['sp3/full', 'sp3/rewrite'];
 
@@ -327,6 +328,38 @@ describe('replicateDataset', () => {
         const released = await labExec(host, ['zfs', 'release', 'esxi-zfs-replication', `${dataset}@${line.split(' ')[0]}`]);
         assert.match(released.stderr, /no such tag/, `${host.name} ${dataset}@${line}: our hold was released`);
       }
+    }
+  });
+
+  test('a worker killed (SIGKILL) while pruning: the prune is retried within seconds and the result lists what the dead attempt destroyed', async () => {
+    const names = Array.from({ length: 60 }, (_, i) => `esxi-zfs_20261001T0000${String(i).padStart(2, '0')}Z`);
+    await on(src, `zfs create sp1/t/killed && echo x > /sp1/t/killed/f && for s in ${names.join(' ')}; do zfs snapshot sp1/t/killed@$s; done`);
+    // A worker process of its own, so that it can be killed; the test's worker takes over after.
+    const worker = spawn(path.resolve(__dirname, '../../bin/esxi-zfs.js'), ['worker'], {
+      env: { ...process.env, TEMPORAL_ADDRESS: temporal.server.address, TEMPORAL_NAMESPACE: temporal.server.namespace },
+      stdio: 'ignore',
+    });
+    const exited = new Promise((resolve) => worker.once('exit', resolve));
+    let recorded: string[] = [];
+    try {
+      const { handle } = await startReplication(temporal.client, job('killed', { retention: { keep: 1 } }));
+      for (let i = 0; i < 3000 && recorded.length === 0; i++) {
+        const pending = (await handle.describe()).raw.pendingActivities ?? [];
+        const payload = pending.find((a) => a.activityType?.name === 'destroySnapshots')?.heartbeatDetails?.payloads?.[0]?.data;
+        if (payload) recorded = (JSON.parse(Buffer.from(payload).toString()) as { destroyed: string[] }).destroyed;
+        else await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.ok(recorded.length > 0 && recorded.length < names.length, `killed mid-prune, after ${recorded.length} of ${names.length}`);
+      worker.kill('SIGKILL');
+      await exited;
+      const result = await run(() => handle.result() as Promise<ReplicationResult>);
+      for (const name of recorded) assert.ok(result.pruned.source.includes(name), `${name}, destroyed by the killed attempt, is in the result`);
+      assert.deepEqual((await snapshots(src, 'sp1/t/killed')).map((l) => l.split(' ')[0]), [result.snapshot]);
+      const history = await handle.fetchHistory();
+      const attempts = history.events!.flatMap((e) => e.activityTaskStartedEventAttributes ? [e.activityTaskStartedEventAttributes.attempt ?? 1] : []);
+      assert.ok(attempts.some((a) => a > 1), `the prune was retried (attempts ${attempts.join(',')})`);
+    } finally {
+      worker.kill('SIGKILL');
     }
   });
 
