@@ -127,7 +127,7 @@ export function createTransferActivities(deps: { pool: SshPool }) {
   function failure(input: TransferInput, report: Report, stderr: string, room: Room): Error {
     const where = `${input.source.host.name}:${input.source.dataset} -> ${input.target.host.name}:${input.target.dataset}`;
     const refusal = classifyReceiveError(stderr);
-    if (refusal === 'out-of-space') return outOfSpaceFailure(input.source, input.target, room, report.bytes);
+    if (refusal === 'out-of-space') return outOfSpaceFailure(input.source, input.target, room, report.bytes, input.resumable);
     if (refusal === 'target-modified') {
       return ApplicationFailure.nonRetryable(
         `${where}: the target ${input.target.dataset} on ${input.target.host.name} was written to since the common snapshot, and zfs receive refused the stream. Nothing was rolled back. Choices: (1) look at what changed (clone the replica's newest snapshot to test, never write to the replica itself) and, if it can go, allow rollback for this dataset in the inventory (replicateTo.rollback: true) to return the target to the common snapshot; (2) keep the changes: rename the target dataset and let the next run send in full.\n${tail(stderr)}`,

@@ -17,7 +17,7 @@ test('clearlyShort: only when the pool has under three quarters of a known estim
 
 test('TargetPoolFull messages: one line naming the pool, host, space needed and available, and what to do', () => {
   const room = { pool: 'sp2', needed: 112 * MiB, available: 30 * MiB };
-  for (const failure of [noRoomFailure(source, target, room), outOfSpaceFailure(source, target, room, 60 * MiB)]) {
+  for (const failure of [noRoomFailure(source, target, room), outOfSpaceFailure(source, target, room, 60 * MiB, false)]) {
     assert.equal(failure.type, 'TargetPoolFull');
     assert.equal(failure.nonRetryable, true);
     assert.ok(!failure.message.includes('\n'), failure.message);
@@ -28,4 +28,6 @@ test('TargetPoolFull messages: one line naming the pool, host, space needed and 
     assert.match(failure.message, /replicateTo\.dataset in the inventory/);
   }
   assert.match(noRoomFailure(source, target, room).message, /Refused before sending; nothing was sent/);
+  assert.match(outOfSpaceFailure(source, target, room, 60 * MiB, false).message, /after 60\.0 MiB .* zfs receive kept nothing/);
+  assert.match(outOfSpaceFailure(source, target, room, 60 * MiB, true).message, /the partial receive stays, and the next run resumes it/);
 });
