@@ -83,7 +83,7 @@ export function noRoomFailure(source: DatasetRef, target: DatasetRef, room: Room
 export function outOfSpaceFailure(source: DatasetRef, target: DatasetRef, room: Room, sent: number, resumable: boolean): ApplicationFailure {
   const left = resumable ? 'the partial receive stays, and the next run resumes it' : 'zfs receive kept nothing';
   return ApplicationFailure.nonRetryable(
-    `${where(source, target)}: target pool ${room.pool} on ${target.host.name} ran out of space after ${bytes(sent)} of the stream (${sizeText(room.available)} available before it, about ${sizeText(room.needed)} estimated); ${left}. ${remedy(target, room.pool)}`,
+    `${where(source, target)}: target pool ${room.pool} on ${target.host.name} ran out of space after ${bytes(sent)} of the stream (${sizeText(room.available)} available before it${room.needed ? `, about ${bytes(room.needed)} estimated` : ''}); ${left}. ${remedy(target, room.pool)}`,
     'TargetPoolFull',
   );
 }
