@@ -15,6 +15,8 @@ export const Failure = {
   ReceiveRefused: 'ReceiveRefused',
   RollbackBaseChanged: 'RollbackBaseChanged',
   PruneRefused: 'PruneRefused',
+  /** The target pool has no room for the stream: refused before sending, or by `zfs receive`. */
+  TargetPoolFull: 'TargetPoolFull',
   /** The target's receive guard or authorized key does not let the source in: run trust. */
   TrustMissing: 'TrustMissing',
   TrustConfig: 'TrustConfig',
@@ -31,7 +33,7 @@ export type FailureType = (typeof Failure)[keyof typeof Failure];
 /** The types a retry policy must not retry, per runbook step group. */
 export const NON_RETRYABLE = {
   replicationSteps: [Failure.PoolMissing, Failure.SourceMissing, Failure.RollbackBaseChanged, Failure.PruneRefused],
-  transfer: [Failure.TargetModified, Failure.ReceiveRefused, Failure.TrustMissing],
+  transfer: [Failure.TargetModified, Failure.ReceiveRefused, Failure.TrustMissing, Failure.TargetPoolFull],
   trust: [Failure.TrustConfig],
   clone: [Failure.ReplicaMissing, Failure.CloneConflict, Failure.CloneOutdated],
 } as const satisfies Record<string, readonly FailureType[]>;

@@ -40,6 +40,11 @@ function activitiesFor(job: ReplicationJob) {
   return {
     steps: proxyActivities<DatasetActivities & ResumeActivities>({ startToCloseTimeout: '10 minutes', retry }),
     /**
+     * Pruning heartbeats the names it destroyed: a worker that dies meanwhile is noticed within
+     * seconds, and the retry reports what the dead attempt destroyed.
+     */
+    prune: proxyActivities<Pick<DatasetActivities, 'destroySnapshots'>>({ startToCloseTimeout: '10 minutes', heartbeatTimeout: '20 seconds', retry }),
+    /**
      * The first steps (a snapshot, two listings, starting the ssh connection: tens of milliseconds)
      * run as local activities: the worker runs them inside the workflow task, with no server round
      * trip between them and the plan. History records each as a marker with its result.
@@ -61,12 +66,11 @@ const label = (ref: { host: { name: string }; dataset: string }) => `${ref.host.
 const on = (side: 'source' | 'target', ref: { host: { name: string }; dataset: string }) => ({ summary: `${side} ${label(ref)}` });
 
 /** `zfs receive` refusing a modified target: the same explanation planning gives, from the snapshots planned with. */
-function explainRefusal(error: unknown, job: ReplicationJob, base: Snapshot | undefined, targetSnapshots: Snapshot[]): unknown {
+function explainRefusal(error: unknown, job: ReplicationJob, base: { source: Snapshot; target: Snapshot } | undefined): unknown {
   const cause = error instanceof ActivityFailure ? error.cause : undefined;
   if (!(cause instanceof ApplicationFailure) || cause.type !== Failure.TargetModified || !base) return error;
-  const baseOnTarget = targetSnapshots.find((s) => s.guid === base.guid) ?? base;
   return ApplicationFailure.nonRetryable(
-    describeConflict({ type: Failure.TargetModified, base, baseOnTarget }, endpoints(job)),
+    describeConflict({ type: Failure.TargetModified, base: base.source, baseOnTarget: base.target }, endpoints(job)),
     Failure.TargetModified,
   );
 }
@@ -81,7 +85,7 @@ export async function replicateDataset(job: ReplicationJob): Promise<Replication
   setHandler(progressQuery, () => progress);
   const started = Date.now();
   const { source, target } = job;
-  const { steps, firstSteps, transferSteps: { sendSnapshot } } = activitiesFor(job);
+  const { steps, prune, firstSteps, transferSteps: { sendSnapshot } } = activitiesFor(job);
   const warnings: string[] = [];
 
   // 1. Snapshot the source (a name that sorts by time, says it is ours, in UTC: workflow time),
@@ -166,10 +170,14 @@ export async function replicateDataset(job: ReplicationJob): Promise<Replication
       expectGuid: newest.guid,
       stallTimeoutMs: job.stallTimeoutMs,
       ciphers: job.sshCiphers,
-      hold: base && holds ? { tag: HOLD_TAG, source: base.name, target: rollbackTo?.name ?? base.name } : undefined,
+      // Each side's own name for the base: it may have been renamed on either (matched by guid).
+      hold: plan.kind === 'incremental' && holds ? { tag: HOLD_TAG, source: plan.base.name, target: plan.baseOnTarget.name } : undefined,
       createParent: plan.kind === 'full',
       recursive: job.recursive,
-    }).catch((error: unknown) => { throw explainRefusal(error, job, base, state.target.snapshots ?? []); });
+      estimate: { snapshot: newest.name, base: base?.name },
+    }).catch((error: unknown) => {
+      throw explainRefusal(error, job, plan.kind === 'incremental' ? { source: plan.base, target: plan.baseOnTarget } : undefined);
+    });
     bytes = sent.bytes;
     transferMs = sent.durationMs;
     targetSnapshots = sent.targetSnapshots;
@@ -191,7 +199,7 @@ export async function replicateDataset(job: ReplicationJob): Promise<Replication
       { side: 'target' as const, ref: target, names: retention(targetSnapshots) },
     ].map(async ({ side, ref, names }) => {
       if (names.length === 0) return [];
-      const { destroyed, kept } = await steps.destroySnapshots.executeWithOptions(on(side, ref), [{ ...ref, names, prefix: job.snapshotPrefix, protect: [newestCommon.guid] }]);
+      const { destroyed, kept } = await prune.destroySnapshots.executeWithOptions(on(side, ref), [{ ...ref, names, prefix: job.snapshotPrefix, protect: [newestCommon.guid] }]);
       warnings.push(...kept.map((k) => `kept ${label(ref)}@${k}`));
       return destroyed;
     }),

@@ -30,12 +30,16 @@ export interface DatasetState {
 
 const TIMEOUT = { timeoutMs: 120_000 };
 
-function attemptNumber(): number {
+function activityContext(): Context | undefined {
   try {
-    return Context.current().info.attempt;
+    return Context.current();
   } catch {
-    return 1; // called outside an activity (tests)
+    return undefined; // called outside an activity (tests)
   }
+}
+
+function attemptNumber(): number {
+  return activityContext()?.info.attempt ?? 1;
 }
 
 /** Runs `zfs …`/`zpool …` with the profile's binaries; argv[0] is 'zfs' or 'zpool'. */
@@ -90,6 +94,21 @@ export async function releaseSnapshot(pool: SshPool, ref: DatasetRef, snapshot: 
   if (result.code === 0) return true;
   if (/no such tag|does not exist/.test(result.stderr)) return false;
   throw new Error(`${ref.host.name}: zfs release ${ref.dataset}@${snapshot} failed: ${result.stderr.trim()}`);
+}
+
+/**
+ * Snapshot -> the datasets cloned from it, in the dataset's pool, read from each dataset's
+ * `origin` (zfs-fuse, pool version 23, has no `clones` property on snapshots).
+ */
+async function clonesByOrigin(pool: SshPool, ref: DatasetRef): Promise<Map<string, string[]>> {
+  const poolName = ref.dataset.split('/')[0]!;
+  const out = await runOk(pool, ref.host, ['zfs', 'list', '-H', '-r', '-t', 'filesystem,volume', '-o', 'name,origin', poolName]);
+  const clones = new Map<string, string[]>();
+  for (const line of out.split('\n')) {
+    const [name, origin] = line.split('\t');
+    if (name && origin && origin !== '-') clones.set(origin, [...(clones.get(origin) ?? []), name]);
+  }
+  return clones;
 }
 
 /** `zfs create -p PARENT` so that a full stream has somewhere to land; nothing when it exists. */
@@ -155,23 +174,45 @@ export function createDatasetActivities(deps: { pool: SshPool }) {
 
     /**
      * Destroys the named snapshots of one dataset. Refuses names that are not ours and guids that
-     * are protected (the common base); skips snapshots already gone.
+     * are protected (the common base); skips snapshots already gone; keeps, and says why in one
+     * line, those with a clone (clone-replica's) or a hold. Heartbeats what it destroyed, so that
+     * a retry after a dead worker reports the earlier attempt's work too.
      */
     async destroySnapshots(input: DatasetRef & { names: string[]; prefix: string; protect: string[] }): Promise<{ destroyed: string[]; kept: string[] }> {
-      const snapshots = new Map(((await snapshotsOf(pool, input)) ?? []).map((s) => [s.name, s]));
-      const destroyed: string[] = [];
+      const context = activityContext();
+      const destroyed = [...((context?.info.heartbeatDetails as { destroyed?: string[] } | undefined)?.destroyed ?? [])];
       const kept: string[] = [];
-      for (const name of input.names) {
-        const snapshot = snapshots.get(name);
-        if (!snapshot) continue;
-        if (!isOurs(input.prefix, name) || input.protect.includes(snapshot.guid)) {
-          throw ApplicationFailure.nonRetryable(`${input.host.name}: refusing to destroy ${input.dataset}@${name}: not ours or protected`, Failure.PruneRefused);
+      const beat = () => context?.heartbeat({ destroyed });
+      const beating = setInterval(beat, 5_000);
+      try {
+        const [list, clones] = await Promise.all([snapshotsOf(pool, input), clonesByOrigin(pool, input)]);
+        const snapshots = new Map((list ?? []).map((s) => [s.name, s]));
+        for (const name of input.names) {
+          const snapshot = snapshots.get(name);
+          if (!snapshot) continue;
+          if (!isOurs(input.prefix, name) || input.protect.includes(snapshot.guid)) {
+            throw ApplicationFailure.nonRetryable(`${input.host.name}: refusing to destroy ${input.dataset}@${name}: not ours or protected`, Failure.PruneRefused);
+          }
+          const cloned = clones.get(`${input.dataset}@${name}`);
+          if (cloned) {
+            kept.push(`${name}: it has a clone (${cloned.join(', ')})`);
+            continue;
+          }
+          if (snapshot.userrefs > 0) {
+            kept.push(`${name}: it is held (${snapshot.userrefs} hold${snapshot.userrefs === 1 ? '' : 's'})`);
+            continue;
+          }
+          const result = await run(pool, input.host, ['zfs', 'destroy', `${input.dataset}@${name}`]);
+          if (result.code === 0) {
+            destroyed.push(name);
+            beat();
+          } else if (/dependent clones|dataset is busy|is held/.test(result.stderr)) {
+            // Cloned or held since it was read: kept, not an error.
+            kept.push(`${name}: ${result.stderr.trim().split('\n')[0]}`);
+          } else throw new Error(`${input.host.name}: zfs destroy ${input.dataset}@${name} failed: ${result.stderr.trim()}`);
         }
-        const result = await run(pool, input.host, ['zfs', 'destroy', `${input.dataset}@${name}`]);
-        if (result.code === 0) destroyed.push(name);
-        // A clone made for testing (clone-replica) or a hold keeps its snapshot: kept, not an error.
-        else if (/dependent clones|dataset is busy|is held/.test(result.stderr)) kept.push(`${name}: ${result.stderr.trim()}`);
-        else throw new Error(`${input.host.name}: zfs destroy ${input.dataset}@${name} failed: ${result.stderr.trim()}`);
+      } finally {
+        clearInterval(beating);
       }
       return { destroyed, kept };
     },

@@ -23,6 +23,7 @@ import { closerScript, homeOf, openerScript, streamScript, type TargetConnection
 import { byteCounterProbe, parseByteCounter, type ByteCounter } from './byte-counter';
 import { ensureParentDataset, holdSnapshot, releaseSnapshot, snapshotsOf, type DatasetRef } from './datasets';
 import { protectReplica, type ReplicaProtection } from './replica';
+import { clearlyShort, noRoomFailure, outOfSpaceFailure, readRoom, type Room, type StreamEstimate } from './space';
 import type { TransferProgress } from '../../core/replication/shared';
 
 export interface TransferInput {
@@ -44,6 +45,8 @@ export interface TransferInput {
   createParent?: boolean;
   /** The replica is a tree (`zfs send -R`): protect each of its datasets. */
   recursive?: boolean;
+  /** The source snapshots that size the stream, checked against the target's free space first. */
+  estimate?: StreamEstimate;
 }
 
 export interface TransferResult {
@@ -202,9 +205,10 @@ done
 true`, { timeoutMs: 120_000 }).catch(() => undefined);
   }
 
-  function failure(input: TransferInput, report: Report, stderr: string): Error {
+  function failure(input: TransferInput, report: Report, stderr: string, room: Room): Error {
     const where = `${input.source.host.name}:${input.source.dataset} -> ${input.target.host.name}:${input.target.dataset}`;
     const refusal = classifyReceiveError(stderr);
+    if (refusal === 'out-of-space') return outOfSpaceFailure(input.source, input.target, room, report.bytes, input.resumable);
     if (refusal === 'target-modified') {
       // The workflow explains it with the snapshots it planned with (describeConflict): one type, one remedy.
       return ApplicationFailure.nonRetryable(`${where}: zfs receive refused the stream: the target was written to since the common snapshot.\n${tail(stderr)}`, Failure.TargetModified);
@@ -230,7 +234,7 @@ true`, { timeoutMs: 120_000 }).catch(() => undefined);
   /** Runs the stream script; returns its byte count and duration, or throws why it failed. */
   async function stream(
     input: TransferInput,
-    facts: { home: string; counter: ByteCounter },
+    facts: { home: string; counter: ByteCounter; room: Room },
     /** Updates what the activity heartbeats; `now`: at once, not on the next beat. */
     beat: (details: SendHeartbeat, now?: boolean) => void,
   ): Promise<{ bytes: number; durationMs: number }> {
@@ -309,7 +313,7 @@ true`, { timeoutMs: 120_000 }).catch(() => undefined);
       );
     }
     if (report.sendExit !== 0 || report.receiveExit !== 0) {
-      const error = failure(input, report, stderr);
+      const error = failure(input, report, stderr, facts.room);
       // A refused login or command may come from a shared connection older than the trust: stop it,
       // so that the run after the operator's `trust` logs in anew.
       if (error instanceof ApplicationFailure && error.type === Failure.TrustMissing) {
@@ -351,11 +355,12 @@ true`, { timeoutMs: 120_000 }).catch(() => undefined);
         if (leftover?.sourcePid !== undefined) await stopLeftoverStream(input, leftover.sourcePid);
         if (leftover?.sendPid !== undefined) await releaseSendHolds(input, leftover.sendPid);
         // Settled, not raced: a hold still on its way when another step fails would outlive the release.
-        const [already, facts, , createdParent] = await settleAll(
+        const [already, facts, , createdParent, room] = await settleAll(
           targetWith(input.target, input.expectGuid),
           sourceFacts(input),
           settleAll<boolean[]>(...holds.map((h) => holdSnapshot(pool, h.ref, h.snapshot, tag))),
           input.createParent ? ensureParentDataset(pool, input.target) : Promise.resolve(undefined),
+          readRoom(pool, input.source, input.target, input.estimate),
         );
         if (already) {
           await release();
@@ -365,7 +370,8 @@ true`, { timeoutMs: 120_000 }).catch(() => undefined);
         const warnings = facts.counter === 'none'
           ? [`${input.source.host.name} has neither python3 (>= 3.10) nor pv to count bytes: no progress and no stall detection`]
           : [];
-        const sent = await stream(input, facts, (d, now) => {
+        if (clearlyShort(room)) throw noRoomFailure(input.source, input.target, room);
+        const sent = await stream(input, { ...facts, room }, (d, now) => {
           details = d;
           if (now) context?.heartbeat(d);
         });

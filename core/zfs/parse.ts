@@ -180,13 +180,15 @@ export function isMissingDataset(stderr: string, dataset: string): boolean {
  * - target-exists: "destination 'X' exists must specify -F to overwrite it" — a full stream
  *   into an existing dataset.
  * - base-mismatch: "most recent snapshot of X does not match incremental source".
+ * - out-of-space: "cannot receive new filesystem stream: out of space" (or "incremental stream").
  */
-export type ReceiveRefusal = 'target-modified' | 'target-exists' | 'base-mismatch';
+export type ReceiveRefusal = 'target-modified' | 'target-exists' | 'base-mismatch' | 'out-of-space';
 
 const REFUSALS: ReadonlyArray<[RegExp, ReceiveRefusal]> = [
   [/has been modified since most recent snapshot/, 'target-modified'],
   [/destination '?[^']*'? exists must specify -F/, 'target-exists'],
   [/most recent snapshot of .* does not match incremental source/, 'base-mismatch'],
+  [/cannot receive .*: out of space/, 'out-of-space'],
 ];
 
 export function classifyReceiveError(stderr: string): ReceiveRefusal | undefined {

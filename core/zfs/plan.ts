@@ -29,10 +29,13 @@ import { formatBytes } from '../format';
 export type ReplicationPlan =
   /** The target dataset does not exist: `zfs send <snapshot> | zfs recv -u <target>`. */
   | { kind: 'full'; snapshot: Snapshot }
-  /** `zfs send -I|-i @<base.name> <target>`; base and target are source-side snapshots. */
-  | { kind: 'incremental'; base: Snapshot; target: Snapshot; intermediates: boolean }
+  /**
+   * `zfs send -I|-i @<base.name> <target>`; base and target are source-side snapshots. The same
+   * base on the target (same guid) is `baseOnTarget`: its name there may differ (renamed).
+   */
+  | { kind: 'incremental'; base: Snapshot; baseOnTarget: Snapshot; target: Snapshot; intermediates: boolean }
   /** The newest source snapshot is already on the target. */
-  | { kind: 'up-to-date'; base: Snapshot }
+  | { kind: 'up-to-date'; base: Snapshot; baseOnTarget: Snapshot }
   | { kind: 'conflict'; conflict: Conflict };
 
 export type Conflict =
@@ -109,8 +112,8 @@ export function planReplication(input: PlanInput): PlanResult {
         : undefined;
   const plan: ReplicationPlan =
     base.guid === newest.guid
-      ? { kind: 'up-to-date', base }
-      : { kind: 'incremental', base, target: newest, intermediates: input.sendIntermediates };
+      ? { kind: 'up-to-date', base, baseOnTarget }
+      : { kind: 'incremental', base, baseOnTarget, target: newest, intermediates: input.sendIntermediates };
 
   if (!conflict) return { plan };
   if (input.rollbackAllowed) return { plan, rollbackTo: baseOnTarget };
@@ -132,7 +135,7 @@ function plural(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
-const bytes = (n: number) => (n < 1024 ? `${n} bytes` : `${formatBytes(n)} (${n} bytes)`);
+export const bytes = (n: number): string => (n < 1024 ? `${n} bytes` : `${formatBytes(n)} (${n} bytes)`);
 
 function baseText(base: Snapshot, baseOnTarget: Snapshot): string {
   return base.name === baseOnTarget.name

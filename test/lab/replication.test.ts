@@ -58,6 +58,7 @@ function signalOn(host: LabHostState, commandLine: RegExp, signal: NodeJS.Signal
   }
   return pids.length;
 }
+import { createDatasetActivities } from '../../activities/replication/datasets';
 
 /** Stops the stream's byte counter on the source the moment it exists (SIGSTOP): the stream waits. */
 async function freezeStream(host: LabHostState): Promise<void> {
@@ -70,7 +71,9 @@ async function freezeStream(host: LabHostState): Promise<void> {
 }
 
 const LAB_DIR = path.resolve(__dirname, '../../.data/lab-replication-test');
-const SCENARIOS = ['basic', 'tree', 'diverged', 'rollback', 'interrupt', 'stall', 'retention', 'concurrent', 'nested/deep/vol', 'cancel', 'clone', 'sched', 'crash'];
+const SCENARIOS = ['basic', 'tree', 'diverged', 'rollback', 'interrupt', 'stall', 'retention', 'concurrent', 'nested/deep/vol', 'cancel', 'clone', 'sched', 'crash', 'renamed-src', 'renamed-dst', 'killed'];
+/** Target datasets on the small pool sp3 (a file on the target host): its space runs out. */
+const SMALL_POOL_DATASETS = ['sp3/full', 'sp3/rewrite'];
 
 let lab: LabState;
 let temporal: TestTemporal;
@@ -142,7 +145,8 @@ before(async () => {
   temporal = await startTestTemporal('replication');
   // Trust for every scenario's target dataset: the guard allows exactly these.
   const trust = replicationTrustInput(inventory);
-  trust.edges = SCENARIOS.map((name) => ({ source: template.source.host, target: template.target.host, targetDataset: `sp2/r/${name}` }));
+  trust.edges = [...SCENARIOS.map((name) => `sp2/r/${name}`), ...SMALL_POOL_DATASETS]
+    .map((targetDataset) => ({ source: template.source.host, target: template.target.host, targetDataset }));
   await run(() => temporal.client.workflow.execute('setupReplicationTrust', { taskQueue: temporal.taskQueue, workflowId: 'trust', args: [trust] }));
 });
 
@@ -332,6 +336,28 @@ describe('replicateDataset', () => {
     const onTarget = (await snapshots(dst, 'sp2/r/retention')).map((s) => s.split(' ')[0]);
     assert.ok(onTarget.includes(second.snapshot), 'the new common base is kept on the target');
     assert.ok(!onTarget.includes(first.snapshot), 'the older snapshot of ours is pruned on the target');
+    // The prune step heartbeats: a worker that dies while pruning is noticed within seconds, not minutes.
+    const history = await temporal.client.workflow.getHandle('replicate:test-san-01:sp1/t/retention').fetchHistory();
+    const prune = history.events!.map((e) => e.activityTaskScheduledEventAttributes).find((a) => a?.activityType?.name === 'destroySnapshots');
+    const heartbeatSeconds = Number(prune?.heartbeatTimeout?.seconds ?? 0);
+    assert.ok(heartbeatSeconds > 0 && heartbeatSeconds <= 60, `destroySnapshots heartbeatTimeout: ${heartbeatSeconds} s`);
+  });
+
+  test('a retried prune reports what the attempt before it destroyed (heartbeat details)', async () => {
+    const { MockActivityEnvironment } = await import('@temporalio/testing');
+    const names = ['esxi-zfs_20261101T235900Z', 'esxi-zfs_20261102T235900Z'];
+    await on(src, `zfs create sp1/t/prune && ${names.map((n) => `zfs snapshot sp1/t/prune@${n}`).join(' && ')}`);
+    const { destroySnapshots } = createDatasetActivities({ pool: temporal.pool });
+    const input = { host: template.source.host, dataset: 'sp1/t/prune', names, prefix: 'esxi-zfs', protect: [] };
+    // The first attempt destroys both, and its worker dies before it can report: only its heartbeats reach the server.
+    const first = new MockActivityEnvironment({ attempt: 1 });
+    let details: unknown;
+    first.on('heartbeat', (d: unknown) => { details = d; });
+    await first.run(() => destroySnapshots(input));
+    assert.deepEqual(await snapshots(src, 'sp1/t/prune'), []);
+    const retry = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: details });
+    const result = (await retry.run(() => destroySnapshots(input))) as Awaited<ReturnType<typeof destroySnapshots>>;
+    assert.deepEqual([...result.destroyed].sort(), names, 'the retry reports what the dead attempt destroyed');
   });
 
   test('two concurrent starts for one dataset make one run', async () => {
@@ -388,6 +414,38 @@ describe('replicateDataset', () => {
     }
   });
 
+  test('a worker killed (SIGKILL) while pruning: the prune is retried within seconds and the result lists what the dead attempt destroyed', async () => {
+    const names = Array.from({ length: 60 }, (_, i) => `esxi-zfs_20261001T0000${String(i).padStart(2, '0')}Z`);
+    await on(src, `zfs create sp1/t/killed && echo x > /sp1/t/killed/f && for s in ${names.join(' ')}; do zfs snapshot sp1/t/killed@$s; done`);
+    // A worker process of its own, so that it can be killed; the test's worker takes over after.
+    const worker = spawn(path.resolve(__dirname, '../../bin/esxi-zfs.js'), ['worker'], {
+      env: { ...process.env, TEMPORAL_ADDRESS: temporal.server.address, TEMPORAL_NAMESPACE: temporal.server.namespace },
+      stdio: 'ignore',
+    });
+    const exited = new Promise((resolve) => worker.once('exit', resolve));
+    let recorded: string[] = [];
+    try {
+      const { handle } = await startReplication(temporal.client, job('killed', { retention: { keep: 1 } }));
+      for (let i = 0; i < 3000 && recorded.length === 0; i++) {
+        const pending = (await handle.describe()).raw.pendingActivities ?? [];
+        const payload = pending.find((a) => a.activityType?.name === 'destroySnapshots')?.heartbeatDetails?.payloads?.[0]?.data;
+        if (payload) recorded = (JSON.parse(Buffer.from(payload).toString()) as { destroyed: string[] }).destroyed;
+        else await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.ok(recorded.length > 0 && recorded.length < names.length, `killed mid-prune, after ${recorded.length} of ${names.length}`);
+      worker.kill('SIGKILL');
+      await exited;
+      const result = await run(() => handle.result() as Promise<ReplicationResult>);
+      for (const name of recorded) assert.ok(result.pruned.source.includes(name), `${name}, destroyed by the killed attempt, is in the result`);
+      assert.deepEqual((await snapshots(src, 'sp1/t/killed')).map((l) => l.split(' ')[0]), [result.snapshot]);
+      const history = await handle.fetchHistory();
+      const attempts = history.events!.flatMap((e) => e.activityTaskStartedEventAttributes ? [e.activityTaskStartedEventAttributes.attempt ?? 1] : []);
+      assert.ok(attempts.some((a) => a > 1), `the prune was retried (attempts ${attempts.join(',')})`);
+    } finally {
+      worker.kill('SIGKILL');
+    }
+  });
+
   test('clone-replica: a writable clone of the newest replicated snapshot; the replica stays incremental', async () => {
     await on(src, 'zfs create sp1/t/clone && echo v1 > /sp1/t/clone/f');
     const first = await run(() => replicate(job('clone', { retention: { keep: 1 } })));
@@ -405,11 +463,69 @@ describe('replicateDataset', () => {
     await on(src, 'echo v2 > /sp1/t/clone/f');
     const next = await run(() => replicate(job('clone', { retention: { keep: 1 } })));
     assert.equal(next.kind, 'incremental', 'writing to the clone did not touch the replica');
-    assert.ok(next.warnings.some((w) => w.includes(first.snapshot)), 'the cloned snapshot is kept by retention, with a warning');
+    assert.deepEqual(next.pruned.target, [], 'the cloned snapshot is not pruned');
+    const kept = next.warnings.filter((w) => w.includes(first.snapshot));
+    assert.deepEqual(kept, [`kept test-san-02:sp2/r/clone@${first.snapshot}: it has a clone (${clone})`], next.warnings.join('\n'));
+    assert.ok(next.warnings.every((w) => !w.includes('\n') && !/-R/.test(w)), 'no raw zfs refusal in the result');
 
     await assert.rejects(cloneRun(input), (e: unknown) => /--replace/.test(failureMessage(e)));
     const replaced = await cloneRun({ ...input, replace: true });
     assert.equal(replaced.origin, `sp2/r/clone@${next.snapshot}`);
+  });
+
+  // Snapshots are matched by guid; each side's commands (hold, release, rollback) use that side's own name.
+  test('a common snapshot renamed on the source is still the base', async () => {
+    await on(src, 'zfs create sp1/t/renamed-src && echo one > /sp1/t/renamed-src/f');
+    const first = await run(() => replicate(job('renamed-src')));
+    await on(src, `zfs rename sp1/t/renamed-src@${first.snapshot} sp1/t/renamed-src@moved && echo two > /sp1/t/renamed-src/f`);
+    const next = await run(() => replicate(job('renamed-src')));
+    assert.equal(next.kind, 'incremental');
+    assert.equal(next.base, 'moved', 'the base as the source names it');
+    assert.equal(await checksums(dst, `sp2/r/renamed-src@${next.snapshot}`), await sourceChecksums('sp1/t/renamed-src'));
+  });
+
+  test('a common snapshot renamed on the target is still the base', async () => {
+    await on(src, 'zfs create sp1/t/renamed-dst && echo one > /sp1/t/renamed-dst/f');
+    const first = await run(() => replicate(job('renamed-dst')));
+    await on(dst, `zfs rename sp2/r/renamed-dst@${first.snapshot} sp2/r/renamed-dst@moved`);
+    await on(src, 'echo two > /sp1/t/renamed-dst/f');
+    const next = await run(() => replicate(job('renamed-dst')));
+    assert.equal(next.kind, 'incremental');
+    assert.equal(next.base, first.snapshot, 'the base as the source names it');
+    assert.equal(await checksums(dst, `sp2/r/renamed-dst@${next.snapshot}`), await sourceChecksums('sp1/t/renamed-dst'));
+    const guids = async (host: LabHostState, dataset: string) => (await snapshots(host, dataset)).map((s) => s.split(' ')[1]);
+    assert.deepEqual(await guids(dst, 'sp2/r/renamed-dst'), await guids(src, 'sp1/t/renamed-dst'));
+  });
+
+  test('a target pool without room: refused before sending when clearly too small, otherwise the receive\'s out of space fails at once; both explained', async () => {
+    await on(dst, 'truncate -s 96M /srv/disks/small && zpool create sp3 /srv/disks/small');
+    const available = Number((await on(dst, 'zfs get -H -p -o value available sp3')).trim());
+    const mib = (n: number) => Math.ceil(n / 2 ** 20);
+    const toSmallPool = (name: string) => job(name, { target: { ...template.target, dataset: `sp3/${name}` } });
+    const refused = (expect: RegExp) => (error: unknown) => {
+      assert.ok(error instanceof WorkflowFailedError);
+      const message = failureMessage(error);
+      assert.match(message, /pool sp3 on test-san-02/, message);
+      assert.match(message, /MiB \(\d+ bytes\) available/, message);
+      assert.match(message, expect, message);
+      assert.ok(!message.includes('\n'), `one line: ${message}`);
+      return true;
+    };
+    const attempts = async (name: string) => (await temporal.client.workflow.getHandle(`replicate:test-san-01:sp1/t/${name}`).fetchHistory()).events!
+      .flatMap((e) => (e.activityTaskStartedEventAttributes ? [e.activityTaskStartedEventAttributes.attempt ?? 1] : []));
+
+    // Clearly too big: the source's snapshot refers to twice what the target pool has.
+    await on(src, `zfs create sp1/t/full && head -c ${mib(available) * 2 * 2 ** 20} /dev/urandom > /sp1/t/full/big`);
+    await assert.rejects(run(() => replicate(toSmallPool('full'))), refused(/not enough space: .* and the stream needs about [\d.]+ MiB .*Refused before sending/));
+    assert.equal((await labExec(dst, ['zfs', 'get', '-H', 'type', 'sp3/full'])).code, 1, 'nothing was received');
+    assert.deepEqual(await attempts('full'), [1], 'the send step ran once');
+
+    // An incremental whose estimate looks small (a file rewritten in place) runs into the full pool: no retries.
+    await on(src, `zfs create sp1/t/rewrite && head -c ${mib(available * 0.6) * 2 ** 20} /dev/urandom > /sp1/t/rewrite/big`);
+    await run(() => replicate(toSmallPool('rewrite')));
+    await on(src, `dd if=/dev/urandom of=/sp1/t/rewrite/big bs=1M count=${mib(available * 0.6)} conv=notrunc 2>/dev/null`);
+    await assert.rejects(run(() => replicate(toSmallPool('rewrite'))), refused(/ran out of space/));
+    assert.deepEqual(await attempts('rewrite'), [1], 'the send step ran once');
   });
 
   test('a schedule fires a real run on the dev server', async () => {

@@ -236,6 +236,11 @@ test('classifyReceiveError: zfs-fuse messages, wrapped over lines as ZFS prints 
     classifyReceiveError('cannot receive incremental stream: most recent snapshot of sp2/nas/vol0 does not\nmatch incremental source\n'),
     'base-mismatch',
   );
+  // Captured in the lab: a full stream into a 96 MiB zfs-fuse pool.
+  assert.equal(
+    classifyReceiveError("cannot receive new filesystem stream: out of space\nwarning: cannot send 'sp1/t/full@esxi-zfs_20261130T153357Z': Broken pipe\n"),
+    'out-of-space',
+  );
   assert.equal(classifyReceiveError('ssh: connect to host 10.0.1.42 port 22: Connection refused\n'), undefined);
 });
 

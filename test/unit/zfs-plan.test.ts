@@ -35,32 +35,32 @@ test('full send of the newest source snapshot when the target dataset is absent'
 });
 
 test('up-to-date when the newest source snapshot is on the target', () => {
-  assert.deepEqual(plan({ source: [A, B], target: [tA, tB] }), { plan: { kind: 'up-to-date', base: B } });
+  assert.deepEqual(plan({ source: [A, B], target: [tA, tB] }), { plan: { kind: 'up-to-date', base: B, baseOnTarget: tB } });
 });
 
 test('incremental from the newest common snapshot to the newest source snapshot; -I vs -i', () => {
   assert.deepEqual(plan({ source: [A, B, C, D], target: [tA, tB], sendIntermediates: true }), {
-    plan: { kind: 'incremental', base: B, target: D, intermediates: true },
+    plan: { kind: 'incremental', base: B, baseOnTarget: tB, target: D, intermediates: true },
   });
   assert.deepEqual(plan({ source: [A, B, C, D], target: [tA, tB], sendIntermediates: false }), {
-    plan: { kind: 'incremental', base: B, target: D, intermediates: false },
+    plan: { kind: 'incremental', base: B, baseOnTarget: tB, target: D, intermediates: false },
   });
 });
 
 test('target already holding intermediate source snapshots: base is the newest common one', () => {
   assert.deepEqual(plan({ source: [A, B, C, D], target: [tA, tB, tC] }), {
-    plan: { kind: 'incremental', base: C, target: D, intermediates: true },
+    plan: { kind: 'incremental', base: C, baseOnTarget: tC, target: D, intermediates: true },
   });
   // Older snapshots pruned on either side do not matter.
   assert.deepEqual(plan({ source: [C, D], target: [tB, tC] }), {
-    plan: { kind: 'incremental', base: C, target: D, intermediates: true },
+    plan: { kind: 'incremental', base: C, baseOnTarget: tC, target: D, intermediates: true },
   });
 });
 
 test('a snapshot renamed on the target still matches by guid', () => {
   const renamed = tgt('before-migration', '12', '45');
   assert.deepEqual(plan({ source: [A, B, C], target: [tA, renamed] }), {
-    plan: { kind: 'incremental', base: B, target: C, intermediates: true },
+    plan: { kind: 'incremental', base: B, baseOnTarget: renamed, target: C, intermediates: true },
   });
 });
 
@@ -91,7 +91,7 @@ test('clock skew: creation times reversed, createtxg decides newest and base', (
   const tOld = tgt('x', '21', '5', 1_600_000_000);
   const tMid = tgt('y', '22', '9', 2_000_000_000);
   assert.deepEqual(plan({ source: [newest, old, mid], target: [tMid, tOld] }), {
-    plan: { kind: 'incremental', base: mid, target: newest, intermediates: true },
+    plan: { kind: 'incremental', base: mid, baseOnTarget: tMid, target: newest, intermediates: true },
   });
 });
 
@@ -106,7 +106,7 @@ test('divergence uses the target pool\'s own txg, never the source\'s', () => {
   // Target txg 42 is below the base's target txg: an older target-only snapshot is no divergence.
   const olderLocal = tgt('older-local', '78', '42');
   assert.deepEqual(plan({ source: [A, B, C], target: [tA, olderLocal, tB] }), {
-    plan: { kind: 'incremental', base: B, target: C, intermediates: true },
+    plan: { kind: 'incremental', base: B, baseOnTarget: tB, target: C, intermediates: true },
   });
 });
 
@@ -139,7 +139,7 @@ test('target written since the base (`written` > 0) → target-modified', () => 
   // Zero written, or unknown (ZFS without `written`: receive itself refuses), is no conflict here.
   for (const written of [0, undefined]) {
     assert.deepEqual(plan({ source: [A, B, C], target: [tA, tB], targetWrittenSinceBase: written }), {
-      plan: { kind: 'incremental', base: B, target: C, intermediates: true },
+      plan: { kind: 'incremental', base: B, baseOnTarget: tB, target: C, intermediates: true },
     });
   }
 });
@@ -186,10 +186,10 @@ test('describeConflict: long lists are cut after 10 names', () => {
 test('rollback allowed: the plan proceeds and rollbackTo is exactly the base as it is on the target', () => {
   const x = tgt('x', '81', '50');
   const diverged = plan({ source: [A, B, C], target: [tA, tB, x], rollbackAllowed: true });
-  assert.deepEqual(diverged, { plan: { kind: 'incremental', base: B, target: C, intermediates: true }, rollbackTo: tB });
+  assert.deepEqual(diverged, { plan: { kind: 'incremental', base: B, baseOnTarget: tB, target: C, intermediates: true }, rollbackTo: tB });
 
   const modified = plan({ source: [A, B, C], target: [tA, tB], targetWrittenSinceBase: 4096, rollbackAllowed: true });
-  assert.deepEqual(modified, { plan: { kind: 'incremental', base: B, target: C, intermediates: true }, rollbackTo: tB });
+  assert.deepEqual(modified, { plan: { kind: 'incremental', base: B, baseOnTarget: tB, target: C, intermediates: true }, rollbackTo: tB });
 
   // A renamed base: the rollback names the target-side snapshot (same guid).
   const renamed = tgt('kept-name', '12', '45');
@@ -207,7 +207,7 @@ test('divergence is reported even when up-to-date; with rollback allowed the rol
     plan: { kind: 'conflict', conflict: { type: 'TargetDiverged', base: B, baseOnTarget: tB, newerOnTarget: [x] } },
   });
   assert.deepEqual(plan({ source: [A, B], target: [tA, tB, x], rollbackAllowed: true }), {
-    plan: { kind: 'up-to-date', base: B },
+    plan: { kind: 'up-to-date', base: B, baseOnTarget: tB },
     rollbackTo: tB,
   });
 });
@@ -229,7 +229,7 @@ test('64-bit guids beyond 2^53 are compared exactly', () => {
   assert.equal(Number(s.guid), Number(near.guid));
   assert.equal(plan({ source: [s], target: [near] }).plan.kind, 'conflict');
   const same = tgt('a', '18446744073709551615', '5');
-  assert.deepEqual(plan({ source: [s], target: [same] }), { plan: { kind: 'up-to-date', base: s } });
+  assert.deepEqual(plan({ source: [s], target: [same] }), { plan: { kind: 'up-to-date', base: s, baseOnTarget: same } });
 });
 
 test('createtxg beyond 2^53 orders exactly', () => {

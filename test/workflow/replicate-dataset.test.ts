@@ -126,6 +126,15 @@ test('incremental: the common base (by guid) held on both ends while the stream 
   assert.equal(send!.createParent, false);
 });
 
+test('a base renamed on either side: each side is held under its own name for it, the send names the source\'s', async () => {
+  const base = snapshot(SOURCE, 'renamed-on-source', '45');
+  const { result, calls } = await replicate({ source: [base], target: [{ ...base, dataset: TARGET, name: 'renamed-on-target' }] });
+  assert.equal(result.base, 'renamed-on-source');
+  const [send] = sends(calls);
+  assert.deepEqual(send!.hold, { tag: 'esxi-zfs-replication', source: 'renamed-on-source', target: 'renamed-on-target' });
+  assert.deepEqual(send!.sendArgs, ['-I', '@renamed-on-source', `${SOURCE}@${result.snapshot}`]);
+});
+
 test('a pool without holds (version < 18): the stream runs without them', async () => {
   const base = snapshot(SOURCE, 'esxi-zfs_20261124T235900Z', '43');
   const { calls } = await replicate({ source: [base], target: [{ ...base, dataset: TARGET }], targetPool: withoutHolds });
