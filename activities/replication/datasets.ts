@@ -6,6 +6,7 @@
 import { Failure } from '../../core/failures';
 import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
+import { startHeartbeat } from '../heartbeat';
 import { exec, execOk, type SshPool } from '../ssh';
 import { guestProfile } from '../../core/guest/profile';
 import { capabilities, type Capabilities, type PoolVersion } from '../../core/zfs/capabilities';
@@ -179,11 +180,11 @@ export function createDatasetActivities(deps: { pool: SshPool }) {
      * a retry after a dead worker reports the earlier attempt's work too.
      */
     async destroySnapshots(input: DatasetRef & { names: string[]; prefix: string; protect: string[] }): Promise<{ destroyed: string[]; kept: string[] }> {
-      const context = activityContext();
-      const destroyed = [...((context?.info.heartbeatDetails as { destroyed?: string[] } | undefined)?.destroyed ?? [])];
+      const heartbeat = startHeartbeat<{ destroyed: string[] }>({ destroyed: [] });
+      // What a dead attempt destroyed, kept in this attempt's beats too.
+      const destroyed = [...(heartbeat.previous?.destroyed ?? [])];
+      heartbeat.update({ destroyed: [...destroyed] });
       const kept: string[] = [];
-      const beat = () => context?.heartbeat({ destroyed });
-      const beating = setInterval(beat, 5_000);
       try {
         const [list, clones] = await Promise.all([snapshotsOf(pool, input), clonesByOrigin(pool, input)]);
         const snapshots = new Map((list ?? []).map((s) => [s.name, s]));
@@ -205,14 +206,14 @@ export function createDatasetActivities(deps: { pool: SshPool }) {
           const result = await run(pool, input.host, ['zfs', 'destroy', `${input.dataset}@${name}`]);
           if (result.code === 0) {
             destroyed.push(name);
-            beat();
+            heartbeat.update({ destroyed: [...destroyed] }, true);
           } else if (/dependent clones|dataset is busy|is held/.test(result.stderr)) {
             // Cloned or held since it was read: kept, not an error.
             kept.push(`${name}: ${result.stderr.trim().split('\n')[0]}`);
           } else throw new Error(`${input.host.name}: zfs destroy ${input.dataset}@${name} failed: ${result.stderr.trim()}`);
         }
       } finally {
-        clearInterval(beating);
+        heartbeat.stop();
       }
       return { destroyed, kept };
     },

@@ -14,8 +14,8 @@
 import { createInterface } from 'node:readline';
 import { Failure } from '../../core/failures';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { Context } from '@temporalio/activity';
-import { execOk, execStream, execTrustedScript, sh, type SshPool } from '../ssh';
+import { HEARTBEAT_INTERVAL_MS, startHeartbeat, type Heartbeat } from '../heartbeat';
+import { execOk, execStream, execTrustedScript, sh, stopProcessGroup, type SshPool } from '../ssh';
 import { guestProfile } from '../../core/guest/profile';
 import { classifyReceiveError } from '../../core/zfs/parse';
 import type { Snapshot } from '../../core/zfs/snapshot';
@@ -63,21 +63,15 @@ export interface TransferResult {
   replicaChanged: string[];
 }
 
+/** How long a stopped stream has to end after TERM before it is killed. */
+const STOP_GRACE_MS = 10_000;
+
 /** What the send heartbeats: its progress, and the stream's process group and zfs send on the source. */
 interface SendHeartbeat extends TransferProgress {
   sourcePid?: number;
   sendPid?: number;
 }
 
-const HEARTBEAT_INTERVAL_MS = 1000;
-
-function currentContext(): Context | undefined {
-  try {
-    return Context.current();
-  } catch {
-    return undefined;
-  }
-}
 
 interface Report {
   pid?: number;
@@ -164,9 +158,7 @@ export function createTransferActivities(deps: { pool: SshPool }) {
 
   async function stopStream(input: TransferInput, pid: number | undefined): Promise<void> {
     if (pid === undefined) return;
-    // CONT after TERM, as shells do for stopped jobs: a stopped process would never see the TERM.
-    const group = `-${pid}`;
-    await execTrustedScript(pool, input.source.host, sh`kill -TERM -- ${group}; kill -CONT -- ${group}`, { timeoutMs: 15_000 }).catch(() => undefined);
+    await stopProcessGroup(pool, input.source.host, pid, { graceMs: STOP_GRACE_MS }).catch(() => undefined);
   }
 
   /**
@@ -175,12 +167,7 @@ export function createTransferActivities(deps: { pool: SshPool }) {
    * script), and waits for it to end: a send and receive still running would collide with ours.
    */
   async function stopLeftoverStream(input: TransferInput, pid: number): Promise<void> {
-    const group = `-${pid}`;
-    await execTrustedScript(pool, input.source.host, sh`[ "$(ps -o pgid= -p ${String(pid)} | tr -d ' ')" = ${String(pid)} ] && ps -o args= -p ${String(pid)} | grep -q esxi-zfs-pid || exit 0
-kill -TERM -- ${group}; kill -CONT -- ${group}
-n=0
-while kill -0 -- ${group} 2>/dev/null && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
-kill -KILL -- ${group} 2>/dev/null; true`, { timeoutMs: 30_000 });
+    await stopProcessGroup(pool, input.source.host, pid, { graceMs: STOP_GRACE_MS, leaderMatching: 'esxi-zfs-pid' });
   }
 
   /**
@@ -235,8 +222,7 @@ true`, { timeoutMs: 120_000 }).catch(() => undefined);
   async function stream(
     input: TransferInput,
     facts: { home: string; counter: ByteCounter; room: Room },
-    /** Updates what the activity heartbeats; `now`: at once, not on the next beat. */
-    beat: (details: SendHeartbeat, now?: boolean) => void,
+    heartbeat: Heartbeat<SendHeartbeat>,
   ): Promise<{ bytes: number; durationMs: number }> {
     const { home, counter } = facts;
     const script = streamScript({
@@ -248,8 +234,8 @@ true`, { timeoutMs: 120_000 }).catch(() => undefined);
       counter,
     });
 
-    const context = currentContext();
-    if (context?.cancellationSignal.aborted) throw new CancelledFailure('replication cancelled before the stream started');
+    const cancellation = heartbeat.cancellation;
+    if (cancellation?.aborted) throw new CancelledFailure('replication cancelled before the stream started');
     const started = Date.now();
     const report: Report = { bytes: 0 };
     let lastMove = started;
@@ -271,7 +257,7 @@ true`, { timeoutMs: 120_000 }).catch(() => undefined);
     lines.on('line', (line) => {
       const pids = `${report.pid} ${report.sendPid}`;
       readReport(line, report);
-      if (`${report.pid} ${report.sendPid}` !== pids) beat(progress(), true);
+      if (`${report.pid} ${report.sendPid}` !== pids) heartbeat.update(progress(), true);
     });
     // The channel can close before readline has seen the last lines (the final count).
     const reportRead = new Promise<void>((resolve) => lines.once('close', resolve));
@@ -280,7 +266,7 @@ true`, { timeoutMs: 120_000 }).catch(() => undefined);
         lastBytes = report.bytes;
         lastMove = Date.now();
       }
-      beat(progress());
+      heartbeat.update(progress());
       if (counter !== 'none' && !stopped && Date.now() - lastMove > input.stallTimeoutMs) {
         stopped = 'stalled';
         void stopStream(input, report.pid);
@@ -291,7 +277,7 @@ true`, { timeoutMs: 120_000 }).catch(() => undefined);
       stopped = 'cancelled';
       void stopStream(input, report.pid);
     };
-    context?.cancellationSignal.addEventListener('abort', onCancel);
+    cancellation?.addEventListener('abort', onCancel);
 
     let stderr: string;
     try {
@@ -300,7 +286,7 @@ true`, { timeoutMs: 120_000 }).catch(() => undefined);
       stderr = done.stderr;
     } finally {
       clearInterval(watchdog);
-      context?.cancellationSignal.removeEventListener('abort', onCancel);
+      cancellation?.removeEventListener('abort', onCancel);
       lines.close();
     }
     const durationMs = Date.now() - started;
@@ -347,11 +333,9 @@ true`, { timeoutMs: 120_000 }).catch(() => undefined);
       const tag = input.hold?.tag ?? '';
       let released: Promise<unknown> | undefined;
       const release = () => (released ??= Promise.all(holds.map((h) => releaseSnapshot(pool, h.ref, h.snapshot, tag))));
-      const context = currentContext();
-      let details: SendHeartbeat = { bytes: 0, elapsedMs: 0, bytesPerSecond: 0 };
-      const heartbeat = context && setInterval(() => context.heartbeat(details), HEARTBEAT_INTERVAL_MS);
+      const heartbeat = startHeartbeat<SendHeartbeat>({ bytes: 0, elapsedMs: 0, bytesPerSecond: 0 });
       try {
-        const leftover = context?.info.heartbeatDetails as SendHeartbeat | undefined;
+        const leftover = heartbeat.previous;
         if (leftover?.sourcePid !== undefined) await stopLeftoverStream(input, leftover.sourcePid);
         if (leftover?.sendPid !== undefined) await releaseSendHolds(input, leftover.sendPid);
         // Settled, not raced: a hold still on its way when another step fails would outlive the release.
@@ -371,16 +355,13 @@ true`, { timeoutMs: 120_000 }).catch(() => undefined);
           ? [`${input.source.host.name} has neither python3 (>= 3.10) nor pv to count bytes: no progress and no stall detection`]
           : [];
         if (clearlyShort(room)) throw noRoomFailure(input.source, input.target, room);
-        const sent = await stream(input, { ...facts, room }, (d, now) => {
-          details = d;
-          if (now) context?.heartbeat(d);
-        });
+        const sent = await stream(input, { ...facts, room }, heartbeat);
         // Read after the release: the list retention plans on shows no hold of this run.
         await release();
         const { after, replica } = await receivedAndProtected(input);
         return { ...sent, alreadyReceived: false, warnings: [...warnings, ...replica.warnings], targetSnapshots: after, replicaChanged: replica.changed, ...(createdParent ? { createdParent } : {}) };
       } finally {
-        clearInterval(heartbeat);
+        heartbeat.stop();
         await release();
       }
     },

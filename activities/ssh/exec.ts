@@ -18,8 +18,7 @@
  */
 import { Transform, type Readable } from 'node:stream';
 import type { ClientChannel } from 'ssh2';
-import { Context } from '@temporalio/activity';
-import { ShellScript, shellCommand } from '../../core/quote';
+import { ShellScript, sh, shellCommand } from '../../core/quote';
 import { SshConnectionError, describeTarget, type ChannelLease, type SshPool, type SshTarget } from './connection';
 
 export type ExecProgress = { stdoutBytes: number; stderrBytes: number; lastLine?: string };
@@ -202,55 +201,6 @@ async function runBuffered(pool: SshPool, target: SshTarget, command: string, op
 }
 
 // ------------------------------------------------------------------------------------------------
-// Heartbeats
-
-export type HeartbeatingProgressOptions = {
-  /** Heartbeat at most this often, ms (default 1000). Also used as exec's progressIntervalMs. */
-  intervalMs?: number;
-  /** Also call this with every progress report. */
-  onProgress?: (p: ExecProgress) => void;
-};
-
-type HeartbeatContext = Pick<Context, 'heartbeat' | 'cancellationSignal'>;
-
-/**
- * Options to spread into exec's options: `exec(pool, t, argv, { ...heartbeatingProgress(), timeoutMs })`.
- * Inside a Temporal activity it heartbeats `{stdoutBytes, stderrBytes, lastLine}` (at most every
- * `intervalMs`, and also while the command is silent, so heartbeat timeouts and cancellation
- * delivery keep working) and passes the activity's cancellationSignal as exec's `signal`.
- * Outside an activity it returns only `opts.onProgress` (if any).
- */
-export function heartbeatingProgress(
-  ctx?: HeartbeatContext | null,
-  opts: HeartbeatingProgressOptions = {},
-): Pick<ExecOptions, 'onProgress' | 'progressIntervalMs' | 'signal'> {
-  let context: HeartbeatContext | undefined = ctx ?? undefined;
-  if (ctx === undefined) {
-    try {
-      context = Context.current();
-    } catch {
-      context = undefined; // not inside an activity
-    }
-  }
-  const intervalMs = opts.intervalMs ?? DEFAULT_PROGRESS_MS;
-  if (!context) return opts.onProgress ? { onProgress: opts.onProgress, progressIntervalMs: intervalMs } : {};
-  const c = context;
-  let last = 0;
-  return {
-    signal: c.cancellationSignal,
-    progressIntervalMs: intervalMs,
-    onProgress: (p) => {
-      opts.onProgress?.(p);
-      const now = Date.now();
-      if (now - last >= intervalMs) {
-        last = now;
-        c.heartbeat(p);
-      }
-    },
-  };
-}
-
-// ------------------------------------------------------------------------------------------------
 // The engine
 
 type Raw = ExecResult & { stdoutBytes: number; stderrBytes: number };
@@ -354,10 +304,36 @@ export function signalChannel(channel: ClientChannel, sig: 'TERM' | 'KILL' | 'IN
 const PGID_MARKER = 'esxi-zfs-pgid:';
 const PGID_PREFIX = `printf '${PGID_MARKER}%s\\n' "$$" >&2\n`;
 
-function killRemoteGroup(lease: ChannelLease, pgid: number, sig: 'TERM' | 'KILL'): void {
+/**
+ * The one way a remote process group is stopped: TERM, then CONT (a stopped process would never see
+ * the TERM: shells do the same for stopped jobs), up to `graceMs` for it to end, then KILL. With
+ * `leaderMatching`, only while `pgid` still leads a group whose leader's command line contains it
+ * (a pid remembered from an earlier attempt may belong to another process by now).
+ */
+export function stopGroupScript(pgid: number, opts: { graceMs?: number; leaderMatching?: string } = {}): ShellScript {
+  const group = `-${pgid}`;
+  const pid = String(pgid);
+  const guard = opts.leaderMatching
+    ? sh`[ "$(ps -o pgid= -p ${pid} | tr -d ' ')" = ${pid} ] && ps -o args= -p ${pid} | grep -qF -- ${opts.leaderMatching} || exit 0
+`
+    : sh``;
+  return sh`${guard}kill -TERM -- ${group} 2>/dev/null; kill -CONT -- ${group} 2>/dev/null
+n=0
+while kill -0 -- ${group} 2>/dev/null && [ $n -lt ${String(Math.ceil((opts.graceMs ?? 0) / 100))} ]; do sleep 0.1; n=$((n + 1)); done
+kill -KILL -- ${group} 2>/dev/null; true`;
+}
+
+/** Stops a process group on a host (`stopGroupScript`); returns once it has ended or was killed. */
+export async function stopProcessGroup(pool: SshPool, target: SshTarget, pgid: number, opts: { graceMs?: number; leaderMatching?: string } = {}): Promise<void> {
+  if (!Number.isSafeInteger(pgid) || pgid <= 1) return; // never `kill -- -1`
+  await execTrustedScript(pool, target, stopGroupScript(pgid, opts), { timeoutMs: (opts.graceMs ?? 0) + 15_000 });
+}
+
+/** The engine's stop, on the lease of the command it stops: TERM now (KILL after `graceMs`), or KILL now. */
+function killRemoteGroup(lease: ChannelLease, pgid: number, sig: 'TERM' | 'KILL', graceMs: number): void {
   if (!Number.isSafeInteger(pgid) || pgid <= 1) return; // never `kill -- -1`
   try {
-    lease.client.exec(shellCommand(['kill', `-${sig}`, '--', `-${pgid}`]), (err, channel) => {
+    lease.client.exec(stopGroupScript(pgid, { graceMs: sig === 'KILL' ? 0 : graceMs }).text, (err, channel) => {
       if (err || !channel) return; // best effort: the channel close below still ends the session
       channel.resume();
       channel.stderr.resume();
@@ -391,7 +367,7 @@ function openChannel(lease: ChannelLease, command: string, signal: AbortSignal, 
             if (trackPgid) {
               channel.stderr.once('data', (chunk: Buffer) => {
                 const m = /^esxi-zfs-pgid:(\d+)\n/.exec(chunk.toString('latin1'));
-                if (m) killRemoteGroup(lease, Number(m[1]), 'TERM');
+                if (m) killRemoteGroup(lease, Number(m[1]), 'TERM', DEFAULT_KILL_GRACE_MS);
                 channel.close();
               });
               setTimeout(() => channel.close(), 2000).unref();
@@ -590,7 +566,7 @@ async function start(pool: SshPool, target: SshTarget, command: string, opts: Ex
   /** kill the remote process group over a second channel (works where channel signals do not). */
   function remoteKill(sig: 'TERM' | 'KILL'): void {
     if (pgid === undefined || pgid <= 1 || closed) return;
-    killRemoteGroup(theLease, pgid, sig);
+    killRemoteGroup(theLease, pgid, sig, killGraceMs);
   }
 
   function terminate(err: Error): void {

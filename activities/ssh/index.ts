@@ -29,7 +29,7 @@ export {
   execTrustedScript,
   execOk,
   execStream,
-  heartbeatingProgress,
+  stopProcessGroup,
   signalChannel,
   showCommand,
   SshCommandError,
@@ -43,5 +43,4 @@ export {
   type ExecProgress,
   type ExecStreamHandle,
   type ExecStreamResult,
-  type HeartbeatingProgressOptions,
 } from './exec';

@@ -11,6 +11,7 @@
  *   node --import tsx --test test/lab/ssh.test.ts
  *   ESXI_ZFS_SSH_FIXTURE=sshd node --import tsx --test test/lab/ssh.test.ts
  */
+import { startHeartbeat } from '../../activities/heartbeat';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
@@ -35,10 +36,8 @@ import {
   execOk,
   execStream,
   execTrustedScript,
-  heartbeatingProgress,
   sh,
   type ExecProgress,
-  type ExecResult,
   type ShellScript,
   type SshTarget,
 } from '../../activities/ssh';
@@ -587,26 +586,45 @@ test('execTrustedScript refuses a plain string at runtime too', async () => {
   await assert.rejects(exec(pool, target, 'echo hi' as unknown as string[]), TypeError);
 });
 
-test('heartbeatingProgress: heartbeats inside an activity, propagates its cancellation; inert outside', async () => {
-  assert.deepEqual(heartbeatingProgress(), {});
+test('startHeartbeat: beats on its cadence while a command runs, gives a retry the last details, hands its cancellation to exec; inert outside', async () => {
+  const outside = startHeartbeat({ step: 0 });
+  assert.equal(outside.previous, undefined);
+  assert.equal(outside.cancellation, undefined);
+  outside.stop();
   const { MockActivityEnvironment } = await import('@temporalio/testing');
 
-  const env = new MockActivityEnvironment();
-  const beats: unknown[] = [];
-  env.on('heartbeat', (d: unknown) => beats.push(d));
-  const r: ExecResult = await env.run(async () =>
-    execTrustedScript(pool, target, sh`for i in 1 2 3 4; do echo "line $i"; sleep 0.1; done`, heartbeatingProgress(undefined, { intervalMs: 50 })),
-  );
-  assert.equal(r.code, 0);
-  assert.ok(beats.length >= 2, `heartbeats: ${beats.length}`);
-  assert.ok(beats.some((b) => (b as ExecProgress).lastLine?.startsWith('line ')));
-  for (const b of beats) {
-    const keys = Object.keys(b as object).sort();
-    assert.ok(['stderrBytes,stdoutBytes', 'lastLine,stderrBytes,stdoutBytes'].includes(keys.join(',')), keys.join(','));
-  }
+  const env = new MockActivityEnvironment({ heartbeatDetails: { step: 7 } });
+  const beats: { step: number }[] = [];
+  env.on('heartbeat', (d: { step: number }) => beats.push(d));
+  const previous = await env.run(async () => {
+    const heartbeat = startHeartbeat({ step: 0 }, 50);
+    try {
+      heartbeat.update({ step: 1 }, true);
+      await execTrustedScript(pool, target, sh`sleep 0.4`);
+      heartbeat.update({ step: 2 });
+      await sleep(150);
+      return heartbeat.previous;
+    } finally {
+      heartbeat.stop();
+    }
+  });
+  assert.deepEqual(previous, { step: 7 }, "the previous attempt's details");
+  assert.deepEqual(beats[0], { step: 1 }, 'sent at once');
+  assert.ok(beats.filter((b) => b.step === 1).length >= 4, `kept beating while the command was silent: ${JSON.stringify(beats)}`);
+  assert.ok(beats.some((b) => b.step === 2));
+  const count = beats.length;
+  await sleep(150);
+  assert.equal(beats.length, count, 'no beat after stop()');
 
   const env2 = new MockActivityEnvironment();
-  const running = env2.run(async () => exec(pool, target, ['sleep', '30.8181'], heartbeatingProgress()));
+  const running = env2.run(async () => {
+    const heartbeat = startHeartbeat({});
+    try {
+      return await exec(pool, target, ['sleep', '30.8181'], { signal: heartbeat.cancellation });
+    } finally {
+      heartbeat.stop();
+    }
+  });
   await sleep(400);
   env2.cancel();
   await assert.rejects(running, (e: unknown) => {

@@ -1,0 +1,45 @@
+/**
+ * The one way activities heartbeat. The details are sent on a fixed cadence for as long as the work
+ * runs, also when nothing changed: the heartbeat timeout then only has to notice a dead worker, and
+ * cancellation keeps being delivered. What matters to a retry (what was already done, which remote
+ * processes were started) is sent at once, and the retry reads the dead attempt's last details.
+ * Outside an activity (unit tests, scripts) it does nothing.
+ */
+import { Context } from '@temporalio/activity';
+
+export interface Heartbeat<T> {
+  /** The last details the previous attempt of this activity sent, if any. */
+  readonly previous: T | undefined;
+  /** The activity's cancellation, when it runs as one. */
+  readonly cancellation: AbortSignal | undefined;
+  /** Sets what the next beat sends; `now` sends it at once (a retry will need it). */
+  update(details: T, now?: boolean): void;
+  stop(): void;
+}
+
+export const HEARTBEAT_INTERVAL_MS = 1_000;
+
+export function startHeartbeat<T>(initial: T, intervalMs = HEARTBEAT_INTERVAL_MS): Heartbeat<T> {
+  const context = activityContext();
+  let details = initial;
+  const timer = context ? setInterval(() => context.heartbeat(details), intervalMs) : undefined;
+  return {
+    previous: context?.info.heartbeatDetails as T | undefined,
+    cancellation: context?.cancellationSignal,
+    update(next, now = false) {
+      details = next;
+      if (now) context?.heartbeat(details);
+    },
+    stop() {
+      clearInterval(timer);
+    },
+  };
+}
+
+function activityContext(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    return undefined; // not inside an activity
+  }
+}
