@@ -1,5 +1,4 @@
 /** Every activity the worker registers, built from the dependencies they share. */
-import type { SshPool } from './ssh';
 import type { Transport } from './transport';
 import { createProbeActivities } from './guest/probe';
 import { createTrustActivities } from './guest/trust';
@@ -11,7 +10,6 @@ import { createCloneActivities } from './replication/clone';
 export interface ActivityDeps {
   /** How activities reach a storage VM. */
   transport: Transport;
-  pool: SshPool;
 }
 
 export function createActivities(deps: ActivityDeps) {

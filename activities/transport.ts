@@ -8,7 +8,7 @@ import type { StorageHostRef } from '../core/hosts';
 import { modeBits, parseFileFacts, readFileScript, writeFileScript, type FileFacts, type FileSpec } from '../core/files';
 import type { ShellScript } from '../core/quote';
 import {
-  exec, execOk, execStream, execTrustedScript,
+  exec, execOk, execStream, execTrustedScript, stopProcessGroup,
   type Command, type ExecOptions, type ExecResult, type ExecStreamHandle, type SshPool,
 } from './ssh';
 
@@ -35,6 +35,8 @@ export interface Transport {
    * owner and mode fixed. `current` is what the caller already read (read again when absent).
    */
   ensureFile(host: StorageHostRef, path: string, content: string, spec: FileSpec & { uid: number }, current?: FileFacts): Promise<FileWrite>;
+  /** Stops a process group (TERM, CONT, `graceMs`, KILL); with `leaderMatching` only while its leader's command line has it. */
+  stopProcessGroup(host: StorageHostRef, pgid: number, opts?: { graceMs?: number; leaderMatching?: string }): Promise<void>;
 }
 
 const FILE_TIMEOUT_MS = 60_000;
@@ -45,6 +47,7 @@ export function sshTransport(pool: SshPool): Transport {
     runScript: (host, script, opts) => execTrustedScript(pool, host, script, opts),
     runOk: (host, command, opts) => execOk(pool, host, command, opts),
     stream: (host, command, opts) => execStream(pool, host, command, opts),
+    stopProcessGroup: (host, pgid, opts) => stopProcessGroup(pool, host, pgid, opts),
     async readFile(host, path) {
       return parseFileFacts((await execOk(pool, host, readFileScript(path), { timeoutMs: FILE_TIMEOUT_MS })).stdout);
     },

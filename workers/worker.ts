@@ -43,7 +43,7 @@ export async function startWorker(opts: { taskQueue?: string; devServer?: DevSer
       namespace: endpoint.namespace,
       taskQueue: opts.taskQueue ?? TASK_QUEUE,
       workflowBundle: { codePath: await bundleInChildProcess() },
-      activities: createActivities({ pool, transport: sshTransport(pool) }),
+      activities: createActivities({ transport: sshTransport(pool) }),
       maxHeartbeatThrottleInterval: MAX_HEARTBEAT_THROTTLE,
     });
     const conn = connection;

@@ -1,5 +1,5 @@
 /** Reads what a storage host is: OS, ZFS version, pools and the disks a pool could use. */
-import { exec, execOk, type SshPool } from '../ssh';
+import type { Transport } from '../transport';
 import type { StorageHostRef } from '../../core/hosts';
 import { guestProfile } from '../../core/guest/profile';
 import { parsePoolDevices, parseZpoolList, type Disk, type PoolSummary } from '../../core/guest/probe-parse';
@@ -15,17 +15,17 @@ export interface StorageHostFacts {
   disks: Disk[];
 }
 
-export function createProbeActivities(deps: { pool: SshPool }) {
-  const { pool } = deps;
+export function createProbeActivities(deps: { transport: Transport }) {
+  const { transport } = deps;
   return {
     async probeStorageHost(host: StorageHostRef): Promise<StorageHostFacts> {
       const profile = guestProfile(host.os);
-      const run = async (argv: string[]) => (await execOk(pool, host, argv, { timeoutMs: 60_000 })).stdout;
+      const run = async (argv: string[]) => (await transport.runOk(host, argv, { timeoutMs: 60_000 })).stdout;
       // uname prints its fields in a fixed order: kernel name, node name, release.
       const [name, hostname, release] = (await run(['uname', '-s', '-n', '-r'])).trim().split(/\s+/);
       // Both print their banner first and may exit non-zero after it on some versions: read the text.
-      const zpoolUpgrade = await exec(pool, host, [profile.zpool, 'upgrade', '-v'], { timeoutMs: 60_000 });
-      const zfsUpgrade = await exec(pool, host, [profile.zfs, 'upgrade'], { timeoutMs: 60_000 });
+      const zpoolUpgrade = await transport.run(host, [profile.zpool, 'upgrade', '-v'], { timeoutMs: 60_000 });
+      const zfsUpgrade = await transport.run(host, [profile.zfs, 'upgrade'], { timeoutMs: 60_000 });
       const zfs = { pool: parsePoolVersionBanner(zpoolUpgrade.stdout), filesystem: parseFilesystemVersionBanner(zfsUpgrade.stdout) };
       const pools = parseZpoolList(await run([profile.zpool, 'list', '-H', '-o', 'name,size,allocated,free,health']));
       const devices = parsePoolDevices(pools.length > 0 ? await run([profile.zpool, 'status']) : '');

@@ -4,7 +4,7 @@
  */
 import { Failure } from '../../core/failures';
 import { ApplicationFailure } from '@temporalio/common';
-import { exec, execOk, type SshPool } from '../ssh';
+import type { Transport } from '../transport';
 import { guestProfile } from '../../core/guest/profile';
 import { snapshotsOf, type DatasetRef } from './datasets';
 
@@ -26,14 +26,14 @@ export interface CloneReplicaResult {
   warnings: string[];
 }
 
-export function createCloneActivities(deps: { pool: SshPool }) {
-  const { pool } = deps;
+export function createCloneActivities(deps: { transport: Transport }) {
+  const { transport } = deps;
   return {
     async cloneNewestReplicaSnapshot(input: CloneReplicaInput): Promise<CloneReplicaResult> {
       const { host } = input.replica;
       const zfs = guestProfile(host.os).zfs;
-      const run = (argv: string[]) => exec(pool, host, [zfs, ...argv], { timeoutMs: 120_000 });
-      const runOk = (argv: string[]) => execOk(pool, host, [zfs, ...argv], { timeoutMs: 120_000 });
+      const run = (argv: string[]) => transport.run(host, [zfs, ...argv], { timeoutMs: 120_000 });
+      const runOk = (argv: string[]) => transport.runOk(host, [zfs, ...argv], { timeoutMs: 120_000 });
 
       /** What `zfs send -p` carried (pool version 22 on: the replica's own values are local overrides, see replica.ts). */
       const receivedValues = async (dataset: string): Promise<{ mountpoint?: string; sharenfs?: string }> => {
@@ -47,7 +47,7 @@ export function createCloneActivities(deps: { pool: SshPool }) {
         return { mountpoint: value('mountpoint'), sharenfs: value('sharenfs') };
       };
 
-      const listed = await snapshotsOf(pool, input.replica);
+      const listed = await snapshotsOf(transport, input.replica);
       if (listed === null) {
         throw ApplicationFailure.nonRetryable(`${host.name}: there is no replica ${input.replica.dataset} yet: replicate first`, Failure.ReplicaMissing);
       }

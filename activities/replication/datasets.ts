@@ -7,7 +7,7 @@ import { Failure } from '../../core/failures';
 import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import { startHeartbeat } from '../heartbeat';
-import { exec, execOk, type SshPool } from '../ssh';
+import type { Transport } from '../transport';
 import { guestProfile } from '../../core/guest/profile';
 import { capabilities, type Capabilities, type PoolVersion } from '../../core/zfs/capabilities';
 import { isMissingDataset, parseDatasetProps, parseSnapshotProps, parseZpoolGet } from '../../core/zfs/parse';
@@ -50,11 +50,11 @@ function zfsArgv(host: StorageHostRef, argv: string[]): string[] {
   return [tool === 'zpool' ? profile.zpool : profile.zfs, ...rest];
 }
 
-const run = (pool: SshPool, host: StorageHostRef, argv: string[]) => exec(pool, host, zfsArgv(host, argv), TIMEOUT);
-const runOk = async (pool: SshPool, host: StorageHostRef, argv: string[]) => (await execOk(pool, host, zfsArgv(host, argv), TIMEOUT)).stdout;
+const run = (transport: Transport, host: StorageHostRef, argv: string[]) => transport.run(host, zfsArgv(host, argv), TIMEOUT);
+const runOk = async (transport: Transport, host: StorageHostRef, argv: string[]) => (await transport.runOk(host, zfsArgv(host, argv), TIMEOUT)).stdout;
 
-export async function snapshotsOf(pool: SshPool, ref: DatasetRef): Promise<Snapshot[] | null> {
-  const result = await run(pool, ref.host, snapshotPropsArgv(ref.dataset));
+export async function snapshotsOf(transport: Transport, ref: DatasetRef): Promise<Snapshot[] | null> {
+  const result = await run(transport, ref.host, snapshotPropsArgv(ref.dataset));
   if (result.code !== 0) {
     if (isMissingDataset(result.stderr, ref.dataset)) return null;
     throw new Error(`${ref.host.name}: cannot list snapshots of ${ref.dataset}: ${result.stderr.trim()}`);
@@ -63,15 +63,15 @@ export async function snapshotsOf(pool: SshPool, ref: DatasetRef): Promise<Snaps
 }
 
 /** Pool version and capabilities, snapshots, resume token and written bytes: two round trips at most. */
-async function readDatasetState(pool: SshPool, ref: DatasetRef): Promise<DatasetState> {
+async function readDatasetState(transport: Transport, ref: DatasetRef): Promise<DatasetState> {
   const poolName = ref.dataset.split('/')[0]!;
-  const [poolProps, snapshots] = await Promise.all([runOk(pool, ref.host, poolPropsArgv(poolName)), snapshotsOf(pool, ref)]);
+  const [poolProps, snapshots] = await Promise.all([runOk(transport, ref.host, poolPropsArgv(poolName)), snapshotsOf(transport, ref)]);
   const info = parseZpoolGet(poolProps)[poolName];
   if (!info) throw ApplicationFailure.nonRetryable(`${ref.host.name}: pool ${poolName} does not exist`, Failure.PoolMissing);
   const caps = capabilities(info.version, info.features);
   const state: DatasetState = { pool: { version: info.version, capabilities: caps }, snapshots };
   if (snapshots !== null && (caps.resumeTokens || caps.writtenProperty)) {
-    const props = parseDatasetProps(await runOk(pool, ref.host, datasetPropsArgv(ref.dataset, caps)))[ref.dataset] ?? {};
+    const props = parseDatasetProps(await runOk(transport, ref.host, datasetPropsArgv(ref.dataset, caps)))[ref.dataset] ?? {};
     if (props.receive_resume_token) state.resumeToken = props.receive_resume_token;
     if (props.written !== undefined) state.writtenBytes = Number(props.written);
   }
@@ -82,16 +82,16 @@ async function readDatasetState(pool: SshPool, ref: DatasetRef): Promise<Dataset
  * `zfs hold TAG snapshot` where the pool has holds; already held is fine. (Reads the outcome
  * from zfs itself: `zfs holds` needs a Python helper that zfs-fuse lacks.)
  */
-export async function holdSnapshot(pool: SshPool, ref: DatasetRef, snapshot: string, tag: string): Promise<boolean> {
-  const result = await run(pool, ref.host, ['zfs', 'hold', tag, `${ref.dataset}@${snapshot}`]);
+export async function holdSnapshot(transport: Transport, ref: DatasetRef, snapshot: string, tag: string): Promise<boolean> {
+  const result = await run(transport, ref.host, ['zfs', 'hold', tag, `${ref.dataset}@${snapshot}`]);
   if (result.code === 0) return true;
   if (/tag already exists/.test(result.stderr)) return false;
   throw new Error(`${ref.host.name}: zfs hold ${ref.dataset}@${snapshot} failed: ${result.stderr.trim()}`);
 }
 
 /** `zfs release TAG snapshot`; a hold or snapshot already gone is fine. */
-export async function releaseSnapshot(pool: SshPool, ref: DatasetRef, snapshot: string, tag: string): Promise<boolean> {
-  const result = await run(pool, ref.host, ['zfs', 'release', tag, `${ref.dataset}@${snapshot}`]);
+export async function releaseSnapshot(transport: Transport, ref: DatasetRef, snapshot: string, tag: string): Promise<boolean> {
+  const result = await run(transport, ref.host, ['zfs', 'release', tag, `${ref.dataset}@${snapshot}`]);
   if (result.code === 0) return true;
   if (/no such tag|does not exist/.test(result.stderr)) return false;
   throw new Error(`${ref.host.name}: zfs release ${ref.dataset}@${snapshot} failed: ${result.stderr.trim()}`);
@@ -101,9 +101,9 @@ export async function releaseSnapshot(pool: SshPool, ref: DatasetRef, snapshot: 
  * Snapshot -> the datasets cloned from it, in the dataset's pool, read from each dataset's
  * `origin` (zfs-fuse, pool version 23, has no `clones` property on snapshots).
  */
-async function clonesByOrigin(pool: SshPool, ref: DatasetRef): Promise<Map<string, string[]>> {
+async function clonesByOrigin(transport: Transport, ref: DatasetRef): Promise<Map<string, string[]>> {
   const poolName = ref.dataset.split('/')[0]!;
-  const out = await runOk(pool, ref.host, ['zfs', 'list', '-H', '-r', '-t', 'filesystem,volume', '-o', 'name,origin', poolName]);
+  const out = await runOk(transport, ref.host, ['zfs', 'list', '-H', '-r', '-t', 'filesystem,volume', '-o', 'name,origin', poolName]);
   const clones = new Map<string, string[]>();
   for (const line of out.split('\n')) {
     const [name, origin] = line.split('\t');
@@ -113,17 +113,17 @@ async function clonesByOrigin(pool: SshPool, ref: DatasetRef): Promise<Map<strin
 }
 
 /** `zfs create -p PARENT` so that a full stream has somewhere to land; nothing when it exists. */
-export async function ensureParentDataset(pool: SshPool, ref: DatasetRef): Promise<string | undefined> {
+export async function ensureParentDataset(transport: Transport, ref: DatasetRef): Promise<string | undefined> {
   const parent = ref.dataset.split('/').slice(0, -1).join('/');
   if (!parent.includes('/')) return undefined; // the pool itself
-  const exists = await run(pool, ref.host, ['zfs', 'get', '-H', '-o', 'value', 'type', parent]);
+  const exists = await run(transport, ref.host, ['zfs', 'get', '-H', '-o', 'value', 'type', parent]);
   if (exists.code === 0) return undefined;
-  await runOk(pool, ref.host, ['zfs', 'create', '-p', parent]);
+  await runOk(transport, ref.host, ['zfs', 'create', '-p', parent]);
   return parent;
 }
 
-export function createDatasetActivities(deps: { pool: SshPool }) {
-  const { pool } = deps;
+export function createDatasetActivities(deps: { transport: Transport }) {
+  const { transport } = deps;
 
   return {
     /**
@@ -133,7 +133,7 @@ export function createDatasetActivities(deps: { pool: SshPool }) {
     async createSnapshot(input: DatasetRef & { name: string; recursive: boolean }): Promise<{ snapshot: Snapshot; created: boolean; state: DatasetState } | { taken: true }> {
       // Snapshot first and read after: one round trip less than reading first, same outcome.
       const argv = ['zfs', 'snapshot', ...(input.recursive ? ['-r'] : []), `${input.dataset}@${input.name}`];
-      const result = await run(pool, input.host, argv);
+      const result = await run(transport, input.host, argv);
       const existed = result.code !== 0 && /dataset already exists/.test(result.stderr);
       // On a first attempt the name belongs to an earlier run in the same second: the workflow
       // picks a new one. On a retry it is the snapshot the previous attempt made.
@@ -144,7 +144,7 @@ export function createDatasetActivities(deps: { pool: SshPool }) {
         }
         throw new Error(`${input.host.name}: zfs snapshot ${input.dataset}@${input.name} failed: ${result.stderr.trim()}`);
       }
-      const state = await readDatasetState(pool, input);
+      const state = await readDatasetState(transport, input);
       const made = state.snapshots?.find((s) => s.name === input.name);
       if (!made) throw new Error(`${input.host.name}: ${input.dataset}@${input.name} was created but cannot be read back`);
       return { snapshot: made, created: !existed, state };
@@ -152,7 +152,7 @@ export function createDatasetActivities(deps: { pool: SshPool }) {
 
     /** One end: pool capabilities, snapshots (null when the dataset is absent), resume token, written bytes. */
     async readDatasetState(input: DatasetRef): Promise<DatasetState> {
-      return readDatasetState(pool, input);
+      return readDatasetState(transport, input);
     },
 
     /**
@@ -160,7 +160,7 @@ export function createDatasetActivities(deps: { pool: SshPool }) {
      * only for datasets whose policy allows it. Destroys the target's snapshots newer than the base.
      */
     async rollbackTarget(input: DatasetRef & { snapshot: string; expectedGuid: string }): Promise<{ destroyed: string[] }> {
-      const snapshots = (await snapshotsOf(pool, input)) ?? [];
+      const snapshots = (await snapshotsOf(transport, input)) ?? [];
       const base = snapshots.find((s) => s.name === input.snapshot);
       if (!base || base.guid !== input.expectedGuid) {
         throw ApplicationFailure.nonRetryable(
@@ -169,7 +169,7 @@ export function createDatasetActivities(deps: { pool: SshPool }) {
         );
       }
       const newer = snapshots.filter((s) => BigInt(s.createtxg) > BigInt(base.createtxg)).map((s) => s.name);
-      await runOk(pool, input.host, ['zfs', 'rollback', '-r', `${input.dataset}@${input.snapshot}`]);
+      await runOk(transport, input.host, ['zfs', 'rollback', '-r', `${input.dataset}@${input.snapshot}`]);
       return { destroyed: newer };
     },
 
@@ -186,7 +186,7 @@ export function createDatasetActivities(deps: { pool: SshPool }) {
       heartbeat.update({ destroyed: [...destroyed] });
       const kept: string[] = [];
       try {
-        const [list, clones] = await Promise.all([snapshotsOf(pool, input), clonesByOrigin(pool, input)]);
+        const [list, clones] = await Promise.all([snapshotsOf(transport, input), clonesByOrigin(transport, input)]);
         const snapshots = new Map((list ?? []).map((s) => [s.name, s]));
         for (const name of input.names) {
           const snapshot = snapshots.get(name);
@@ -203,7 +203,7 @@ export function createDatasetActivities(deps: { pool: SshPool }) {
             kept.push(`${name}: it is held (${snapshot.userrefs} hold${snapshot.userrefs === 1 ? '' : 's'})`);
             continue;
           }
-          const result = await run(pool, input.host, ['zfs', 'destroy', `${input.dataset}@${name}`]);
+          const result = await run(transport, input.host, ['zfs', 'destroy', `${input.dataset}@${name}`]);
           if (result.code === 0) {
             destroyed.push(name);
             heartbeat.update({ destroyed: [...destroyed] }, true);
@@ -220,9 +220,9 @@ export function createDatasetActivities(deps: { pool: SshPool }) {
 
     /** `zfs receive -A`: drops the partial state of an interrupted resumable receive. */
     async abortPartialReceive(input: DatasetRef): Promise<boolean> {
-      const state = await readDatasetState(pool, input);
+      const state = await readDatasetState(transport, input);
       if (!state.resumeToken) return false;
-      await runOk(pool, input.host, ['zfs', 'receive', '-A', input.dataset]);
+      await runOk(transport, input.host, ['zfs', 'receive', '-A', input.dataset]);
       return true;
     },
   };

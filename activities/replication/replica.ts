@@ -5,7 +5,7 @@
  * -p` carried; ZFS keeps the received ones apart (pool version 22 and later), for the clone and
  * for failover, and later receives update them without touching the local overrides.
  */
-import { exec, execOk, type SshPool } from '../ssh';
+import type { Transport } from '../transport';
 import { guestProfile } from '../../core/guest/profile';
 import type { DatasetRef } from './datasets';
 
@@ -35,18 +35,18 @@ function parseGet(stdout: string): PropLine[] {
  * canmount is never inherited, and a child's received value would beat an inherited one), and
  * unmounts what is mounted. Snapshots and properties a dataset type lacks (`-`) are skipped.
  */
-export async function protectReplica(pool: SshPool, ref: DatasetRef, recursive: boolean): Promise<ReplicaProtection> {
+export async function protectReplica(transport: Transport, ref: DatasetRef, recursive: boolean): Promise<ReplicaProtection> {
   const { host } = ref;
   const zfs = guestProfile(host.os).zfs;
   const properties = [...Object.keys(REPLICA_OVERRIDES), 'mounted'].join(',');
-  const listed = await execOk(pool, host, [zfs, 'get', ...(recursive ? ['-r'] : []), '-H', '-o', 'name,property,value,source', properties, ref.dataset], { timeoutMs: 120_000 });
+  const listed = await transport.runOk(host, [zfs, 'get', ...(recursive ? ['-r'] : []), '-H', '-o', 'name,property,value,source', properties, ref.dataset], { timeoutMs: 120_000 });
   const lines = parseGet(listed.stdout).filter((l) => !l.name.includes('@') && l.value !== '-');
   const changed: string[] = [];
   const warnings: string[] = [];
   for (const { name, property, value, source } of lines) {
     const wanted = REPLICA_OVERRIDES[property];
     if (wanted === undefined || (value === wanted && source === 'local')) continue;
-    const set = await exec(pool, host, [zfs, 'set', `${property}=${wanted}`, name], { timeoutMs: 120_000 });
+    const set = await transport.run(host, [zfs, 'set', `${property}=${wanted}`, name], { timeoutMs: 120_000 });
     // Without an NFS server (zfs-fuse, a lab) the property is stored but (un)sharing fails.
     if (set.code !== 0 && !/property may be set/.test(set.stderr)) {
       throw new Error(`${host.name}: zfs set ${property}=${wanted} ${name} failed: ${set.stderr.trim()}`);
@@ -56,7 +56,7 @@ export async function protectReplica(pool: SshPool, ref: DatasetRef, recursive: 
   // Children first.
   const mounted = lines.filter((l) => l.property === 'mounted' && l.value === 'yes').map((l) => l.name).sort().reverse();
   for (const name of mounted) {
-    const unmounted = await exec(pool, host, [zfs, 'unmount', name], { timeoutMs: 120_000 });
+    const unmounted = await transport.run(host, [zfs, 'unmount', name], { timeoutMs: 120_000 });
     if (unmounted.code === 0) changed.push(`${name}: unmounted`);
     else warnings.push(`${host.name}: the replica ${name} is mounted and could not be unmounted (${unmounted.stderr.trim()}): unmount it, it is never to be used in place`);
   }

@@ -3,7 +3,7 @@
  * names the snapshot being sent by guid; `zfs send -nvt TOKEN` on the source says whether that
  * snapshot still exists.
  */
-import { exec, type SshPool } from '../ssh';
+import type { Transport } from '../transport';
 import { guestProfile } from '../../core/guest/profile';
 import type { DatasetRef } from './datasets';
 
@@ -20,12 +20,12 @@ export function parseResumeTokenCheck(code: number | null, output: string): Resu
   return { reason };
 }
 
-export function createResumeActivities(deps: { pool: SshPool }) {
-  const { pool } = deps;
+export function createResumeActivities(deps: { transport: Transport }) {
+  const { transport } = deps;
   return {
     async inspectResumeToken(input: DatasetRef & { token: string }): Promise<ResumeTokenCheck> {
       const zfs = guestProfile(input.host.os).zfs;
-      const result = await exec(pool, input.host, [zfs, 'send', '-n', '-v', '-t', input.token], { timeoutMs: 60_000 });
+      const result = await transport.run(input.host, [zfs, 'send', '-n', '-v', '-t', input.token], { timeoutMs: 60_000 });
       return parseResumeTokenCheck(result.code, `${result.stdout}\n${result.stderr}`);
     },
   };

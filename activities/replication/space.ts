@@ -7,7 +7,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { Failure } from '../../core/failures';
-import { exec, type SshPool } from '../ssh';
+import type { Transport } from '../transport';
 import { guestProfile } from '../../core/guest/profile';
 import { parseDatasetProps } from '../../core/zfs/parse';
 import { bytes } from '../../core/zfs/plan';
@@ -33,9 +33,9 @@ export interface StreamEstimate {
 const CLEARLY_SHORT = 0.75;
 
 /** `zfs get -Hp PROPERTY NAMES...` → name → bytes, for the names that exist (the others fail on stderr). */
-async function sizes(pool: SshPool, host: StorageHostRef, property: string, names: string[]): Promise<Map<string, number>> {
+async function sizes(transport: Transport, host: StorageHostRef, property: string, names: string[]): Promise<Map<string, number>> {
   const argv = [guestProfile(host.os).zfs, 'get', '-H', '-p', '-o', 'name,property,value', property, ...names];
-  const listed = parseDatasetProps((await exec(pool, host, argv, { timeoutMs: 60_000 })).stdout);
+  const listed = parseDatasetProps((await transport.run(host, argv, { timeoutMs: 60_000 })).stdout);
   return new Map(Object.entries(listed).flatMap(([name, props]) => (props[property] === undefined ? [] : [[name, Number(props[property])] as const])));
 }
 
@@ -45,12 +45,12 @@ function selfAndAncestors(dataset: string): string[] {
   return parts.map((_, i) => parts.slice(0, parts.length - i).join('/'));
 }
 
-export async function readRoom(pool: SshPool, source: DatasetRef, target: DatasetRef, estimate?: StreamEstimate): Promise<Room> {
+export async function readRoom(transport: Transport, source: DatasetRef, target: DatasetRef, estimate?: StreamEstimate): Promise<Room> {
   const chain = selfAndAncestors(target.dataset);
   const snapshots = estimate ? [estimate.snapshot, ...(estimate.base ? [estimate.base] : [])].map((s) => `${source.dataset}@${s}`) : [];
   const [available, referenced] = await Promise.all([
-    sizes(pool, target.host, 'available', chain),
-    snapshots.length > 0 ? sizes(pool, source.host, 'referenced', snapshots) : Promise.resolve(new Map<string, number>()),
+    sizes(transport, target.host, 'available', chain),
+    snapshots.length > 0 ? sizes(transport, source.host, 'referenced', snapshots) : Promise.resolve(new Map<string, number>()),
   ]);
   const room: Room = { pool: chain[chain.length - 1]! };
   const nearest = chain.find((name) => available.has(name));

@@ -15,7 +15,8 @@ import { createInterface } from 'node:readline';
 import { Failure } from '../../core/failures';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { HEARTBEAT_INTERVAL_MS, startHeartbeat, type Heartbeat } from '../heartbeat';
-import { execOk, execStream, execTrustedScript, sh, stopProcessGroup, type SshPool } from '../ssh';
+import { sh } from '../../core/quote';
+import type { Transport } from '../transport';
 import { guestProfile } from '../../core/guest/profile';
 import { classifyReceiveError } from '../../core/zfs/parse';
 import type { Snapshot } from '../../core/zfs/snapshot';
@@ -118,18 +119,18 @@ function targetConnection(input: SharedConnectionInput): Omit<TargetConnection, 
   return { user: input.user, address: input.target.host.storageAddress, port: input.target.host.port ?? 22, ciphers: input.ciphers };
 }
 
-export function createTransferActivities(deps: { pool: SshPool }) {
-  const { pool } = deps;
+export function createTransferActivities(deps: { transport: Transport }) {
+  const { transport } = deps;
 
   /** The target's snapshots when it has the one with `guid`; undefined when it does not (yet). */
   async function targetWith(target: DatasetRef, guid: string): Promise<Snapshot[] | undefined> {
-    const snapshots = await snapshotsOf(pool, target);
+    const snapshots = await snapshotsOf(transport, target);
     return snapshots?.some((s) => s.guid === guid) ? snapshots : undefined;
   }
 
   async function sourceFacts(input: TransferInput): Promise<{ home: string; counter: ByteCounter }> {
     const script = sh`${homeOf(input.user)}; ${byteCounterProbe}`;
-    const [home, counter] = (await execOk(pool, input.source.host, script, { timeoutMs: 30_000 })).stdout.trim().split('\n');
+    const [home, counter] = (await transport.runOk(input.source.host, script, { timeoutMs: 30_000 })).stdout.trim().split('\n');
     if (!home || !home.startsWith('/')) {
       throw ApplicationFailure.nonRetryable(
         `${input.source.host.name}: replication user ${input.user} does not exist: run setupReplicationTrust (esxi-zfs trust FILE)`,
@@ -147,7 +148,7 @@ export function createTransferActivities(deps: { pool: SshPool }) {
   async function receivedAndProtected(input: TransferInput): Promise<{ after: Snapshot[]; replica: ReplicaProtection }> {
     const [after, replica] = await Promise.all([
       targetWith(input.target, input.expectGuid),
-      protectReplica(pool, input.target, input.recursive ?? false).catch((error: unknown) => error as Error),
+      protectReplica(transport, input.target, input.recursive ?? false).catch((error: unknown) => error as Error),
     ]);
     if (!after) {
       throw ApplicationFailure.retryable(`the stream finished but ${input.target.dataset} on ${input.target.host.name} does not have the snapshot (guid ${input.expectGuid})`, Failure.NotReceived);
@@ -158,7 +159,7 @@ export function createTransferActivities(deps: { pool: SshPool }) {
 
   async function stopStream(input: TransferInput, pid: number | undefined): Promise<void> {
     if (pid === undefined) return;
-    await stopProcessGroup(pool, input.source.host, pid, { graceMs: STOP_GRACE_MS }).catch(() => undefined);
+    await transport.stopProcessGroup(input.source.host, pid, { graceMs: STOP_GRACE_MS }).catch(() => undefined);
   }
 
   /**
@@ -167,7 +168,7 @@ export function createTransferActivities(deps: { pool: SshPool }) {
    * script), and waits for it to end: a send and receive still running would collide with ours.
    */
   async function stopLeftoverStream(input: TransferInput, pid: number): Promise<void> {
-    await stopProcessGroup(pool, input.source.host, pid, { graceMs: STOP_GRACE_MS, leaderMatching: 'esxi-zfs-pid' });
+    await transport.stopProcessGroup(input.source.host, pid, { graceMs: STOP_GRACE_MS, leaderMatching: 'esxi-zfs-pid' });
   }
 
   /**
@@ -181,7 +182,7 @@ export function createTransferActivities(deps: { pool: SshPool }) {
     const zfs = guestProfile(input.source.host.os).zfs;
     const pid = String(sendPid);
     const tag = `.send-${pid}-`;
-    await execTrustedScript(pool, input.source.host, sh`n=0
+    await transport.runScript(input.source.host, sh`n=0
 while kill -0 ${pid} 2>/dev/null && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
 kill -0 ${pid} 2>/dev/null && exit 0
 filesystems=$(${zfs} list -H -o name -t filesystem,volume -r ${input.source.dataset} | wc -l)
@@ -251,7 +252,7 @@ true`, { timeoutMs: 120_000 }).catch(() => undefined);
         sendPid: report.sendPid,
       };
     };
-    const stream = await execStream(pool, input.source.host, script, {});
+    const stream = await transport.stream(input.source.host, script, {});
     const lines = createInterface({ input: stream.stdout });
     // The pids at once: a worker that dies in the stream's first second leaves them to the retry.
     lines.on('line', (line) => {
@@ -303,7 +304,7 @@ true`, { timeoutMs: 120_000 }).catch(() => undefined);
       // A refused login or command may come from a shared connection older than the trust: stop it,
       // so that the run after the operator's `trust` logs in anew.
       if (error instanceof ApplicationFailure && error.type === Failure.TrustMissing) {
-        await execOk(pool, input.source.host, closerScript(targetConnection(input)), { timeoutMs: 30_000 }).catch(() => undefined);
+        await transport.runOk(input.source.host, closerScript(targetConnection(input)), { timeoutMs: 30_000 }).catch(() => undefined);
       }
       throw error;
     }
@@ -319,7 +320,7 @@ true`, { timeoutMs: 120_000 }).catch(() => undefined);
      */
     async openSharedConnection(input: SharedConnectionInput): Promise<{ connection: string }> {
       try {
-        return { connection: (await execOk(pool, input.source.host, openerScript(targetConnection(input)), { timeoutMs: 30_000 })).stdout.trim() };
+        return { connection: (await transport.runOk(input.source.host, openerScript(targetConnection(input)), { timeoutMs: 30_000 })).stdout.trim() };
       } catch (error) {
         return { connection: `direct: ${(error as Error).message.split('\n')[0]}` };
       }
@@ -332,7 +333,7 @@ true`, { timeoutMs: 120_000 }).catch(() => undefined);
         : [];
       const tag = input.hold?.tag ?? '';
       let released: Promise<unknown> | undefined;
-      const release = () => (released ??= Promise.all(holds.map((h) => releaseSnapshot(pool, h.ref, h.snapshot, tag))));
+      const release = () => (released ??= Promise.all(holds.map((h) => releaseSnapshot(transport, h.ref, h.snapshot, tag))));
       const heartbeat = startHeartbeat<SendHeartbeat>({ bytes: 0, elapsedMs: 0, bytesPerSecond: 0 });
       try {
         const leftover = heartbeat.previous;
@@ -342,9 +343,9 @@ true`, { timeoutMs: 120_000 }).catch(() => undefined);
         const [already, facts, , createdParent, room] = await settleAll(
           targetWith(input.target, input.expectGuid),
           sourceFacts(input),
-          settleAll<boolean[]>(...holds.map((h) => holdSnapshot(pool, h.ref, h.snapshot, tag))),
-          input.createParent ? ensureParentDataset(pool, input.target) : Promise.resolve(undefined),
-          readRoom(pool, input.source, input.target, input.estimate),
+          settleAll<boolean[]>(...holds.map((h) => holdSnapshot(transport, h.ref, h.snapshot, tag))),
+          input.createParent ? ensureParentDataset(transport, input.target) : Promise.resolve(undefined),
+          readRoom(transport, input.source, input.target, input.estimate),
         );
         if (already) {
           await release();

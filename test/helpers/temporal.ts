@@ -13,7 +13,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startDevServer, type DevServer } from '../../workers/dev-server';
 import { createTestEnv } from '../../workers/temporal-binaries';
 import { createActivities } from '../../activities';
-import { sshTransport } from '../../activities/transport';
+import { sshTransport, type Transport } from '../../activities/transport';
 import { SshPool } from '../../activities/ssh';
 import { MAX_HEARTBEAT_THROTTLE, TASK_QUEUE } from '../../workers/config';
 
@@ -69,6 +69,8 @@ export interface TestTemporal {
   client: Client;
   taskQueue: string;
   pool: SshPool;
+  /** The product's transport over `pool`. */
+  transport: Transport;
   /** Runs `fn` while a worker with every workflow and activity polls `taskQueue`. */
   withWorker<T>(fn: () => Promise<T>): Promise<T>;
   stop(): Promise<void>;
@@ -105,6 +107,7 @@ export async function startTestTemporal(name: string): Promise<TestTemporal> {
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection, namespace: server.namespace });
   const pool = new SshPool();
+  const transport = sshTransport(pool);
   const taskQueue = TASK_QUEUE; // what the product's starters use; the server is this test's own
   let worker: Worker | undefined;
   let nativeConnection: NativeConnection | undefined;
@@ -113,6 +116,7 @@ export async function startTestTemporal(name: string): Promise<TestTemporal> {
     client,
     taskQueue,
     pool,
+    transport,
     async withWorker<T>(fn: () => Promise<T>): Promise<T> {
       nativeConnection ??= await NativeConnection.connect({ address: server.address });
       worker = await Worker.create({
@@ -120,7 +124,7 @@ export async function startTestTemporal(name: string): Promise<TestTemporal> {
         namespace: server.namespace,
         taskQueue,
         workflowBundle: await workflowBundle(),
-        activities: createActivities({ pool, transport: sshTransport(pool) }),
+        activities: createActivities({ transport }),
         maxHeartbeatThrottleInterval: MAX_HEARTBEAT_THROTTLE,
       });
       return worker.runUntil(fn);

@@ -347,7 +347,7 @@ describe('replicateDataset', () => {
     const { MockActivityEnvironment } = await import('@temporalio/testing');
     const names = ['esxi-zfs_20261101T235900Z', 'esxi-zfs_20261102T235900Z'];
     await on(src, `zfs create sp1/t/prune && ${names.map((n) => `zfs snapshot sp1/t/prune@${n}`).join(' && ')}`);
-    const { destroySnapshots } = createDatasetActivities({ pool: temporal.pool });
+    const { destroySnapshots } = createDatasetActivities({ transport: temporal.transport });
     const input = { host: template.source.host, dataset: 'sp1/t/prune', names, prefix: 'esxi-zfs', protect: [] };
     // The first attempt destroys both, and its worker dies before it can report: only its heartbeats reach the server.
     const first = new MockActivityEnvironment({ attempt: 1 });
