@@ -7,6 +7,7 @@
  */
 import type { StorageHostRef } from '../../core/hosts';
 import { sh } from '../../core/quote';
+import { guestProfile } from '../../core/guest/profile';
 import {
   GUARD_PATH, TrustConfigError, checkUser, guardScript, normalizeDatasets, receiveParents, receivePrivilege,
   sudoersFile, sudoersText, zfsAllowPlan, type ReceivePrivilege, type TrustChange,
@@ -86,8 +87,7 @@ async function ensureGuard(transport: Transport, host: StorageHostRef, tools: To
   const script = guardScript({
     zfs: tools.zfs,
     ...(privilege === 'sudo' ? { sudo: tools.sudo! } : {}),
-    // F_SETPIPE_SZ is Linux's: elsewhere the line would only fail quietly.
-    ...(host.os === 'linux' && tools.perl ? { perl: tools.perl } : {}),
+    ...(guestProfile(host.os).growablePipes && tools.perl ? { perl: tools.perl } : {}),
   });
   const current = await transport.readFile(host, GUARD_PATH);
   const write = await transport.ensureFile(host, GUARD_PATH, script, { ...ROOT_FILE, mode: '755' }, current);

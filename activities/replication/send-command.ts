@@ -60,7 +60,7 @@ export function receiveCommand(dataset: string, resumable: boolean): string[] {
 }
 
 /** Prints the replication user's home on the source (its key and known_hosts are in its .ssh). */
-export function homeOf(user: string): ShellScript {
+export function homeLookup(user: string): ShellScript {
   return sh`getent passwd ${user} | cut -d: -f6`;
 }
 
@@ -106,7 +106,7 @@ export function openerScript(target: Omit<TargetConnection, 'home'>): ShellScrip
   const connection = { ...target, home: sh`"$home"` };
   const ssh = sshArgs(connection);
   const dest = destination(connection);
-  return sh`home=$(${homeOf(target.user)})
+  return sh`home=$(${homeLookup(target.user)})
 case $home in /*) ;; *) echo no ${target.user}; exit 0;; esac
 ${controlPathOf(connection)}
 [ -n "$ctl" ] || { echo direct; exit 0; }
@@ -126,7 +126,7 @@ echo started
  */
 export function closerScript(target: Omit<TargetConnection, 'home'>): ShellScript {
   const connection = { ...target, home: sh`"$home"` };
-  return sh`home=$(${homeOf(target.user)})
+  return sh`home=$(${homeLookup(target.user)})
 case $home in /*) ;; *) echo none; exit 0;; esac
 ${controlPathOf(connection)}
 { [ -n "$ctl" ] && [ -S "$ctl" ]; } || { echo none; exit 0; }

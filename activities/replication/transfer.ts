@@ -20,7 +20,7 @@ import type { Transport } from '../transport';
 import { guestProfile } from '../../core/guest/profile';
 import { classifyReceiveError } from '../../core/zfs/parse';
 import type { Snapshot } from '../../core/zfs/snapshot';
-import { closerScript, homeOf, openerScript, streamScript, type TargetConnection } from './send-command';
+import { closerScript, homeLookup, openerScript, streamScript, type TargetConnection } from './send-command';
 import { byteCounterProbe, parseByteCounter, type ByteCounter } from './byte-counter';
 import { ensureParentDataset, holdSnapshot, releaseSnapshot, snapshotsOf, type DatasetRef } from './datasets';
 import { protectReplica, type ReplicaProtection } from './replica';
@@ -129,7 +129,7 @@ export function createTransferActivities(deps: { transport: Transport }) {
   }
 
   async function sourceFacts(input: TransferInput): Promise<{ home: string; counter: ByteCounter }> {
-    const script = sh`${homeOf(input.user)}; ${byteCounterProbe}`;
+    const script = sh`${homeLookup(input.user)}; ${byteCounterProbe}`;
     const [home, counter] = (await transport.runOk(input.source.host, script, { timeoutMs: 30_000 })).stdout.trim().split('\n');
     if (!home || !home.startsWith('/')) {
       throw ApplicationFailure.nonRetryable(

@@ -1,9 +1,20 @@
 /**
- * The commands a storage VM runs, per OS profile. Each is an argv (quoted by the SSH layer), so the
- * same plan can be checked as data in tests where the OS itself cannot run (illumos).
+ * What differs between the storage VMs' operating systems, as one strategy per OS profile
+ * (profiles/illumos.ts, profiles/linux.ts): binaries, accounts and their homes, disk listings, and
+ * the network, disk, pool and NFS steps to come. Everything is an argv or data (quoted by the
+ * transport), so a profile that cannot run here (illumos) is checked as data in golden tests.
+ * Capabilities a host may or may not have (`zfs allow` delegation) are detected, not read from here.
  */
 import type { OsProfile } from '../hosts';
-import { parseDiskFiles, parseIllumosFormat, parseLsblk, type Disk } from './probe-parse';
+import type { Disk } from './probe-parse';
+import { illumos } from './profiles/illumos';
+import { linux } from './profiles/linux';
+
+/** A command a plan runs, and what it changes, in words. */
+export interface PlannedCommand {
+  argv: string[];
+  change: string;
+}
 
 export interface DiskListing {
   argv: string[];
@@ -14,34 +25,14 @@ export interface GuestProfile {
   os: OsProfile;
   zfs: string;
   zpool: string;
+  /** A user who logs in by key only: created with a shell and a home (the OS's usual place), with no usable password. */
+  createKeyOnlyUser(user: string): PlannedCommand[];
+  /** The command that turns a locked password (which stops key logins) into "no password", if `password` is locked. */
+  unlockKeyLogin(user: string, password: string | undefined): PlannedCommand | undefined;
+  /** Linux pipes can be grown (F_SETPIPE_SZ): the receive guard does so for its stdin. */
+  growablePipes: boolean;
   diskListings(diskDirectory?: string): DiskListing[];
 }
-
-/** Files and block devices in a directory (`$1`), with their sizes: path TAB bytes. */
-const DISK_DIRECTORY_LISTING = `for f in "$1"/*; do
-  if [ -b "$f" ]; then printf '%s\\t%s\\n' "$f" "$(blockdev --getsize64 "$f")";
-  elif [ -f "$f" ]; then printf '%s\\t%s\\n' "$f" "$(stat -c %s "$f")"; fi
-done`;
-
-const illumos: GuestProfile = {
-  os: 'illumos',
-  zfs: '/usr/sbin/zfs',
-  zpool: '/usr/sbin/zpool',
-  // `format` reads its disk selection from stdin: with /dev/null it lists and exits.
-  diskListings: () => [{ argv: ['sh', '-c', 'format </dev/null'], parse: parseIllumosFormat }],
-};
-
-const linux: GuestProfile = {
-  os: 'linux',
-  zfs: 'zfs',
-  zpool: 'zpool',
-  diskListings: (diskDirectory) => [
-    { argv: ['lsblk', '-b', '-d', '-n', '-P', '-o', 'NAME,SIZE,MODEL,TYPE'], parse: parseLsblk },
-    ...(diskDirectory
-      ? [{ argv: ['sh', '-c', DISK_DIRECTORY_LISTING, 'sh', diskDirectory], parse: parseDiskFiles }]
-      : []),
-  ],
-};
 
 export function guestProfile(os: OsProfile): GuestProfile {
   return os === 'illumos' ? illumos : linux;

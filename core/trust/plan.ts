@@ -18,6 +18,7 @@ import { quote } from '../quote';
 import { datasetNameProblem, hostNameProblem, userNameProblem } from '../names';
 import type { StorageHostRef } from '../hosts';
 import type { OsProfile } from '../hosts';
+import { guestProfile, type PlannedCommand } from '../guest/profile';
 
 // ------------------------------------------------------------------------------------------------
 // Types shared with the workflow (type-only there).
@@ -64,12 +65,10 @@ export const MANAGED_TAG = 'esxi-zfs:';
 export const KEY_FILE = '.ssh/id_ed25519';
 export const AUTHORIZED_KEYS_FILE = '.ssh/authorized_keys';
 export const KNOWN_HOSTS_FILE = '.ssh/known_hosts';
-/** The runbook's rights profile name, and the `zfs allow` set that stands for it. */
-export const ILLUMOS_PROFILE = 'ZFS File System Management';
+/** The `zfs allow` set that stands for the runbook's rights profile (profiles/illumos.ts). */
 export const ZFS_ALLOW_PERMISSIONS = ['receive', 'create', 'mount', 'hold', 'release'] as const;
 
 export const sudoersFile = (user: string) => `/etc/sudoers.d/esxi-zfs-${user}`;
-export const homeOf = (os: OsProfile, user: string) => (os === 'illumos' ? `/export/home/${user}` : `/home/${user}`);
 
 // ------------------------------------------------------------------------------------------------
 // Validation: every name that reaches a shell, sudoers or authorized_keys is checked here first.
@@ -163,11 +162,6 @@ export function shadowPassword(line: string): string | undefined {
 // ------------------------------------------------------------------------------------------------
 // 1. The replication user
 
-export interface PlannedCommand {
-  argv: string[];
-  /** What it changes, in words, for the activity's result. */
-  change: string;
-}
 
 export interface UserFacts {
   passwd?: PasswdEntry;
@@ -184,32 +178,15 @@ const NO_LOGIN_SHELLS = new Set(['/usr/sbin/nologin', '/sbin/nologin', '/bin/fal
  */
 export function replicationUserPlan(os: OsProfile, user: string, facts: UserFacts): PlannedCommand[] {
   checkUser(user);
-  const plan: PlannedCommand[] = [];
-  if (!facts.passwd) {
-    if (os === 'illumos') {
-      plan.push({
-        argv: ['useradd', '-m', '-d', homeOf(os, user), '-s', '/bin/sh', '-P', ILLUMOS_PROFILE, user],
-        change: `created user ${user} (home ${homeOf(os, user)}, profile '${ILLUMOS_PROFILE}')`,
-      });
-      plan.push({ argv: ['passwd', '-N', user], change: `${user}: no password (passwd -N): key login only` });
-    } else {
-      plan.push({ argv: ['useradd', '-m', '-s', '/bin/sh', '-c', 'esxi-zfs replication', user], change: `created user ${user}` });
-      plan.push({ argv: ['usermod', '-p', '*', user], change: `${user}: password '*' (no password, not locked): key login only` });
-    }
-    return plan;
-  }
-  const password = facts.password;
-  if (os === 'illumos') {
-    if (password !== undefined && password.startsWith('*LK*')) {
-      plan.push({ argv: ['passwd', '-N', user], change: `${user}: was locked (*LK*): set no password (passwd -N) so key login works` });
-    }
-  } else if (password !== undefined && password.startsWith('!')) {
-    plan.push({ argv: ['usermod', '-p', '*', user], change: `${user}: was locked ('${password.slice(0, 2)}'): set '*' so sshd (UsePAM no) lets its key log in` });
-  }
-  if (NO_LOGIN_SHELLS.has(facts.passwd.shell)) {
-    plan.push({ argv: ['usermod', '-s', '/bin/sh', user], change: `${user}: shell ${facts.passwd.shell} cannot run the forced command: set /bin/sh` });
-  }
-  return plan;
+  const profile = guestProfile(os);
+  if (!facts.passwd) return profile.createKeyOnlyUser(user);
+  const unlock = profile.unlockKeyLogin(user, facts.password);
+  return [
+    ...(unlock ? [unlock] : []),
+    ...(NO_LOGIN_SHELLS.has(facts.passwd.shell)
+      ? [{ argv: ['usermod', '-s', '/bin/sh', user], change: `${user}: shell ${facts.passwd.shell} cannot run the forced command: set /bin/sh` }]
+      : []),
+  ];
 }
 
 // ------------------------------------------------------------------------------------------------
