@@ -71,7 +71,7 @@ async function freezeStream(host: LabHostState): Promise<void> {
 }
 
 const LAB_DIR = path.resolve(__dirname, '../../.data/lab-replication-test');
-const SCENARIOS = ['basic', 'tree', 'diverged', 'rollback', 'interrupt', 'stall', 'retention', 'concurrent', 'nested/deep/vol', 'cancel', 'clone', 'sched', 'crash', 'renamed-src', 'renamed-dst', 'killed'];
+const SCENARIOS = ['basic', 'tree', 'diverged', 'rollback', 'interrupt', 'stall', 'retention', 'concurrent', 'nested/deep/vol', 'cancel', 'clone', 'sched', 'crash', 'renamed-src', 'renamed-dst', 'killed', 'cli'];
 /** Target datasets on the small pool sp3 (a file on the target host): its space runs out. */
 const SMALL_POOL_DATASETS = ['sp3/full', 'sp3/rewrite'];
 
@@ -526,6 +526,39 @@ describe('replicateDataset', () => {
     await on(src, `dd if=/dev/urandom of=/sp1/t/rewrite/big bs=1M count=${mib(available * 0.6)} conv=notrunc 2>/dev/null`);
     await assert.rejects(run(() => replicate(toSmallPool('rewrite'))), refused(/ran out of space/));
     assert.deepEqual(await attempts('rewrite'), [1], 'the send step ran once');
+  });
+
+  test('replicate --wait (CLI): Ctrl-C stops following and says the run goes on, with its link; a failed run names both ends', async () => {
+    await on(src, 'zfs create sp1/t/cli && head -c 16777216 /dev/urandom > /sp1/t/cli/data');
+    // The lab's inventory, its dataset renamed to this test's (the receive guard allows sp2/r/cli).
+    const inventoryFile = path.join(LAB_DIR, 'cli-inventory.yaml');
+    fs.writeFileSync(inventoryFile, fs.readFileSync(lab.inventoryFile, 'utf8').replaceAll('sp1/nas/vol0', 'sp1/t/cli').replaceAll('sp2/nas/vol0', 'sp2/r/cli'));
+    const env = { ...process.env, TEMPORAL_ADDRESS: temporal.server.address, TEMPORAL_NAMESPACE: temporal.server.namespace, TEMPORAL_UI_URL: temporal.server.uiUrl };
+    const replicateCli = () => {
+      const cli = spawn(process.execPath, [CLI, 'replicate', inventoryFile, '--dataset', 'sp1/t/cli', '--wait'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      cli.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const exited = new Promise<{ code: number | null; stderr: string }>((resolve) => cli.on('exit', (code) => resolve({ code, stderr })));
+      return { cli, exited };
+    };
+    const id = 'replicate:test-san-01:sp1/t/cli';
+    await run(async () => {
+      const { cli, exited } = replicateCli();
+      await freezeStream(src); // the run is surely still going when Ctrl-C comes
+      cli.kill('SIGINT');
+      const { code, stderr } = await exited;
+      assert.equal(code, 130);
+      assert.match(stderr, new RegExp(`stopped following ${id}; the run continues on the worker: ${temporal.server.uiUrl}/namespaces/`));
+      assert.match(stderr, new RegExp(`temporal workflow cancel --workflow-id '${id}'`));
+      signalOn(src, FREEZE_COUNTER, 'SIGCONT');
+      const result = await temporal.client.workflow.getHandle<() => Promise<ReplicationResult>>(id).result();
+      assert.equal(result.kind, 'full', 'the run went on after the CLI stopped following it');
+    });
+
+    await on(dst, 'zfs snapshot sp2/r/cli@operator-test');
+    const failed = await run(() => replicateCli().exited);
+    assert.equal(failed.code, 1);
+    assert.match(failed.stderr, /^replication of test-san-01:sp1\/t\/cli -> test-san-02:sp2\/r\/cli failed: Target sp2\/r\/cli on test-san-02 has 1 snapshot newer than the common base/m);
   });
 
   test('a schedule fires a real run on the dev server', async () => {

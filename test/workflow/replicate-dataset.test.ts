@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { replicateDataset } from '../../workflows';
 import { timeSkippingEnv, workflowBundle } from '../helpers/temporal';
 import { requireInventory } from '../../inventory/load';
 import { replicationJobs } from '../../inventory/jobs';
@@ -81,7 +83,7 @@ function fakeActivities(world: FakeWorld) {
 }
 
 /** One replicateDataset run of `job` on a worker with the fake activities. */
-async function runWith(fake: ReturnType<typeof fakeActivities>): Promise<ReplicationResult> {
+async function runWith(fake: ReturnType<typeof fakeActivities>, j: ReplicationJob = job): Promise<ReplicationResult> {
   const taskQueue = `replicate-${process.pid}-${++runs}`;
   const worker = await Worker.create({
     connection: temporal.env.nativeConnection,
@@ -90,7 +92,7 @@ async function runWith(fake: ReturnType<typeof fakeActivities>): Promise<Replica
     activities: fake.activities,
     taskQueue,
   });
-  return worker.runUntil(temporal.env.client.workflow.execute('replicateDataset', { args: [job], taskQueue, workflowId: `replicate-test-${process.pid}-${runs}` })) as Promise<ReplicationResult>;
+  return worker.runUntil(temporal.env.client.workflow.execute(replicateDataset, { args: [j], taskQueue, workflowId: `replicate-test-${process.pid}-${runs}` })) as Promise<ReplicationResult>;
 }
 let runs = 0;
 
@@ -175,4 +177,37 @@ test('a diverged target: failed, not retried, the snapshots named, nothing sent 
     },
   );
   assert.deepEqual(fake.calls.filter((c) => ['sendSnapshot', 'rollbackTarget', 'destroySnapshots'].includes(c.name)), []);
+});
+
+test("replication.retry governs every step, the first ones too: 2 attempts, not the 5 of before", async () => {
+  const fake = fakeActivities({ source: [], target: null });
+  const readDatasetState = fake.activities.readDatasetState;
+  let reads = 0;
+  fake.activities.readDatasetState = async (input: DatasetRef) => {
+    if (input.dataset === TARGET) {
+      reads++;
+      throw new Error('ssh: connect ECONNREFUSED');
+    }
+    return readDatasetState(input);
+  };
+  const twoAttempts: ReplicationJob = { ...job, retry: { maximumAttempts: 2, initialIntervalMs: 100, maximumIntervalMs: 100 } };
+  await assert.rejects(runWith(fake, twoAttempts), WorkflowFailedError);
+  assert.equal(reads, 2);
+});
+
+test('zfs receive refusing a modified target: one failure type, TargetModified, with the explanation and remedy planning gives', async () => {
+  const base = snapshot(SOURCE, 'esxi-zfs_20261124T235900Z', '46');
+  const fake = fakeActivities({ source: [base], target: [{ ...base, dataset: TARGET, name: 'renamed-on-target' }] });
+  fake.activities.sendSnapshot = async () => {
+    throw ApplicationFailure.nonRetryable('uss1:sp1/nas/vol0 -> uss2:sp2/nas/vol0: zfs receive refused the stream: the target was written to since the common snapshot.', 'TargetModified');
+  };
+  await assert.rejects(runWith(fake), (error: unknown) => {
+    assert.ok(error instanceof WorkflowFailedError);
+    const cause = error.cause as ApplicationFailure;
+    assert.equal(cause.type, 'TargetModified');
+    assert.equal(cause.nonRetryable, true);
+    assert.match(cause.message, /^Target sp2\/nas\/vol0 on uss2 has been written to since the common base @renamed-on-target \(sp1\/nas\/vol0@esxi-zfs_20261124T235900Z on the source, renamed\)/);
+    assert.match(cause.message, /its replicateTo's rollback: true, or replication\.rollback: true/);
+    return true;
+  });
 });
