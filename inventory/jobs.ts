@@ -4,7 +4,7 @@
  */
 import type { ReplicationJob } from '../core/replication/shared';
 import type { Inventory } from './schema';
-import type { SetupReplicationTrustInput } from '../core/trust/plan';
+import type { SetupReplicationTrustInput } from '../core/trust/shared';
 import { findStorageVm, storageHostRef, storageVms } from './targets';
 
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;

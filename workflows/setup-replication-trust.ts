@@ -18,81 +18,15 @@ import { executeChild, proxyActivities, workflowInfo } from '@temporalio/workflo
 import { NON_RETRYABLE } from '../core/failures';
 import { Runbook, runSearchAttributes } from '../core/search-attributes';
 import type { TrustActivities } from '../activities/guest/trust';
-import type { PinnedTarget, SetupReplicationTrustInput, SourceKey, TrustChange } from '../core/trust/plan';
+import type { HostTrustReport, PinnedTarget, SetupReplicationTrustInput, SetupReplicationTrustResult, SourceKey, TrustStepReport } from '../core/trust/shared';
+import { trustPlan } from '../core/trust/ring';
 import type { StorageHostRef } from '../core/hosts';
-
-export type { SetupReplicationTrustInput, TrustEdge } from '../core/trust/plan';
 
 const { ensureReplicationUser, ensureReplicationKey, installReceiveGuard, authorizeReplicationKeys, pinReplicationHostKeys, closeStaleConnections } =
   proxyActivities<TrustActivities>({
     startToCloseTimeout: '2 minutes',
     retry: { maximumAttempts: 3, nonRetryableErrorTypes: [...NON_RETRYABLE.trust] },
   });
-
-export const TRUST_STEPS = [
-  'ensureReplicationUser',
-  'ensureReplicationKey',
-  'installReceiveGuard',
-  'authorizeReplicationKeys',
-  'pinReplicationHostKeys',
-  'closeStaleConnections',
-] as const;
-export type TrustStep = (typeof TRUST_STEPS)[number];
-
-export interface TrustStepReport extends TrustChange {
-  step: TrustStep;
-}
-
-export interface HostTrustReport {
-  host: string;
-  /** The replication user's public key on this host. */
-  publicKey: string;
-  /** Datasets this host receives into (its receive guard's arguments). */
-  receives: string[];
-  /** Sources whose keys it authorizes, and targets whose host keys it pins. */
-  authorizes: string[];
-  pins: string[];
-  steps: TrustStepReport[];
-}
-
-export interface SetupReplicationTrustResult {
-  user: string;
-  hosts: HostTrustReport[];
-  /** Number of changes over every host and step: 0 when everything was in place. */
-  changes: number;
-}
-
-interface Plan {
-  user: string;
-  hosts: StorageHostRef[];
-  receives: Map<string, string[]>;
-  sourcesOf: Map<string, { source: StorageHostRef; datasets: string[] }[]>;
-  targetsOf: Map<string, StorageHostRef[]>;
-}
-
-/** Who receives what, who authorizes whom, who pins whom. Hosts named only by edges are added. */
-export function trustPlan(input: SetupReplicationTrustInput): Plan {
-  const user = input.user ?? 'zfsadm';
-  const byName = new Map<string, StorageHostRef>();
-  for (const h of [...input.hosts, ...input.edges.flatMap((e) => [e.source, e.target])]) if (!byName.has(h.name)) byName.set(h.name, h);
-  const hosts = [...byName.values()];
-  const receives = new Map<string, string[]>(hosts.map((h) => [h.name, []]));
-  const sourcesOf = new Map<string, { source: StorageHostRef; datasets: string[] }[]>(hosts.map((h) => [h.name, []]));
-  const targetsOf = new Map<string, StorageHostRef[]>(hosts.map((h) => [h.name, []]));
-  for (const edge of input.edges) {
-    const source = byName.get(edge.source.name)!;
-    const target = byName.get(edge.target.name)!;
-    const rx = receives.get(target.name)!;
-    if (!rx.includes(edge.targetDataset)) rx.push(edge.targetDataset);
-    const sources = sourcesOf.get(target.name)!;
-    const entry = sources.find((s) => s.source.name === source.name);
-    if (!entry) sources.push({ source, datasets: [edge.targetDataset] });
-    else if (!entry.datasets.includes(edge.targetDataset)) entry.datasets.push(edge.targetDataset);
-    const targets = targetsOf.get(source.name)!;
-    if (!targets.some((t) => t.name === target.name)) targets.push(target);
-  }
-  return { user, hosts, receives, sourcesOf, targetsOf };
-}
 
 /** Per host, step 1: the user, its key pair, the receive guard. A child, so the parent's history stays short. */
 export async function prepareReplicationHost(input: { host: StorageHostRef; user: string; receives: string[] }): Promise<{ publicKey: string; steps: TrustStepReport[] }> {

@@ -8,10 +8,9 @@
 import type { StorageHostRef } from '../../core/hosts';
 import { sh } from '../../core/quote';
 import { guestProfile } from '../../core/guest/profile';
-import {
-  GUARD_PATH, TrustConfigError, checkUser, guardScript, normalizeDatasets, receiveParents, receivePrivilege,
-  sudoersFile, sudoersText, zfsAllowPlan, type ReceivePrivilege, type TrustChange,
-} from '../../core/trust/plan';
+import { GUARD_PATH, sudoersFile, type TrustChange } from '../../core/trust/shared';
+import { TrustConfigError, checkUser } from '../../core/trust/checks';
+import { guardScript, normalizeDatasets, receiveParents, receivePrivilege, sudoersText, zfsAllowPlan, type ReceivePrivilege } from '../../core/trust/guard';
 import type { Transport } from '../transport';
 
 const TIMEOUT_MS = 60_000;

@@ -17,11 +17,13 @@ import type { Transport } from '../transport';
 import { installReceiveGuard } from './receive-guard';
 import type { StorageHostRef } from '../../core/hosts';
 import { closerScript } from '../replication/send-command';
-import {
-  AUTHORIZED_KEYS_FILE, KEY_FILE, KNOWN_HOSTS_FILE, TrustConfigError,
-  checkUser, mergeAuthorizedKeys, mergeKnownHosts, parsePasswd, parsePublicKey, replicationUserPlan, shadowPassword,
-  type MergeResult, type PasswdEntry, type PinnedTarget, type SourceKey, type TrustChange,
-} from '../../core/trust/plan';
+import { AUTHORIZED_KEYS_FILE, KEY_FILE, KNOWN_HOSTS_FILE, type PinnedTarget, type SourceKey, type TrustChange } from '../../core/trust/shared';
+import { TrustConfigError, checkUser } from '../../core/trust/checks';
+import { mergeAuthorizedKeys } from '../../core/trust/authorized-keys';
+import { mergeKnownHosts } from '../../core/trust/known-hosts';
+import { parsePasswd, parsePublicKey, shadowPassword, type PasswdEntry } from '../../core/trust/keys';
+import { replicationUserPlan } from '../../core/trust/user';
+import type { MergeResult } from '../../core/trust/lines';
 
 const hashHostName = (salt: string, name: string) => createHmac('sha1', Buffer.from(salt, 'base64')).update(name).digest('base64');
 

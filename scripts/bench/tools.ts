@@ -4,7 +4,7 @@
  */
 import type { LabHostState } from '../../lab/lab';
 import { counterStage } from '../../activities/replication/byte-counter';
-import { growStdinPipe } from '../../core/trust/plan';
+import { growStdinPipe } from '../../core/trust/guard';
 import { onHost } from './host';
 
 /** The dataset every tool replicates, on the source host. */

@@ -10,7 +10,7 @@ import { requireInventory } from '../../inventory/load';
 import { replicationTrustInput } from '../../inventory/jobs';
 import { TASK_QUEUE, workflowUiLink } from '../../workers/config';
 import { withClient } from '../temporal-client';
-import type { SetupReplicationTrustResult } from '../../workflows/setup-replication-trust';
+import type { SetupReplicationTrustResult } from '../../core/trust/shared';
 
 export const TRUST_WORKFLOW_ID = 'setup-replication-trust';
 

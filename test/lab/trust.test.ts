@@ -15,7 +15,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
-import { GUARD_PATH, guardScript, sudoersText, type SetupReplicationTrustInput } from '../../core/trust/plan';
+import { GUARD_PATH, type SetupReplicationTrustInput } from '../../core/trust/shared';
+import { guardScript, sudoersText } from '../../core/trust/guard';
 import { loadInventoryFile } from '../../inventory/load';
 import { storageHostRef, storageVms } from '../../inventory/targets';
 import type { StorageHostRef } from '../../core/hosts';
@@ -23,7 +24,7 @@ import { run } from '../../lab/exec';
 import { labDown, labExec, labUp, type LabHostState, type LabState } from '../../lab/lab';
 import { startTestTemporal, type TestTemporal } from '../helpers/temporal';
 import { setupReplicationTrust } from '../../workflows';
-import type { SetupReplicationTrustResult } from '../../workflows/setup-replication-trust';
+import type { SetupReplicationTrustResult } from '../../core/trust/shared';
 
 const DIR = path.resolve(__dirname, '..', '..', '.data', 'lab-trust-test');
 const NAMES = ['test-san-01', 'test-san-02'];

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { installReceiveGuard } from '../../activities/guest/receive-guard';
-import { GUARD_PATH, sudoersFile } from '../../core/trust/plan';
+import { GUARD_PATH, sudoersFile } from '../../core/trust/shared';
 import type { StorageHostRef } from '../../core/hosts';
 import { RecordingTransport, type Rule } from '../helpers/recording-transport';
 

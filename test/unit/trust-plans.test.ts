@@ -9,12 +9,14 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import {
-  TrustConfigError, authorizedKeyLine, guardScript, knownHostsLine, mergeAuthorizedKeys, mergeKnownHosts,
-  parseAuthorizedKeyLine, parsePasswd, parseZfsAllow,
-  replicationUserPlan, sudoersText, zfsAllowPlan, type PinnedTarget, type SourceKey,
-} from '../../core/trust/plan';
-import { trustPlan } from '../../workflows/setup-replication-trust';
+import { TrustConfigError } from '../../core/trust/checks';
+import { authorizedKeyLine, mergeAuthorizedKeys, parseAuthorizedKeyLine } from '../../core/trust/authorized-keys';
+import { guardScript, parseZfsAllow, sudoersText, zfsAllowPlan } from '../../core/trust/guard';
+import { knownHostsLine, mergeKnownHosts } from '../../core/trust/known-hosts';
+import { parsePasswd } from '../../core/trust/keys';
+import { replicationUserPlan } from '../../core/trust/user';
+import type { PinnedTarget, SourceKey } from '../../core/trust/shared';
+import { trustPlan } from '../../core/trust/ring';
 import { parseInventory } from '../../inventory/load';
 import { replicationTrustInput } from '../../inventory/jobs';
 import type { StorageHostRef } from '../../core/hosts';
