@@ -3,7 +3,7 @@
  * privilege, the authorized keys of the sources and the pinned host keys of the targets.
  *
  * Every activity reads first, changes only what differs and says what it changed; a second run
- * changes nothing. What they write and run is planned by trust-plan.ts (pure, golden-tested). Files
+ * changes nothing. What they write and run is planned in core/trust/ (pure, golden-tested). Files
  * are replaced atomically: content on stdin to a temp file in the same folder, owner and mode set,
  * validated where a checker exists (visudo), then `mv` over the old one.
  * No secret goes in or out: the private key is generated on the host and never read.
