@@ -20,18 +20,18 @@ export function createProbeActivities(deps: { transport: Transport }) {
   return {
     async probeStorageHost(host: StorageHostRef): Promise<StorageHostFacts> {
       const profile = guestProfile(host.os);
-      const run = async (argv: string[]) => (await transport.runOk(host, argv, { timeoutMs: 60_000 })).stdout;
+      const output = async (argv: string[]) => (await transport.runOk(host, argv, { timeoutMs: 60_000 })).stdout;
       // uname prints its fields in a fixed order: kernel name, node name, release.
-      const [name, hostname, release] = (await run(['uname', '-s', '-n', '-r'])).trim().split(/\s+/);
+      const [name, hostname, release] = (await output(['uname', '-s', '-n', '-r'])).trim().split(/\s+/);
       // Both print their banner first and may exit non-zero after it on some versions: read the text.
       const zpoolUpgrade = await transport.run(host, [profile.zpool, 'upgrade', '-v'], { timeoutMs: 60_000 });
       const zfsUpgrade = await transport.run(host, [profile.zfs, 'upgrade'], { timeoutMs: 60_000 });
       const zfs = { pool: parsePoolVersionBanner(zpoolUpgrade.stdout), filesystem: parseFilesystemVersionBanner(zfsUpgrade.stdout) };
-      const pools = parseZpoolList(await run([profile.zpool, 'list', '-H', '-o', 'name,size,allocated,free,health']));
-      const devices = parsePoolDevices(pools.length > 0 ? await run([profile.zpool, 'status']) : '');
+      const pools = parseZpoolList(await output([profile.zpool, 'list', '-H', '-o', 'name,size,allocated,free,health']));
+      const devices = parsePoolDevices(pools.length > 0 ? await output([profile.zpool, 'status']) : '');
       const disks: Disk[] = [];
       for (const listing of profile.diskListings(host.diskDirectory)) {
-        for (const disk of listing.parse(await run(listing.argv))) {
+        for (const disk of listing.parse(await output(listing.argv))) {
           const inPool = devices.get(disk.name) ?? devices.get(disk.name.replace(/^\/dev\//, ''));
           disks.push(inPool ? { ...disk, pool: inPool } : disk);
         }

@@ -43,7 +43,7 @@ async function configErrors<T>(fn: () => Promise<T>): Promise<T> {
 
 export function createTrustActivities(deps: { transport: Transport }) {
   const { transport } = deps;
-  const run = (host: StorageHostRef, command: string[] | ShellScript) => transport.runOk(host, command, { timeoutMs: TIMEOUT_MS });
+  const runOk = (host: StorageHostRef, command: string[] | ShellScript) => transport.runOk(host, command, { timeoutMs: TIMEOUT_MS });
   const readFile = (host: StorageHostRef, path: string) => transport.readFile(host, path);
 
   async function passwd(host: StorageHostRef, user: string): Promise<PasswdEntry | undefined> {
@@ -95,7 +95,7 @@ export function createTrustActivities(deps: { transport: Transport }) {
           password = shadow.code === 0 ? shadowPassword(shadow.stdout.split('\n')[0] ?? '') : undefined;
         }
         const plan = replicationUserPlan(host.os, user, entry ? { passwd: entry, ...(password !== undefined ? { password } : {}) } : {});
-        for (const step of plan) await run(host, step.argv);
+        for (const step of plan) await runOk(host, step.argv);
         if (!entry && !(await passwd(host, user))) throw new Error(`${host.name}: user ${user} still missing after useradd`);
         return { changed: plan.map((s) => s.change), warnings: [] };
       });
@@ -114,39 +114,39 @@ export function createTrustActivities(deps: { transport: Transport }) {
         const pub = `${key}.pub`;
         const changed: string[] = [];
         const facts = (
-          await run(host, sh`for f in ${dir} ${key}; do if [ -e "$f" ]; then ls -ldn "$f"; else echo absent; fi; done`)
+          await runOk(host, sh`for f in ${dir} ${key}; do if [ -e "$f" ]; then ls -ldn "$f"; else echo absent; fi; done`)
         ).stdout.split('\n');
         const [dirLine = 'absent', keyLine = 'absent'] = facts;
         if (dirLine === 'absent') {
-          await run(host, sh`mkdir -p ${dir} && chmod 700 ${dir} && chown ${owner} ${dir}`);
+          await runOk(host, sh`mkdir -p ${dir} && chmod 700 ${dir} && chown ${owner} ${dir}`);
           changed.push(`created ${dir} (0700)`);
         } else {
           const f = dirLine.split(/\s+/);
           if (modeBits(f[0]) !== 0o700) {
-            await run(host, ['chmod', '700', dir]);
+            await runOk(host, ['chmod', '700', dir]);
             changed.push(`${dir}: mode set to 0700 (was ${f[0]})`);
           }
           if (Number(f[2]) !== pw.uid) {
-            await run(host, ['chown', owner, dir]);
+            await runOk(host, ['chown', owner, dir]);
             changed.push(`${dir}: owner set to ${user}`);
           }
         }
         if (keyLine === 'absent') {
-          await run(host, sh`ssh-keygen -q -t ed25519 -N '' -C ${`${user}@${host.name}`} -f ${key} </dev/null && chown ${owner} ${key} ${pub}`);
+          await runOk(host, sh`ssh-keygen -q -t ed25519 -N '' -C ${`${user}@${host.name}`} -f ${key} </dev/null && chown ${owner} ${key} ${pub}`);
           changed.push(`generated an ed25519 key pair in ${key} (the private key stays on ${host.name})`);
         } else {
           const f = keyLine.split(/\s+/);
           if (((modeBits(f[0]) ?? 0) & 0o077) !== 0) {
-            await run(host, ['chmod', '600', key]);
+            await runOk(host, ['chmod', '600', key]);
             changed.push(`${key}: mode set to 0600 (was ${f[0]})`);
           }
           if (Number(f[2]) !== pw.uid) {
-            await run(host, ['chown', owner, key]);
+            await runOk(host, ['chown', owner, key]);
             changed.push(`${key}: owner set to ${user}`);
           }
         }
         // The public half, derived from the private key (so a stale or missing .pub is noticed).
-        const derived = parsePublicKey((await run(host, ['ssh-keygen', '-y', '-f', key])).stdout);
+        const derived = parsePublicKey((await runOk(host, ['ssh-keygen', '-y', '-f', key])).stdout);
         if (!derived) throw new Error(`${host.name}: ssh-keygen -y -f ${key} printed no public key`);
         const pubFile = await readFile(host, pub);
         const onDisk = parsePublicKey(pubFile.content);
@@ -194,7 +194,7 @@ export function createTrustActivities(deps: { transport: Transport }) {
       for (const target of input.targets) {
         const script = closerScript({ user: input.user, address: target.storageAddress, port: target.port ?? 22, ciphers: [] });
         try {
-          const outcome = (await run(source, script)).stdout.trim();
+          const outcome = (await runOk(source, script)).stdout.trim();
           if (outcome === 'stopped') changed.push(`stopped the shared ssh connection to ${target.name}: the next stream logs in under the new authorization`);
           else if (outcome === 'removed') changed.push(`removed a dead shared connection's socket for ${target.name}`);
         } catch (error) {

@@ -32,12 +32,12 @@ export function createCloneActivities(deps: { transport: Transport }) {
     async cloneNewestReplicaSnapshot(input: CloneReplicaInput): Promise<CloneReplicaResult> {
       const { host } = input.replica;
       const zfs = guestProfile(host.os).zfs;
-      const run = (argv: string[]) => transport.run(host, [zfs, ...argv], { timeoutMs: 120_000 });
-      const runOk = (argv: string[]) => transport.runOk(host, [zfs, ...argv], { timeoutMs: 120_000 });
+      const zfsRun = (argv: string[]) => transport.run(host, [zfs, ...argv], { timeoutMs: 120_000 });
+      const zfsOk = (argv: string[]) => transport.runOk(host, [zfs, ...argv], { timeoutMs: 120_000 });
 
       /** What `zfs send -p` carried (pool version 22 on: the replica's own values are local overrides, see replica.ts). */
       const receivedValues = async (dataset: string): Promise<{ mountpoint?: string; sharenfs?: string }> => {
-        const got = await run(['get', '-H', '-o', 'property,received', 'mountpoint,sharenfs', dataset]);
+        const got = await zfsRun(['get', '-H', '-o', 'property,received', 'mountpoint,sharenfs', dataset]);
         if (got.code !== 0) return {}; // before pool version 22 there are no received values
         const values = new Map(got.stdout.trim().split('\n').map((l) => l.split('\t') as [string, string]));
         const value = (p: string) => {
@@ -57,7 +57,7 @@ export function createCloneActivities(deps: { transport: Transport }) {
       const changed: string[] = [];
       const warnings: string[] = [];
 
-      const existing = await run(['get', '-H', '-o', 'value', 'origin', input.clone]);
+      const existing = await zfsRun(['get', '-H', '-o', 'value', 'origin', input.clone]);
       if (existing.code === 0) {
         const current = existing.stdout.trim();
         if (current === origin) return { clone: input.clone, origin, changed, warnings };
@@ -67,21 +67,21 @@ export function createCloneActivities(deps: { transport: Transport }) {
         if (!input.replace) {
           throw ApplicationFailure.nonRetryable(`${host.name}: ${input.clone} is a clone of the older ${current}; pass --replace to destroy it and clone ${origin}`, Failure.CloneOutdated);
         }
-        await runOk(['destroy', input.clone]);
+        await zfsOk(['destroy', input.clone]);
         changed.push(`destroyed ${input.clone} (clone of ${current})`);
       }
       const parent = input.clone.split('/').slice(0, -1).join('/');
-      if (parent.includes('/') && (await run(['get', '-H', '-o', 'value', 'type', parent])).code !== 0) {
-        await runOk(['create', '-p', parent]);
+      if (parent.includes('/') && (await zfsRun(['get', '-H', '-o', 'value', 'type', parent])).code !== 0) {
+        await zfsOk(['create', '-p', parent]);
         changed.push(`created ${parent}`);
       }
       const received = await receivedValues(input.replica.dataset);
       const mountpoint = input.mountpoint ?? received.mountpoint;
       const sharenfs = input.sharenfs ?? received.sharenfs;
-      await runOk(['clone', ...(mountpoint ? ['-o', `mountpoint=${mountpoint}`] : []), origin, input.clone]);
+      await zfsOk(['clone', ...(mountpoint ? ['-o', `mountpoint=${mountpoint}`] : []), origin, input.clone]);
       changed.push(`cloned ${origin} to ${input.clone}`);
       if (sharenfs) {
-        const shared = await run(['set', `sharenfs=${sharenfs}`, input.clone]);
+        const shared = await zfsRun(['set', `sharenfs=${sharenfs}`, input.clone]);
         // Without an NFS server (zfs-fuse, a lab) the property is stored but sharing fails.
         if (shared.code !== 0 && !/property may be set/.test(shared.stderr)) {
           throw new Error(`${host.name}: zfs set sharenfs on ${input.clone} failed: ${shared.stderr.trim()}`);

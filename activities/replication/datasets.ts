@@ -50,11 +50,11 @@ function zfsArgv(host: StorageHostRef, argv: string[]): string[] {
   return [tool === 'zpool' ? profile.zpool : profile.zfs, ...rest];
 }
 
-const run = (transport: Transport, host: StorageHostRef, argv: string[]) => transport.run(host, zfsArgv(host, argv), TIMEOUT);
-const runOk = async (transport: Transport, host: StorageHostRef, argv: string[]) => (await transport.runOk(host, zfsArgv(host, argv), TIMEOUT)).stdout;
+const zfsRun = (transport: Transport, host: StorageHostRef, argv: string[]) => transport.run(host, zfsArgv(host, argv), TIMEOUT);
+const zfsOutput = async (transport: Transport, host: StorageHostRef, argv: string[]) => (await transport.runOk(host, zfsArgv(host, argv), TIMEOUT)).stdout;
 
 export async function snapshotsOf(transport: Transport, ref: DatasetRef): Promise<Snapshot[] | null> {
-  const result = await run(transport, ref.host, snapshotPropsArgv(ref.dataset));
+  const result = await zfsRun(transport, ref.host, snapshotPropsArgv(ref.dataset));
   if (result.code !== 0) {
     if (isMissingDataset(result.stderr, ref.dataset)) return null;
     throw new Error(`${ref.host.name}: cannot list snapshots of ${ref.dataset}: ${result.stderr.trim()}`);
@@ -65,13 +65,13 @@ export async function snapshotsOf(transport: Transport, ref: DatasetRef): Promis
 /** Pool version and capabilities, snapshots, resume token and written bytes: two round trips at most. */
 async function readDatasetState(transport: Transport, ref: DatasetRef): Promise<DatasetState> {
   const poolName = ref.dataset.split('/')[0]!;
-  const [poolProps, snapshots] = await Promise.all([runOk(transport, ref.host, poolPropsArgv(poolName)), snapshotsOf(transport, ref)]);
+  const [poolProps, snapshots] = await Promise.all([zfsOutput(transport, ref.host, poolPropsArgv(poolName)), snapshotsOf(transport, ref)]);
   const info = parseZpoolGet(poolProps)[poolName];
   if (!info) throw ApplicationFailure.nonRetryable(`${ref.host.name}: pool ${poolName} does not exist`, Failure.PoolMissing);
   const caps = capabilities(info.version, info.features);
   const state: DatasetState = { pool: { version: info.version, capabilities: caps }, snapshots };
   if (snapshots !== null && (caps.resumeTokens || caps.writtenProperty)) {
-    const props = parseDatasetProps(await runOk(transport, ref.host, datasetPropsArgv(ref.dataset, caps)))[ref.dataset] ?? {};
+    const props = parseDatasetProps(await zfsOutput(transport, ref.host, datasetPropsArgv(ref.dataset, caps)))[ref.dataset] ?? {};
     if (props.receive_resume_token) state.resumeToken = props.receive_resume_token;
     if (props.written !== undefined) state.writtenBytes = Number(props.written);
   }
@@ -83,7 +83,7 @@ async function readDatasetState(transport: Transport, ref: DatasetRef): Promise<
  * from zfs itself: `zfs holds` needs a Python helper that zfs-fuse lacks.)
  */
 export async function holdSnapshot(transport: Transport, ref: DatasetRef, snapshot: string, tag: string): Promise<boolean> {
-  const result = await run(transport, ref.host, ['zfs', 'hold', tag, `${ref.dataset}@${snapshot}`]);
+  const result = await zfsRun(transport, ref.host, ['zfs', 'hold', tag, `${ref.dataset}@${snapshot}`]);
   if (result.code === 0) return true;
   if (/tag already exists/.test(result.stderr)) return false;
   throw new Error(`${ref.host.name}: zfs hold ${ref.dataset}@${snapshot} failed: ${result.stderr.trim()}`);
@@ -91,7 +91,7 @@ export async function holdSnapshot(transport: Transport, ref: DatasetRef, snapsh
 
 /** `zfs release TAG snapshot`; a hold or snapshot already gone is fine. */
 export async function releaseSnapshot(transport: Transport, ref: DatasetRef, snapshot: string, tag: string): Promise<boolean> {
-  const result = await run(transport, ref.host, ['zfs', 'release', tag, `${ref.dataset}@${snapshot}`]);
+  const result = await zfsRun(transport, ref.host, ['zfs', 'release', tag, `${ref.dataset}@${snapshot}`]);
   if (result.code === 0) return true;
   if (/no such tag|does not exist/.test(result.stderr)) return false;
   throw new Error(`${ref.host.name}: zfs release ${ref.dataset}@${snapshot} failed: ${result.stderr.trim()}`);
@@ -103,7 +103,7 @@ export async function releaseSnapshot(transport: Transport, ref: DatasetRef, sna
  */
 async function clonesByOrigin(transport: Transport, ref: DatasetRef): Promise<Map<string, string[]>> {
   const poolName = ref.dataset.split('/')[0]!;
-  const out = await runOk(transport, ref.host, ['zfs', 'list', '-H', '-r', '-t', 'filesystem,volume', '-o', 'name,origin', poolName]);
+  const out = await zfsOutput(transport, ref.host, ['zfs', 'list', '-H', '-r', '-t', 'filesystem,volume', '-o', 'name,origin', poolName]);
   const clones = new Map<string, string[]>();
   for (const line of out.split('\n')) {
     const [name, origin] = line.split('\t');
@@ -116,9 +116,9 @@ async function clonesByOrigin(transport: Transport, ref: DatasetRef): Promise<Ma
 export async function ensureParentDataset(transport: Transport, ref: DatasetRef): Promise<string | undefined> {
   const parent = ref.dataset.split('/').slice(0, -1).join('/');
   if (!parent.includes('/')) return undefined; // the pool itself
-  const exists = await run(transport, ref.host, ['zfs', 'get', '-H', '-o', 'value', 'type', parent]);
+  const exists = await zfsRun(transport, ref.host, ['zfs', 'get', '-H', '-o', 'value', 'type', parent]);
   if (exists.code === 0) return undefined;
-  await runOk(transport, ref.host, ['zfs', 'create', '-p', parent]);
+  await zfsOutput(transport, ref.host, ['zfs', 'create', '-p', parent]);
   return parent;
 }
 
@@ -133,7 +133,7 @@ export function createDatasetActivities(deps: { transport: Transport }) {
     async createSnapshot(input: DatasetRef & { name: string; recursive: boolean }): Promise<{ snapshot: Snapshot; created: boolean; state: DatasetState } | { taken: true }> {
       // Snapshot first and read after: one round trip less than reading first, same outcome.
       const argv = ['zfs', 'snapshot', ...(input.recursive ? ['-r'] : []), `${input.dataset}@${input.name}`];
-      const result = await run(transport, input.host, argv);
+      const result = await zfsRun(transport, input.host, argv);
       const existed = result.code !== 0 && /dataset already exists/.test(result.stderr);
       // On a first attempt the name belongs to an earlier run in the same second: the workflow
       // picks a new one. On a retry it is the snapshot the previous attempt made.
@@ -169,7 +169,7 @@ export function createDatasetActivities(deps: { transport: Transport }) {
         );
       }
       const newer = snapshots.filter((s) => BigInt(s.createtxg) > BigInt(base.createtxg)).map((s) => s.name);
-      await runOk(transport, input.host, ['zfs', 'rollback', '-r', `${input.dataset}@${input.snapshot}`]);
+      await zfsOutput(transport, input.host, ['zfs', 'rollback', '-r', `${input.dataset}@${input.snapshot}`]);
       return { destroyed: newer };
     },
 
@@ -203,7 +203,7 @@ export function createDatasetActivities(deps: { transport: Transport }) {
             kept.push(`${name}: it is held (${snapshot.userrefs} hold${snapshot.userrefs === 1 ? '' : 's'})`);
             continue;
           }
-          const result = await run(transport, input.host, ['zfs', 'destroy', `${input.dataset}@${name}`]);
+          const result = await zfsRun(transport, input.host, ['zfs', 'destroy', `${input.dataset}@${name}`]);
           if (result.code === 0) {
             destroyed.push(name);
             heartbeat.update({ destroyed: [...destroyed] }, true);
@@ -222,7 +222,7 @@ export function createDatasetActivities(deps: { transport: Transport }) {
     async abortPartialReceive(input: DatasetRef): Promise<boolean> {
       const state = await readDatasetState(transport, input);
       if (!state.resumeToken) return false;
-      await runOk(transport, input.host, ['zfs', 'receive', '-A', input.dataset]);
+      await zfsOutput(transport, input.host, ['zfs', 'receive', '-A', input.dataset]);
       return true;
     },
   };
