@@ -80,4 +80,3 @@ export async function must(cmd: string, args: readonly string[], opts: RunOption
   return result.stdout;
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

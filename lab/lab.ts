@@ -25,12 +25,13 @@
  * several labs (a dev lab and a test lab) can run side by side. A bridge is owned by the lab whose
  * dir is in its alias ("esxi-zfs-lab:<dir>"); nothing without that alias is ever touched.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { HOST_ENV, must, run, sleep } from './exec';
+import { HOST_ENV, must, run } from './exec';
 import { inventoryYaml, labInventory } from './inventory';
 import {
   isAlive, isUnder, links, mountTable, mountsUnder, netnsNames, nsFileInode, overlaps,

@@ -2,8 +2,9 @@
  * What the lab reads from the kernel: the mount table, namespaces of processes, links and routes.
  * Reading only; every change goes through exec.ts.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { must, run, sleep } from './exec';
+import { must, run } from './exec';
 
 // ---------------------------------------------------------------------------------------------
 // Mounts

@@ -1,4 +1,5 @@
 /** Live progress of a replication run: phase from the workflow's query, bytes from the stream's heartbeats. */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SingleBar } from 'cli-progress';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { formatBytes } from '../core/format';
@@ -27,7 +28,7 @@ export async function followReplication<T>(client: Client, handle: WorkflowHandl
     finished = true;
   });
   while (!finished) {
-    await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
+    await Promise.race([result.catch(() => undefined), sleep(1000)]);
     if (finished) break;
     try {
       const progress = await handle.query(progressQuery);

@@ -6,6 +6,7 @@
  * --db-filename DB` for this db file, never a reused pid. A server whose starter still runs (a
  * second worker on the same data) is left alone.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 
 interface PidRecord {
@@ -16,7 +17,6 @@ interface PidRecord {
   owner: { pid: number; startTime: string };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function procStat(pid: number): { state: string; startTime: string } | undefined {
   try {

@@ -3,6 +3,7 @@
  * under `<repo>/.data/`, so history survives restarts, with the Web UI and the product's
  * custom search attributes. Or, when TEMPORAL_ADDRESS is set, an external server.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readSync, statSync, fstatSync } from 'node:fs';
 import * as net from 'node:net';
@@ -173,7 +174,6 @@ function fileSize(file: string): number {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 
 /**

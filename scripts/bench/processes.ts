@@ -9,7 +9,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { startDevServer, type DevServer } from '../../workers/dev-server';
 import { hasExited, stopper } from '../../workers/child-process';
-import { sleep } from '../../lab/exec';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {

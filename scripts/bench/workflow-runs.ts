@@ -1,7 +1,7 @@
 /** The product as a benchmarked tool: replicateDataset runs through startReplication, timed and broken down. */
 import type { Client } from '@temporalio/client';
 import type { LabHostState } from '../../lab/lab';
-import { sleep } from '../../lab/exec';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ReplicationJob, ReplicationResult } from '../../core/replication/shared';
 import { startReplication } from '../replication-start';
 import { breakdown, type RunBreakdown } from './history';

@@ -5,13 +5,14 @@
  *
  *   node --import tsx --test test/lab/lab.test.ts
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadInventoryFile } from '../../inventory/load';
-import { run, sleep } from '../../lab/exec';
+import { run } from '../../lab/exec';
 import { labDown, labExec, labStatus, labUp, type LabHostState, type LabState } from '../../lab/lab';
 import { mountTable, netnsNames, processNs } from '../../lab/sys';
 

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -92,7 +93,6 @@ describe('the stream waits for the connection its run is opening', () => {
     return { child, done };
   };
   const connected = () => fs.readFileSync(log, 'utf8').split('\n').filter((l) => l.startsWith('connect ')).length;
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'esxi-zfs-wait-'));
