@@ -41,6 +41,7 @@ async function configErrors<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** The trust activities over one transport. A factory, as Temporal's samples make them: its length is that of its short activities. */
 export function createTrustActivities(deps: { transport: Transport }) {
   const { transport } = deps;
   const runOk = (host: StorageHostRef, command: string[] | ShellScript) => transport.runOk(host, command, { timeoutMs: TIMEOUT_MS });

@@ -122,6 +122,7 @@ export async function ensureParentDataset(transport: Transport, ref: DatasetRef)
   return parent;
 }
 
+/** The dataset activities over one transport. A factory, as Temporal's samples make them: its length is that of its short activities. */
 export function createDatasetActivities(deps: { transport: Transport }) {
   const { transport } = deps;
 
