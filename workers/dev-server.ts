@@ -199,20 +199,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
 
   if (port === uiPort) throw new Error(`port and uiPort are both ${port}; choose two different ports`);
   const replacedPid = await stopLeftoverServer(pidFile, dbFile);
-  const grpcPort = await canListen(ip, port);
-  if (grpcPort === 'in-use') {
-    if (await temporalAnswers(address)) {
-      throw new Error(
-        `A Temporal server is already running at ${address}: stop it, choose another port, ` +
-          `or use it with TEMPORAL_ADDRESS=${address}`,
-      );
-    }
-    throw new Error(`Port ${port} on ${ip} is already in use by another program; choose another port`);
-  }
-  if (grpcPort !== 'free') throw new Error(`Cannot listen on ${ip}:${port} (${grpcPort})`);
-  const webPort = await canListen(ip, uiPort);
-  if (webPort === 'in-use') throw new Error(`UI port ${uiPort} on ${ip} is already in use; choose another uiPort`);
-  if (webPort !== 'free') throw new Error(`Cannot listen on ${ip}:${uiPort} (${webPort})`);
+  await requireFreePorts(ip, port, uiPort, address);
 
   mkdirSync(path.dirname(dbFile), { recursive: true });
   mkdirSync(path.dirname(logFile), { recursive: true });
@@ -269,31 +256,51 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
       return fail(`exited during start-up (code ${child.exitCode ?? child.signalCode})`);
     }
     if (Date.now() > deadline) return fail(`did not answer at ${address} within ${startTimeoutMs} ms`);
-    if (await isPortOpen(host, port, 250)) {
-      let connection: Connection | undefined;
-      try {
-        connection = await Connection.connect({ address, connectTimeout: 2_000 });
-        const conn = connection;
-        await conn.withDeadline(Date.now() + 2_000, async () => {
-          await conn.workflowService.getSystemInfo({});
-          await conn.workflowService.describeNamespace({ namespace });
-        });
-        firstAnswerAt ??= Date.now();
-      } catch {
-        // not ready yet
-      } finally {
-        await connection?.close().catch(() => undefined);
-      }
-      const alive = child.exitCode === null && child.signalCode === null;
-      if (alive && firstAnswerAt !== undefined) {
-        if (bannerRe.test(logHead(logFile, logOffset))) break;
-        if (Date.now() - firstAnswerAt > 3_000) break;
-      }
+    if ((await isPortOpen(host, port, 250)) && (await answersFor(address, namespace))) firstAnswerAt ??= Date.now();
+    if (!hasExited(child) && firstAnswerAt !== undefined) {
+      if (bannerRe.test(logHead(logFile, logOffset))) break;
+      if (Date.now() - firstAnswerAt > 3_000) break;
     }
     await sleep(100);
   }
 
   return { address, uiUrl, namespace, pid: child.pid!, dbFile, logFile, replacedPid, stop };
+}
+
+/** Both ports free on `ip`, or an error that says what holds them (a Temporal server, or another program). */
+async function requireFreePorts(ip: string, port: number, uiPort: number, address: string): Promise<void> {
+  const grpcPort = await canListen(ip, port);
+  if (grpcPort === 'in-use') {
+    if (await temporalAnswers(address)) {
+      throw new Error(
+        `A Temporal server is already running at ${address}: stop it, choose another port, ` +
+          `or use it with TEMPORAL_ADDRESS=${address}`,
+      );
+    }
+    throw new Error(`Port ${port} on ${ip} is already in use by another program; choose another port`);
+  }
+  if (grpcPort !== 'free') throw new Error(`Cannot listen on ${ip}:${port} (${grpcPort})`);
+  const webPort = await canListen(ip, uiPort);
+  if (webPort === 'in-use') throw new Error(`UI port ${uiPort} on ${ip} is already in use; choose another uiPort`);
+  if (webPort !== 'free') throw new Error(`Cannot listen on ${ip}:${uiPort} (${webPort})`);
+}
+
+/** Whether the frontend at `address` answers for `namespace` within 2 s. */
+async function answersFor(address: string, namespace: string): Promise<boolean> {
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: 2_000 });
+    const conn = connection;
+    await conn.withDeadline(Date.now() + 2_000, async () => {
+      await conn.workflowService.getSystemInfo({});
+      await conn.workflowService.describeNamespace({ namespace });
+    });
+    return true;
+  } catch {
+    return false; // not ready yet
+  } finally {
+    await connection?.close().catch(() => undefined);
+  }
 }
 
 /**
