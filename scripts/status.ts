@@ -4,6 +4,7 @@
  * the runs (search attributes `dataset` and `host` that replicateDataset carries), the run's close
  * event for its result, the schedule's description for the next run.
  */
+import { SearchAttribute } from '../core/search-attributes';
 import { formatBytes } from '../core/format';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { failureMessage } from './failure-message';
@@ -63,7 +64,7 @@ const quote = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, 
 
 /** The visibility query of a dataset's replication runs. */
 export function replicationRunsQuery(host: string, dataset: string): string {
-  return `WorkflowType = ${quote(replicateDataset.name)} AND dataset = ${quote(dataset)} AND host = ${quote(host)}`;
+  return `WorkflowType = ${quote(replicateDataset.name)} AND ${SearchAttribute.dataset.name} = ${quote(dataset)} AND ${SearchAttribute.host.name} = ${quote(host)}`;
 }
 
 /** Reads how a run ended: its result when it completed, its root failure otherwise. */
