@@ -247,12 +247,12 @@ export async function stopProcessGroup(pool: SshPool, target: SshTarget, pgid: n
   await execTrustedScript(pool, target, stopGroupScript(pgid, opts), { timeoutMs: (opts.graceMs ?? 0) + 15_000 });
 }
 
-/** The engine's stop, on the lease of the command it stops: TERM now (KILL after `graceMs`), or KILL now. */
-function killRemoteGroup(lease: ChannelLease, pgid: number, sig: 'TERM' | 'KILL', graceMs: number): void {
+/** The engine's stop, on the lease of the command it stops: TERM now (KILL after KILL_GRACE_MS), or KILL now. */
+function killRemoteGroup(lease: ChannelLease, pgid: number, sig: 'TERM' | 'KILL'): void {
   if (!Number.isSafeInteger(pgid) || pgid <= 1) return; // never `kill -- -1`
   try {
-    lease.client.exec(stopGroupScript(pgid, { graceMs: sig === 'KILL' ? 0 : graceMs }).text, (err, channel) => {
-      if (err || !channel) return; // best effort: the channel close below still ends the session
+    lease.client.exec(stopGroupScript(pgid, { graceMs: sig === 'KILL' ? 0 : KILL_GRACE_MS }).text, (err, channel) => {
+      if (err || !channel) return; // best effort: closing the command's own channel still ends the session
       channel.resume();
       channel.stderr.resume();
       channel.end();
@@ -418,7 +418,7 @@ function abandonLateChannel(lease: ChannelLease, channel: ClientChannel): void {
   signalChannel(channel, 'TERM');
   channel.stderr.once('data', (chunk: Buffer) => {
     const m = /^esxi-zfs-pgid:(\d+)\n/.exec(chunk.toString('latin1'));
-    if (m) killRemoteGroup(lease, Number(m[1]), 'TERM', KILL_GRACE_MS);
+    if (m) killRemoteGroup(lease, Number(m[1]), 'TERM');
     channel.close();
   });
   setTimeout(() => channel.close(), LATE_CHANNEL_MS).unref();
@@ -639,7 +639,7 @@ class RemoteCommand {
   /** Kill the remote process group over a second channel (works where channel signals do not), once its pgid is known. */
   private killGroup(sig: 'TERM' | 'KILL'): void {
     if (this.pgid === undefined || this.pgid <= 1 || this.closed) return;
-    killRemoteGroup(this.lease, this.pgid, sig, KILL_GRACE_MS);
+    killRemoteGroup(this.lease, this.pgid, sig);
   }
 
   /** End a streamed stdout early; the error only goes to a reader that listens for one (else it would be unhandled). */
