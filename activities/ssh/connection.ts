@@ -92,6 +92,42 @@ type Entry = {
 
 type Slots = { active: number; waiters: Array<() => void> };
 
+/** What a connect needs besides the target: resolved once, before any socket is opened. */
+type ConnectInputs = { credential: ResolvedCredential; verifier: HostVerifier; algorithms: ServerHostKeyAlgorithm[] };
+type HostVerifier = ReturnType<typeof createHostVerifier>;
+
+/** Settles a connection's `ready` once (see SshPool.settler). */
+type Settle = { done: boolean; ok: () => void; fail: (err: Error) => void };
+
+function connectInputs(target: SshTarget, env: NodeJS.ProcessEnv | undefined): ConnectInputs {
+  const credential = resolveCredential(target.credential, { env, label: `${target.credential?.user}@${target.name}` });
+  const verifier = createHostVerifier({ name: target.name, address: target.address, port: target.port ?? 22 }, target.hostKey);
+  return { credential, verifier, algorithms: serverHostKeyAlgorithms(verifier.pinned) };
+}
+
+/** Makes the errors of one target's connection: `ssh name (address:port): message`, with its stage. */
+function connectionFailure(target: SshTarget): (stage: ConnectStage, msg: string, cause?: unknown) => SshConnectionError {
+  const where = describeTarget(target);
+  return (stage, msg, cause) =>
+    new SshConnectionError(target.name, target.address, target.port ?? 22, stage, `ssh ${where}: ${msg}`, cause === undefined ? undefined : { cause });
+}
+
+/** Names the stage an error before `ready` came from (ssh2's `level`, or the message). */
+function connectError(target: SshTarget, err: Error & { level?: string }, verifier: HostVerifier, connectTimeoutMs: number): Error {
+  const fail = connectionFailure(target);
+  switch (err.level) {
+    case 'client-timeout':
+      return fail('timeout', `no SSH handshake/authentication within ${connectTimeoutMs} ms`, err);
+    case 'client-authentication':
+      return fail('auth', `authentication as ${JSON.stringify(target.credential.user)} failed (${err.message})`, err);
+    case 'client-socket':
+      return fail('connect', `cannot connect: ${err.message}`, err);
+  }
+  // We only offered the pinned key's type: a server without such a key is not the pinned host.
+  if (/no matching host key format/i.test(err.message)) return verifier.noKeyOfPinnedType();
+  return fail('handshake', `SSH handshake failed: ${err.message}`, err);
+}
+
 export type ChannelLease = {
   client: Client;
   /** Why the connection went away, if it did (for error messages). */
@@ -239,108 +275,29 @@ export class SshPool {
     return entry;
   }
 
+  /**
+   * A new entry whose `ready` settles once: with the client when the handshake and authentication
+   * are done, or with the first failure (named by stage). Credential errors (CredentialError) and
+   * malformed pins are configuration mistakes: reported as they are, before connecting.
+   */
   private connect(target: SshTarget, key: string): Entry {
-    const port = target.port ?? 22;
-    const where = describeTarget(target);
-    const fail = (stage: ConnectStage, msg: string, cause?: unknown) =>
-      new SshConnectionError(target.name, target.address, port, stage, `ssh ${where}: ${msg}`, cause === undefined ? undefined : { cause });
-
     const client = new Client();
     const entry: Entry = { key, hostKey: target.hostKey, client, connected: false, closed: false, ready: undefined as unknown as Promise<Client> };
-
     entry.ready = new Promise<Client>((resolve, reject) => {
-      let settled = false;
-      const settleError = (err: Error) => {
-        entry.lastError = err;
-        if (settled) return;
-        settled = true;
-        entry.closed = true;
-        if (this.entries.get(key) === entry) this.entries.delete(key);
-        try {
-          client.end();
-        } catch {
-          /* already gone */
-        }
-        reject(err);
-      };
-
-      let credential: ResolvedCredential;
-      let verifier: ReturnType<typeof createHostVerifier>;
-      let algorithms: ServerHostKeyAlgorithm[];
+      const settle = this.settler(entry, resolve, reject);
+      let inputs: ConnectInputs;
       try {
-        // Credential errors (CredentialError) and malformed pins are configuration mistakes:
-        // report them as they are.
-        credential = resolveCredential(target.credential, { env: this.opts.env, label: `${target.credential?.user}@${target.name}` });
-        verifier = createHostVerifier({ name: target.name, address: target.address, port }, target.hostKey);
-        algorithms = serverHostKeyAlgorithms(verifier.pinned);
+        inputs = connectInputs(target, this.opts.env);
       } catch (e) {
-        settleError(e as Error);
+        settle.fail(e as Error);
         return;
       }
-      const { mismatch } = verifier;
-
-      client.on('ready', () => {
-        if (settled) return;
-        settled = true;
-        entry.connected = true;
-        this.counters.connects++;
-        resolve(client);
-      });
-      client.on('error', (err: Error & { level?: string }) => {
-        // A permanent listener: an 'error' without one would crash the worker.
-        const hk = mismatch();
-        if (hk) return settleError(hk);
-        if (settled) {
-          entry.lastError = fail('lost', `connection lost: ${err.message}`, err);
-          return;
-        }
-        const level = err.level;
-        if (level === 'client-timeout') {
-          settleError(fail('timeout', `no SSH handshake/authentication within ${this.opts.connectTimeoutMs} ms`, err));
-        } else if (level === 'client-authentication') {
-          settleError(fail('auth', `authentication as ${JSON.stringify(target.credential.user)} failed (${err.message})`, err));
-        } else if (level === 'client-socket') {
-          settleError(fail('connect', `cannot connect: ${err.message}`, err));
-        } else if (/no matching host key format/i.test(err.message)) {
-          // We only offered the pinned key's type: the server has no such key, so it is not the pinned host.
-          settleError(verifier.noKeyOfPinnedType());
-        } else {
-          settleError(fail('handshake', `SSH handshake failed: ${err.message}`, err));
-        }
-      });
-      client.on('keyboard-interactive', (_name, _instr, _lang, prompts, finish) => {
-        // Password over keyboard-interactive (sshd with KbdInteractiveAuthentication and PAM).
-        finish(prompts.map(() => credential.password ?? ''));
-      });
-      client.on('close', () => {
-        entry.closed = true;
-        if (entry.idleTimer) clearTimeout(entry.idleTimer);
-        if (this.entries.get(key) === entry) this.entries.delete(key);
-        if (!settled) settleError(mismatch() ?? fail('handshake', 'connection closed during the SSH handshake'));
-        else if (!entry.lastError) entry.lastError = fail('lost', 'connection closed');
-      });
-
-      const cfg: ConnectConfig = {
-        // Our own socket, to turn Nagle off: with it every short command waits ~40 ms for a delayed ACK.
-        sock: tcpConnect({ host: target.address, port, noDelay: true }),
-        host: target.address,
-        port,
-        username: credential.username,
-        privateKey: credential.privateKey,
-        passphrase: credential.passphrase,
-        password: credential.password,
-        tryKeyboard: credential.password !== undefined,
-        hostVerifier: verifier.hostVerifier,
-        algorithms: { serverHostKey: algorithms },
-        readyTimeout: this.opts.connectTimeoutMs,
-        keepaliveInterval: this.opts.keepaliveIntervalMs,
-        keepaliveCountMax: this.opts.keepaliveCountMax,
-        debug: this.opts.debug,
-      };
+      this.watchClient(target, entry, inputs, settle);
+      const cfg = this.connectConfig(target, inputs);
       try {
         client.connect(cfg);
       } catch (e) {
-        settleError(fail('config', `cannot start SSH connection: ${(e as Error).message}`, e));
+        settle.fail(connectionFailure(target)('config', `cannot start SSH connection: ${(e as Error).message}`, e));
       }
     });
     // The caller awaits `ready`; this keeps a failed connect that nobody awaits from being "unhandled".
@@ -348,9 +305,100 @@ export class SshPool {
     return entry;
   }
 
+  /**
+   * Settles an entry's `ready` once. A failure marks the entry closed, drops it from the pool and
+   * ends the client; a failure after settling only records itself as the entry's `lastError`.
+   */
+  private settler(entry: Entry, resolve: (client: Client) => void, reject: (err: Error) => void): Settle {
+    const settle: Settle = {
+      done: false,
+      ok: () => {
+        if (settle.done) return;
+        settle.done = true;
+        entry.connected = true;
+        this.counters.connects++;
+        resolve(entry.client);
+      },
+      fail: (err) => {
+        entry.lastError = err;
+        if (settle.done) return;
+        settle.done = true;
+        entry.closed = true;
+        this.forget(entry);
+        try {
+          entry.client.end();
+        } catch {
+          /* already gone */
+        }
+        reject(err);
+      },
+    };
+    return settle;
+  }
+
+  /**
+   * The client's events for its whole life. Before `ready` an error or a close fails the connect;
+   * after it they only record why the connection went away (`lastError`, for the commands running
+   * on it: they see the channel close and report a lost connection). A host-key mismatch always wins.
+   */
+  private watchClient(target: SshTarget, entry: Entry, inputs: ConnectInputs, settle: Settle): void {
+    const { client } = entry;
+    const { verifier, credential } = inputs;
+    const fail = connectionFailure(target);
+    client.on('ready', () => settle.ok());
+    client.on('error', (err: Error & { level?: string }) => {
+      // A permanent listener: an 'error' without one would crash the worker.
+      const mismatch = verifier.mismatch();
+      if (mismatch) return settle.fail(mismatch);
+      if (settle.done) {
+        entry.lastError = fail('lost', `connection lost: ${err.message}`, err);
+        return;
+      }
+      settle.fail(connectError(target, err, verifier, this.opts.connectTimeoutMs));
+    });
+    client.on('keyboard-interactive', (_name, _instr, _lang, prompts, finish) => {
+      // Password over keyboard-interactive (sshd with KbdInteractiveAuthentication and PAM).
+      finish(prompts.map(() => credential.password ?? ''));
+    });
+    client.on('close', () => {
+      entry.closed = true;
+      if (entry.idleTimer) clearTimeout(entry.idleTimer);
+      this.forget(entry);
+      if (!settle.done) settle.fail(verifier.mismatch() ?? fail('handshake', 'connection closed during the SSH handshake'));
+      else if (!entry.lastError) entry.lastError = fail('lost', 'connection closed');
+    });
+  }
+
+  private connectConfig(target: SshTarget, { credential, verifier, algorithms }: ConnectInputs): ConnectConfig {
+    const port = target.port ?? 22;
+    return {
+      // Our own socket, to turn Nagle off: with it every short command waits ~40 ms for a delayed ACK.
+      sock: tcpConnect({ host: target.address, port, noDelay: true }),
+      host: target.address,
+      port,
+      username: credential.username,
+      privateKey: credential.privateKey,
+      passphrase: credential.passphrase,
+      password: credential.password,
+      tryKeyboard: credential.password !== undefined,
+      hostVerifier: verifier.hostVerifier,
+      // Only the pinned key's type is offered: any other host key fails the handshake.
+      algorithms: { serverHostKey: algorithms },
+      readyTimeout: this.opts.connectTimeoutMs,
+      keepaliveInterval: this.opts.keepaliveIntervalMs,
+      keepaliveCountMax: this.opts.keepaliveCountMax,
+      debug: this.opts.debug,
+    };
+  }
+
+  /** Drop the entry from the pool unless a newer connection has taken its place. */
+  private forget(entry: Entry): void {
+    if (this.entries.get(entry.key) === entry) this.entries.delete(entry.key);
+  }
+
   private end(entry: Entry): Promise<void> {
     if (entry.idleTimer) clearTimeout(entry.idleTimer);
-    if (this.entries.get(entry.key) === entry) this.entries.delete(entry.key);
+    this.forget(entry);
     const client = entry.client;
     if (entry.closed) return Promise.resolve();
     return new Promise<void>((resolve) => {

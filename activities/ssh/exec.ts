@@ -10,41 +10,24 @@
  * - `timeoutMs` bounds the whole call (waiting for a channel slot, connecting, running). On timeout
  *   or abort the call rejects at once and the remote command's process group gets SIGTERM, both as
  *   an SSH channel `signal` request and as `kill -TERM -- -PGID` over a second channel (OpenSSH
- *   ignores channel signals for root sessions; see PGID_PREFIX). After `killGraceMs` (default 2 s)
- *   SIGKILL follows the same two ways and the channel is closed.
+ *   ignores channel signals for root sessions; see PGID_PREFIX). After 2 s (KILL_GRACE_MS) SIGKILL
+ *   follows the same two ways and the channel is closed.
+ * - `exec` keeps at most 32 MiB of stdout (MAX_BUFFER): beyond it the command is terminated and the
+ *   call rejects with `ExecMaxBufferError`. stderr keeps its last 32 MiB and never fails the call.
  * - `execStream` hands stdout over as a Readable with backpressure, for large outputs.
- * - `heartbeatingProgress()` turns progress into Temporal activity heartbeats and the activity's
- *   cancellation into the abort signal.
  */
 import { Transform, type Readable } from 'node:stream';
 import type { ClientChannel } from 'ssh2';
 import { ShellScript, sh, shellCommand } from '../../core/quote';
 import { SshConnectionError, describeTarget, type ChannelLease, type SshPool, type SshTarget } from './connection';
 
-export type ExecProgress = { stdoutBytes: number; stderrBytes: number; lastLine?: string };
-
 export type ExecOptions = {
   /** Whole-call deadline in ms (slot wait + connect + run). Default: none. */
   timeoutMs?: number;
   /** Sent to the command's stdin, then EOF. Without it stdin gets EOF at once. */
   input?: string | Buffer | Readable;
-  /** Called every `progressIntervalMs` while the command runs (even without new output), and once at the end. */
-  onProgress?: (p: ExecProgress) => void;
-  progressIntervalMs?: number;
-  /** Max bytes of stdout kept by `exec` (default 32 MiB; beyond it the command is terminated and the call rejects).
-   *  stderr keeps its last `maxBuffer` bytes and never fails the call. */
-  maxBuffer?: number;
   /** Abort = cancel: the remote process is signalled and the call rejects with `ExecAbortedError`. */
   signal?: AbortSignal;
-  /** Time between SIGTERM and SIGKILL + channel close after timeout/abort (default 2000 ms). */
-  killGraceMs?: number;
-  /**
-   * Prefix the command with a line that reports the remote shell's process group (stripped from
-   * stderr), so timeout/abort can `kill -- -PGID` it (default true). Set false for accounts with a
-   * forced command (authorized_keys `command=`), which would see the prefix in SSH_ORIGINAL_COMMAND;
-   * then only the channel signal and the channel close remain to stop the command.
-   */
-  trackProcessGroup?: boolean;
 };
 
 export type ExecResult = {
@@ -68,10 +51,6 @@ export type ExecStreamHandle = {
 };
 
 export type Command = readonly string[] | ShellScript;
-
-const DEFAULT_MAX_BUFFER = 32 * 1024 * 1024;
-const DEFAULT_PROGRESS_MS = 1000;
-const DEFAULT_KILL_GRACE_MS = 2000;
 
 // ------------------------------------------------------------------------------------------------
 // Errors. All name the host (name and address) and the command.
@@ -201,68 +180,7 @@ async function runBuffered(pool: SshPool, target: SshTarget, command: string, op
 }
 
 // ------------------------------------------------------------------------------------------------
-// The engine
-
-type Raw = ExecResult & { stdoutBytes: number; stderrBytes: number };
-type Running = { stdout?: Readable; done: Promise<Raw> };
-
-/** Keeps the last complete non-empty line of a stream, for progress reports. */
-class LastLine {
-  private partial: Buffer = Buffer.alloc(0);
-  line: string | undefined;
-  push(chunk: Buffer): void {
-    const nl = chunk.lastIndexOf(10);
-    if (nl === -1) {
-      this.partial = keepTail(Buffer.concat([this.partial, chunk]), 1024);
-      return;
-    }
-    const prev = chunk.lastIndexOf(10, nl - 1);
-    const buf = prev === -1 ? Buffer.concat([this.partial, chunk.subarray(0, nl)]) : chunk.subarray(prev + 1, nl);
-    const text = clean(buf);
-    if (text) this.line = text;
-    this.partial = keepTail(chunk.subarray(nl + 1), 1024);
-  }
-}
-
-function keepTail(b: Buffer, max: number): Buffer {
-  return b.length > max ? b.subarray(b.length - max) : b;
-}
-
-function clean(buf: Buffer): string {
-  const s = keepTail(buf, 400).toString('utf8');
-  const afterCr = s.split('\r').filter((x) => x.trim()).pop() ?? '';
-  // eslint-disable-next-line no-control-regex
-  return afterCr.replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '').trim().slice(0, 200);
-}
-
-/** Keeps the last `max` bytes written to it. */
-class TailBuffer {
-  private chunks: Buffer[] = [];
-  private size = 0;
-  dropped = 0;
-  constructor(private readonly max: number) {}
-  push(chunk: Buffer): void {
-    this.chunks.push(chunk);
-    this.size += chunk.length;
-    while (this.size > this.max && this.chunks.length > 0) {
-      const over = this.size - this.max;
-      const first = this.chunks[0];
-      if (first.length <= over) {
-        this.chunks.shift();
-        this.size -= first.length;
-        this.dropped += first.length;
-      } else {
-        this.chunks[0] = first.subarray(over);
-        this.size -= over;
-        this.dropped += over;
-      }
-    }
-  }
-  text(): string {
-    const body = Buffer.concat(this.chunks).toString('utf8');
-    return this.dropped ? `[… ${this.dropped} bytes of stderr dropped]\n${body}` : body;
-  }
-}
+// Stopping a remote command: channel signals and process groups
 
 type ChannelInternals = {
   outgoing?: { id?: number; state?: string };
@@ -329,12 +247,12 @@ export async function stopProcessGroup(pool: SshPool, target: SshTarget, pgid: n
   await execTrustedScript(pool, target, stopGroupScript(pgid, opts), { timeoutMs: (opts.graceMs ?? 0) + 15_000 });
 }
 
-/** The engine's stop, on the lease of the command it stops: TERM now (KILL after `graceMs`), or KILL now. */
-function killRemoteGroup(lease: ChannelLease, pgid: number, sig: 'TERM' | 'KILL', graceMs: number): void {
+/** The engine's stop, on the lease of the command it stops: TERM now (KILL after KILL_GRACE_MS), or KILL now. */
+function killRemoteGroup(lease: ChannelLease, pgid: number, sig: 'TERM' | 'KILL'): void {
   if (!Number.isSafeInteger(pgid) || pgid <= 1) return; // never `kill -- -1`
   try {
-    lease.client.exec(stopGroupScript(pgid, { graceMs: sig === 'KILL' ? 0 : graceMs }).text, (err, channel) => {
-      if (err || !channel) return; // best effort: the channel close below still ends the session
+    lease.client.exec(stopGroupScript(pgid, { graceMs: sig === 'KILL' ? 0 : KILL_GRACE_MS }).text, (err, channel) => {
+      if (err || !channel) return; // best effort: closing the command's own channel still ends the session
       channel.resume();
       channel.stderr.resume();
       channel.end();
@@ -344,10 +262,118 @@ function killRemoteGroup(lease: ChannelLease, pgid: number, sig: 'TERM' | 'KILL'
   }
 }
 
+// ------------------------------------------------------------------------------------------------
+// The engine. `start` opens the command's channel (`openCommand`), then a `RemoteCommand` runs it:
+// it collects or streams the output, feeds stdin, stops the command when asked (`terminate`) and
+// settles `done` exactly once, when the channel closes or when the call is stopped.
+
+type Raw = ExecResult & { stdoutBytes: number; stderrBytes: number };
+type Running = { stdout?: Readable; done: Promise<Raw> };
+
+/** Most stdout `exec` keeps (beyond it the command is terminated and the call rejects); stderr keeps its last this many bytes. */
+const MAX_BUFFER = 32 * 1024 * 1024;
+/** Between SIGTERM and SIGKILL + channel close when a call is stopped. */
+const KILL_GRACE_MS = 2000;
+/** After SIGKILL and our channel close: how long the peer gets to confirm the close before the slot is given back anyway. */
+const CLOSE_CONFIRM_MS = 5000;
+/** How long a channel that opened after we stopped waiting gets to name its process group before it is closed. */
+const LATE_CHANNEL_MS = 2000;
+
+async function start(pool: SshPool, target: SshTarget, command: string, opts: ExecOptions, streaming: boolean): Promise<Running> {
+  const t0 = Date.now();
+  const stop = new CallStop(target, command, opts);
+  const opened = await openCommand(pool, target, command, stop);
+  stop.started = true;
+  return new RemoteCommand(target, command, opts, stop, opened, t0).run(streaming);
+}
+
+/**
+ * Why a call stops early: its deadline (`timeoutMs`, which covers the slot wait, connecting and
+ * running) or the caller's abort signal, merged into one internal signal that every stage listens
+ * to. `error()` says which of the two, and whether the command had started by then.
+ */
+class CallStop {
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout | undefined;
+  private timedOut = false;
+  started = false;
+  private readonly onCallerAbort = (): void => this.controller.abort(this.opts.signal?.reason);
+
+  constructor(
+    private readonly target: SshTarget,
+    private readonly command: string,
+    private readonly opts: ExecOptions,
+  ) {
+    if (opts.signal?.aborted) throw this.error();
+    opts.signal?.addEventListener('abort', this.onCallerAbort, { once: true });
+    if (opts.timeoutMs !== undefined && opts.timeoutMs > 0) {
+      this.timer = setTimeout(() => {
+        this.timedOut = true;
+        this.controller.abort(new Error('timeout'));
+      }, opts.timeoutMs);
+    }
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  error(): SshCommandError {
+    return this.timedOut
+      ? new ExecTimeoutError(this.target, this.command, this.opts.timeoutMs!, this.started)
+      : new ExecAbortedError(this.target, this.command, this.opts.signal?.reason, this.started);
+  }
+
+  /** The call has settled (or failed to start): neither the deadline nor the caller's signal matters any more. */
+  disarm(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.opts.signal?.removeEventListener('abort', this.onCallerAbort);
+  }
+}
+
 /** A channel's exit status, recorded by a listener attached the moment the channel exists. */
 type ExitRecord = { code?: number | null; signal?: string };
+type OpenedCommand = { lease: ChannelLease; channel: ClientChannel; exit: ExitRecord };
 
-function openChannel(lease: ChannelLease, command: string, signal: AbortSignal, trackPgid: boolean): Promise<{ channel: ClientChannel; exit: ExitRecord }> {
+/**
+ * A channel slot, the pooled connection and the command's channel, the command prefixed with
+ * PGID_PREFIX. One retry when the pooled connection turned out to be dead before the command was
+ * sent (safe: nothing ran). On failure `stop` is disarmed; a stop while waiting rejects with its error.
+ */
+async function openCommand(pool: SshPool, target: SshTarget, command: string, stop: CallStop): Promise<OpenedCommand> {
+  for (let attempt = 1; ; attempt++) {
+    let lease: ChannelLease;
+    try {
+      lease = await pool.acquire(target, stop.signal);
+    } catch (e) {
+      stop.disarm();
+      throw stop.signal.aborted ? stop.error() : e;
+    }
+    try {
+      return { lease, ...(await openChannel(lease, PGID_PREFIX + command, stop.signal)) };
+    } catch (e) {
+      const dead = lease.isClosed();
+      lease.release();
+      if (stop.signal.aborted) {
+        stop.disarm();
+        throw stop.error();
+      }
+      if (dead && attempt === 1) continue;
+      stop.disarm();
+      throw new SshConnectionError(
+        target.name,
+        target.address,
+        target.port ?? 22,
+        dead ? 'lost' : 'connect',
+        `ssh ${describeTarget(target)}: cannot start command (${(e as Error)?.message ?? e}): ${showCommand(command)}`,
+        { cause: e },
+      );
+    }
+  }
+}
+
+/** Open a session channel running `command`; rejects with `signal.reason` if the signal aborts first. */
+function openChannel(lease: ChannelLease, command: string, signal: AbortSignal): Promise<{ channel: ClientChannel; exit: ExitRecord }> {
   return new Promise<{ channel: ClientChannel; exit: ExitRecord }>((resolve, reject) => {
     let done = false;
     const onAbort = () => {
@@ -361,22 +387,7 @@ function openChannel(lease: ChannelLease, command: string, signal: AbortSignal, 
       lease.client.exec(command, (err, channel) => {
         signal.removeEventListener('abort', onAbort);
         if (done) {
-          // We stopped waiting (timeout/abort): make sure the command does not run on.
-          if (channel) {
-            signalChannel(channel, 'TERM');
-            if (trackPgid) {
-              channel.stderr.once('data', (chunk: Buffer) => {
-                const m = /^esxi-zfs-pgid:(\d+)\n/.exec(chunk.toString('latin1'));
-                if (m) killRemoteGroup(lease, Number(m[1]), 'TERM', DEFAULT_KILL_GRACE_MS);
-                channel.close();
-              });
-              setTimeout(() => channel.close(), 2000).unref();
-            } else {
-              channel.close();
-            }
-            channel.resume();
-            channel.stderr.resume();
-          }
+          if (channel) abandonLateChannel(lease, channel);
           return;
         }
         done = true;
@@ -398,255 +409,289 @@ function openChannel(lease: ChannelLease, command: string, signal: AbortSignal, 
   });
 }
 
-async function start(pool: SshPool, target: SshTarget, command: string, opts: ExecOptions, streaming: boolean): Promise<Running> {
-  const t0 = Date.now();
-  const maxBuffer = opts.maxBuffer ?? DEFAULT_MAX_BUFFER;
-  const killGraceMs = opts.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
-  const trackPgid = opts.trackProcessGroup !== false;
+/**
+ * The channel opened after we stopped waiting for it (timeout/abort): its command must not run on.
+ * Signal the channel, stop the process group once the marker names it, close the channel (at the
+ * latest after LATE_CHANNEL_MS).
+ */
+function abandonLateChannel(lease: ChannelLease, channel: ClientChannel): void {
+  signalChannel(channel, 'TERM');
+  channel.stderr.once('data', (chunk: Buffer) => {
+    const m = /^esxi-zfs-pgid:(\d+)\n/.exec(chunk.toString('latin1'));
+    if (m) killRemoteGroup(lease, Number(m[1]), 'TERM');
+    channel.close();
+  });
+  setTimeout(() => channel.close(), LATE_CHANNEL_MS).unref();
+  channel.resume();
+  channel.stderr.resume();
+}
 
-  // One internal controller for timeout and the caller's abort signal.
-  const ac = new AbortController();
-  let timedOut = false;
-  let started = false;
-  const stopError = (): SshCommandError =>
-    timedOut ? new ExecTimeoutError(target, command, opts.timeoutMs!, started) : new ExecAbortedError(target, command, opts.signal?.reason, started);
-  if (opts.signal?.aborted) throw stopError();
-  const onUserAbort = () => ac.abort(opts.signal?.reason);
-  opts.signal?.addEventListener('abort', onUserAbort, { once: true });
-  const timer =
-    opts.timeoutMs !== undefined && opts.timeoutMs > 0
-      ? setTimeout(() => {
-          timedOut = true;
-          ac.abort(new Error('timeout'));
-        }, opts.timeoutMs)
-      : undefined;
-  const disarm = () => {
-    if (timer) clearTimeout(timer);
-    opts.signal?.removeEventListener('abort', onUserAbort);
-  };
+/**
+ * Reads our process-group marker line (PGID_PREFIX) off the start of stderr. `push` hands back the
+ * command's own stderr and, once the marker line is complete, the group. Bytes that might still be
+ * the start of a marker are held back. Without a marker at the start (a forced command ran instead
+ * of ours, an exotic shell) everything is plain stderr.
+ */
+class PgidMarkerReader {
+  /** Held-back start of stderr; undefined once the marker was read or ruled out. */
+  private head: Buffer | undefined = Buffer.alloc(0);
 
-  // Slot + connection + channel. One retry when the pooled connection turned out to be dead
-  // before the command was sent (safe: nothing ran).
-  let lease: ChannelLease | undefined;
-  let channel: ClientChannel | undefined;
-  let exit: ExitRecord = {};
-  for (let attempt = 1; !channel; attempt++) {
-    try {
-      lease = await pool.acquire(target, ac.signal);
-    } catch (e) {
-      disarm();
-      throw ac.signal.aborted ? stopError() : e;
+  push(chunk: Buffer): { stderr?: Buffer; pgid?: number } {
+    if (this.head === undefined) return { stderr: chunk };
+    const head = Buffer.concat([this.head, chunk]);
+    const nl = head.indexOf(10);
+    const n = Math.min(head.length, PGID_MARKER.length);
+    const startsLikeMarker = head.subarray(0, n).toString('latin1') === PGID_MARKER.slice(0, n);
+    if (!startsLikeMarker || (nl === -1 && head.length > 64)) {
+      this.head = undefined;
+      return { stderr: head };
     }
-    try {
-      ({ channel, exit } = await openChannel(lease, (trackPgid ? PGID_PREFIX : '') + command, ac.signal, trackPgid));
-    } catch (e) {
-      const dead = lease.isClosed();
-      lease.release();
-      if (ac.signal.aborted) {
-        disarm();
-        throw stopError();
+    if (nl === -1) {
+      this.head = head;
+      return {};
+    }
+    this.head = undefined;
+    const m = /^esxi-zfs-pgid:(\d+)$/.exec(head.subarray(0, nl).toString('latin1'));
+    return {
+      ...(m && Number(m[1]) > 1 ? { pgid: Number(m[1]) } : {}),
+      ...(head.length > nl + 1 ? { stderr: head.subarray(nl + 1) } : {}),
+    };
+  }
+
+  /** At the end of stderr: what was held back only looked like the start of a marker; it was plain output. */
+  flush(): Buffer | undefined {
+    const rest = this.head;
+    this.head = undefined;
+    return rest !== undefined && rest.length > 0 ? rest : undefined;
+  }
+}
+
+/** Keeps the last `max` bytes written to it. */
+class TailBuffer {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  dropped = 0;
+  constructor(private readonly max: number) {}
+  push(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    while (this.size > this.max && this.chunks.length > 0) {
+      const over = this.size - this.max;
+      const first = this.chunks[0];
+      if (first.length <= over) {
+        this.chunks.shift();
+        this.size -= first.length;
+        this.dropped += first.length;
+      } else {
+        this.chunks[0] = first.subarray(over);
+        this.size -= over;
+        this.dropped += over;
       }
-      if (dead && attempt === 1) continue;
-      disarm();
-      throw new SshConnectionError(
-        target.name,
-        target.address,
-        target.port ?? 22,
-        dead ? 'lost' : 'connect',
-        `ssh ${describeTarget(target)}: cannot start command (${(e as Error)?.message ?? e}): ${showCommand(command)}`,
-        { cause: e },
-      );
     }
   }
-  started = true;
-  const ch = channel;
-  const theLease = lease!;
+  text(): string {
+    const body = Buffer.concat(this.chunks).toString('utf8');
+    return this.dropped ? `[… ${this.dropped} bytes of stderr dropped]\n${body}` : body;
+  }
+}
 
-  let stdoutBytes = 0;
-  let stderrBytes = 0;
-  const outChunks: Buffer[] = [];
-  const errTail = new TailBuffer(maxBuffer);
-  const outLine = new LastLine();
-  const errLine = new LastLine();
-  let lastLineFrom: LastLine | undefined;
-  let settled = false;
-  let closed = false;
-  let graceTimer: NodeJS.Timeout | undefined;
-  let hardTimer: NodeJS.Timeout | undefined;
-  let progressTimer: NodeJS.Timeout | undefined;
+/**
+ * One started command, from its open channel to its settled `done`.
+ *
+ * Invariants:
+ * - `settled` is set once: by `terminate` (timeout, abort, too much stdout, the reader closed
+ *   stdout, stdin failed) or by the channel's close. Output that arrives after it is not kept.
+ * - The lease (channel slot) is given back once the channel has closed, or CLOSE_CONFIRM_MS after
+ *   our own close when the peer never confirms it (`cleanup`).
+ * - A close without an exit status is a lost connection (or a server that closed the channel
+ *   without one): `done` rejects with SshConnectionError 'lost', never resolves with a made-up code.
+ */
+class RemoteCommand {
+  private stdoutBytes = 0;
+  private stderrBytes = 0;
+  private readonly outChunks: Buffer[] = [];
+  private readonly errTail = new TailBuffer(MAX_BUFFER);
+  private readonly marker = new PgidMarkerReader();
+  private pgid: number | undefined;
+  private out: Transform | undefined;
+  private settled = false;
+  private closed = false;
+  private graceTimer: NodeJS.Timeout | undefined;
+  private closeConfirmTimer: NodeJS.Timeout | undefined;
+  private readonly channel: ClientChannel;
+  private readonly lease: ChannelLease;
+  private readonly exit: ExitRecord;
+  private readonly done: Promise<Raw>;
+  private resolveDone!: (r: Raw) => void;
+  private rejectDone!: (e: unknown) => void;
 
-  const snapshot = (): ExecProgress => {
-    const line = lastLineFrom?.line;
-    return line === undefined ? { stdoutBytes, stderrBytes } : { stdoutBytes, stderrBytes, lastLine: line };
-  };
-  const report = () => {
-    if (!opts.onProgress) return;
-    try {
-      opts.onProgress(snapshot());
-    } catch {
-      /* a progress callback must not break the command */
-    }
-  };
-  if (opts.onProgress) progressTimer = setInterval(report, opts.progressIntervalMs ?? DEFAULT_PROGRESS_MS);
+  constructor(
+    private readonly target: SshTarget,
+    private readonly command: string,
+    private readonly opts: ExecOptions,
+    private readonly stop: CallStop,
+    opened: OpenedCommand,
+    private readonly t0: number,
+  ) {
+    ({ channel: this.channel, lease: this.lease, exit: this.exit } = opened);
+    this.done = new Promise<Raw>((resolve, reject) => {
+      this.resolveDone = resolve;
+      this.rejectDone = reject;
+    });
+    // A stream consumer may never look at `done` when stdout already failed; don't crash the process for it.
+    this.done.catch(() => undefined);
+  }
 
-  let resolveDone!: (r: Raw) => void;
-  let rejectDone!: (e: unknown) => void;
-  const done = new Promise<Raw>((res, rej) => {
-    resolveDone = res;
-    rejectDone = rej;
-  });
-  // A stream consumer may never look at `done` when stdout already failed; don't crash the process for it.
-  done.catch(() => undefined);
+  run(streaming: boolean): Running {
+    if (streaming) this.streamStdout();
+    else this.bufferStdout();
+    this.channel.stderr.on('data', (chunk: Buffer) => this.onStderrData(chunk));
+    if (this.stop.signal.aborted) this.terminate(this.stop.error());
+    else this.stop.signal.addEventListener('abort', () => this.terminate(this.stop.error()), { once: true });
+    this.channel.on('close', () => this.onClose());
+    this.feedInput();
+    return { stdout: this.out, done: this.done };
+  }
 
-  let out: Transform | undefined;
-  if (streaming) {
-    out = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        stdoutBytes += chunk.length;
+  /** `exec`: keep stdout up to MAX_BUFFER; more terminates the command. */
+  private bufferStdout(): void {
+    this.channel.on('data', (chunk: Buffer) => {
+      if (this.settled) return;
+      this.stdoutBytes += chunk.length;
+      if (this.stdoutBytes > MAX_BUFFER) return this.terminate(new ExecMaxBufferError(this.target, this.command, MAX_BUFFER));
+      this.outChunks.push(chunk);
+    });
+  }
+
+  /** `execStream`: stdout through a counting Transform, with the reader's backpressure. */
+  private streamStdout(): void {
+    const out = new Transform({
+      transform: (chunk: Buffer, _enc, cb) => {
+        this.stdoutBytes += chunk.length;
         cb(null, chunk);
       },
     });
     out.on('close', () => {
       // The consumer destroyed stdout before the end: stop the command. (A stream read to its end
       // closes too, possibly before the channel does: that is no reason to stop anything.)
-      if (!closed && !settled && !out!.readableEnded) terminate(new SshCommandError(target, command, `ssh ${describeTarget(target)}: stdout closed by the reader before the command finished: ${showCommand(command)}`));
+      if (!this.closed && !this.settled && !out.readableEnded) this.terminate(this.failure('stdout closed by the reader before the command finished'));
     });
-    ch.pipe(out);
-  } else {
-    ch.on('data', (chunk: Buffer) => {
-      if (settled) return;
-      stdoutBytes += chunk.length;
-      if (stdoutBytes > maxBuffer) return terminate(new ExecMaxBufferError(target, command, maxBuffer));
-      outChunks.push(chunk);
-      outLine.push(chunk);
-      lastLineFrom = outLine;
-    });
-  }
-  // The first stderr line is our process-group marker (see PGID_PREFIX); strip it.
-  let markerHead: Buffer | undefined = trackPgid ? Buffer.alloc(0) : undefined;
-  const onStderr = (chunk: Buffer) => {
-    stderrBytes += chunk.length;
-    if (settled) return;
-    errTail.push(chunk);
-    errLine.push(chunk);
-    lastLineFrom = errLine;
-  };
-  ch.stderr.on('data', (chunk: Buffer) => {
-    if (markerHead === undefined) return onStderr(chunk);
-    const head: Buffer = Buffer.concat([markerHead, chunk]);
-    const nl = head.indexOf(10);
-    const isMarker = head.subarray(0, Math.min(head.length, PGID_MARKER.length)).toString('latin1') === PGID_MARKER.slice(0, Math.min(head.length, PGID_MARKER.length));
-    if (!isMarker || (nl === -1 && head.length > 64)) {
-      markerHead = undefined; // no marker (forced command, exotic shell): plain stderr
-      return onStderr(head);
-    }
-    if (nl === -1) {
-      markerHead = head;
-      return;
-    }
-    markerHead = undefined;
-    const m = /^esxi-zfs-pgid:(\d+)$/.exec(head.subarray(0, nl).toString('latin1'));
-    if (m && Number(m[1]) > 1) {
-      pgid = Number(m[1]);
-      if (settled && !closed) remoteKill('TERM'); // terminated before we learnt the group
-    }
-    if (head.length > nl + 1) onStderr(head.subarray(nl + 1));
-  });
-
-  const cleanup = () => {
-    disarm();
-    if (progressTimer) clearInterval(progressTimer);
-    if (graceTimer) clearTimeout(graceTimer);
-    if (hardTimer) clearTimeout(hardTimer);
-    if (opts.input && typeof opts.input === 'object' && !Buffer.isBuffer(opts.input)) (opts.input as Readable).unpipe(ch);
-    theLease.release();
-  };
-
-  let pgid: number | undefined;
-  /** kill the remote process group over a second channel (works where channel signals do not). */
-  function remoteKill(sig: 'TERM' | 'KILL'): void {
-    if (pgid === undefined || pgid <= 1 || closed) return;
-    killRemoteGroup(theLease, pgid, sig, killGraceMs);
+    this.channel.pipe(out);
+    this.out = out;
   }
 
-  function terminate(err: Error): void {
-    if (settled) return;
-    settled = true;
-    if (progressTimer) clearInterval(progressTimer);
-    signalChannel(ch, 'TERM');
-    remoteKill('TERM');
-    // Keep draining so ssh2 can emit 'close' (it waits for the readable side to end).
-    if (out) {
-      ch.unpipe(out);
-      if (out.listenerCount('error') > 0) out.destroy(err);
-      else out.destroy();
+  private onStderrData(chunk: Buffer): void {
+    const { stderr, pgid } = this.marker.push(chunk);
+    if (pgid !== undefined) {
+      this.pgid = pgid;
+      if (this.settled && !this.closed) this.killGroup('TERM'); // terminated before we learnt the group
     }
-    ch.resume();
-    ch.stderr.resume();
-    graceTimer = setTimeout(() => {
-      if (closed) return;
-      signalChannel(ch, 'KILL');
-      remoteKill('KILL');
-      ch.close();
+    if (stderr) this.keepStderr(stderr);
+  }
+
+  private keepStderr(chunk: Buffer): void {
+    this.stderrBytes += chunk.length;
+    if (this.settled) return;
+    this.errTail.push(chunk);
+  }
+
+  /** stdin: the input then EOF, or EOF at once. A failing input stream stops the command. */
+  private feedInput(): void {
+    const input = this.opts.input;
+    if (input === undefined) this.channel.end();
+    else if (typeof input === 'string' || Buffer.isBuffer(input)) this.channel.end(input);
+    else {
+      input.once('error', (e) => this.terminate(this.failure(`input stream failed (${e.message})`, e)));
+      input.pipe(this.channel);
+    }
+  }
+
+  /**
+   * The stop sequence. Rejects `done` at once; the remote command gets SIGTERM both as a channel
+   * signal and through its process group over a second channel (root sessions ignore channel
+   * signals, see PGID_PREFIX); after KILL_GRACE_MS, SIGKILL the same two ways and our channel close.
+   * Output keeps being drained meanwhile: ssh2 only emits 'close' once the readable side has ended.
+   */
+  private terminate(err: Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    signalChannel(this.channel, 'TERM');
+    this.killGroup('TERM');
+    if (this.out) {
+      this.channel.unpipe(this.out);
+      this.destroyStdout(err);
+    }
+    this.channel.resume();
+    this.channel.stderr.resume();
+    this.graceTimer = setTimeout(() => {
+      if (this.closed) return;
+      signalChannel(this.channel, 'KILL');
+      this.killGroup('KILL');
+      this.channel.close();
       // If the peer never answers the close, give the slot back anyway.
-      hardTimer = setTimeout(cleanup, 5000);
-      hardTimer.unref();
-    }, killGraceMs);
-    graceTimer.unref();
-    rejectDone(err);
+      this.closeConfirmTimer = setTimeout(() => this.cleanup(), CLOSE_CONFIRM_MS);
+      this.closeConfirmTimer.unref();
+    }, KILL_GRACE_MS);
+    this.graceTimer.unref();
+    this.rejectDone(err);
   }
 
-  if (ac.signal.aborted) terminate(stopError());
-  else ac.signal.addEventListener('abort', () => terminate(stopError()), { once: true });
+  /** Kill the remote process group over a second channel (works where channel signals do not), once its pgid is known. */
+  private killGroup(sig: 'TERM' | 'KILL'): void {
+    if (this.pgid === undefined || this.pgid <= 1 || this.closed) return;
+    killRemoteGroup(this.lease, this.pgid, sig);
+  }
 
-  ch.on('close', () => {
-    closed = true;
-    cleanup();
-    if (markerHead !== undefined && markerHead.length > 0) {
-      // stderr ended while it still looked like the start of a marker: it was plain output.
-      const rest = markerHead;
-      markerHead = undefined;
-      onStderr(rest);
-    }
-    if (settled) return;
-    settled = true;
-    const durationMs = Date.now() - t0;
-    const { code: exitCode, signal: exitSignal } = exit;
-    if (exitCode === undefined) {
-      const lost = theLease.isClosed() || theLease.connectionError();
-      const cause = theLease.connectionError();
-      const err = new SshConnectionError(
-        target.name,
-        target.address,
-        target.port ?? 22,
-        'lost',
-        `ssh ${describeTarget(target)}: ${lost ? `connection lost${cause ? ` (${cause.message})` : ''}` : 'channel closed without an exit status'} while running: ${showCommand(command)}`,
-        { cause },
-      );
-      if (out) out.destroy(out.listenerCount('error') > 0 ? err : undefined);
-      rejectDone(err);
+  /** End a streamed stdout early; the error only goes to a reader that listens for one (else it would be unhandled). */
+  private destroyStdout(err: Error): void {
+    this.out?.destroy(this.out.listenerCount('error') > 0 ? err : undefined);
+  }
+
+  private onClose(): void {
+    this.closed = true;
+    this.cleanup();
+    const heldBack = this.marker.flush();
+    if (heldBack) this.keepStderr(heldBack);
+    if (this.settled) return;
+    this.settled = true;
+    const durationMs = Date.now() - this.t0;
+    const { code, signal } = this.exit;
+    if (code === undefined) {
+      const err = this.lostConnectionError();
+      this.destroyStdout(err);
+      this.rejectDone(err);
       return;
     }
-    report();
-    resolveDone({
-      stdout: streaming ? '' : Buffer.concat(outChunks).toString('utf8'),
-      stderr: errTail.text(),
-      code: exitCode,
-      ...(exitSignal !== undefined ? { signal: exitSignal } : {}),
+    this.resolveDone({
+      stdout: this.out ? '' : Buffer.concat(this.outChunks).toString('utf8'),
+      stderr: this.errTail.text(),
+      code,
+      ...(signal !== undefined ? { signal } : {}),
       durationMs,
-      stdoutBytes,
-      stderrBytes,
+      stdoutBytes: this.stdoutBytes,
+      stderrBytes: this.stderrBytes,
     });
-  });
-
-  // stdin
-  const input = opts.input;
-  if (input === undefined) ch.end();
-  else if (typeof input === 'string' || Buffer.isBuffer(input)) ch.end(input);
-  else {
-    input.once('error', (e) => terminate(new SshCommandError(target, command, `ssh ${describeTarget(target)}: input stream failed (${e.message}): ${showCommand(command)}`, { cause: e })));
-    input.pipe(ch);
   }
 
-  return { stdout: out, done };
+  private lostConnectionError(): SshConnectionError {
+    const cause = this.lease.connectionError();
+    const lost = this.lease.isClosed() || cause;
+    const what = lost ? `connection lost${cause ? ` (${cause.message})` : ''}` : 'channel closed without an exit status';
+    const t = this.target;
+    return new SshConnectionError(t.name, t.address, t.port ?? 22, 'lost', `ssh ${describeTarget(t)}: ${what} while running: ${showCommand(this.command)}`, { cause });
+  }
+
+  private failure(what: string, cause?: Error): SshCommandError {
+    return new SshCommandError(this.target, this.command, `ssh ${describeTarget(this.target)}: ${what}: ${showCommand(this.command)}`, cause ? { cause } : undefined);
+  }
+
+  /** Timers off, a piped input unhooked, the channel slot given back. */
+  private cleanup(): void {
+    this.stop.disarm();
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    if (this.closeConfirmTimer) clearTimeout(this.closeConfirmTimer);
+    const input = this.opts.input;
+    if (input && typeof input === 'object' && !Buffer.isBuffer(input)) input.unpipe(this.channel);
+    this.lease.release();
+  }
 }

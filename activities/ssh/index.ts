@@ -40,7 +40,6 @@ export {
   type Command,
   type ExecOptions,
   type ExecResult,
-  type ExecProgress,
   type ExecStreamHandle,
   type ExecStreamResult,
 } from './exec';
