@@ -1,6 +1,7 @@
 /**
- * Running external commands for the lab: always an argv array (no shell), always with a timeout,
- * and a small, explicit environment so the worker's own variables never leak into a lab host.
+ * Running external commands for the lab, on this machine or inside a lab host (labExec): always an
+ * argv array (no shell), always with a timeout, and a small, explicit environment so the worker's
+ * own variables never leak into a lab host.
  */
 import { spawn } from 'node:child_process';
 
@@ -79,7 +80,6 @@ export async function must(cmd: string, args: readonly string[], opts: RunOption
   if (result.code !== 0) throw new CommandError([cmd, ...args], result);
   return result.stdout;
 }
-
 
 /** The namespace files of a host: what nsenter enters. */
 export interface HostNs {

@@ -16,7 +16,7 @@ import {
 
 export async function teardown(dir: string): Promise<void> {
   const marker = bridgeAlias(dir);
-  const indices = ourIndices(dir, await links());
+  const indices = ourIndices(dir, marker, await links());
   const ourNetns = () => netnsNames().filter((n) => [...indices].some((i) => n.startsWith(netnsPrefix(i))));
 
   await stopProcesses(ourNamespaceInodes(dir, ourNetns));
@@ -36,8 +36,7 @@ export async function teardown(dir: string): Promise<void> {
  * Which network indices are ours: bridges carrying our alias, and recorded indices whose bridge
  * is gone (a crash between deleting the bridge and the namespaces) but not taken by another lab.
  */
-function ourIndices(dir: string, allLinks: LinkInfo[]): Set<number> {
-  const marker = bridgeAlias(dir);
+function ourIndices(dir: string, marker: string, allLinks: LinkInfo[]): Set<number> {
   const state = readJson<LabState>(statePath(dir));
   const record = readJson<BuildRecord>(buildPath(dir));
   const indices = new Set<number>();
