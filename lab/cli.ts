@@ -6,11 +6,11 @@
  *   node --import tsx lab/cli.ts down [--dir DIR]
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_LAB_DIR, labDown, labStatus, labUp, type LabOptions, type LabState } from './lab';
+import { DEFAULT_LAB_DIR, labDown, labStatus, labUp, type LabHostStatus, type LabOptions, type LabState } from './lab';
 
 export type Print = (line: string) => void;
 
-function hostLines(state: LabState, health?: Map<string, { sshdAlive: boolean; zfsAlive: boolean; reachable: boolean }>): string[] {
+function hostLines(state: LabState, health?: Map<string, LabHostStatus>): string[] {
   const width = Math.max(...state.hosts.map((h) => h.name.length));
   return state.hosts.map((h) => {
     const s = health?.get(h.name);

@@ -1,6 +1,7 @@
 /**
- * Running external commands for the lab: always an argv array (no shell), always with a timeout,
- * and a small, explicit environment so the worker's own variables never leak into a lab host.
+ * Running external commands for the lab, on this machine or inside a lab host (labExec): always an
+ * argv array (no shell), always with a timeout, and a small, explicit environment so the worker's
+ * own variables never leak into a lab host.
  */
 import { spawn } from 'node:child_process';
 
@@ -80,3 +81,23 @@ export async function must(cmd: string, args: readonly string[], opts: RunOption
   return result.stdout;
 }
 
+/** The namespace files of a host: what nsenter enters. */
+export interface HostNs {
+  mountNs: string;
+  utsNs?: string;
+  netns: string;
+}
+
+export function nsenterArgs(h: HostNs): string[] {
+  return [`--mount=${h.mountNs}`, ...(h.utsNs ? [`--uts=${h.utsNs}`] : []), `--net=/run/netns/${h.netns}`, '--'];
+}
+
+/** Runs argv inside the host's mount, UTS and network namespaces (as root, via nsenter). */
+export function labExec(host: HostNs, argv: string[], opts: { input?: string } = {}): Promise<ExecResult> {
+  return run('nsenter', [...nsenterArgs(host), ...argv], { input: opts.input, env: HOST_ENV });
+}
+
+/** Timing lines on stderr, only with EZLAB_DEBUG set. */
+export const debug = (message: string): void => {
+  if (process.env.EZLAB_DEBUG) process.stderr.write(`[lab ${new Date().toISOString().slice(11, 23)}] ${message}\n`);
+};

@@ -1,10 +1,11 @@
 /**
- * What the lab reads from the kernel: the mount table, namespaces of processes, links and routes.
- * Reading only; every change goes through exec.ts.
+ * What the lab reads from the kernel: the mount table (its own and a host's), namespaces of
+ * processes, links and routes; and the two changes made from what is read: unmounting mounts and
+ * stopping processes. Commands run through exec.ts.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { must, run } from './exec';
+import { HOST_ENV, must, run } from './exec';
 
 // ---------------------------------------------------------------------------------------------
 // Mounts
@@ -21,7 +22,12 @@ export interface MountEntry {
 const unescape = (s: string): string => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 
 export function mountTable(file = '/proc/self/mountinfo'): MountEntry[] {
-  return readFileSync(file, 'utf8')
+  return parseMountTable(readFileSync(file, 'utf8'));
+}
+
+/** The entries of a mountinfo text, in its order. */
+function parseMountTable(mountinfo: string): MountEntry[] {
+  return mountinfo
     .split('\n')
     .filter(Boolean)
     .map((line) => {
@@ -67,6 +73,17 @@ export async function unmountUnder(dir: string): Promise<void> {
   }
   const left = mountsUnder(dir);
   if (left.length > 0) throw new Error(`cannot unmount ${left.map((m) => m.mountPoint).join(', ')}`);
+}
+
+/** The mounts a persistent mount namespace holds (read from inside it), deepest first. */
+export async function mountsInNamespace(mountNs: string): Promise<MountEntry[]> {
+  const mountinfo = await must('nsenter', [`--mount=${mountNs}`, '--', 'cat', '/proc/self/mountinfo'], { env: HOST_ENV });
+  return parseMountTable(mountinfo).sort((a, b) => b.mountPoint.split('/').length - a.mountPoint.split('/').length);
+}
+
+/** Lazily unmounts each mount point inside a persistent mount namespace, in the order given. */
+export async function unmountInNamespace(mountNs: string, mountPoints: string[]): Promise<void> {
+  for (const mp of mountPoints) await run('nsenter', [`--mount=${mountNs}`, '--', 'umount', '-l', mp]);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,78 @@
+/**
+ * Building a lab from nothing: the lab dir with its marker and client key, a claimed network, the
+ * private mount for namespace files, every host in parallel, then known_hosts, the inventory and
+ * state.json (last: its presence means "built"). build.json records each step's claim first, so
+ * teardown can clean up whatever a crash left.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { SSHD, ZFS_FUSE } from './daemons';
+import { must } from './exec';
+import { buildHost } from './host';
+import { inventoryYaml, labInventory } from './inventory';
+import { bridgeName, claimNetwork, gatewayOf, netnsPrefix, PREFIX_LENGTH, subnetOf } from './network';
+import { buildPath, MARKER, statePath, writeJson, type BuildRecord, type LabHostState, type LabState } from './state';
+
+export async function build(dir: string, names: string[]): Promise<LabState> {
+  await preflight();
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, MARKER), `esxi-zfs storage-host lab; labDown deletes this dir\n`);
+  const privateKeyFile = path.join(dir, 'id_ed25519');
+  await must('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `esxi-zfs-lab@${path.basename(dir)}`, '-f', privateKeyFile]);
+  const clientKey = fs.readFileSync(`${privateKeyFile}.pub`, 'utf8').trim();
+
+  const index = await claimNetwork(dir, (i) => writeJson(buildPath(dir), { index: i, hosts: [] } satisfies BuildRecord));
+  const record: BuildRecord = { index, hosts: [] };
+  writeJson(buildPath(dir), record);
+
+  // The persistent namespace files must sit on a private mount (see unshare(1)).
+  const nsDir = path.join(dir, 'ns');
+  fs.mkdirSync(nsDir);
+  await must('mount', ['--bind', nsDir, nsDir]);
+  await must('mount', ['--make-private', nsDir]);
+
+  const hosts = await Promise.all(
+    names.map((name, j) => {
+      record.hosts.push(name);
+      writeJson(buildPath(dir), record);
+      return buildHost({ dir, index, name, j, clientKey });
+    }),
+  );
+  return writeLabFiles(dir, index, privateKeyFile, hosts);
+}
+
+async function preflight(): Promise<void> {
+  for (const file of [SSHD, ZFS_FUSE, '/usr/sbin/zpool', '/usr/bin/nsenter', '/usr/bin/unshare', '/usr/bin/ssh-keygen']) {
+    if (!fs.existsSync(file)) throw new Error(`the lab needs ${file} (Debian packages openssh-server, zfs-fuse, util-linux)`);
+  }
+  if (!fs.existsSync('/dev/fuse')) throw new Error('the lab needs /dev/fuse for zfs-fuse');
+  if (!fs.existsSync('/var/lib/zfs')) throw new Error('the lab needs /var/lib/zfs (zfs-fuse keeps zpool.cache there); it is bound per host');
+  if (process.getuid?.() !== 0) throw new Error('the lab must run as root (namespaces, mounts, links)');
+}
+
+/** known_hosts, inventory.yaml and, last, state.json. */
+function writeLabFiles(dir: string, index: number, privateKeyFile: string, hosts: LabHostState[]): LabState {
+  const knownHostsFile = path.join(dir, 'known_hosts');
+  fs.writeFileSync(knownHostsFile, hosts.map((h) => `${h.name},${h.address} ${h.hostKey}\n`).join(''));
+  const inventoryFile = path.join(dir, 'inventory.yaml');
+  const inventory = labInventory({ privateKeyFile, prefixLength: PREFIX_LENGTH, hosts });
+  fs.writeFileSync(
+    inventoryFile,
+    inventoryYaml(inventory, ` The storage-host lab in ${dir}, written by lab/lab.ts on every lab build: edits are overwritten.\n Host keys are the lab hosts' own; ${knownHostsFile} pins the same keys for the ssh client.`),
+  );
+  const state: LabState = {
+    dir,
+    bridge: bridgeName(index),
+    gateway: gatewayOf(index),
+    subnet: subnetOf(index),
+    privateKeyFile,
+    hosts,
+    inventoryFile,
+    index,
+    netnsPrefix: netnsPrefix(index),
+    knownHostsFile,
+    createdAt: new Date().toISOString(),
+  };
+  writeJson(statePath(dir), state);
+  return state;
+}
