@@ -74,6 +74,7 @@ export async function runStream(
   if (report.sendExit !== 0 && report.sendPid !== undefined) await releaseSendHolds(transport, input, report.sendPid);
   const error = streamFailure(input, { report, stopped: watch.stopped(), stderr, room: facts.room });
   if (error) {
+    // A refused login or command may come from a shared connection older than the trust.
     if (error instanceof ApplicationFailure && error.type === Failure.TrustMissing) await closeSharedConnection(transport, input);
     throw error;
   }
