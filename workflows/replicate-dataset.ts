@@ -9,7 +9,8 @@ import {
 import type { createDatasetActivities } from '../activities/replication/datasets';
 import type { createTransferActivities } from '../activities/replication/transfer';
 import type { createResumeActivities } from '../activities/replication/resume';
-import { describeConflict, planReplication } from '../core/zfs/plan';
+import type { DatasetState } from '../activities/replication/datasets';
+import { describeConflict, planReplication, type ReplicationPlan } from '../core/zfs/plan';
 import { planRetention } from '../core/zfs/retention';
 import { snapshotName } from '../core/zfs/snapshot-name';
 import { commonCapabilities } from '../core/zfs/capabilities';
@@ -84,47 +85,122 @@ export async function replicateDataset(job: ReplicationJob): Promise<Replication
   let progress: ReplicationProgress = { phase: 'snapshot' };
   setHandler(progressQuery, () => progress);
   const started = Date.now();
-  const { source, target } = job;
-  const { steps, prune, firstSteps, transferSteps: { sendSnapshot } } = activitiesFor(job);
-  const warnings: string[] = [];
+  const run: Run = { job, activities: activitiesFor(job), warnings: [] };
 
   // 1. Snapshot the source (a name that sorts by time, says it is ours, in UTC: workflow time),
   //    read the target meanwhile, and start the source's ssh connection to the target: its
   //    handshake goes on in the background while the run plans and holds the base.
-  const takeSnapshot = async () => {
-    for (;;) {
-      const made = await firstSteps.createSnapshot({ ...source, name: snapshotName(job.snapshotPrefix, new Date()), recursive: job.recursive });
-      if (!('taken' in made)) return made;
-      // An earlier run took a snapshot in this same second: take the next second's name.
-      await sleep('1 second');
-    }
-  };
-  const [made, targetState] = await Promise.all([
-    takeSnapshot(),
-    firstSteps.readDatasetState.executeWithOptions(on('target', target), [target]),
-    firstSteps.openSharedConnection({ source, target, user: job.user, ciphers: job.sshCiphers }),
-  ]);
-  const name = made.snapshot.name;
-  let state = { source: made.state, target: targetState };
+  const first = await snapshotAndRead(run);
+  const name = first.snapshot.name;
   progress = { phase: 'inspect', snapshot: name };
 
   // 2. Finish or clear an interrupted resumable receive first.
-  if (state.target.resumeToken) {
-    const token = await steps.inspectResumeToken({ ...source, token: state.target.resumeToken });
-    if (token.toguid) {
-      await sendSnapshot({ source, target, user: job.user, sendArgs: ['-t', state.target.resumeToken], flags: [], resumable: true, expectGuid: token.toguid, stallTimeoutMs: job.stallTimeoutMs, ciphers: job.sshCiphers });
-    } else {
-      await steps.abortPartialReceive(target);
-      warnings.push(`cleared a stale resume token on ${label(target)}: ${token.reason}`);
-    }
-    const [sourceState, targetAfter] = await Promise.all([
-      steps.readDatasetState.executeWithOptions(on('source', source), [source]),
-      steps.readDatasetState.executeWithOptions(on('target', target), [target]),
-    ]);
-    state = { source: sourceState, target: targetAfter };
-  }
+  const state = await finishInterruptedReceive(run, first.state);
 
   // 3. Plan by guid; a diverged target stops here, explained, with nothing destroyed.
+  const { plan, rollbackTo } = planOrStop(job, state);
+  progress = { phase: 'inspect', kind: plan.kind, base: baseOf(plan)?.name, snapshot: name };
+
+  // 4. Roll a diverged target back (only where its policy allows, only to the base), then send,
+  //    the base held on both ends while the stream runs.
+  let rolledBackTo: string | undefined;
+  if (rollbackTo) {
+    progress = { ...progress, phase: 'rollback' };
+    rolledBackTo = await rollBack(run, rollbackTo);
+  }
+  let sent: Sent = { bytes: 0, durationMs: 0, targetSnapshots: state.target.snapshots ?? [], replicaChanged: [] };
+  if (plan.kind !== 'up-to-date') {
+    progress = { ...progress, phase: 'send' };
+    sent = await send(run, plan, state);
+  }
+
+  // 5. Retention on each side separately; the newest common snapshot is never pruned.
+  progress = { ...progress, phase: 'prune' };
+  const newestCommon = newestOf(plan);
+  // Both lists were read without this run's holds: the source's before them, the target's after.
+  const pruned = await prune(run, newestCommon, { source: state.source.snapshots ?? [first.snapshot], target: sent.targetSnapshots });
+
+  progress = { ...progress, phase: 'done' };
+  return report(run, { plan, sent, pruned, rolledBackTo, durationMs: Date.now() - started });
+}
+
+/** What every step of one run reads, and where each adds its warnings (in the order they happen). */
+interface Run {
+  job: ReplicationJob;
+  activities: ReturnType<typeof activitiesFor>;
+  warnings: string[];
+}
+
+/** Both ends as read. */
+interface EndStates {
+  source: DatasetState;
+  target: DatasetState;
+}
+
+/** A plan that gets past planning: a conflict stops the run there. */
+type Plan = Exclude<ReplicationPlan, { kind: 'conflict' }>;
+
+/** What the send step leaves for retention and the report (nothing sent: the target as read). */
+interface Sent {
+  bytes: number;
+  durationMs: number;
+  targetSnapshots: Snapshot[];
+  replicaChanged: string[];
+}
+
+/** The common base the plan sends from (source-side); none for a full send. */
+function baseOf(plan: Plan): Snapshot | undefined {
+  return plan.kind === 'full' ? undefined : plan.base;
+}
+
+/** The newest snapshot both ends have once the plan is carried out. */
+function newestOf(plan: Plan): Snapshot {
+  return plan.kind === 'up-to-date' ? plan.base : plan.kind === 'full' ? plan.snapshot : plan.target;
+}
+
+/** Step 1: the source's new snapshot and both ends' state, the shared connection started meanwhile. */
+async function snapshotAndRead({ job, activities: { firstSteps } }: Run): Promise<{ snapshot: Snapshot; state: EndStates }> {
+  const { source, target } = job;
+  const [made, targetState] = await Promise.all([
+    takeSnapshot(job, firstSteps),
+    firstSteps.readDatasetState.executeWithOptions(on('target', target), [target]),
+    firstSteps.openSharedConnection({ source, target, user: job.user, ciphers: job.sshCiphers }),
+  ]);
+  return { snapshot: made.snapshot, state: { source: made.state, target: targetState } };
+}
+
+/** The source's snapshot named for workflow time (the next second's name when an earlier run took this one). */
+async function takeSnapshot(job: ReplicationJob, firstSteps: Run['activities']['firstSteps']) {
+  for (;;) {
+    const made = await firstSteps.createSnapshot({ ...job.source, name: snapshotName(job.snapshotPrefix, new Date()), recursive: job.recursive });
+    if (!('taken' in made)) return made;
+    // An earlier run took a snapshot in this same second: take the next second's name.
+    await sleep('1 second');
+  }
+}
+
+/** Step 2: the target's resume token, if any, sent to its end or cleared; both ends read again after. */
+async function finishInterruptedReceive(run: Run, state: EndStates): Promise<EndStates> {
+  const { job, activities: { steps, transferSteps } } = run;
+  const { source, target } = job;
+  const resumeToken = state.target.resumeToken;
+  if (!resumeToken) return state;
+  const token = await steps.inspectResumeToken({ ...source, token: resumeToken });
+  if (token.toguid) {
+    await transferSteps.sendSnapshot({ source, target, user: job.user, sendArgs: ['-t', resumeToken], flags: [], resumable: true, expectGuid: token.toguid, stallTimeoutMs: job.stallTimeoutMs, ciphers: job.sshCiphers });
+  } else {
+    await steps.abortPartialReceive(target);
+    run.warnings.push(`cleared a stale resume token on ${label(target)}: ${token.reason}`);
+  }
+  const [sourceState, targetAfter] = await Promise.all([
+    steps.readDatasetState.executeWithOptions(on('source', source), [source]),
+    steps.readDatasetState.executeWithOptions(on('target', target), [target]),
+  ]);
+  return { source: sourceState, target: targetAfter };
+}
+
+/** Step 3: the plan by guid, or the run failed non-retryably with the conflict explained. */
+function planOrStop(job: ReplicationJob, state: EndStates): { plan: Plan; rollbackTo?: Snapshot } {
   const { plan, rollbackTo } = planReplication({
     source: state.source.snapshots ?? [],
     target: state.target.snapshots,
@@ -135,89 +211,88 @@ export async function replicateDataset(job: ReplicationJob): Promise<Replication
   if (plan.kind === 'conflict') {
     throw ApplicationFailure.nonRetryable(describeConflict(plan.conflict, endpoints(job)), plan.conflict.type);
   }
-  const base = plan.kind === 'full' ? undefined : plan.base;
-  progress = { phase: 'inspect', kind: plan.kind, base: base?.name, snapshot: name };
+  return { plan, rollbackTo };
+}
 
-  // 4. Roll a diverged target back (only where its policy allows, only to the base), then send,
-  //    the base held on both ends while the stream runs.
-  let bytes = 0;
-  let transferMs = 0;
-  let targetSnapshots = state.target.snapshots ?? [];
-  let rolledBackTo: string | undefined;
-  let replicaChanged: string[] = [];
-  if (rollbackTo) {
-    progress = { ...progress, phase: 'rollback' };
-    await steps.rollbackTarget({ ...target, snapshot: rollbackTo.name, expectedGuid: rollbackTo.guid });
-    rolledBackTo = rollbackTo.name;
-  }
-  if (plan.kind !== 'up-to-date') {
-    progress = { ...progress, phase: 'send' };
-    const { flags, warnings: flagWarnings } = sendFlags({
-      options: job.send,
-      recursive: job.recursive,
-      common: commonCapabilities(state.source.pool.capabilities, state.target.pool.capabilities),
-      sourcePoolVersion: state.source.pool.version,
-    });
-    warnings.push(...flagWarnings);
-    const newest = plan.kind === 'full' ? plan.snapshot : plan.target;
-    const sendArgs = plan.kind === 'full'
-      ? [`${source.dataset}@${newest.name}`]
-      : [plan.intermediates ? '-I' : '-i', `@${plan.base.name}`, `${source.dataset}@${newest.name}`];
-    const holds = state.source.pool.capabilities.holds && state.target.pool.capabilities.holds;
-    const sent = await sendSnapshot({
-      source, target, user: job.user, sendArgs, flags,
-      resumable: state.target.pool.capabilities.resumeTokens,
-      expectGuid: newest.guid,
-      stallTimeoutMs: job.stallTimeoutMs,
-      ciphers: job.sshCiphers,
-      // Each side's own name for the base: it may have been renamed on either (matched by guid).
-      hold: plan.kind === 'incremental' && holds ? { tag: HOLD_TAG, source: plan.base.name, target: plan.baseOnTarget.name } : undefined,
-      createParent: plan.kind === 'full',
-      recursive: job.recursive,
-      estimate: { snapshot: newest.name, base: base?.name },
-    }).catch((error: unknown) => {
-      throw explainRefusal(error, job, plan.kind === 'incremental' ? { source: plan.base, target: plan.baseOnTarget } : undefined);
-    });
-    bytes = sent.bytes;
-    transferMs = sent.durationMs;
-    targetSnapshots = sent.targetSnapshots;
-    replicaChanged = sent.replicaChanged;
-    warnings.push(...sent.warnings);
-  }
+/** Step 4, the rollback: the target rolled back to the base (as named there); returns that name. */
+async function rollBack({ job: { target }, activities: { steps } }: Run, rollbackTo: Snapshot): Promise<string> {
+  await steps.rollbackTarget({ ...target, snapshot: rollbackTo.name, expectedGuid: rollbackTo.guid });
+  return rollbackTo.name;
+}
 
-  // 5. Retention on each side separately; the newest common snapshot is never pruned.
-  progress = { ...progress, phase: 'prune' };
-  const newestCommon = plan.kind === 'up-to-date' ? plan.base : plan.kind === 'full' ? plan.snapshot : plan.target;
+/** Step 4, the send: the flags both pools support, the base held on both ends (where both can hold). */
+async function send(run: Run, plan: Exclude<Plan, { kind: 'up-to-date' }>, state: EndStates): Promise<Sent> {
+  const { job, activities: { transferSteps } } = run;
+  const { source, target } = job;
+  const { flags, warnings: flagWarnings } = sendFlags({
+    options: job.send,
+    recursive: job.recursive,
+    common: commonCapabilities(state.source.pool.capabilities, state.target.pool.capabilities),
+    sourcePoolVersion: state.source.pool.version,
+  });
+  run.warnings.push(...flagWarnings);
+  const newest = newestOf(plan);
+  const sendArgs = plan.kind === 'full'
+    ? [`${source.dataset}@${newest.name}`]
+    : [plan.intermediates ? '-I' : '-i', `@${plan.base.name}`, `${source.dataset}@${newest.name}`];
+  const holds = state.source.pool.capabilities.holds && state.target.pool.capabilities.holds;
+  const sent = await transferSteps.sendSnapshot({
+    source, target, user: job.user, sendArgs, flags,
+    resumable: state.target.pool.capabilities.resumeTokens,
+    expectGuid: newest.guid,
+    stallTimeoutMs: job.stallTimeoutMs,
+    ciphers: job.sshCiphers,
+    // Each side's own name for the base: it may have been renamed on either (matched by guid).
+    hold: plan.kind === 'incremental' && holds ? { tag: HOLD_TAG, source: plan.base.name, target: plan.baseOnTarget.name } : undefined,
+    createParent: plan.kind === 'full',
+    recursive: job.recursive,
+    estimate: { snapshot: newest.name, base: baseOf(plan)?.name },
+  }).catch((error: unknown) => {
+    throw explainRefusal(error, job, plan.kind === 'incremental' ? { source: plan.base, target: plan.baseOnTarget } : undefined);
+  });
+  run.warnings.push(...sent.warnings);
+  return { bytes: sent.bytes, durationMs: sent.durationMs, targetSnapshots: sent.targetSnapshots, replicaChanged: sent.replicaChanged };
+}
+
+/** Step 5: each side's retention destroyed (never `newestCommon`); the names destroyed per side. */
+async function prune(run: Run, newestCommon: Snapshot, lists: { source: Snapshot[]; target: Snapshot[] }): Promise<ReplicationResult['pruned']> {
+  const { job, activities } = run;
   const now = new Date();
-  // Both lists were read without this run's holds: the source's before them, the target's after.
-  const retention = (snapshots: typeof targetSnapshots) =>
+  const retention = (snapshots: Snapshot[]) =>
     planRetention({ snapshots, prefix: job.snapshotPrefix, rules: job.retention, protect: [newestCommon.guid], now })
       .prune.map((s) => s.name);
   const [prunedSource, prunedTarget] = await Promise.all(
     [
-      { side: 'source' as const, ref: source, names: retention(state.source.snapshots ?? [made.snapshot]) },
-      { side: 'target' as const, ref: target, names: retention(targetSnapshots) },
+      { side: 'source' as const, ref: job.source, names: retention(lists.source) },
+      { side: 'target' as const, ref: job.target, names: retention(lists.target) },
     ].map(async ({ side, ref, names }) => {
       if (names.length === 0) return [];
-      const { destroyed, kept } = await prune.destroySnapshots.executeWithOptions(on(side, ref), [{ ...ref, names, prefix: job.snapshotPrefix, protect: [newestCommon.guid] }]);
-      warnings.push(...kept.map((k) => `kept ${label(ref)}@${k}`));
+      const { destroyed, kept } = await activities.prune.destroySnapshots.executeWithOptions(on(side, ref), [{ ...ref, names, prefix: job.snapshotPrefix, protect: [newestCommon.guid] }]);
+      run.warnings.push(...kept.map((k) => `kept ${label(ref)}@${k}`));
       return destroyed;
     }),
   );
+  return { source: prunedSource!, target: prunedTarget! };
+}
 
-  progress = { ...progress, phase: 'done' };
+/** The run's result: what was planned, sent, rolled back and pruned, with every warning. */
+function report(
+  { job, warnings }: Run,
+  outcome: { plan: Plan; sent: Sent; pruned: ReplicationResult['pruned']; rolledBackTo?: string; durationMs: number },
+): ReplicationResult {
+  const { plan, sent, rolledBackTo } = outcome;
   return {
-    source: label(source),
-    target: label(target),
+    source: label(job.source),
+    target: label(job.target),
     kind: plan.kind,
-    base: base?.name,
-    snapshot: newestCommon.name,
-    bytes,
-    durationMs: Date.now() - started,
-    bytesPerSecond: transferMs > 0 ? Math.round((bytes * 1000) / transferMs) : 0,
-    pruned: { source: prunedSource!, target: prunedTarget! },
+    base: baseOf(plan)?.name,
+    snapshot: newestOf(plan).name,
+    bytes: sent.bytes,
+    durationMs: outcome.durationMs,
+    bytesPerSecond: sent.durationMs > 0 ? Math.round((sent.bytes * 1000) / sent.durationMs) : 0,
+    pruned: outcome.pruned,
     rolledBackTo,
-    ...(replicaChanged.length > 0 ? { replicaChanged } : {}),
+    ...(sent.replicaChanged.length > 0 ? { replicaChanged: sent.replicaChanged } : {}),
     warnings,
   };
 }
