@@ -3,6 +3,7 @@
  * dev server: the replica is read-only, never mounted automatically, never shared (its received
  * values kept for clone-replica), and a trust change reaches the source's open shared connection.
  */
+import { on, scenarioJob } from '../helpers/lab-replication';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
@@ -27,21 +28,9 @@ let trust: SetupReplicationTrustInput;
 let src: LabHostState;
 let dst: LabHostState;
 
-async function on(host: LabHostState, script: string): Promise<string> {
-  const result = await labExec(host, ['sh', '-c', script]);
-  assert.equal(result.code, 0, `${host.name}: ${script}\n${result.stderr}`);
-  return result.stdout;
-}
 
 function job(name: string, changes: Partial<ReplicationJob> = {}): ReplicationJob {
-  return {
-    ...template,
-    source: { ...template.source, dataset: `sp1/t/${name}` },
-    target: { ...template.target, dataset: `sp2/r/${name}` },
-    retention: {},
-    retry: { maximumAttempts: 3, initialIntervalMs: 500, maximumIntervalMs: 2000 },
-    ...changes,
-  };
+  return scenarioJob(template, name, { retry: { maximumAttempts: 3, initialIntervalMs: 500, maximumIntervalMs: 2000 }, ...changes });
 }
 
 const run = <T>(fn: () => Promise<T>): Promise<T> => temporal.withWorker(fn);

@@ -3,6 +3,7 @@
  * setupReplicationTrust workflow, runs on the real dev server. Each test replicates its own
  * dataset (sp1/t/<name> on test-san-01 to sp2/r/<name> on test-san-02).
  */
+import { on, scenarioJob } from '../helpers/lab-replication';
 import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -81,11 +82,6 @@ let template: ReplicationJob;
 let src: LabHostState;
 let dst: LabHostState;
 
-async function on(host: LabHostState, script: string, input?: string): Promise<string> {
-  const result = await labExec(host, ['sh', '-c', script], input === undefined ? {} : { input });
-  assert.equal(result.code, 0, `${host.name}: ${script}\n${result.stderr}`);
-  return result.stdout;
-}
 
 /** Logins of the replication user that the target's sshd accepted so far (its log). */
 function replicationLogins(): number {
@@ -93,14 +89,7 @@ function replicationLogins(): number {
 }
 
 function job(name: string, changes: Partial<ReplicationJob> = {}): ReplicationJob {
-  return {
-    ...template,
-    source: { ...template.source, dataset: `sp1/t/${name}` },
-    target: { ...template.target, dataset: `sp2/r/${name}` },
-    retention: {},
-    retry: { maximumAttempts: 5, initialIntervalMs: 500, maximumIntervalMs: 2000 },
-    ...changes,
-  };
+  return scenarioJob(template, name, changes);
 }
 
 async function replicate(j: ReplicationJob): Promise<ReplicationResult> {
