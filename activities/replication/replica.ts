@@ -11,6 +11,17 @@ import type { DatasetRef } from './datasets';
 
 export const REPLICA_OVERRIDES: Readonly<Record<string, string>> = { readonly: 'on', canmount: 'noauto', sharenfs: 'off' };
 
+/**
+ * `zfs set PROP=VALUE DATASET` for each pair of arguments after the zfs binary, printing `set` after
+ * each; stops at the first failure. Without an NFS server (zfs-fuse, a lab) sharenfs is stored but
+ * (un)sharing fails ("property may be set"): that counts as set.
+ */
+const SET_EACH = `zfs=$1; shift
+while [ $# -ge 2 ]; do
+  if ! err=$("$zfs" set "$1" "$2" 2>&1) && ! printf '%s' "$err" | grep -q 'property may be set'; then printf '%s\\n' "$err" >&2; exit 1; fi
+  echo set; shift 2
+done`;
+
 export interface ReplicaProtection {
   changed: string[];
   warnings: string[];
@@ -43,15 +54,19 @@ export async function protectReplica(transport: Transport, ref: DatasetRef, recu
   const lines = parseGet(listed.stdout).filter((l) => !l.name.includes('@') && l.value !== '-');
   const changed: string[] = [];
   const warnings: string[] = [];
-  for (const { name, property, value, source } of lines) {
+  const sets = lines.flatMap(({ name, property, value, source }) => {
     const wanted = REPLICA_OVERRIDES[property];
-    if (wanted === undefined || (value === wanted && source === 'local')) continue;
-    const set = await transport.run(host, [zfs, 'set', `${property}=${wanted}`, name], { timeoutMs: 120_000 });
-    // Without an NFS server (zfs-fuse, a lab) the property is stored but (un)sharing fails.
-    if (set.code !== 0 && !/property may be set/.test(set.stderr)) {
-      throw new Error(`${host.name}: zfs set ${property}=${wanted} ${name} failed: ${set.stderr.trim()}`);
+    return wanted === undefined || (value === wanted && source === 'local') ? [] : [{ name, property, wanted, was: `${value}, ${source}` }];
+  });
+  if (sets.length > 0) {
+    // One round trip for all of them (a first receive sets three): each `zfs set` in turn, the first failure ends it.
+    const set = await transport.run(host, ['sh', '-c', SET_EACH, 'sh', zfs, ...sets.flatMap((s) => [`${s.property}=${s.wanted}`, s.name])], { timeoutMs: 120_000 });
+    const done = set.stdout.split('\n').filter((l) => l === 'set').length;
+    for (const s of sets.slice(0, done)) changed.push(`${s.name}: ${s.property}=${s.wanted} (was ${s.was})`);
+    if (set.code !== 0) {
+      const failed = sets[done]!;
+      throw new Error(`${host.name}: zfs set ${failed.property}=${failed.wanted} ${failed.name} failed: ${set.stderr.trim()}`);
     }
-    changed.push(`${name}: ${property}=${wanted} (was ${value}, ${source})`);
   }
   // Children first.
   const mounted = lines.filter((l) => l.property === 'mounted' && l.value === 'yes').map((l) => l.name).sort().reverse();

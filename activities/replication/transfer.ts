@@ -94,16 +94,13 @@ async function sendSnapshot(transport: Transport, input: TransferInput): Promise
       readRoom(transport, input.source, input.target, input.estimate),
     );
     if (already) {
-      await holds.release();
-      const { after, replica } = await receivedAndProtected(transport, input);
+      const { after, replica } = await receivedAndProtected(transport, input, holds.release());
       return { bytes: 0, durationMs: 0, alreadyReceived: true, warnings: replica.warnings, targetSnapshots: after, replicaChanged: replica.changed };
     }
     const warnings = counterWarnings(input, facts.counter);
     if (clearlyShort(room)) throw noRoomFailure(input.source, input.target, room);
     const sent = await runStream(transport, input, { ...facts, room }, heartbeat);
-    // Read after the release: the list retention plans on shows no hold of this run.
-    await holds.release();
-    const { after, replica } = await receivedAndProtected(transport, input);
+    const { after, replica } = await receivedAndProtected(transport, input, holds.release());
     return { ...sent, alreadyReceived: false, warnings: [...warnings, ...replica.warnings], targetSnapshots: after, replicaChanged: replica.changed, ...(createdParent ? { createdParent } : {}) };
   } finally {
     heartbeat.stop();
@@ -154,9 +151,11 @@ function counterWarnings(input: TransferInput, counter: ByteCounter): string[] {
  * same step as the stream: a retry after a crash between them protects too, and a replica
  * received before replicas were protected is protected by its next run.
  */
-async function receivedAndProtected(transport: Transport, input: TransferInput): Promise<{ after: Snapshot[]; replica: ReplicaProtection }> {
+async function receivedAndProtected(transport: Transport, input: TransferInput, released: Promise<unknown>): Promise<{ after: Snapshot[]; replica: ReplicaProtection }> {
   const [after, replica] = await Promise.all([
-    targetWith(transport, input.target, input.expectGuid),
+    // Listed after the release: the list retention plans on shows no hold of this run. The replica
+    // is protected meanwhile (its properties, not the base's holds).
+    released.then(() => targetWith(transport, input.target, input.expectGuid)),
     protectReplica(transport, input.target, input.recursive ?? false).catch((error: unknown) => error as Error),
   ]);
   if (!after) {
