@@ -30,7 +30,8 @@ export {
   execOk,
   execStream,
   stopProcessGroup,
-  signalChannel,
+} from './exec';
+export {
   showCommand,
   SshCommandError,
   ExecTimeoutError,
@@ -42,4 +43,5 @@ export {
   type ExecResult,
   type ExecStreamHandle,
   type ExecStreamResult,
-} from './exec';
+} from './exec-types';
+export { signalChannel } from './process-group';
