@@ -13,18 +13,9 @@
  */
 import { Client, type ConnectConfig, type ServerHostKeyAlgorithm } from 'ssh2';
 import { connect as tcpConnect } from 'node:net';
-import { resolveCredential, type CredentialRef, type ResolvedCredential } from './credentials';
+import { resolveCredential, type ResolvedCredential } from './credentials';
+import { SshConnectionError, describeTarget, targetKey, type ConnectStage, type SshTarget } from './target';
 import { createHostVerifier, serverHostKeyAlgorithms } from './host-key';
-
-export type SshTarget = {
-  /** Host name for messages and the pool key (e.g. the storage VM name `uss1`). */
-  name: string;
-  address: string;
-  port?: number;
-  /** Pinned host key, an OpenSSH public key line `ssh-ed25519 AAAA...`. */
-  hostKey: string;
-  credential: CredentialRef;
-};
 
 export type SshPoolOptions = {
   /** TCP connect + SSH handshake + authentication, ms (default 20 000). */
@@ -53,31 +44,6 @@ export type SshPoolStats = {
   /** Channels currently in use over all hosts. */
   channelsInUse: number;
 };
-
-export type ConnectStage = 'config' | 'connect' | 'handshake' | 'auth' | 'timeout' | 'lost';
-
-/** Connecting failed, or the connection was lost mid-command. Message names host and address. */
-export class SshConnectionError extends Error {
-  constructor(
-    readonly host: string,
-    readonly address: string,
-    readonly port: number,
-    readonly stage: ConnectStage,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'SshConnectionError';
-  }
-}
-
-export function describeTarget(t: Pick<SshTarget, 'name' | 'address' | 'port'>): string {
-  return `${t.name} (${t.address}:${t.port ?? 22})`;
-}
-
-export function targetKey(t: SshTarget): string {
-  return [t.name, t.address, t.port ?? 22, t.credential?.user].join('|');
-}
 
 type Entry = {
   key: string;

@@ -1,7 +1,8 @@
 /** The engine under exec.ts: one remote command on a leased channel, from open to settled. */
 import { type Readable, Transform } from 'node:stream';
 import type { ClientChannel } from 'ssh2';
-import { type ChannelLease, SshConnectionError, type SshPool, type SshTarget, describeTarget } from './connection';
+import type { ChannelLease, SshPool } from './connection';
+import { SshConnectionError, describeTarget, type SshTarget } from './target';
 import { ExecAbortedError, ExecMaxBufferError, type ExecOptions, type ExecResult, ExecTimeoutError, SshCommandError, showCommand } from './exec-types';
 import { KILL_GRACE_MS, PGID_MARKER, PGID_PREFIX, killRemoteGroup, signalChannel } from './process-group';
 

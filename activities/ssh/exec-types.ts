@@ -1,7 +1,7 @@
 /** What running a command over SSH takes and gives back, and how it fails: every error names the host and the command. */
 import type { Readable } from 'node:stream';
 import type { ShellScript } from '../../core/quote';
-import { type SshTarget, describeTarget } from './connection';
+import { describeTarget, type SshTarget } from './target';
 
 export type ExecOptions = {
   /** Whole-call deadline in ms (slot wait + connect + run). Default: none. */

@@ -17,7 +17,8 @@
  * - `execStream` hands stdout over as a Readable with backpressure, for large outputs.
  */
 import { ShellScript, shellCommand } from '../../core/quote';
-import type { SshPool, SshTarget } from './connection';
+import type { SshPool } from './connection';
+import type { SshTarget } from './target';
 import { type Command, type ExecOptions, type ExecResult, type ExecStreamHandle, RemoteCommandError } from './exec-types';
 import { stopGroupScript } from './process-group';
 import { start } from './engine';

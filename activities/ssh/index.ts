@@ -13,17 +13,8 @@ export {
   type HostIdentity,
   type HostKeyMismatchDetails,
 } from './host-key';
-export {
-  SshPool,
-  SshConnectionError,
-  describeTarget,
-  targetKey,
-  type SshTarget,
-  type SshPoolOptions,
-  type SshPoolStats,
-  type ChannelLease,
-  type ConnectStage,
-} from './connection';
+export { SshPool, type SshPoolOptions, type SshPoolStats, type ChannelLease } from './connection';
+export { SshConnectionError, describeTarget, targetKey, type SshTarget, type ConnectStage } from './target';
 export {
   exec,
   execTrustedScript,

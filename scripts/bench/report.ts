@@ -13,29 +13,34 @@ import { clean, secondsOf, summarize, type Summary } from './summary';
 
 type Row = [string, string, number, number[], number | null];
 
+const row = (tool: string, phase: string, runs: number[], raw: number): Row => [tool, phase, median(runs), runs, median(runs) / raw];
+
+/** The rows of a phase every tool runs (full, incremental), each against raw's median. */
+function transferRows(phase: 'full' | 'incremental', res: Results, s: Summary): Row[] {
+  const runs = res[phase];
+  const raw = phase === 'full' ? s.rawFull : s.rawInc;
+  const unretried = secondsOf(clean(s.wf[phase]));
+  return [
+    row('workflow', phase, runs.workflow, raw),
+    ...(s.retried[phase] > 0 ? [row('wf, no retry', phase, unretried, raw)] : []),
+    row('wf stream', phase, phase === 'full' ? s.streamFull : s.streamInc, raw),
+    ['raw', phase, raw, runs.raw, 1],
+    row('raw, 1 MiB pipes', phase, runs.rawPipes, raw),
+    row('raw, ssh default', phase, runs.rawDefault, raw),
+    row(phase === 'incremental' && s.stockFailed ? 'syncoid*' : 'syncoid', phase, runs.syncoid, raw),
+  ];
+}
+
 /** The table's rows: tool, phase, median seconds, every run's seconds, ratio to raw. */
 function tableRows(res: Results, s: Summary): Row[] {
-  const m = median;
-  const { rawFull, rawInc, rawNo, noChange, warmInc, warmNo, wf, retried, streamFull, streamInc } = s;
+  const { rawNo, noChange, warmInc, warmNo, rawInc, wf, retried } = s;
   const rows: Row[] = [
-    ['workflow', 'full', m(res.full.workflow), res.full.workflow, m(res.full.workflow) / rawFull],
-    ...(retried.full > 0 ? [['wf, no retry', 'full', m(secondsOf(clean(wf.full))), secondsOf(clean(wf.full)), m(secondsOf(clean(wf.full))) / rawFull] as Row] : []),
-    ['wf stream', 'full', m(streamFull), streamFull, m(streamFull) / rawFull],
-    ['raw', 'full', rawFull, res.full.raw, 1],
-    ['raw, 1 MiB pipes', 'full', m(res.full.rawPipes), res.full.rawPipes, m(res.full.rawPipes) / rawFull],
-    ['raw, ssh default', 'full', m(res.full.rawDefault), res.full.rawDefault, m(res.full.rawDefault) / rawFull],
-    ['syncoid', 'full', m(res.full.syncoid), res.full.syncoid, m(res.full.syncoid) / rawFull],
-    ['workflow', 'incremental', m(res.incremental.workflow), res.incremental.workflow, m(res.incremental.workflow) / rawInc],
-    ...(retried.incremental > 0 ? [['wf, no retry', 'incremental', m(secondsOf(clean(wf.incremental))), secondsOf(clean(wf.incremental)), m(secondsOf(clean(wf.incremental))) / rawInc] as Row] : []),
-    ['wf stream', 'incremental', m(streamInc), streamInc, m(streamInc) / rawInc],
-    ['raw', 'incremental', rawInc, res.incremental.raw, 1],
-    ['raw, 1 MiB pipes', 'incremental', m(res.incremental.rawPipes), res.incremental.rawPipes, m(res.incremental.rawPipes) / rawInc],
-    ['raw, ssh default', 'incremental', m(res.incremental.rawDefault), res.incremental.rawDefault, m(res.incremental.rawDefault) / rawInc],
-    [s.stockFailed ? 'syncoid*' : 'syncoid', 'incremental', m(res.incremental.syncoid), res.incremental.syncoid, m(res.incremental.syncoid) / rawInc],
+    ...transferRows('full', res, s),
+    ...transferRows('incremental', res, s),
     ['workflow', 'no-change', noChange, res.workflowRuns.noChange.map((w) => w.seconds), noChange / rawNo],
     ['wf, ssh open', 'incremental', warmInc, secondsOf(res.warmRuns.incremental), warmInc / rawInc],
     ['wf, ssh open', 'no-change', warmNo, secondsOf(res.warmRuns.noChange), warmNo / rawNo],
-    ...(retried.noChange > 0 ? [['wf, no retry', 'no-change', m(secondsOf(clean(wf.noChange))), secondsOf(clean(wf.noChange)), m(secondsOf(clean(wf.noChange))) / rawNo] as Row] : []),
+    ...(retried.noChange > 0 ? [row('wf, no retry', 'no-change', secondsOf(clean(wf.noChange)), rawNo)] : []),
     ['raw', 'no-change', rawNo, res.rawNoChange, 1],
   ];
   if (res.sweep) {
