@@ -7,13 +7,7 @@ import type { Inventory } from './schema';
 import type { SetupReplicationTrustInput } from '../core/trust/shared';
 import { findStorageVm, storageHostRef, storageVms } from './targets';
 
-const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-
-export function durationMs(text: string): number {
-  const match = /^(\d+)(ms|s|m|h|d)$/.exec(text);
-  if (!match) throw new Error(`not a duration: ${text}`);
-  return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
-}
+import { durationMs } from './duration';
 
 export function replicationJobs(inventory: Inventory): ReplicationJob[] {
   const defaults = inventory.replication;

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import type { $ZodIssue } from 'zod/v4/core';
 import { inventorySchema, type Inventory } from './schema';
-import { checkReferences, formatPath } from './references';
+import { crossChecks, formatPath } from './checks';
 
 export interface InventoryProblem {
   path: string;
@@ -83,7 +83,7 @@ export function parseInventory(text: string, file = '<inventory>'): LoadResult {
     error: (issue) => (issue.code === 'invalid_type' && issue.input === undefined ? 'required' : undefined),
   });
   const problems = parsed.success ? [] : parsed.error.issues.flatMap((i) => fromZodIssue(doc, counter, i));
-  for (const finding of checkReferences(raw)) {
+  for (const finding of crossChecks(raw)) {
     problems.push({ path: formatPath(finding.path), ...locate(doc, counter, finding.path), message: finding.message });
   }
   problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));

@@ -4,22 +4,28 @@
  * (credentials, storage VMs, hosts) are checked in references.ts.
  */
 import { z } from 'zod';
-import { CronExpressionParser } from 'cron-parser';
 import { OS_PROFILES } from '../core/hosts';
+import { cronProblem } from '../core/cron';
 import {
-  absolutePath, checked, cidr, datasetName, hostName, ipv4, poolName, userName,
+  absolutePath, checked, cidr, datasetName, hostAddress, hostName, ipv4, keyFilePath, loginName, mountpoint, poolName,
+  portGroupName, propertyValue, userName, vswitchName,
 } from './fields';
+import { duration, durationMs } from './duration';
+import { timeZoneProblem } from './time-zone';
+import { vsphereUrl } from './vsphere-url';
 
 const INLINE_SECRET_KEYS = ['password', 'privateKey', 'passphrase', 'secret', 'token'] as const;
+
+const environmentVariable = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'must be an environment variable name (letters, digits, _)');
 
 /** A credential is named here and resolved by activities; the secret itself never appears in the file. */
 export const credential = z
   .strictObject({
-    user: z.string().min(1),
-    privateKeyFile: z.string().min(1).optional(),
-    privateKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').optional(),
-    passphraseEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').optional(),
-    passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').optional(),
+    user: loginName,
+    privateKeyFile: keyFilePath.optional(),
+    privateKeyEnv: environmentVariable.optional(),
+    passphraseEnv: environmentVariable.optional(),
+    passwordEnv: environmentVariable.optional(),
     // Listed only to give a better message than "unrecognized key".
     ...Object.fromEntries(INLINE_SECRET_KEYS.map((k) => [k, z.unknown().optional()])),
   })
@@ -36,9 +42,15 @@ export const credential = z
     if (!value.privateKeyFile && !value.privateKeyEnv && !value.passwordEnv) {
       ctx.addIssue({ code: 'custom', message: 'name one of privateKeyFile, privateKeyEnv or passwordEnv' });
     }
+    if (value.privateKeyFile && value.privateKeyEnv) {
+      ctx.addIssue({ code: 'custom', path: ['privateKeyEnv'], message: 'name the key once: privateKeyFile or privateKeyEnv, not both' });
+    }
+    if (value.passphraseEnv && !value.privateKeyFile && !value.privateKeyEnv) {
+      ctx.addIssue({ code: 'custom', path: ['passphraseEnv'], message: 'a passphrase belongs to a key: name it with privateKeyFile or privateKeyEnv' });
+    }
   });
 
-const credentialName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'credential names use letters, digits, _ . -');
+const credentialName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'credential names use letters, digits, _ . - (at most 64)');
 
 const sshHostKey = z
   .string()
@@ -51,52 +63,43 @@ const thumbprint = z
   .string()
   .regex(/^([0-9A-Fa-f]{2}:){19,31}[0-9A-Fa-f]{2}$/, 'must be a SHA-1 or SHA-256 certificate thumbprint (hex pairs separated by ":")');
 
-export function cronProblem(expression: string): string | undefined {
-  if (expression.trim().split(/\s+/).length !== 5) return 'cron must have five fields: minute hour day-of-month month day-of-week';
-  try {
-    CronExpressionParser.parse(expression, { strict: false });
-    return undefined;
-  } catch (error) {
-    return `not a valid cron expression: ${(error as Error).message}`;
-  }
-}
-
-export function timeZoneProblem(zone: string): string | undefined {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return undefined;
-  } catch {
-    return `'${zone}' is not an IANA time zone (like America/Chicago or UTC)`;
-  }
-}
-
-const duration = z
-  .string()
-  .regex(/^\d+(ms|s|m|h|d)$/, 'must be a duration like 90s, 30m, 2h or 1d');
-
 export const schedule = z.strictObject({
   cron: checked(cronProblem),
   timezone: checked(timeZoneProblem),
-  catchupWindow: duration.optional(),
+  // Temporal refuses a catch-up window under 10 s.
+  catchupWindow: duration('10s', '365d').optional(),
   paused: z.boolean().optional(),
 });
 
+const count = z.int().min(0).max(10_000);
+
 export const retention = z
   .strictObject({
-    keep: z.int().min(1).optional(),
-    hourly: z.int().min(0).optional(),
-    daily: z.int().min(0).optional(),
-    weekly: z.int().min(0).optional(),
-    monthly: z.int().min(0).optional(),
+    keep: count.min(1).optional(),
+    hourly: count.optional(),
+    daily: count.optional(),
+    weekly: count.optional(),
+    monthly: count.optional(),
+  })
+  .superRefine((rules, ctx) => {
+    if (!Object.values(rules).some((n) => n > 0)) {
+      ctx.addIssue({ code: 'custom', message: 'these rules keep nothing: give keep or a period count of at least 1, or leave retention out to keep every snapshot' });
+    }
   });
 
 export const sendOption = z.enum(['properties', 'dedup', 'compressed', 'largeBlocks', 'embedded', 'raw']);
 
-const retryPolicy = z.strictObject({
-  maximumAttempts: z.int().min(1).optional(),
-  initialInterval: duration.optional(),
-  maximumInterval: duration.optional(),
-});
+const retryPolicy = z
+  .strictObject({
+    maximumAttempts: z.int().min(1).max(100).optional(),
+    initialInterval: duration('1s', '1h').optional(),
+    maximumInterval: duration('1s', '1d').optional(),
+  })
+  .superRefine((retry, ctx) => {
+    if (retry.initialInterval && retry.maximumInterval && durationMs(retry.maximumInterval) < durationMs(retry.initialInterval)) {
+      ctx.addIssue({ code: 'custom', path: ['maximumInterval'], message: 'must not be shorter than initialInterval' });
+    }
+  });
 
 const replicationPolicy = {
   schedule: schedule.optional(),
@@ -110,44 +113,81 @@ const replicationPolicy = {
   intermediates: z.boolean().optional(),
 };
 
+/** Accounts of the OS itself (uid below 1000 on Linux and illumos): never a replication user by accident. */
+const SYSTEM_ACCOUNTS = new Set([
+  'root', 'daemon', 'bin', 'sys', 'adm', 'lp', 'uucp', 'nuucp', 'smmsp', 'listen', 'sync', 'games', 'man', 'mail',
+  'news', 'proxy', 'www-data', 'backup', 'list', 'irc', 'gnats', 'nobody', 'noaccess', 'nobody4', 'sshd', 'operator',
+  'halt', 'shutdown', 'postgres', 'webservd', 'svctag', 'dladm', 'netadm', 'netcfg', 'messagebus', 'systemd-network',
+  'systemd-resolve', 'systemd-timesync', '_apt', 'ftp', 'zfssnap', 'upnp', 'xvm', 'openldap', 'unknown',
+]);
+
+const STRONG_CIPHERS = [
+  'aes128-gcm@openssh.com', 'aes256-gcm@openssh.com', 'chacha20-poly1305@openssh.com', 'aes128-ctr', 'aes192-ctr', 'aes256-ctr',
+] as const;
+
 export const replication = z.strictObject({
   user: userName.default('zfsadm'),
+  /** The replication user may be an account of the OS itself (root...): an explicit choice, off by default. */
+  allowSystemUser: z.boolean().default(false),
   snapshotPrefix: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'prefix uses letters, digits, . _ - (at most 64)')
     .default('esxi-zfs'),
-  stallTimeout: duration.default('120s'),
+  stallTimeout: duration('10s', '1d').default('120s'),
   retry: retryPolicy.optional(),
   /**
    * The stream's ssh ciphers, most preferred first (ssh -c). AES-GCM first: with AES-NI it costs a
    * fraction of chacha20-poly1305 (OpenSSH's default), and ssh is on the stream's CPU path.
    */
   sshCiphers: z
-    .array(z.string().regex(/^[a-z0-9][a-z0-9@.-]*$/, 'an OpenSSH cipher name like aes128-gcm@openssh.com'))
+    .array(z.enum(STRONG_CIPHERS, { error: `an OpenSSH cipher with integrity and no known weakness: ${STRONG_CIPHERS.join(', ')}` }))
     .min(1)
+    .max(STRONG_CIPHERS.length)
     .default(['aes128-gcm@openssh.com', 'aes256-gcm@openssh.com', 'chacha20-poly1305@openssh.com', 'aes128-ctr', 'aes256-ctr']),
   ...replicationPolicy,
+}).superRefine((value, ctx) => {
+  if (SYSTEM_ACCOUNTS.has(value.user) && !value.allowSystemUser) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['user'],
+      message: `${value.user} is an account of the OS itself: use an account of its own (like zfsadm), or set allowSystemUser: true if you mean it`,
+    });
+  }
 });
 
+/** A vdev's disk is checked against its VM's diskDirectory in checks/storage.ts. */
 const vdev = z
   .strictObject({
-    disk: z.string().optional(),
-    model: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]*$/, 'model uses letters, digits, space . _ -').optional(),
+    disk: z.string().max(1024).optional(),
+    model: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/, 'model uses letters, digits, space . _ - (at most 64)').optional(),
   })
   .superRefine((value, ctx) => {
     const given = [value.disk, value.model].filter((v) => v !== undefined).length;
     if (given !== 1) ctx.addIssue({ code: 'custom', message: 'a vdev names exactly one device: disk (c8t1d0 or /dev/...) or model' });
-    if (value.disk !== undefined && !/^(c\d+(t\d+)?d\d+(s\d+)?|\/[A-Za-z0-9._/:-]+)$/.test(value.disk)) {
-      ctx.addIssue({ code: 'custom', path: ['disk'], message: 'disk must be an illumos name like c8t1d0 or an absolute device path' });
+  });
+
+/** Set through their own fields, where they are checked: `mountpoint`, and `share` for sharenfs. */
+const RESERVED_PROPERTIES: Record<string, string> = {
+  mountpoint: 'set it with the dataset\'s mountpoint field, where it is checked',
+  sharenfs: 'set it with the dataset\'s share field, where the export is checked',
+  sharesmb: 'SMB shares are not managed by esxi-zfs',
+};
+
+function properties(name: z.ZodString) {
+  return z.record(name, propertyValue).superRefine((props, ctx) => {
+    for (const key of Object.keys(props)) {
+      const why = RESERVED_PROPERTIES[key];
+      if (why) ctx.addIssue({ code: 'custom', path: [key], message: `${key} is not set through properties: ${why}` });
     }
   });
+}
 
 const pool = z.strictObject({
   name: poolName,
   data: z.array(vdev).min(1, 'a pool needs at least one data vdev'),
   log: z.array(vdev).optional(),
   cache: z.array(vdev).optional(),
-  properties: z.record(z.string().regex(/^[a-z][a-z0-9_:.@-]*$/, 'property names are lower-case'), z.string()).optional(),
+  properties: properties(z.string().regex(/^[a-z][a-z0-9_:.@-]{0,255}$/, 'pool property names are lower-case, like ashift or feature@lz4_compress')).optional(),
 });
 
 const share = z.strictObject({
@@ -161,12 +201,12 @@ const datastore = z.strictObject({
   mountOn: z.array(hostName).min(1),
 });
 
-const zfsProperty = z.string().regex(/^[a-z][a-z0-9_:.]*$/, 'property names are lower-case ZFS property names');
+const zfsProperty = z.string().regex(/^[a-z][a-z0-9_:.]{0,255}$/, 'property names are lower-case ZFS property names');
 
 const dataset = z.strictObject({
   name: datasetName,
-  mountpoint: absolutePath.optional(),
-  properties: z.record(zfsProperty, z.string().regex(/^[A-Za-z0-9_.,:=@/+-]*$/, 'property values use letters, digits and _.,:=@/+-')).optional(),
+  mountpoint: mountpoint.optional(),
+  properties: properties(zfsProperty).optional(),
   share: share.optional(),
   datastore: datastore.optional(),
   replicateTo: z
@@ -175,7 +215,7 @@ const dataset = z.strictObject({
 });
 
 const nic = z.strictObject({
-  portGroup: z.string().min(1).max(80),
+  portGroup: portGroupName,
   address: cidr,
   gateway: ipv4.optional(),
 });
@@ -185,12 +225,12 @@ const storageVm = z.strictObject({
   os: z.enum(OS_PROFILES),
   cpus: z.int().min(1).max(128),
   memoryGiB: z.number().positive().max(4096),
-  nics: z.array(nic).min(1),
-  dns: z.strictObject({ domain: hostName.optional(), servers: z.array(ipv4) }).optional(),
+  nics: z.array(nic).min(1).max(10),
+  dns: z.strictObject({ domain: hostName.optional(), servers: z.array(ipv4).max(3) }).optional(),
   /** Where file-backed disks live (the lab's sparse files); block devices are discovered too. */
   diskDirectory: absolutePath.optional(),
   ssh: z.strictObject({
-    address: z.union([ipv4, hostName]),
+    address: hostAddress,
     port: z.int().min(1).max(65535).optional(),
     credentials: credentialName,
     hostKey: sshHostKey,
@@ -214,13 +254,14 @@ const passthrough = z.strictObject({
         ctx.addIssue({ code: 'custom', message: 'name the device by address or by vendorId/deviceId/classId' });
       }
     }),
-  rebootTimeout: duration.default('30m'),
+  rebootTimeout: duration('1m', '1d').default('30m'),
 });
 
 const storageNetwork = z.strictObject({
-  vswitch: z.string().min(1).max(32),
-  portGroup: z.string().min(1).max(80),
-  vmkernel: z.strictObject({ name: z.string().min(1).max(80), address: cidr }),
+  vswitch: vswitchName,
+  portGroup: portGroupName,
+  /** The VMkernel adapter's port group (the runbook's eSAN-Interface1). */
+  vmkernel: z.strictObject({ name: portGroupName, address: cidr }),
 });
 
 const host = z.strictObject({
@@ -234,7 +275,7 @@ export const inventorySchema = z.strictObject({
   apiVersion: z.literal('esxi-zfs/v1'),
   credentials: z.record(credentialName, credential),
   vsphere: z
-    .strictObject({ url: z.url({ protocol: /^https?$/ }), credentials: credentialName, thumbprint: thumbprint.optional() })
+    .strictObject({ url: vsphereUrl, credentials: credentialName, thumbprint: thumbprint.optional() })
     .optional(),
   replication: replication.prefault({}),
   hosts: z.array(host).min(1, 'name at least one ESXi host'),

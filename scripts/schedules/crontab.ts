@@ -5,7 +5,7 @@
  * Crontab vs Temporal: when both day-of-month and day-of-week are restricted, crontab runs when
  * EITHER matches ("0 0 1 * 1": the 1st and every Monday), a Temporal calendar when BOTH match (a
  * Monday the 1st). `temporalCronExpressions` keeps crontab's meaning by sending two expressions.
- * Temporal rejects crontab's `L`, `W`, `#` and `?`, which cron-parser (the inventory check) accepts.
+ * Temporal rejects crontab's `L`, `W`, `#` and `?`, which cron-parser accepts: core/cron.ts refuses them first.
  *
  * What the server returns: `describe()` does not return the cron string that was sent. The server
  * compiles `cronExpressions` into structured calendars (ranges of second, minute, hour, day of
@@ -15,10 +15,8 @@
  */
 import { DAYS_OF_WEEK, MONTHS, type CalendarSpecDescription } from '@temporalio/client';
 import { CronExpressionParser } from 'cron-parser';
-
-/** Comma lists of `*`, numbers or three-letter names, ranges and steps: what both crontab and Temporal read. */
-const CRON_ITEM = '(?:\\*|[0-9]+|[A-Za-z]{3})(?:-(?:[0-9]+|[A-Za-z]{3}))?(?:/[0-9]+)?';
-const CRON_FIELD = new RegExp(`^${CRON_ITEM}(?:,${CRON_ITEM})*$`);
+import { cronProblem } from '../../core/cron';
+import { shown } from '../../core/show';
 
 /**
  * The inventory's five-field crontab expression as Temporal cron expressions with crontab's
@@ -27,13 +25,9 @@ const CRON_FIELD = new RegExp(`^${CRON_ITEM}(?:,${CRON_ITEM})*$`);
  * as in Vixie cron. Throws on syntax Temporal does not accept.
  */
 export function temporalCronExpressions(cron: string): string[] {
+  const problem = cronProblem(cron);
+  if (problem) throw new Error(`cron ${shown(cron)}: ${problem}`);
   const fields = cron.trim().split(/\s+/);
-  if (fields.length !== 5) throw new Error(`cron '${cron}' must have five fields: minute hour day-of-month month day-of-week`);
-  for (const field of fields) {
-    if (!CRON_FIELD.test(field)) {
-      throw new Error(`cron '${cron}': '${field}' uses syntax Temporal schedules do not accept (L, W, # and ? are crontab extensions)`);
-    }
-  }
   const [minute, hour, dayOfMonth, month, dayOfWeek] = fields as [string, string, string, string, string];
   if (!dayOfMonth.startsWith('*') && !dayOfWeek.startsWith('*')) {
     return [`${minute} ${hour} ${dayOfMonth} ${month} *`, `${minute} ${hour} * ${month} ${dayOfWeek}`];

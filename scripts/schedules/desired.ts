@@ -8,7 +8,8 @@
  */
 import { ScheduleOverlapPolicy, type ScheduleOptions, type ScheduleOptionsStartWorkflowAction } from '@temporalio/client';
 import type { SearchAttributePair, Workflow } from '@temporalio/common';
-import { durationMs, replicationJobs } from '../../inventory/jobs';
+import { replicationJobs } from '../../inventory/jobs';
+import { durationMs } from '../../inventory/duration';
 import { replicationScheduleId, replicationSummary, replicationWorkflowId, type ReplicationJob } from '../../core/replication/shared';
 import type { Inventory } from '../../inventory/schema';
 import { TASK_QUEUE } from '../../workers/config';

@@ -1,39 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
-import { parseInventory, type InventoryProblem } from '../../inventory/load';
+import { parseInventory } from '../../inventory/load';
+import { assertRejected, EXAMPLE, exampleText, problems, withChange } from '../helpers/inventory';
 
-const EXAMPLE = join(__dirname, '../../examples/runbook.yaml');
-const exampleText = readFileSync(EXAMPLE, 'utf8');
 const CLI = join(__dirname, '../../bin/esxi-zfs.js');
-
-/** The example with one value changed (or removed when value is undefined). */
-function withChange(path: (string | number)[], value: unknown): string {
-  const doc = parseDocument(exampleText);
-  if (value === undefined) doc.deleteIn(path);
-  else doc.setIn(path, value);
-  return doc.toString();
-}
-
-function problems(text: string): InventoryProblem[] {
-  const result = parseInventory(text, 'inv.yaml');
-  assert.equal(result.ok, false, 'expected the inventory to be rejected');
-  return result.ok ? [] : result.problems;
-}
-
-function assertRejected(text: string, path: string, message: RegExp): InventoryProblem {
-  const found = problems(text);
-  const problem = found.find((p) => p.path === path);
-  assert.ok(problem, `no problem at ${path}; got:\n${found.map((p) => `${p.path}: ${p.message}`).join('\n')}`);
-  assert.match(problem.message, message);
-  assert.ok(problem.line && problem.line > 1, 'problem has a line number');
-  return problem;
-}
 
 const DATASET = ['hosts', 1, 'storageVm', 'datasets', 0];
 
@@ -82,15 +57,15 @@ test('a log vdev with no device is rejected', () => {
 });
 
 test('a replication target that is not a known storage VM is rejected', () => {
-  assertRejected(withChange([...DATASET, 'replicateTo', 'vm'], 'uss9'), 'hosts[1].storageVm.datasets[0].replicateTo.vm', /'uss9' is not a storage VM.*uss1, uss2/);
+  assertRejected(withChange([...DATASET, 'replicateTo', 'vm'], 'uss9'), 'hosts[1].storageVm.datasets[0].replicateTo.vm', /"uss9" is not a storage VM.*"uss1", "uss2"/);
 });
 
 test('a replication target outside the target VM pool is rejected', () => {
-  assertRejected(withChange([...DATASET, 'replicateTo', 'dataset'], 'sp9/nas/vol0'), 'hosts[1].storageVm.datasets[0].replicateTo.dataset', /not in uss2's pool 'sp2'/);
+  assertRejected(withChange([...DATASET, 'replicateTo', 'dataset'], 'sp9/nas/vol0'), 'hosts[1].storageVm.datasets[0].replicateTo.dataset', /not in uss2's pool "sp2"/);
 });
 
 test('a schedule that is not valid cron is rejected', () => {
-  assertRejected(withChange(['replication', 'schedule', 'cron'], '61 23 * * *'), 'replication.schedule.cron', /not a valid cron/);
+  assertRejected(withChange(['replication', 'schedule', 'cron'], '61 23 * * *'), 'replication.schedule.cron', /minute value 61 is outside 0-59/);
   assertRejected(withChange(['replication', 'schedule', 'cron'], '59 23 * *'), 'replication.schedule.cron', /five fields/);
 });
 
@@ -119,7 +94,10 @@ test('ssh ciphers: AES-GCM first by default; a name that is not a cipher is reje
   const parsed = parseInventory(exampleText, 'inv.yaml');
   assert.ok(parsed.ok);
   assert.deepEqual(parsed.ok && parsed.inventory.replication.sshCiphers.slice(0, 1), ['aes128-gcm@openssh.com']);
-  assertRejected(withChange(['replication', 'sshCiphers'], ['aes128-ctr', 'aes128-ctr -oProxyCommand=sh']), 'replication.sshCiphers[1]', /OpenSSH cipher name/);
+  assertRejected(withChange(['replication', 'sshCiphers'], ['aes128-ctr', 'aes128-ctr -oProxyCommand=sh']), 'replication.sshCiphers[1]', /OpenSSH cipher with integrity/);
+  for (const weak of ['none', '3des-cbc', 'aes128-cbc', 'arcfour']) {
+    assertRejected(withChange(['replication', 'sshCiphers'], [weak]), 'replication.sshCiphers[0]', /aes128-gcm@openssh.com, aes256-gcm/);
+  }
   assertRejected(withChange(['replication', 'sshCiphers'], []), 'replication.sshCiphers', /.+/);
 });
 
@@ -156,7 +134,7 @@ test('esxi-zfs validate exits 2 with every problem and their lines, and 0 with a
   const run = spawnSync(process.execPath, [CLI, 'validate', bad], { encoding: 'utf8' });
   assert.equal(run.status, 2, run.stderr);
   assert.match(run.stderr, new RegExp(`${bad}:\\d+:\\d+: hosts\\[1\\]\\.storageVm\\.pool\\.log\\[0\\]: `));
-  assert.match(run.stderr, /replicateTo\.vm: 'nowhere' is not a storage VM/);
+  assert.match(run.stderr, /replicateTo\.vm: "nowhere" is not a storage VM/);
   assert.match(run.stderr, /nothing was started/);
 
   const ok = execFileSync(process.execPath, [CLI, 'validate', EXAMPLE], { encoding: 'utf8' });

@@ -90,8 +90,6 @@ test('crontab day-of-month OR day-of-week becomes two Temporal expressions (a Te
   for (const unsupported of ['0 0 L * *', '0 0 ? * 1', '0 0 * * 5#3', '0 0 15W * *']) {
     assert.throws(() => temporalCronExpressions(unsupported), /Temporal schedules do not accept/, unsupported);
   }
-  const inventory = exampleWith([[['replication', 'schedule', 'cron'], '0 0 L * *']]);
-  assert.throws(() => desiredSchedules(inventory), /schedule of uss1:sp1\/nas\/vol0: cron '0 0 L \* \*'/);
 });
 
 // Calendars exactly as a Temporal dev server (CLI 1.x) returned them from describe() for these crons.
