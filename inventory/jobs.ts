@@ -55,6 +55,7 @@ export function replicationTrustInput(inventory: Inventory): SetupReplicationTru
   return {
     hosts: storageVms(inventory).map((vm) => storageHostRef(inventory, vm)),
     user: inventory.replication.user,
+    allowSystemUser: inventory.replication.allowSystemUser,
     edges: replicationJobs(inventory).map((job) => ({ source: job.source.host, target: job.target.host, targetDataset: job.target.dataset })),
   };
 }

@@ -29,9 +29,9 @@ const { ensureReplicationUser, ensureReplicationKey, installReceiveGuard, author
   });
 
 /** Per host, step 1: the user, its key pair, the receive guard. A child, so the parent's history stays short. */
-export async function prepareReplicationHost(input: { host: StorageHostRef; user: string; receives: string[] }): Promise<{ publicKey: string; steps: TrustStepReport[] }> {
+export async function prepareReplicationHost(input: { host: StorageHostRef; user: string; allowSystemUser?: boolean; receives: string[] }): Promise<{ publicKey: string; steps: TrustStepReport[] }> {
   const { host, user } = input;
-  const user1 = await ensureReplicationUser(host, user);
+  const user1 = await ensureReplicationUser(host, user, { allowSystemUser: input.allowSystemUser });
   const { publicKey, ...key } = await ensureReplicationKey(host, user);
   const guard = await installReceiveGuard(host, { user, datasets: input.receives });
   return {
@@ -72,7 +72,7 @@ export async function setupReplicationTrust(input: SetupReplicationTrustInput): 
       plan.hosts.map(async (host) => {
         const result = await executeChild(prepareReplicationHost, {
           ...childOptions('prepare', host),
-          args: [{ host, user, receives: plan.receives.get(host.name)! }],
+          args: [{ host, user, allowSystemUser: input.allowSystemUser, receives: plan.receives.get(host.name)! }],
         });
         return [host.name, result] as const;
       }),

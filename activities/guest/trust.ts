@@ -86,7 +86,7 @@ export function createTrustActivities(deps: { transport: Transport }) {
      * The replication user (runbook: "create the zfsadm user on all of our storage VMs"), able to
      * log in with a key: created if missing; a locked password or a no-login shell is fixed.
      */
-    async ensureReplicationUser(host: StorageHostRef, user: string): Promise<TrustChange> {
+    async ensureReplicationUser(host: StorageHostRef, user: string, options: { allowSystemUser?: boolean } = {}): Promise<TrustChange> {
       return configErrors(async () => {
         checkUser(user);
         const entry = await passwd(host, user);
@@ -95,7 +95,8 @@ export function createTrustActivities(deps: { transport: Transport }) {
           const shadow = await transport.run(host, ['grep', `^${user}:`, '/etc/shadow'], { timeoutMs: TIMEOUT_MS });
           password = shadow.code === 0 ? shadowPassword(shadow.stdout.split('\n')[0] ?? '') : undefined;
         }
-        const plan = replicationUserPlan(host.os, user, entry ? { passwd: entry, ...(password !== undefined ? { password } : {}) } : {});
+        const facts = entry ? { passwd: entry, ...(password !== undefined ? { password } : {}) } : {};
+        const plan = replicationUserPlan(host.os, user, facts, options.allowSystemUser);
         for (const step of plan) await runOk(host, step.argv);
         if (!entry && !(await passwd(host, user))) throw new Error(`${host.name}: user ${user} still missing after useradd`);
         return { changed: plan.map((s) => s.change), warnings: [] };

@@ -29,6 +29,8 @@ export interface GuestProfile {
   createKeyOnlyUser(user: string): PlannedCommand[];
   /** The command that turns a locked password (which stops key logins) into "no password", if `password` is locked. */
   unlockKeyLogin(user: string, password: string | undefined): PlannedCommand | undefined;
+  /** Accounts below this uid are the OS's own: 1000 on Linux (Debian's 100-999 are system), 100 on illumos. */
+  firstRegularUid: number;
   /** Linux pipes can be grown (F_SETPIPE_SZ): the receive guard does so for its stdin. */
   growablePipes: boolean;
   diskListings(diskDirectory?: string): DiskListing[];

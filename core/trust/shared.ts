@@ -30,6 +30,8 @@ export interface SetupReplicationTrustInput {
   hosts: StorageHostRef[];
   /** The replication user on every storage VM (default zfsadm). */
   user?: string;
+  /** The replication user may be an account of the OS (uid below 1000): the inventory's explicit choice. */
+  allowSystemUser?: boolean;
   edges: TrustEdge[];
 }
 

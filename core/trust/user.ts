@@ -1,7 +1,7 @@
 /** The replication user: created or mended so that it logs in by key only, through the OS profile. */
 import { type PlannedCommand, guestProfile } from '../guest/profile';
 import type { OsProfile } from '../hosts';
-import { checkUser } from './checks';
+import { checkUser, TrustConfigError } from './checks';
 import type { PasswdEntry } from './keys';
 
 
@@ -18,10 +18,15 @@ const NO_LOGIN_SHELLS = new Set(['/usr/sbin/nologin', '/sbin/nologin', '/bin/fal
  * With `UsePAM no`, OpenSSH refuses an account whose password is locked (`!` on Linux, `*LK*` on
  * illumos), so a new account gets "no password, not locked": `*` on Linux, `passwd -N` (NP) on illumos.
  */
-export function replicationUserPlan(os: OsProfile, user: string, facts: UserFacts): PlannedCommand[] {
+export function replicationUserPlan(os: OsProfile, user: string, facts: UserFacts, allowSystemUser = false): PlannedCommand[] {
   checkUser(user);
   const profile = guestProfile(os);
   if (!facts.passwd) return profile.createKeyOnlyUser(user);
+  if (facts.passwd.uid < profile.firstRegularUid && !allowSystemUser) {
+    throw new TrustConfigError(
+      `replication user ${user} is uid ${facts.passwd.uid}, an account of the OS itself (below ${profile.firstRegularUid} on ${os}): name an account of its own in replication.user, or set replication.allowSystemUser: true if you mean it`,
+    );
+  }
   const unlock = profile.unlockKeyLogin(user, facts.password);
   return [
     ...(unlock ? [unlock] : []),

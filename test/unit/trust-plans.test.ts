@@ -41,6 +41,16 @@ describe('illumos plan (golden: illumos cannot run on this machine)', () => {
     ]);
   });
 
+  test('an existing account of the OS itself (uid below the profile\'s first regular uid) is refused unless allowed', () => {
+    const daemon = { user: 'daemon', uid: 1, gid: 1, home: '/', shell: '/usr/sbin/nologin' };
+    assert.throws(() => replicationUserPlan('linux', 'daemon', { passwd: daemon }), /uid 1, an account of the OS itself \(below 1000 on linux\).*allowSystemUser/);
+    assert.throws(() => replicationUserPlan('linux', 'backup', { passwd: { ...daemon, user: 'backup', uid: 999 } }), /uid 999/);
+    assert.throws(() => replicationUserPlan('illumos', 'nuucp', { passwd: { ...daemon, user: 'nuucp', uid: 9 } }), /below 100 on illumos/);
+    assert.doesNotThrow(() => replicationUserPlan('illumos', 'zfsadm', { passwd: { ...daemon, user: 'zfsadm', uid: 100, shell: '/bin/sh' } }));
+    assert.doesNotThrow(() => replicationUserPlan('linux', 'zfsadm', { passwd: { ...daemon, user: 'zfsadm', uid: 1000, shell: '/bin/sh' } }));
+    assert.deepEqual(replicationUserPlan('linux', 'daemon', { passwd: daemon }, true).map((s) => s.argv), [['usermod', '-s', '/bin/sh', 'daemon']]);
+  });
+
   test('illumos: an existing locked user (*LK*) gets passwd -N; an NP one is left alone', () => {
     const passwd = { user: 'zfsadm', uid: 101, gid: 10, home: '/export/home/zfsadm', shell: '/bin/bash' };
     assert.deepEqual(replicationUserPlan('illumos', 'zfsadm', { passwd, password: '*LK*' }).map((s) => s.argv), [['passwd', '-N', 'zfsadm']]);

@@ -11,6 +11,7 @@ export const illumos: GuestProfile = {
   os: 'illumos',
   zfs: '/usr/sbin/zfs',
   zpool: '/usr/sbin/zpool',
+  firstRegularUid: 100,
   createKeyOnlyUser: (user) => [
     {
       argv: ['useradd', '-m', '-d', home(user), '-s', '/bin/sh', '-P', ILLUMOS_RIGHTS_PROFILE, user],

@@ -12,6 +12,7 @@ export const linux: GuestProfile = {
   os: 'linux',
   zfs: 'zfs',
   zpool: 'zpool',
+  firstRegularUid: 1000,
   createKeyOnlyUser: (user) => [
     { argv: ['useradd', '-m', '-s', '/bin/sh', '-c', 'esxi-zfs replication', user], change: `created user ${user}` },
     { argv: ['usermod', '-p', '*', user], change: `${user}: password '*' (no password, not locked): key login only` },
