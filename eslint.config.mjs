@@ -16,12 +16,12 @@ const folders = (...names) => names.map((name) => ({
 const nodeFree = (message) => nodeBuiltins.map((name) => ({ name, message }));
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.data/', '.venv/', 'lab/bin/', 'lab/vcsim/'] },
+  { ignores: ['node_modules/', '.data/', '.venv/', 'lab/bin/', 'lab/vcsim/', '.stryker-tmp/', 'reports/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['eslint.config.mjs', 'bin/*.js'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: { projectService: { allowDefaultProject: ['eslint.config.mjs', 'stryker.config.mjs', 'bin/*.js'] }, tsconfigRootDir: import.meta.dirname },
     },
     rules: {
       '@typescript-eslint/no-floating-promises': ['error', {

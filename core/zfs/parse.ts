@@ -111,7 +111,8 @@ export type PoolInfo = { version: PoolVersion; features: string[] };
 /**
  * `zpool get all POOL` (with or without -H) → pool → version and enabled/active features.
  * Only `version` and `feature@*` rows are read: their values never contain spaces, unlike
- * e.g. `comment`, so splitting columns on whitespace is exact for them.
+ * e.g. `comment`, so splitting columns on whitespace is exact for them. The header of the
+ * output without -H (`NAME PROPERTY VALUE SOURCE`) is a row of neither, so it is skipped as such.
  * Feature-flag pools show version `-` (OpenZFS, illumos); 5000 is the same thing.
  */
 export function parseZpoolGet(output: string): Record<string, PoolInfo> {
@@ -119,7 +120,6 @@ export function parseZpoolGet(output: string): Record<string, PoolInfo> {
   const features = new Map<string, string[]>();
   for (const line of lines(output)) {
     const [pool, property, value] = line.text.trim().split(/\s+/);
-    if (pool === 'NAME' && property === 'PROPERTY') continue;
     if (!pool || !property || value === undefined) {
       throw new Error(`zpool get output line ${line.number} is not "name property value [source]": ${JSON.stringify(line.text)}`);
     }

@@ -67,4 +67,7 @@ test('queries: dataset properties ask for written/receive_resume_token only wher
     props(datasetPropsArgv('sp2/nas/vol0', capabilities('feature-flags', ['extensible_dataset']))),
     ['type', 'used', 'mountpoint', 'readonly', 'written', 'receive_resume_token'],
   );
+  assert.deepEqual(datasetPropsArgv('sp2/nas/vol0', capabilities(23, [])), [
+    'zfs', 'get', '-H', '-p', '-o', 'name,property,value', 'type,used,mountpoint,readonly', 'sp2/nas/vol0',
+  ]);
 });

@@ -250,3 +250,71 @@ test('isMissingDataset: only for the named dataset', () => {
   assert.equal(isMissingDataset(stderr, 'sp2/nas'), false);
   assert.equal(isMissingDataset('Permission denied (publickey).\n', 'sp2/nas/vol0'), false);
 });
+
+test('zfs get lines: only the line-ending CR is dropped, tabs inside a value are kept, blank lines are skipped', () => {
+  // User properties (module:property) may hold any text but a newline.
+  assert.deepEqual(parseDatasetProps('p/d\torg:note\ta\rb\r\n  \np/d\torg:cols\ta\tb\n'), {
+    'p/d': { 'org:note': 'a\rb', 'org:cols': 'a\tb' },
+  });
+  const snapshot = 'p/d@a\tguid\t1\n \t \np/d@a\tcreatetxg\t2\np/d@a\tcreation\t3\n';
+  assert.equal(parseSnapshotProps(snapshot).length, 1);
+});
+
+test('zfs get lines: an empty name or property is malformed; the same row twice is not a contradiction', () => {
+  assert.throws(() => parseDatasetProps('\tused\t5\n'), /line 1 is not "name<TAB>property<TAB>value"/);
+  assert.throws(() => parseDatasetProps('p/d\tused\t5\np/d\t\t5\n'), /line 2 is not "name<TAB>property<TAB>value"/);
+  const twice = 'p/d@a\tguid\t1\np/d@a\tcreatetxg\t2\np/d@a\tguid\t1\np/d@a\tcreation\t3\n';
+  assert.deepEqual(parseSnapshotProps(twice).map((s) => s.guid), ['1']);
+});
+
+test('parseSnapshotProps: counts are plain decimal safe integers; each error names the property', () => {
+  const withCreation = (value: string) => `p/d@a\tguid\t1\np/d@a\tcreatetxg\t2\np/d@a\tcreation\t${value}\n`;
+  for (const bad of ['-1', '1e3', '1.5', '0x10', '99999999999999999999']) {
+    assert.throws(
+      () => parseSnapshotProps(withCreation(bad)),
+      { message: `p/d@a: creation ${JSON.stringify(bad)} is not a whole number (was zfs get run with -p?)` },
+      bad,
+    );
+  }
+  assert.equal(parseSnapshotProps(withCreation('9007199254740991'))[0]?.creation, 9007199254740991);
+  assert.throws(() => parseSnapshotProps('p/d@a\tguid\t1\np/d@a\tcreatetxg\t2\n'), { message: 'p/d@a: creation is missing' });
+  assert.throws(() => parseSnapshotProps('p/d@a\tcreatetxg\t2\np/d@a\tcreation\t3\n'), { message: 'p/d@a: guid is missing' });
+  assert.throws(
+    () => parseSnapshotProps(`${withCreation('3')}p/d@a\tuserrefs\tx\n`),
+    { message: 'p/d@a: userrefs "x" is not a whole number (was zfs get run with -p?)' },
+  );
+});
+
+test('parseSnapshotProps: a snapshot with an empty dataset or name is refused', () => {
+  for (const bad of ['@a', 'p/d@']) {
+    const out = `${bad}\tguid\t1\n${bad}\tcreatetxg\t2\n${bad}\tcreation\t3\n`;
+    assert.throws(() => parseSnapshotProps(out), { message: `zfs get output: bad snapshot name ${JSON.stringify(bad)}` }, bad);
+  }
+});
+
+test('parseZpoolGet: short lines, versions that are not whole numbers, and non-feature rows', () => {
+  assert.throws(() => parseZpoolGet('sp1 size 123M -\nsp1   version\n'), { message: 'zpool get output line 2 is not "name property value [source]": "sp1   version"' });
+  for (const bad of ['v23', '23a', '0', '023', '2.3']) {
+    assert.throws(() => parseZpoolGet(`sp1 version ${bad} default`), /version ".*" is not a number or -/, bad);
+  }
+  assert.deepEqual(parseZpoolGet('sp1 version 5 default'), { sp1: { version: 5, features: [] } });
+  // Indented, blank-padded output still splits into columns.
+  assert.deepEqual(parseZpoolGet('  sp1   version   28   default  \n\n'), { sp1: { version: 28, features: [] } });
+  // Only feature@ rows are features, whatever another property's value says.
+  assert.deepEqual(parseZpoolGet('tank\tversion\t-\tdefault\ntank\tcomment\tenabled\tlocal\ntank\tfeature@lz4_compress\tactive\tlocal'), {
+    tank: { version: 'feature-flags', features: ['lz4_compress'] },
+  });
+});
+
+test('banners: multi-digit versions, and the unrecognised line quoted trimmed', () => {
+  assert.equal(parseFilesystemVersionBanner('This system is currently running ZFS filesystem version 15.\n'), 15);
+  assert.equal(parsePoolVersionBanner('This system is currently running ZFS pool version 5.\n'), 5);
+  assert.throws(() => parsePoolVersionBanner('\n   some other tool  \n'), { message: 'zpool upgrade -v: unrecognised first line "some other tool"' });
+  assert.throws(() => parseFilesystemVersionBanner('  zfs: not found\n'), { message: 'zfs upgrade: unrecognised first line "zfs: not found"' });
+});
+
+test('classifyReceiveError: the destination quoted or not, wrapped with CRLF', () => {
+  assert.equal(classifyReceiveError('cannot receive new filesystem stream: destination sp2/nas/vol0 exists\nmust specify -F to overwrite it\n'), 'target-exists');
+  assert.equal(classifyReceiveError("cannot receive: destination 'sp2/nas/vol0' exists\r\nmust specify -F to overwrite it\r\n"), 'target-exists');
+  assert.equal(classifyReceiveError('cannot receive incremental stream: destination sp2/nas/vol0 has been modified\r\nsince most recent snapshot\r\n'), 'target-modified');
+});

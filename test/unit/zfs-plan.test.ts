@@ -253,3 +253,78 @@ test('bad input is refused: mixed datasets, negative written', () => {
   assert.throws(() => plan({ source: [A, snap('sp1/other', 'b', '12', '1010')], target: null }), /source snapshots span datasets/);
   assert.throws(() => plan({ source: [A], target: [tA], targetWrittenSinceBase: -1 }), /not a byte count/);
 });
+
+test('bad input is refused with the side and the datasets named', () => {
+  assert.throws(
+    () => plan({ source: [A, snap('sp1/other', 'b', '12', '1010')], target: null }),
+    { message: 'planReplication: source snapshots span datasets sp1/nas/vol0, sp1/other' },
+  );
+  assert.throws(
+    () => plan({ source: [A], target: [tA, snap('sp2/other', 'b', '12', '45')] }),
+    { message: 'planReplication: target snapshots span datasets sp2/nas/vol0, sp2/other' },
+  );
+});
+
+// Golden texts: an operator reads these in the failure of a run, so every sentence is pinned.
+const REFUSED = 'Nothing was sent and the target was not changed (this run\'s new snapshot stays on the source, and retention prunes it like any other).';
+const ROLLBACK = 'allow rollback for this dataset in the inventory (its replicateTo\'s rollback: true, or replication.rollback: true for every dataset)';
+
+test('describeConflict golden text: source without snapshot', () => {
+  assert.equal(
+    describeConflict({ type: 'SourceHasNoSnapshot' }, ctx),
+    'Source sp1/nas/vol0 on uss1 has no snapshot, so there is nothing to send. ' +
+      'The run takes a snapshot before planning: check that step\'s result and the dataset name in the inventory.',
+  );
+});
+
+test('describeConflict golden text: no common snapshot, and the same-name sentence only when names collide', () => {
+  const text = (sameName: string) =>
+    'Target sp2/nas/vol0 on uss2 exists but shares no snapshot with source sp1/nas/vol0 on uss1 (snapshots are matched by guid, not by name). ' +
+    sameName +
+    'Source snapshots: @a, @b. Target snapshots: @q. ' +
+    'An incremental send needs a common snapshot and a full send needs the target to be absent; ' +
+    `a rollback cannot help without a common snapshot. ${REFUSED} ` +
+    'Choices: (1) if the target holds nothing you need, destroy it (zfs destroy -r sp2/nas/vol0 on uss2) and the next run sends a full copy; ' +
+    '(2) to keep it, rename it away (zfs rename sp2/nas/vol0 sp2/nas/vol0-old on uss2) and the next run sends a full copy; ' +
+    '(3) replicate to another target dataset in the inventory.';
+  assert.equal(describeConflict({ type: 'NoCommonSnapshot', sourceSnapshots: ['a', 'b'], targetSnapshots: ['q'] }, ctx), text(''));
+  const one = describeConflict({ type: 'NoCommonSnapshot', sourceSnapshots: ['a', 'b'], targetSnapshots: ['b'] }, ctx);
+  assert.match(one, /\(snapshots are matched by guid, not by name\)\. @b exists on both sides under the same name but with different guids, so not as the same snapshot: the target was created or received independently\. Source snapshots:/);
+  const two = describeConflict({ type: 'NoCommonSnapshot', sourceSnapshots: ['a', 'b'], targetSnapshots: ['a', 'b'] }, ctx);
+  assert.match(two, /\. @a, @b exist on both sides under the same name/);
+});
+
+test('describeConflict golden text: target diverged (one snapshot: singular)', () => {
+  const x = tgt('x', '81', '50');
+  assert.equal(
+    describeConflict({ type: 'TargetDiverged', base: B, baseOnTarget: tB, newerOnTarget: [x] }, ctx),
+    'Target sp2/nas/vol0 on uss2 has 1 snapshot newer than the common base @b: @x. ' +
+      'The source does not have them; making the target follow the source again means a rollback to @b, which destroys them. ' +
+      `${REFUSED} ` +
+      'Choices: (1) keep them: copy what you need out of them (zfs clone, or zfs send them elsewhere), then destroy them yourself ' +
+      '(zfs destroy sp2/nas/vol0@<name> on uss2, one per snapshot); the next run continues from @b; ' +
+      `(2) ${ROLLBACK} so the run rolls back to @b, destroying them; (3) replicate to a new target dataset (a full send) and retire this one.`,
+  );
+});
+
+test('describeConflict golden text: target modified; byte counts below 1 KiB stay in bytes', () => {
+  const text = (what: string) =>
+    `Target sp2/nas/vol0 on uss2 has ${what} since the common base @b: the replica was changed in place (e.g. mounted and tested without cloning). ` +
+    `Receiving needs a rollback to @b, which discards those writes. ${REFUSED} ` +
+    'Choices: (1) keep the writes: copy what you need off the target, then roll it back yourself (zfs rollback sp2/nas/vol0@b on uss2); ' +
+    `(2) ${ROLLBACK} so the run rolls back to @b, discarding them; (3) replicate to a new target dataset (a full send) and retire this one. ` +
+    'To test a replica without changing it, clone a snapshot (zfs clone sp2/nas/vol0@b <pool>/clones/...), as the runbook does.';
+  const modified = (writtenBytes?: number) => describeConflict({ type: 'TargetModified', base: B, baseOnTarget: tB, writtenBytes }, ctx);
+  assert.equal(modified(512), text('512 bytes written'));
+  assert.equal(modified(1023), text('1023 bytes written'));
+  assert.equal(modified(1024), text('1.00 KiB (1024 bytes) written'));
+  assert.equal(modified(undefined), text('been written to'));
+});
+
+test('describeConflict: exactly 10 names are all listed, 11 are cut', () => {
+  const names = (n: number) => Array.from({ length: n }, (_, i) => `s${i}`);
+  const ten = describeConflict({ type: 'NoCommonSnapshot', sourceSnapshots: names(10), targetSnapshots: [] }, ctx);
+  assert.match(ten, /Source snapshots: @s0, @s1, @s2, @s3, @s4, @s5, @s6, @s7, @s8, @s9\. Target/);
+  const eleven = describeConflict({ type: 'NoCommonSnapshot', sourceSnapshots: names(11), targetSnapshots: [] }, ctx);
+  assert.match(eleven, /Source snapshots: @s0, .*, @s9 and 1 more\. Target/);
+});

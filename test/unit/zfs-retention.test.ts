@@ -190,3 +190,85 @@ test('bad rules and mixed datasets are refused', () => {
     /span datasets/,
   );
 });
+
+test('a name timed exactly at now is counted by the rules; one second later is not', () => {
+  const d24 = ours('2026-11-24T23:59:00Z');
+  const d25 = ours('2026-11-25T23:59:00Z');
+  const atNow = ours(NOW.toISOString());
+  const result = retain({ snapshots: [d24, d25, atNow], rules: { daily: 2 } });
+  assert.deepEqual(names(result.keep), names([d25, atNow]));
+  assert.deepEqual(names(result.prune), names([d24]));
+  assert.equal(result.reasons[atNow.name], 'newest of ours; daily: newest of 2026-11-26');
+
+  const later = retain({ snapshots: [d24, d25, atNow], rules: { daily: 2 }, now: new Date(NOW.getTime() - 1000) });
+  assert.deepEqual(later.prune, [], 'not counted: d24 and d25 are the two newest days');
+  assert.equal(later.reasons[atNow.name], 'newest of ours; named with a time after now (clock skew?): not counted by rules');
+});
+
+test('clock stepped back between days: periods rank by the time in the name, not by createtxg', () => {
+  // Taken in this (createtxg) order; the clock went back five days before the last one.
+  const old = ours('2026-11-19T12:00:00Z');
+  const d24 = ours('2026-11-24T12:00:00Z');
+  const d25 = ours('2026-11-25T12:00:00Z');
+  const stepped = ours('2026-11-20T12:00:00Z');
+  const result = retain({ snapshots: [old, d24, d25, stepped], rules: { daily: 2 } });
+  assert.deepEqual(names(result.keep), names([d24, d25, stepped]));
+  assert.deepEqual(names(result.prune), names([old]));
+  assert.equal(result.reasons[d25.name], 'daily: newest of 2026-11-25');
+  assert.equal(result.reasons[d24.name], 'daily: newest of 2026-11-24');
+  assert.equal(result.reasons[stepped.name], 'newest of ours', 'newest by createtxg, but its day is not among the 2 most recent');
+  const three = retain({ snapshots: [old, d24, d25, stepped], rules: { daily: 3 } });
+  assert.equal(three.reasons[stepped.name], 'newest of ours; daily: newest of 2026-11-20');
+  assert.equal(three.reasons[old.name], 'ours, not kept by rules (daily 3)');
+});
+
+test('clock stepped back within a period: the newest of the period is the newest by createtxg', () => {
+  const first = ours('2026-11-25T12:00:00Z');
+  const second = ours('2026-11-25T08:00:00Z'); // later txg, earlier clock
+  const third = ours('2026-11-25T09:00:00Z');
+  const daily = retain({ snapshots: [first, second, third], rules: { daily: 1 } });
+  assert.deepEqual(names(daily.prune), names([first, second]), 'the day\'s newest is the last taken, not the latest clock');
+  assert.equal(daily.reasons[third.name], 'newest of ours; daily: newest of 2026-11-25');
+  const hourly = retain({ snapshots: [first, second, third], rules: { hourly: 2 } });
+  assert.deepEqual(names(hourly.prune), names([second]), 'the two most recent hours are 12 and 09');
+  assert.equal(hourly.reasons[first.name], 'hourly: newest of 2026-11-25T12');
+  assert.equal(hourly.reasons[third.name], 'newest of ours; hourly: newest of 2026-11-25T09');
+  const keep = retain({ snapshots: [first, second, third], rules: { keep: 2 } });
+  assert.deepEqual(names(keep.keep), names([second, third]), 'keep N counts by createtxg');
+  assert.equal(keep.reasons[second.name], 'keep: 2 of newest 2');
+  assert.equal(keep.reasons[third.name], 'newest of ours; keep: 1 of newest 2');
+});
+
+test('reasons name every rule of a pruned snapshot, and holds in the singular', () => {
+  const snapshots = twentyDays();
+  snapshots[0] = { ...(snapshots[0] as Snapshot), userrefs: 1 };
+  const result = retain({ snapshots, rules: { keep: 2, weekly: 3 } });
+  assert.equal(result.reasons[(snapshots[0] as Snapshot).name], 'held (1 hold)');
+  assert.equal(result.reasons[(snapshots[1] as Snapshot).name], 'ours, not kept by rules (keep 2, weekly 3)');
+});
+
+test('no snapshots of ours: foreign ones are kept and nothing fails', () => {
+  const theirs = [foreign('manual-1'), foreign('manual-2')];
+  for (const rules of [{}, { keep: 1 }, { daily: 1 }]) {
+    const result = retain({ snapshots: theirs, rules });
+    assert.deepEqual(result.keep, theirs);
+    assert.deepEqual(result.prune, []);
+  }
+  assert.deepEqual(retain({ snapshots: [], rules: { daily: 7 } }), { keep: [], prune: [], reasons: {} });
+});
+
+test('years before 1000 are zero-padded in period keys, as in the names', () => {
+  const a = ours('0999-01-05T12:00:00Z'); // 0999-W01
+  const b = ours('0999-01-12T12:00:00Z'); // 0999-W02
+  const result = retain({ snapshots: [a, b], rules: { daily: 2, weekly: 2 }, now: new Date('2026-01-01T00:00:00Z') });
+  assert.equal(result.reasons[a.name], 'daily: newest of 0999-01-05; weekly: newest of 0999-W01');
+  assert.equal(result.reasons[b.name], 'newest of ours; daily: newest of 0999-01-12; weekly: newest of 0999-W02');
+});
+
+test('mixed datasets are refused naming them', () => {
+  const snapshots = twentyDays();
+  assert.throws(
+    () => retain({ snapshots: [...snapshots, { ...(snapshots[0] as Snapshot), dataset: 'sp1/other' }], rules: {} }),
+    { message: 'planRetention: snapshots span datasets sp1/nas/vol0, sp1/other' },
+  );
+});

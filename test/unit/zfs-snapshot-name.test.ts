@@ -62,3 +62,19 @@ test('prefix is validated: [A-Za-z0-9][A-Za-z0-9._-]*, at most 64', () => {
 test('snapshotName rejects an invalid date', () => {
   assert.throws(() => snapshotName(P, new Date('not a date')), /not a date/);
 });
+
+test('four-digit years 0000-9999, zero-padded; years outside are refused', () => {
+  const jan1 = (year: number) => {
+    const date = new Date(Date.UTC(2000, 0, 1));
+    date.setUTCFullYear(year);
+    return date;
+  };
+  assert.equal(snapshotName(P, jan1(0)), 'esxi-zfs_00000101T000000Z');
+  assert.equal(snapshotName(P, jan1(999)), 'esxi-zfs_09990101T000000Z');
+  assert.equal(snapshotName(P, jan1(9999)), 'esxi-zfs_99990101T000000Z');
+  assert.deepEqual(parseOurTime(P, 'esxi-zfs_09990101T000000Z'), jan1(999));
+  assert.deepEqual(parseOurTime(P, 'esxi-zfs_00000101T000000Z'), jan1(0), 'Date.UTC would have made year 0 into 1900');
+  for (const year of [-1, 10000]) {
+    assert.throws(() => snapshotName(P, jan1(year)), /is not a date with a four-digit year/, String(year));
+  }
+});
