@@ -25,6 +25,16 @@ export function escapeText(text: string): string {
   return text.replace(UNSAFE, (c) => NAMED[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+const UNSAFE_IN_JSON = /[\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+
+/**
+ * JSON text (from JSON.stringify, which escapes C0 controls itself) with DEL, C1 controls, line
+ * separators and bidi controls escaped too: the same value, and nothing that reorders a terminal line.
+ */
+export function safeJson(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(UNSAFE_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** Cuts a text to max characters, saying how long it was. */
 export function bounded(text: string, max = MAX_MESSAGE_CHARS): string {
   return text.length > max ? `${text.slice(0, max)}…(${text.length} chars)` : text;

@@ -18,6 +18,9 @@ export const MAX_DEPTH = 64;
  */
 export const ALIAS_FLOOR = 1_000_000;
 
+/** The tags of YAML 1.2's core schema, which add nothing to what plain values are: every other tag is refused. */
+const PLAIN_TAGS = new Set(['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((t) => `tag:yaml.org,2002:${t}`));
+
 /** Where each entry of a map (its key and value) and each item of a list starts in the text. */
 export type Positions = WeakMap<object, Map<string, [key: number, value: number]> | number[]>;
 
@@ -48,7 +51,7 @@ function yamlMessage(text: string, error: YAMLError): string {
     case 'DUPLICATE_KEY':
       return `duplicate key ${shown(keyAt(text, error.pos[0]))}: a key may appear once in a mapping`;
     case 'TAG_RESOLVE_FAILED':
-      return `YAML tag ${shown(/tag: (.*)$/.exec(error.message)?.[1] ?? '')} is not supported: only plain YAML 1.2 values (no tags like !!js/function or !custom)`;
+      return `YAML tag ${shown(/tag: (.*)$/.exec(error.message)?.[1] ?? '')} is not supported: only plain YAML 1.2 values (no tags like !!binary, !!js/function or !custom)`;
     default: {
       const first = error.message.split('\n')[0] ?? '';
       return `YAML: ${first}`;
@@ -87,7 +90,15 @@ function sizeOf(node: Node | null | undefined, s: Sizing, lines: LineCounter, de
     s.aliases.push([offset, adds]);
     return adds;
   }
-  const anchor = (node as { anchor?: string }).anchor;
+  const { anchor, tag } = node as { anchor?: string; tag?: string };
+  if (tag !== undefined && !PLAIN_TAGS.has(tag)) {
+    s.problems.push(at(lines, node.range?.[0] ?? 0, `YAML tag ${shown(tag)} is not supported: only plain YAML 1.2 values (no tags like !!binary, !!js/function or !custom)`));
+    return 1;
+  }
+  if (isScalar(node) && !['string', 'number', 'boolean'].includes(typeof node.value) && node.value !== null) {
+    s.problems.push(at(lines, node.range?.[0] ?? 0, `YAML: a value of type ${shown(typeof node.value)} is not supported: only strings, numbers, booleans and null`));
+    return 1;
+  }
   if (anchor) s.anchors.set(anchor, node);
   let total = 1;
   if (isMap(node) || isSeq(node)) {

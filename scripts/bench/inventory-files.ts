@@ -30,7 +30,7 @@ const pad = (i: number) => String(i).padStart(5, '0');
 const address = (prefix: string, i: number) => `${prefix}.${Math.floor(i / 250)}.${(i % 250) + 2}`;
 
 /** One host with its storage VM (index i of n): every name unique, every reference resolvable. */
-function host(i: number, n: number, broken: boolean): string {
+function host(i: number, n: number, broken: boolean, unknownHosts = broken): string {
   const id = pad(i);
   const next = pad((i + 1) % n);
   const vm = `uss${id}`;
@@ -40,12 +40,12 @@ function host(i: number, n: number, broken: boolean): string {
       `          mountpoint: /export/${vm}-nas-vol${d}`,
       `          properties: { dedup: "on", compression: lz4 }`,
       `          share: { rw: true, nosuid: true, root: [vh${id}-nas, vh${next}-nas] }`,
-      `          datastore: { name: ${vm}-nas-vol${d}, mountOn: [vh${id}, ${broken && d === 1 ? `nowhere${id}` : `vh${next}`}] }`,
+      `          datastore: { name: ${vm}-nas-vol${d}, mountOn: [vh${id}, ${unknownHosts && d === 1 ? `nowhere${id}` : `vh${next}`}] }`,
     ];
     if (d === 0) lines.push(`          replicateTo: { vm: uss${next}, dataset: sp${next}/replica/${vm}-vol0 }`);
     return lines.join('\n');
   });
-  return `  - name: ${broken ? `vh_${id}` : `vh${id}`}
+  return `  - name: ${broken && unknownHosts ? `vh_${id}` : `vh${id}`}
     passthrough: { device: { vendorId: "0x19e3", classId: "0x0100" }, rebootTimeout: 30m }
     storageNetwork: { vswitch: vSwitch1, portGroup: eSAN, vmkernel: { name: eSAN-Interface1, address: ${address('10.1', i)}/16 } }
     storageVm:
@@ -66,11 +66,11 @@ ${datasets.join('\n')}
 `;
 }
 
-function hostsOfSize(bytes: number, broken: boolean): string {
-  const per = host(0, 2, broken).length;
+function hostsOfSize(bytes: number, broken: boolean, unknownHosts = broken): string {
+  const per = host(0, 2, broken, unknownHosts).length;
   const n = Math.max(2, Math.min(60_000, Math.ceil((bytes - HEADER.length) / per)));
   const parts = [HEADER];
-  for (let i = 0; i < n; i++) parts.push(host(i, n, broken));
+  for (let i = 0; i < n; i++) parts.push(host(i, n, broken, unknownHosts));
   return parts.join('');
 }
 
@@ -80,32 +80,46 @@ export function validInventory(bytes: number): string {
 }
 
 /**
- * An inventory of about `bytes` with five problems per host: a host name with '_', an unknown key
- * (memoryGib), the required memoryGiB missing, a dataset name with ';', a datastore on an unknown host.
+ * An inventory of about `bytes` with problems in every host: an unknown key (memoryGib), the
+ * required memoryGiB missing, a dataset name with ';', and (unknownHosts, the default) a host name
+ * with '_' and a datastore on an unknown host, which make every datastore's hosts unknown.
  */
-export function inventoryOfErrors(bytes: number): string {
-  return hostsOfSize(bytes, true);
+export function inventoryOfErrors(bytes: number, unknownHosts = true): string {
+  return hostsOfSize(bytes, true, unknownHosts);
 }
 
 /**
- * A small file whose datasets mount their datastores on lists of unknown hosts shared by alias:
- * each anchor is used 99 times (under the yaml package's default count of 100 uses), so that the
- * expansion, not the count, is what is large (`bytes` of text, about 100 x as many host names).
+ * A small file of aliases to lists of unknown host names, each anchor used at most 99 times (under
+ * the yaml package's default count of 100 uses): 50 names per list, 99 datasets per shared dataset
+ * list, and storage VMs that all reuse the dataset lists. About `bytes` of text that expands to
+ * 100 x (or more) its nodes, each an unknown host: the expansion, not the count, is what is large.
  */
 export function aliasedUnknownHosts(bytes: number): string {
-  const lines = [HEADER.trimEnd(), '  - name: vh0', '    storageVm:', '      name: uss0', '      os: illumos', '      cpus: 1', '      memoryGiB: 1',
-    '      nics: [{ portGroup: eSAN, address: 10.0.0.2/24 }]',
-    `      ssh: { address: 10.0.0.2, credentials: storage-root, hostKey: "${HOST_KEYS[0]}" }`,
-    '      pool: { name: sp0, data: [{ disk: c8t1d0 }] }', '      datasets:'];
-  let size = lines.join('\n').length;
-  for (let d = 0; size < bytes; d++) {
-    const anchor = Math.floor(d / 100);
-    const mountOn = d % 100 === 0
-      ? `&h${anchor} [${Array.from({ length: 50 }, (_, k) => `nowhere-${anchor}-${k}`).join(', ')}]`
-      : `*h${anchor}`;
-    const line = `        - { name: sp0/d${d}, datastore: { name: ds${d}, mountOn: ${mountOn} } }`;
-    lines.push(line);
-    size += line.length + 1;
+  const out = [HEADER];
+  let size = HEADER.length;
+  for (let h = 0; size < bytes; h++) {
+    const group = Math.floor(h / 99);
+    let datasets: string;
+    if (h % 99 === 0) {
+      const names = Array.from({ length: 50 }, (_, k) => `nowhere-${group}-${k}`).join(', ');
+      const items = Array.from({ length: 99 }, (_, d) => `{ name: sp${h}/d${d}, datastore: { name: ds${group}-${d}, mountOn: ${d === 0 ? `&n${group} [${names}]` : `*n${group}`} } }`);
+      datasets = `&d${group} [${items.join(', ')}]`;
+    } else {
+      datasets = `*d${group}`;
+    }
+    const host = `  - name: vh${h}
+    storageVm:
+      name: uss${h}
+      os: illumos
+      cpus: 1
+      memoryGiB: 1
+      nics: [{ portGroup: eSAN, address: ${address('10.3', h)}/16 }]
+      ssh: { address: ${address('10.3', h)}, credentials: storage-root, hostKey: "${HOST_KEYS[0]}" }
+      pool: { name: sp${h}, data: [{ disk: c8t1d0 }] }
+      datasets: ${datasets}
+`;
+    out.push(host);
+    size += host.length;
   }
-  return `${lines.join('\n')}\n`;
+  return out.join('');
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { EXIT_INVALID, formatProblem, formatSummary, loadInventoryFile } from '../../inventory/load';
+import { escapeText, safeJson } from '../../inventory/problems';
 import { buildPlan, formatPlan } from '../../inventory/plan';
 
 export { EXIT_INVALID } from '../../inventory/load';
@@ -14,7 +15,7 @@ export function registerValidate(program: Command): void {
       const result = loadInventoryFile(file);
       if (!result.ok) {
         if (options.json) {
-          console.log(JSON.stringify({ ok: false, file, problems: result.problems, moreProblems: result.moreProblems }, null, 2));
+          console.log(safeJson({ ok: false, file, problems: result.problems, moreProblems: result.moreProblems }));
         } else {
           // One line per problem (formatProblem escapes every control character), then the count.
           const lines = result.problems.map((problem) => formatProblem(file, problem));
@@ -25,7 +26,7 @@ export function registerValidate(program: Command): void {
         return;
       }
       const plan = buildPlan(result.inventory);
-      if (options.json) console.log(JSON.stringify({ ok: true, file, plan }, null, 2));
-      else console.log(`${file} is valid. It will build:\n${formatPlan(plan)}`);
+      if (options.json) console.log(safeJson({ ok: true, file, plan }));
+      else console.log(`${file} is valid. It will build:\n${formatPlan(plan)}`.split('\n').map(escapeText).join('\n'));
     });
 }
