@@ -182,8 +182,10 @@ class Flow {
   }
 
   end(): void {
+    const before = this.pos;
     this.spaces();
-    if (this.pos < this.text.length && this.text[this.pos] !== '#') bail();
+    // Nothing after the collection but a comment, separated from it by a space.
+    if (this.pos < this.text.length && (this.text[this.pos] !== '#' || this.pos === before)) bail();
   }
 
   collection(depth: number): unknown {
