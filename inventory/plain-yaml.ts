@@ -11,6 +11,8 @@ import { LineCounter } from 'yaml';
 import { MAX_DEPTH, type Parsed, type Positions } from './yaml';
 
 class Bail extends Error {}
+// eslint-disable-next-line no-control-regex
+const NOT_PLAIN = /[\t\r\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ufeff\u2028\u2029]/;
 const bail = (): never => {
   throw new Bail();
 };
@@ -39,9 +41,13 @@ class Reader {
   private i = 0;
   readonly positions: Positions = new WeakMap();
 
+  /** Where reading stopped: the start of the line being read. */
+  here(): number {
+    return this.lines[Math.min(this.i, this.lines.length - 1)]?.start ?? 0;
+  }
+
   constructor(text: string, readonly counter: LineCounter) {
-    // eslint-disable-next-line no-control-regex
-    if (/[\t\r\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ufeff\u2028\u2029]/.test(text)) bail();
+    if (NOT_PLAIN.test(text)) bail();
     let start = 0;
     counter.addNewLine(0);
     while (start <= text.length) {
@@ -254,16 +260,17 @@ class Flow {
   }
 }
 
-/** The value of a plain inventory, or undefined: then the yaml package must read it. */
-export function readPlainYaml(text: string): Parsed | undefined {
+/** The value of a plain inventory, or where it stops being plain: then the yaml package must read it. */
+export function readPlainYaml(text: string): Parsed | { ok: false; declinedAt: number } {
   const lines = new LineCounter();
+  let reader: Reader | undefined;
   try {
-    const reader = new Reader(text, lines);
+    reader = new Reader(text, lines);
     const { value, start } = reader.value();
-    if (!value || typeof value !== 'object' || Array.isArray(value)) return undefined;
+    if (!value || typeof value !== 'object' || Array.isArray(value)) return { ok: false, declinedAt: start };
     return { ok: true, value, start, positions: reader.positions, lines };
   } catch (error) {
-    if (error instanceof Bail) return undefined;
+    if (error instanceof Bail) return { ok: false, declinedAt: reader ? reader.here() : Math.max(0, text.search(NOT_PLAIN)) };
     throw error;
   }
 }

@@ -202,8 +202,32 @@ function withPlainEnv<T>(run: () => T): T {
   }
 }
 
+/**
+ * The yaml package costs about 2 s and 100 MB per MB of input on a 2-core machine: a file
+ * larger than this must be plain YAML (read by plain-yaml.ts in a tenth of that), so that a
+ * hostile 16 MiB file costs seconds, not a minute and gigabytes.
+ */
+export const MAX_FULL_YAML_BYTES = 4 * 1024 * 1024;
+
 export function parseYaml(text: string): ParseResult {
-  return readPlainYaml(text) ?? parseFullYaml(text);
+  const plain = readPlainYaml(text);
+  if (plain.ok) return plain;
+  if (text.length > MAX_FULL_YAML_BYTES / 4 && Buffer.byteLength(text) > MAX_FULL_YAML_BYTES) {
+    // Lines are not counted yet: count them up to the offset.
+    const line = text.slice(0, plain.declinedAt).split('\n').length;
+    return {
+      ok: false,
+      problems: [{
+        path: '',
+        line,
+        column: 1,
+        message: `the inventory is larger than ${MAX_FULL_YAML_BYTES / 1024 / 1024} MiB, and from this line on it is not plain YAML ` +
+          '(block mappings and lists, one-line flow collections, plain or simply quoted values, comments): ' +
+          'an anchor, alias, tag, block scalar, escape, tab, multi-line value, duplicate key or a YAML error',
+      }],
+    };
+  }
+  return parseFullYaml(text);
 }
 
 /** Any YAML, with yaml's Parser and Composer: slower, and every error with its message. */

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { loadInventoryFile, parseInventory, formatProblem, type InventoryProblem } from '../../inventory/load';
 import { escapeText, MAX_PROBLEMS } from '../../inventory/problems';
 import { MAX_INVENTORY_BYTES } from '../../inventory/read';
-import { aliasedUnknownHosts, inventoryOfErrors } from '../../scripts/bench/inventory-files';
+import { aliasedUnknownHosts, inventoryOfErrors, validInventory } from '../../scripts/bench/inventory-files';
 
 const CLI = join(__dirname, '../../bin/esxi-zfs.js');
 const FIXTURES = join(__dirname, '../fixtures/inventory');
@@ -161,6 +161,18 @@ test('another command that needs the inventory exits 2 with the same problem lin
   const [validate, status] = await Promise.all([cli(['validate', file]), cli(['status', file])]);
   assert.equal(status.status, 2, status.stderr);
   assert.equal(status.stderr, validate.stderr);
+});
+
+test('a file over 4 MiB must be plain YAML: the yaml package reads only smaller ones', () => {
+  const lines = validInventory(5e6).split('\n');
+  const at = 40_000;
+  lines[at] = `${lines[at]} &anchor`.replace(/: (\S+) &anchor$/, ': &anchor $1');
+  const result = parseInventory(lines.join('\n'), 'big.yaml');
+  assert.equal(result.ok, false);
+  const problem = result.ok ? undefined : result.problems[0];
+  assert.match(problem!.message, /larger than 4 MiB, and from this line on it is not plain YAML/);
+  assert.equal(problem!.line, at + 1);
+  assert.ok(parseInventory(validInventory(5e6)).ok, 'a plain 5 MB inventory is read');
 });
 
 test('in process: no input makes the loader throw', () => {

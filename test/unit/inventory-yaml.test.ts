@@ -27,7 +27,7 @@ function paths(value: unknown, path: (string | number)[] = [], out: (string | nu
 /** Returns whether the plain reader accepted the text; fails if it disagrees with yaml. */
 function agree(text: string, label: string): boolean {
   const plain = readPlainYaml(text);
-  if (!plain) return false;
+  if (!plain.ok) return false;
   const result = parseFullYaml(text);
   assert.ok(result.ok, `${label}: the plain reader accepted what yaml refuses: ${JSON.stringify(result.ok ? '' : result.problems[0])}\n${text.slice(0, 300)}`);
   const full: Parsed = result;
