@@ -8,7 +8,7 @@
  * every error its message. Being a strict subset, it cannot accept what yaml would refuse.
  */
 import { LineCounter } from 'yaml';
-import { MAX_DEPTH, type Parsed, type Positions } from './yaml';
+import { MAX_DEPTH, type EntryPositions, type Parsed, type Positions } from './yaml';
 
 class Bail extends Error {}
 // eslint-disable-next-line no-control-regex
@@ -114,7 +114,7 @@ class Reader {
   private mapping(indent: number, depth: number, firstColumn: number): Record<string, unknown> {
     if (depth >= MAX_DEPTH) bail();
     const out: Record<string, unknown> = {};
-    const where = new Map<string, [number, number]>();
+    const where: EntryPositions = { keys: [], at: [] };
     let first = true;
     while (this.i < this.lines.length) {
       const line = this.lines[this.i]!;
@@ -124,7 +124,7 @@ class Reader {
       first = false;
       const rest = line.text.slice(column);
       const key = KEY.exec(rest)?.[0];
-      if (!key || RESERVED_KEY.test(key) || key === '__proto__' || where.has(key)) bail();
+      if (!key || RESERVED_KEY.test(key) || key === '__proto__' || Object.hasOwn(out, key)) bail();
       const after = rest.slice(key!.length);
       if (!after.startsWith(':') || (after.length > 1 && after[1] !== ' ')) bail();
       const valueText = after.slice(1).trimStart();
@@ -139,11 +139,13 @@ class Reader {
         if (!nested) bail();
         const valueAt = next!.start + next!.indent;
         out[key!] = this.block(next!.indent, depth + 1, next!.indent === indent);
-        where.set(key!, [keyAt, valueAt]);
+        where.keys.push(key!);
+        where.at.push(keyAt, valueAt);
       } else {
         const valueColumn = column + key!.length + (after.length - valueText.length);
         out[key!] = this.inline(line, valueColumn, depth + 1);
-        where.set(key!, [keyAt, line.start + valueColumn]);
+        where.keys.push(key!);
+        where.at.push(keyAt, line.start + valueColumn);
         this.i++;
       }
     }
@@ -202,7 +204,7 @@ class Flow {
     const list: unknown[] = [];
     const items: number[] = [];
     const map: Record<string, unknown> = {};
-    const where = new Map<string, [number, number]>();
+    const where: EntryPositions = { keys: [], at: [] };
     this.spaces();
     if (this.text[this.pos] === close) {
       this.pos++;
@@ -213,14 +215,15 @@ class Flow {
         if (open === '{') {
           FLOW_KEY.lastIndex = this.pos;
           const key = FLOW_KEY.exec(this.text)?.[0];
-          if (!key || RESERVED_KEY.test(key) || key === '__proto__' || where.has(key)) bail();
+          if (!key || RESERVED_KEY.test(key) || key === '__proto__' || Object.hasOwn(map, key)) bail();
           this.pos += key!.length;
           if (this.text[this.pos] !== ':' || this.text[this.pos + 1] !== ' ') bail();
           this.pos += 1;
           this.spaces();
           const valueAt = this.lineStart + this.pos;
           map[key!] = this.item(depth + 1);
-          where.set(key!, [at, valueAt]);
+          where.keys.push(key!);
+          where.at.push(at, valueAt);
         } else {
           list.push(this.item(depth + 1));
           items.push(at);

@@ -21,8 +21,10 @@ export const ALIAS_FLOOR = 1_000_000;
 /** The tags of YAML 1.2's core schema, which add nothing to what plain values are: every other tag is refused. */
 const PLAIN_TAGS = new Set(['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((t) => `tag:yaml.org,2002:${t}`));
 
+/** Where each entry of a mapping starts: keys in order, and for each its key's and its value's offsets. */
+export interface EntryPositions { keys: string[]; at: number[]; }
 /** Where each entry of a map (its key and value) and each item of a list starts in the text. */
-export type Positions = WeakMap<object, Map<string, [key: number, value: number]> | number[]>;
+export type Positions = WeakMap<object, EntryPositions | number[]>;
 
 export interface Parsed {
   ok: true;
@@ -171,15 +173,19 @@ function toValue(node: Node | null | undefined, c: Converting, depth: number, al
   }
   if (isMap(node)) {
     const out: Record<string, unknown> = {};
-    const where = new Map<string, [number, number]>();
+    const where: EntryPositions = { keys: [], at: [] };
     for (const pair of node.items as { key: Node | null; value: Node | null }[]) {
       const key = keyString(pair.key);
-      if (key === undefined) {
-        if (c.problems.length < 100) c.problems.push(at(c.lines, start(pair.key ?? node), 'a mapping key must be a string or number (not empty, a list or a mapping)'));
+      if (key === undefined || Object.hasOwn(out, key)) {
+        const message = key === undefined
+          ? 'a mapping key must be a string or number (not empty, a list or a mapping)'
+          : `duplicate key ${shown(key)}: a key may appear once in a mapping`;
+        if (c.problems.length < 100) c.problems.push(at(c.lines, start(pair.key ?? node), message));
         continue;
       }
       set(out, key, toValue(pair.value, c, depth + 1, aliasAt));
-      where.set(key, [start(pair.key), start(pair.value ?? pair.key)]);
+      where.keys.push(key);
+      where.at.push(start(pair.key), start(pair.value ?? pair.key));
     }
     c.positions.set(out, where);
     return out;
@@ -319,9 +325,9 @@ export function locate(parsed: Parsed, path: readonly PropertyKey[], key = false
     if (Array.isArray(where) && typeof step === 'number' && step < where.length) {
       offset = where[step]!;
       current = (current as unknown[])[step];
-    } else if (where instanceof Map && where.has(String(step))) {
-      const [k, v] = where.get(String(step))!;
-      offset = key && i === path.length - 1 ? k : v;
+    } else if (where && !Array.isArray(where) && where.keys.includes(String(step))) {
+      const index = where.keys.indexOf(String(step));
+      offset = where.at[2 * index + (key && i === path.length - 1 ? 0 : 1)]!;
       current = (current as Record<string, unknown>)[String(step)];
     } else {
       break;
