@@ -1,109 +1,109 @@
 /**
- * Loads an inventory file: YAML with line numbers, the zod schema, cross-references. Returns every
- * problem at once, each with its path in the document and its line.
+ * Loads an inventory file: read (inventory/read.ts: a regular file, bounded, UTF-8), YAML with
+ * positions (inventory/yaml.ts: bounded nesting and aliases), the zod schema, cross-references.
+ * Returns the problems at once, each with its path in the document and its line: the first
+ * MAX_PROBLEMS by line, and how many more there are.
  */
-import { readFileSync } from 'node:fs';
-import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import type { $ZodIssue } from 'zod/v4/core';
+import { shown } from '../core/show';
 import { inventorySchema, type Inventory } from './schema';
 import { crossChecks, formatPath } from './checks';
+import { readInventoryFile } from './read';
+import { locate, parseYaml, type Parsed } from './yaml';
+import { boundProblem, formatProblem, formatSummary, MAX_PROBLEMS, type InventoryProblem } from './problems';
 
-export interface InventoryProblem {
-  path: string;
-  line?: number;
-  column?: number;
-  message: string;
-}
+export { formatProblem, formatSummary, type InventoryProblem } from './problems';
+
+/** The exit code of a command given an inventory with problems: nothing was started. */
+export const EXIT_INVALID = 2;
 
 export type LoadResult =
   | { ok: true; inventory: Inventory; file: string }
-  | { ok: false; problems: InventoryProblem[]; file: string };
+  | { ok: false; problems: InventoryProblem[]; moreProblems: number; file: string };
 
+/** An inventory with problems, thrown by requireInventory: the CLI prints its lines and exits 2. */
 export class InventoryError extends Error {
-  constructor(readonly file: string, readonly problems: InventoryProblem[]) {
-    super(`${file}: ${problems.length} problem(s)\n${problems.map((p) => formatProblem(file, p)).join('\n')}`);
+  readonly exitCode = EXIT_INVALID;
+  constructor(readonly file: string, readonly problems: InventoryProblem[], readonly moreProblems = 0) {
+    super([...problems.map((p) => formatProblem(file, p)), formatSummary(file, problems.length, moreProblems)].join('\n'));
     this.name = 'InventoryError';
   }
 }
 
-export function formatProblem(file: string, problem: InventoryProblem): string {
-  const where = problem.line ? `${file}:${problem.line}${problem.column ? `:${problem.column}` : ''}` : file;
-  return `${where}: ${problem.path ? `${problem.path}: ` : ''}${problem.message}`;
+interface Found {
+  path: readonly PropertyKey[];
+  /** Point at the key itself (an unknown key) rather than its value. */
+  key?: boolean;
+  message: string;
 }
 
-function locate(doc: Document, counter: LineCounter, path: (string | number)[]): { line?: number; column?: number } {
-  // Point at the deepest node that exists on the path: the key itself when it is unknown.
-  for (let depth = path.length; depth >= 0; depth--) {
-    const node = doc.getIn(path.slice(0, depth), true);
-    if (isNode(node) && node.range) {
-      const { line, col } = counter.linePos(node.range[0]);
-      return { line, column: col };
-    }
-  }
-  return {};
-}
-
-function locateKey(doc: Document, counter: LineCounter, path: (string | number)[], key: string): { line?: number; column?: number } {
-  const parent = doc.getIn(path, true) as { items?: { key: unknown }[] } | undefined;
-  const pair = parent?.items?.find((item) => isNode(item.key) && (item.key as { value?: unknown }).value === key);
-  if (pair && isNode(pair.key) && pair.key.range) {
-    const { line, col } = counter.linePos(pair.key.range[0]);
-    return { line, column: col };
-  }
-  return locate(doc, counter, path);
-}
-
-function fromZodIssue(doc: Document, counter: LineCounter, issue: $ZodIssue): InventoryProblem[] {
+function fromZodIssue(issue: $ZodIssue): Found[] {
   const path = issue.path.filter((k): k is string | number => typeof k !== 'symbol');
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => ({
-      path: formatPath([...path, key]),
-      ...locateKey(doc, counter, path, key),
-      message: `unknown key '${key}' (a misspelt setting would otherwise be ignored)`,
+      path: [...path, key],
+      key: true,
+      message: `unknown key ${shown(key)} (a misspelt setting would otherwise be ignored)`,
     }));
   }
-  return [{ path: formatPath(path), ...locate(doc, counter, path), message: issue.message }];
+  if (issue.code === 'invalid_key') {
+    // A map key that fails its grammar (a credential or property name): the grammar's own message, at the key.
+    const inner = issue.issues[0]?.message;
+    return [{ path, key: true, message: inner ? `key: ${inner}` : 'this key is not allowed here' }];
+  }
+  return [{ path, message: issue.message }];
+}
+
+/** The first MAX_PROBLEMS problems by position in the file, with their lines; the rest counted. */
+function report(parsed: Parsed, found: Found[], file: string): LoadResult {
+  const placed = found.map((f, i) => ({ f, i, offset: locate(parsed, f.path, f.key) }));
+  placed.sort((a, b) => a.offset - b.offset || a.i - b.i);
+  const problems = placed.slice(0, MAX_PROBLEMS).map(({ f, offset }) => {
+    const { line, col } = parsed.lines.linePos(offset);
+    return boundProblem({ path: formatPath(f.path), ...(line > 0 ? { line, column: col } : {}), message: f.message });
+  });
+  return { ok: false, file, problems, moreProblems: placed.length - problems.length };
+}
+
+function failed(file: string, problems: InventoryProblem[]): LoadResult {
+  return { ok: false, file, problems: problems.slice(0, MAX_PROBLEMS).map(boundProblem), moreProblems: Math.max(0, problems.length - MAX_PROBLEMS) };
+}
+
+function check(text: string, file: string): LoadResult {
+  const parsed = parseYaml(text);
+  if (!parsed.ok) return failed(file, parsed.problems);
+  const raw = parsed.value;
+  const result = inventorySchema.safeParse(raw, {
+    error: (issue) => (issue.code === 'invalid_type' && issue.input === undefined ? 'required' : undefined),
+  });
+  const found: Found[] = result.success ? [] : result.error.issues.flatMap(fromZodIssue);
+  for (const finding of crossChecks(raw)) found.push({ path: finding.path, message: finding.message });
+  if (!result.success || found.length > 0) return report(parsed, found, file);
+  return { ok: true, file, inventory: result.data };
 }
 
 export function parseInventory(text: string, file = '<inventory>'): LoadResult {
-  const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    return {
-      ok: false,
-      file,
-      problems: doc.errors.map((e) => {
-        const { line, col } = counter.linePos(e.pos[0]);
-        return { path: '', line, column: col, message: `YAML: ${e.message.split('\n')[0]}` };
-      }),
-    };
+  try {
+    return check(text, file);
+  } catch (error) {
+    // A stack overflow or a string too long for the runtime, whatever the checks above missed:
+    // still the inventory's problem (exit 2), not a crash.
+    if (error instanceof RangeError) {
+      return failed(file, [{ path: '', message: `the inventory is too deeply nested or too large to check (${error.message})` }]);
+    }
+    throw error;
   }
-  const raw = doc.toJS();
-  const parsed = inventorySchema.safeParse(raw, {
-    error: (issue) => (issue.code === 'invalid_type' && issue.input === undefined ? 'required' : undefined),
-  });
-  const problems = parsed.success ? [] : parsed.error.issues.flatMap((i) => fromZodIssue(doc, counter, i));
-  for (const finding of crossChecks(raw)) {
-    problems.push({ path: formatPath(finding.path), ...locate(doc, counter, finding.path), message: finding.message });
-  }
-  problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
-  if (!parsed.success || problems.length > 0) return { ok: false, file, problems };
-  return { ok: true, file, inventory: parsed.data };
 }
 
 export function loadInventoryFile(file: string): LoadResult {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    return { ok: false, file, problems: [{ path: '', message: `cannot read inventory: ${(error as Error).message}` }] };
-  }
-  return parseInventory(text, file);
+  const read = readInventoryFile(file);
+  if (!read.ok) return failed(file, [{ path: '', ...(read.line ? { line: read.line, column: read.column } : {}), message: read.message }]);
+  return parseInventory(read.text, file);
 }
 
-/** Loads and throws an InventoryError listing every problem: for commands that cannot go on without it. */
+/** Loads and throws an InventoryError listing the problems: for commands that cannot go on without it. */
 export function requireInventory(file: string): Inventory {
   const result = loadInventoryFile(file);
-  if (!result.ok) throw new InventoryError(file, result.problems);
+  if (!result.ok) throw new InventoryError(file, result.problems, result.moreProblems);
   return result.inventory;
 }

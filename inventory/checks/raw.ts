@@ -27,8 +27,14 @@ export function storageVms(root: Raw): VmEntry[] {
   });
 }
 
+/** `hosts[1].storageVm.name`; a key that is not a plain word is quoted, so that `a.b` or `x[0]` cannot pass for nesting. */
 export function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '');
+  return path.reduce<string>((out, key) => {
+    if (typeof key === 'number') return `${out}[${key}]`;
+    const text = String(key);
+    if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(text)) return `${out}[${JSON.stringify(text)}]`;
+    return out ? `${out}.${text}` : text;
+  }, '');
 }
 
 /**

@@ -79,7 +79,7 @@ test('an unknown key is an error naming the key, not silently ignored', () => {
   const found = problems(text);
   const unknown = found.find((p) => p.path === 'hosts[1].storageVm.memoryGib');
   assert.ok(unknown, JSON.stringify(found));
-  assert.match(unknown.message, /unknown key 'memoryGib'/);
+  assert.match(unknown.message, /unknown key "memoryGib"/);
   assert.equal(unknown.line, exampleText.split('\n').findIndex((l) => l.includes('memoryGiB: 4                 # dedup')) + 1);
   assert.ok(found.some((p) => p.path === 'hosts[1].storageVm.memoryGiB' && /required/.test(p.message)));
 });
