@@ -19,7 +19,7 @@ export function vsphereUrlProblem(text: string): string | undefined {
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'the URL must be https:// (or http:// for a simulator)';
   if (hostNameProblem(url.hostname) && ipv4Problem(url.hostname)) return 'the URL\'s host must be a host name or an IPv4 address';
-  if (url.search || url.hash) return 'the URL must not have a query or fragment';
+  if (url.search || url.hash || /[?#]/.test(text)) return 'the URL must not have a query or fragment';
   if (!/^[A-Za-z0-9._/~-]*$/.test(url.pathname)) return 'the URL\'s path uses letters, digits and ._/~-';
   return undefined;
 }

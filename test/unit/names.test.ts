@@ -191,3 +191,62 @@ test('shown values: quoted, escaped, bounded', () => {
   assert.equal(shownList(['a', 'b']), '"a", "b"');
   assert.equal(shownList(['a', 'b', 'c', 'd', 'e', 'f']), '"a", "b", "c", "d", "e" and 1 more');
 });
+
+test('cron: every month and day name, in any case, as values and range ends', () => {
+  const months = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+  const days = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+  for (const m of months) {
+    ok(cronProblem(`0 0 * ${m} *`), m);
+    ok(cronProblem(`0 0 * ${m.toUpperCase()} *`), m.toUpperCase());
+  }
+  for (const d of days) {
+    ok(cronProblem(`0 0 * * ${d}`), d);
+    ok(cronProblem(`0 0 * * ${d.toUpperCase()}`), d.toUpperCase());
+  }
+  for (const [i, m] of months.entries()) if (i > 0) refused(cronProblem(`0 0 * ${m}-jan *`), /ends before it starts/, `${m}-jan`);
+  for (const [i, d] of days.entries()) if (i > 0) refused(cronProblem(`0 0 * * ${d}-sun`), /ends before it starts/, `${d}-sun`);
+  ok(cronProblem('0 0 * feb-feb *'), 'feb-feb');
+  ok(cronProblem('0 0 * * sun-sat'), 'sun-sat');
+  refused(cronProblem('0 0 * mon *'), /month value "mon" is not a number 1-12 or a three-letter name \(jan, feb, \.\.\.\)/, 'a day in months');
+  refused(cronProblem('0 0 * * jan'), /day-of-week value "jan" is not a number 0-7 or a three-letter name \(sun, mon, \.\.\.\)/, 'a month in days');
+  refused(cronProblem('0 0 * * HWL'), /crontab extension/, 'three letters that are no name');
+});
+
+test('cron: steps, ranges and spacing at their edges', () => {
+  for (const cron of ['*/1 * * * *', '5/2 * * * *', '*/59 * * * *', '0  0 * * *', '0\t0 * * *', `${'0,'.repeat(95)}0 0 * * *`]) ok(cronProblem(cron), JSON.stringify(cron));
+  refused(cronProblem('*/1x * * * *'), /minute step "1x" must be a number from 1/, '1x');
+  refused(cronProblem('*/100 * * * *'), /minute step "100"/, '100');
+  refused(cronProblem('*/ * * * *'), /minute step ""/, 'empty step');
+  refused(cronProblem('1- * * * *'), /minute value "" is not a number 0-59/, 'open range');
+  refused(cronProblem('-1 * * * *'), /minute value "" is not a number/, 'leading dash');
+  refused(cronProblem('0 1-2-3 * * *'), /hour item "1-2-3" has more than one '-'/, 'two dashes');
+  refused(cronProblem('0 0 1/2/3 * *'), /day-of-month item "1\/2\/3" has more than one '\/'/, 'two slashes');
+  refused(cronProblem('0 0 * * TZ=1'), /day-of-week value "TZ=1"/, 'TZ= not first is just a bad value');
+  refused(cronProblem('@every 5m'), /^"@every" is not accepted/, '@every');
+  refused(cronProblem('100 * * * *'), /minute value "100" is not a number 0-59/, 'three digits');
+  assert.equal(cronProblem(`0 0 * * ${'1,'.repeat(94)}1`.padEnd(200)), undefined, '200 characters');
+  refused(cronProblem(`0 0 * * ${'1,'.repeat(96)}1`), /at most 200/, '201 characters');
+});
+
+test('shown: any value, and a list of exactly five', () => {
+  assert.equal(shown(42), '"42"');
+  assert.equal(shown(undefined), '"undefined"');
+  assert.equal(shown(''), '""');
+  assert.equal(shownList(['a', 'b', 'c', 'd', 'e']), '"a", "b", "c", "d", "e"');
+  assert.equal(shownList(['a', 'b', 'c'], 2), '"a", "b" and 1 more');
+});
+
+test('durations: the bounds themselves are inside', () => {
+  assert.throws(() => durationMs('x90s'), /not a duration/);
+  assert.throws(() => durationMs('90sx'), /not a duration/);
+  assert.equal(durationMs('999999999ms'), 999_999_999);
+});
+
+test('vSphere URLs: an empty user info, a URL of exactly 2048 characters', () => {
+  refused(vsphereUrlProblem('https://@vc/sdk'), /user or password/, 'empty user info');
+  refused(vsphereUrlProblem('HTTPS://u@vc/sdk'), /user or password/, 'upper-case scheme');
+  const url = 'https://vc/';
+  ok(vsphereUrlProblem(url + 'a'.repeat(2048 - url.length)), '2048');
+  refused(vsphereUrlProblem(url + 'a'.repeat(2049 - url.length)), /longer than 2048/, '2049');
+  refused(vsphereUrlProblem('https://vc/sdk?'), /query or fragment/, 'an empty query mark is dropped by URL');
+});
