@@ -90,3 +90,39 @@ test('paths print unusual keys quoted, so a key cannot pass for nesting', () => 
   assert.equal(formatPath(['x y']), '["x y"]');
   assert.equal(formatPath([]), '');
 });
+
+test('checks read a malformed document without throwing, and report only what they can check', () => {
+  const hostile = {
+    credentials: 'x',
+    hosts: [null, 'vh', 7, { name: 5 }, { name: 'a', storageVm: 'x' },
+      { name: 'b', storageVm: { name: 'v', pool: { name: 'p', data: [null, 'x', { disk: 5 }] }, nics: [null, { address: 7 }, { address: 'x' }],
+        datasets: [null, 'x', { name: 5 }, { name: 'p/d', datastore: 'x', replicateTo: 'x' }, { name: 'p/e', datastore: { mountOn: 'x' }, replicateTo: { vm: 5 } }] } }],
+  };
+  assert.deepEqual(crossChecks(hostile), []);
+  assert.deepEqual(crossChecks(null), []);
+  assert.deepEqual(crossChecks(['x']), []);
+});
+
+test('nested replicas are found whatever order the datasets come in, and "/" sorts before any character', () => {
+  const VM_ = ['hosts', 1, 'storageVm'];
+  const order = withChanges([
+    [[...VM_, 'datasets', 0, 'replicateTo', 'dataset'], 'sp2/r/a/b'],
+    [[...VM_, 'datasets', 1], { name: 'sp1/x', replicateTo: { vm: 'uss2', dataset: 'sp2/r-b' } }],
+    [[...VM_, 'datasets', 2], { name: 'sp1/y', replicateTo: { vm: 'uss2', dataset: 'sp2/r' } }],
+  ]);
+  const found = problems(order).filter((p) => /replica/.test(p.message));
+  assert.deepEqual(found.map((p) => [p.path, p.message]), [[
+    'hosts[1].storageVm.datasets[0].replicateTo.dataset',
+    'replication target uss2:"sp2/r/a/b" is inside another replica, "sp2/r" (at hosts[1].storageVm.datasets[2].replicateTo.dataset)',
+  ]]);
+});
+
+test('a replication target already wrong is not counted again as a duplicate', () => {
+  const VM_ = ['hosts', 1, 'storageVm'];
+  const twice = withChanges([
+    [[...VM_, 'datasets', 0, 'replicateTo', 'dataset'], 'sp9/x'],
+    [[...VM_, 'datasets', 1], { name: 'sp1/y', replicateTo: { vm: 'uss2', dataset: 'sp9/x' } }],
+  ]);
+  const found = problems(twice).filter((p) => p.path.endsWith('replicateTo.dataset'));
+  assert.deepEqual(found.map((p) => p.message), ['"sp9/x" is not in uss2\'s pool "sp2"', '"sp9/x" is not in uss2\'s pool "sp2"']);
+});
