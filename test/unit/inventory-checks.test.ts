@@ -126,3 +126,27 @@ test('a replication target already wrong is not counted again as a duplicate', (
   const found = problems(twice).filter((p) => p.path.endsWith('replicateTo.dataset'));
   assert.deepEqual(found.map((p) => p.message), ['"sp9/x" is not in uss2\'s pool "sp2"', '"sp9/x" is not in uss2\'s pool "sp2"']);
 });
+
+test('raw readers and duplicates: what counts as an object, a string, a case-blind duplicate', async () => {
+  const { obj, arr, str, poolOf, duplicates } = await import('../../inventory/checks/raw');
+  for (const v of [null, undefined, 0, 'x', [], [1], true]) assert.equal(obj(v), undefined, JSON.stringify(v));
+  assert.deepEqual(obj({ a: 1 }), { a: 1 });
+  assert.deepEqual(arr('x'), []);
+  assert.deepEqual(arr([1]), [1]);
+  assert.equal(str(5), undefined);
+  assert.equal(str(''), '');
+  assert.equal(poolOf('sp1/a/b'), 'sp1');
+  assert.equal(poolOf(''), '');
+  const entries = [{ value: 'sp1/A', path: ['a'] }, { value: 'sp1/a', path: ['b'] }];
+  assert.deepEqual(duplicates(entries, 'dataset'), [], 'case matters unless asked');
+  assert.match(duplicates(entries, 'dataset', true)[0]!.message, /dataset "sp1\/a" differs from "sp1\/A" \(at a\) only in case/);
+  assert.equal(formatPath(['1a']), '["1a"]');
+  assert.equal(formatPath(['a', 'b.c']), 'a["b.c"]');
+  assert.equal(formatPath(['a', '-x']), 'a["-x"]');
+  assert.equal(formatPath(['_a-1', 0, 'b']), '_a-1[0].b');
+});
+
+test('storage VMs are read only where host and VM are objects', () => {
+  assert.deepEqual(crossChecks({ hosts: [{ name: 'a', storageVm: { name: 'v', pool: 'x', datasets: [{ name: 'p/d', replicateTo: { vm: 'v', dataset: 'p/e' } }] } }] }).map((f) => f.message),
+    ['a dataset must replicate to another storage VM, not its own']);
+});

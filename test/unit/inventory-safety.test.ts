@@ -156,3 +156,11 @@ test('messages escape what was written: a forged line in a time zone stays on on
   assert.ok(![...problem.message].some((c) => c.charCodeAt(0) < 0x20), problem.message);
   assert.match(problem.message, /\\u001b\[2K\\r/);
 });
+
+test('durations: each bound is inside, one step past it is not', () => {
+  assertValid(withChange(['replication', 'stallTimeout'], '10s'));
+  assertValid(withChange(['replication', 'stallTimeout'], '1d'));
+  assertRejected(withChange(['replication', 'stallTimeout'], '9999ms'), 'replication.stallTimeout', /^must be from 10s to 1d$/);
+  assertRejected(withChange(['replication', 'stallTimeout'], '86401s'), 'replication.stallTimeout', /^must be from 10s to 1d$/);
+  assertRejected(withChange(['replication', 'stallTimeout'], '2 m'), 'replication.stallTimeout', /^must be a duration like 90s, 30m, 2h or 1d$/);
+});

@@ -250,3 +250,8 @@ test('vSphere URLs: an empty user info, a URL of exactly 2048 characters', () =>
   refused(vsphereUrlProblem(url + 'a'.repeat(2049 - url.length)), /longer than 2048/, '2049');
   refused(vsphereUrlProblem('https://vc/sdk?'), /query or fragment/, 'an empty query mark is dropped by URL');
 });
+
+test('shown escapes non-ASCII to four hex digits', () => {
+  assert.equal(shown('é'), '"\\u00e9"');
+  assert.equal(shown('\u007f'), '"\\u007f"');
+});
