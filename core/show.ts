@@ -5,10 +5,17 @@
  */
 const MAX_SHOWN = 60;
 
+/** A text cut to `max` characters, saying how long it was. */
+export function bounded(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…(${text.length} chars)` : text;
+}
+
+/** One character as `\uXXXX`. */
+export const unicodeEscape = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
 export function shown(value: unknown, max = MAX_SHOWN): string {
   const text = typeof value === 'string' ? value : String(value);
-  const cut = text.length > max ? `${text.slice(0, max)}…(${text.length} chars)` : text;
-  return JSON.stringify(cut).replace(/[\u007f-\uffff]/g, (c) => (c === '…' ? c : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+  return JSON.stringify(bounded(text, max)).replace(/[\u007f-\uffff]/g, (c) => (c === '…' ? c : unicodeEscape(c)));
 }
 
 /** A list of names in a message: the first few, then how many more. */

@@ -2,6 +2,8 @@
  * Problems found in an inventory, and how they are printed: one line each, whatever the file
  * holds, and a bounded number of bounded lines, however large the file.
  */
+import { bounded, unicodeEscape } from '../core/show';
+
 export interface InventoryProblem {
   path: string;
   line?: number;
@@ -22,7 +24,7 @@ const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
 /** The text with every character that could forge or disguise a line written as \n, \r, \t or \uXXXX. */
 export function escapeText(text: string): string {
-  return text.replace(UNSAFE, (c) => NAMED[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.replace(UNSAFE, (c) => NAMED[c] ?? unicodeEscape(c));
 }
 
 const UNSAFE_IN_JSON = /[\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
@@ -32,12 +34,7 @@ const UNSAFE_IN_JSON = /[\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2
  * separators and bidi controls escaped too: the same value, and nothing that reorders a terminal line.
  */
 export function safeJson(value: unknown): string {
-  return JSON.stringify(value, null, 2).replace(UNSAFE_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
-/** Cuts a text to max characters, saying how long it was. */
-export function bounded(text: string, max = MAX_MESSAGE_CHARS): string {
-  return text.length > max ? `${text.slice(0, max)}…(${text.length} chars)` : text;
+  return JSON.stringify(value, null, 2).replace(UNSAFE_IN_JSON, unicodeEscape);
 }
 
 /** One problem as one line of text: file:line:column: path: message, every part escaped. */
@@ -56,5 +53,5 @@ export function formatSummary(file: string, shown: number, more: number): string
 
 /** Every problem's path and message bounded, so that a caller can print or serialise them as they are. */
 export function boundProblem(problem: InventoryProblem): InventoryProblem {
-  return { ...problem, path: bounded(problem.path, 200), message: bounded(problem.message) };
+  return { ...problem, path: bounded(problem.path, 200), message: bounded(problem.message, MAX_MESSAGE_CHARS) };
 }

@@ -3,8 +3,8 @@
  * optional port and path. No user or password in it: those are named by `credentials`. Messages
  * never repeat the URL, which may hold a password.
  */
-import { z } from 'zod';
 import { hostNameProblem, ipv4Problem } from '../core/names';
+import { checked } from './fields';
 
 export function vsphereUrlProblem(text: string): string | undefined {
   if (text.length > 2048) return 'the URL is longer than 2048 characters';
@@ -24,7 +24,4 @@ export function vsphereUrlProblem(text: string): string | undefined {
   return undefined;
 }
 
-export const vsphereUrl = z.string().superRefine((value, ctx) => {
-  const message = vsphereUrlProblem(value);
-  if (message) ctx.addIssue({ code: 'custom', message });
-});
+export const vsphereUrl = checked(vsphereUrlProblem);

@@ -1,6 +1,6 @@
 /** Checks that span sections of the inventory, run on the parsed document next to the schema. */
 import { addressFindings } from './addresses';
-import { obj, type Finding } from './raw';
+import { obj, storageVms, type Finding } from './raw';
 import { referenceFindings } from './references';
 import { storageFindings } from './storage';
 
@@ -9,5 +9,6 @@ export { formatPath, type Finding } from './raw';
 export function crossChecks(document: unknown): Finding[] {
   const root = obj(document);
   if (!root) return [];
-  return [...referenceFindings(root), ...addressFindings(root), ...storageFindings(root)];
+  const vms = storageVms(root);
+  return [...referenceFindings(root, vms), ...addressFindings(root), ...storageFindings(root, vms)];
 }

@@ -3,7 +3,7 @@
  * datasets in their VM's pool, and replication targets that are a dataset of their own.
  */
 import { shown, shownList } from '../../core/show';
-import { arr, duplicates, type Finding, formatPath, obj, type Path, poolOf, str, type Raw, storageVms, type VmEntry } from './raw';
+import { arr, duplicates, type Finding, formatPath, obj, type Path, poolOf, str, type Raw, type VmEntry } from './raw';
 
 /** `a` is `b` or one of its descendants. */
 const within = (a: string, b: string): boolean => a === b || a.startsWith(`${b}/`);
@@ -35,12 +35,11 @@ function replicaTargetFindings(at: Path, self: VmEntry, target: Raw, vms: Map<st
   return [];
 }
 
-export function referenceFindings(root: Raw): Finding[] {
+export function referenceFindings(root: Raw, vms: VmEntry[]): Finding[] {
   const findings: Finding[] = [];
   const credentials = new Set(Object.keys(obj(root.credentials) ?? {}));
   const hosts = arr(root.hosts).map((h) => str(obj(h)?.name));
   const hostNames = new Set(hosts.filter((h): h is string => h !== undefined));
-  const vms = storageVms(root);
   const vmByName = new Map(vms.filter((v) => v.name !== undefined).map((v) => [v.name!, v]));
   const ownDatasets = new Map(vms.map((v) => [v, new Set(arr(v.vm.datasets).map((d) => str(obj(d)?.name)).filter((d): d is string => d !== undefined))]));
 

@@ -3,7 +3,7 @@
  * vdev; one dataset per mountpoint; names that leave room for the snapshots replication takes.
  */
 import { diskProblem } from '../../core/names';
-import { arr, duplicates, type Finding, obj, type Path, str, type Raw, storageVms, type VmEntry } from './raw';
+import { arr, duplicates, type Finding, obj, type Path, str, type Raw, type VmEntry } from './raw';
 
 /** ZFS_MAX_DATASET_NAME_LEN (256) less its NUL: the longest snapshot name, `dataset@snapshot`. */
 const ZFS_NAME_MAX = 255;
@@ -72,8 +72,8 @@ function snapshotRoomFindings({ path, vm }: VmEntry, prefix: string): Finding[] 
   return findings;
 }
 
-export function storageFindings(root: Raw): Finding[] {
+export function storageFindings(root: Raw, vms: VmEntry[]): Finding[] {
   const prefix = str(obj(root.replication)?.snapshotPrefix) ?? 'esxi-zfs';
-  return storageVms(root).flatMap((entry) => [...diskFindings(entry), ...mountpointFindings(entry), ...snapshotRoomFindings(entry, prefix)]);
+  return vms.flatMap((entry) => [...diskFindings(entry), ...mountpointFindings(entry), ...snapshotRoomFindings(entry, prefix)]);
 }
 
