@@ -6,7 +6,11 @@ cd "$(dirname "$0")/.."
 
 # openssh-server, zfs-fuse, iproute2: the lab's storage hosts. sudo: the replication user's rule.
 # pv: byte counts of a replication stream. sanoid: syncoid, measured against in the benchmark.
-packages=(openssh-server openssh-client zfs-fuse iproute2 sudo pv sanoid python3-venv)
+# ifupdown: the storage hosts' persistent network configuration (ifup -a after a lab reboot).
+# nfs-ganesha(-vfs), rpcbind: the lab hosts' user-space NFS server; libnfs-utils: the NFS client
+# the lab's hypervisors read and write with. gcc, libc6-dev: the lab's small preload for zfs-fuse.
+packages=(openssh-server openssh-client zfs-fuse iproute2 sudo pv sanoid python3-venv
+  ifupdown nfs-ganesha nfs-ganesha-vfs rpcbind libnfs-utils gcc libc6-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -20,7 +24,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # The packages' own services would hold the machine's /run/zfs and port 22: the lab runs its own.
-  for service in zfs-fuse ssh; do
+  for service in zfs-fuse ssh nfs-ganesha rpcbind; do
     if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$service" 2>/dev/null; then
       systemctl stop "$service" || true
     fi
