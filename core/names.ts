@@ -172,3 +172,14 @@ export function propertyValueProblem(value: string): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * A network interface as the guest names it: Linux's IFNAMSIZ allows 15 characters (eth0, ens224,
+ * enp11s0f1), illumos links are a driver and an instance (e1000g0, vmxnet3s1). Never an option.
+ */
+export function interfaceNameProblem(name: string): string | undefined {
+  if (!/^[A-Za-z][A-Za-z0-9_.]{0,14}$/.test(name)) {
+    return 'an interface name starts with a letter and uses letters, digits, _ and . (at most 15, like e1000g0 or eth1)';
+  }
+  return undefined;
+}

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import {
   absolutePathProblem, cidrProblem, datasetNameProblem, hostNameProblem, ipv4Problem, keyFilePathProblem, loginNameProblem,
-  mountpointProblem, poolNameProblem, portGroupNameProblem, propertyValueProblem, userNameProblem, vswitchNameProblem,
+  interfaceNameProblem, mountpointProblem, poolNameProblem, portGroupNameProblem, propertyValueProblem, userNameProblem, vswitchNameProblem,
 } from '../core/names';
 
 /** A zod string checked by one of the problem functions above. */
@@ -26,6 +26,7 @@ export const vswitchName = checked(vswitchNameProblem);
 export const loginName = checked(loginNameProblem);
 export const keyFilePath = checked(keyFilePathProblem);
 export const propertyValue = checked(propertyValueProblem);
+export const interfaceName = checked(interfaceNameProblem);
 /** Where ssh reaches a host: an IPv4 address or a host name. */
 export const hostAddress = checked((value) =>
   ipv4Problem(value) && hostNameProblem(value) ? 'must be an IPv4 address or a host name (letters, digits, \'-\' and dots)' : undefined);

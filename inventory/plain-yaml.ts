@@ -39,7 +39,7 @@ interface Line { indent: number; start: number; text: string; }
 class Reader {
   private readonly lines: Line[] = [];
   private i = 0;
-  readonly positions: Positions = new WeakMap();
+  readonly positions: Positions = new Map();
 
   /** Where reading stopped: the start of the line being read. */
   here(): number {

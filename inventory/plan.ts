@@ -1,5 +1,5 @@
 /** What an inventory will build, as data (for `validate --json`) and as text. */
-import type { Inventory, StorageVm } from './schema';
+import { vdevKind, type Inventory, type StorageVm, type VdevValue } from './schema';
 
 export interface BuildPlan {
   hosts: {
@@ -15,19 +15,39 @@ export interface BuildPlan {
   replications: { source: string; target: string; schedule: string }[];
 }
 
-export function nfsShareOptions(share: { rw: boolean; nosuid: boolean; root: string[] }): string {
-  const options = [share.rw ? 'rw' : 'ro'];
+export function nfsShareOptions(share: { rw: boolean | string[]; ro?: string[]; nosuid: boolean; root: string[] }): string {
+  const options = [share.rw === true ? 'rw' : share.rw === false ? 'ro' : `rw=${share.rw.join(':')}`];
+  if (share.ro?.length) options.push(`ro=${share.ro.join(':')}`);
   if (share.nosuid) options.push('nosuid');
   if (share.root.length > 0) options.push(`root=${share.root.join(':')}`);
   return options.join(',');
 }
 
+type Selector = { disk?: string; model?: string; serial?: string; size?: { min?: string; max?: string } };
+
+function selector(d: Selector): string {
+  if (d.disk !== undefined) return d.disk;
+  const size = d.size && [d.size.min && `>=${d.size.min}`, d.size.max && `<=${d.size.max}`].filter(Boolean).join(' ');
+  return `(${[d.model && `model ${d.model}`, d.serial && `serial ${d.serial}`, size && `size ${size}`].filter(Boolean).join(', ')})`;
+}
+
+function vdevs(list: VdevValue[] | undefined): string {
+  return (list ?? []).map((v) => {
+    const kind = vdevKind(v);
+    return kind === 'disk' ? selector(v) : `${kind} ${v[kind]!.map(selector).join(' ')}`;
+  }).join(' ');
+}
+
+/** The pool as `zpool create` would read it, disks chosen by what they report in parentheses. */
 function poolLayout(pool: StorageVm['pool']): string {
-  const devices = (vdevs: { disk?: string; model?: string }[] | undefined) =>
-    (vdevs ?? []).map((v) => v.disk ?? `model ${v.model}`).join(' ');
-  return [pool.name, devices(pool.data), pool.log?.length ? `log ${devices(pool.log)}` : '', pool.cache?.length ? `cache ${devices(pool.cache)}` : '']
-    .filter(Boolean)
-    .join(' ');
+  const disks = (list: Selector[] | undefined) => (list ?? []).map(selector).join(' ');
+  return [
+    pool.name,
+    vdevs(pool.data),
+    pool.log?.length ? `log ${vdevs(pool.log)}` : '',
+    pool.cache?.length ? `cache ${disks(pool.cache)}` : '',
+    pool.spares?.length ? `spare ${disks(pool.spares)}` : '',
+  ].filter(Boolean).join(' ');
 }
 
 export function buildPlan(inventory: Inventory): BuildPlan {

@@ -8,7 +8,7 @@ import { OS_PROFILES } from '../core/hosts';
 import { cronProblem } from '../core/cron';
 import {
   absolutePath, checked, cidr, datasetName, hostAddress, hostName, ipv4, keyFilePath, loginName, mountpoint, poolName,
-  portGroupName, propertyValue, userName, vswitchName,
+  interfaceName, portGroupName, propertyValue, userName, vswitchName,
 } from './fields';
 import { duration, durationMs } from './duration';
 import { timeZoneProblem } from './time-zone';
@@ -155,16 +155,71 @@ export const replication = z.strictObject({
   }
 });
 
-/** A vdev's disk is checked against its VM's diskDirectory in checks/storage.ts. */
+/** 512M, 100G, 1.5T: binary units, as zpool and lsblk print them. */
+export const byteSize = z.string().regex(/^[0-9]{1,7}(?:\.[0-9]{1,3})?[KMGTP]$/, 'a size like 512M, 100G or 1.5T (binary units K M G T P)');
+
+/**
+ * One disk, by exact name (checked against the VM's diskDirectory in checks/storage.ts) or by what
+ * the guest reports of it: model, serial, size range. Resolved on the guest; it must match exactly one.
+ */
+const selectorFields = {
+  disk: z.string().max(1024).optional(),
+  model: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/, 'model uses letters, digits, space . _ - (at most 64)').optional(),
+  serial: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, 'serial uses letters, digits, . _ : - (at most 64)').optional(),
+  size: z
+    .strictObject({ min: byteSize.optional(), max: byteSize.optional() })
+    .refine((range) => range.min !== undefined || range.max !== undefined, 'give min, max or both')
+    .optional(),
+};
+type SelectorValue = { disk?: string; model?: string; serial?: string; size?: { min?: string; max?: string } };
+
+function selectorIssues(value: SelectorValue, ctx: z.RefinementCtx): void {
+  const byReport = [value.model, value.serial, value.size].filter((v) => v !== undefined).length;
+  if (value.disk !== undefined && byReport > 0) {
+    ctx.addIssue({ code: 'custom', message: 'name a disk either exactly (disk) or by what it reports (model, serial, size), not both' });
+  } else if (value.disk === undefined && byReport === 0) {
+    ctx.addIssue({ code: 'custom', message: 'choose a disk by disk (c8t1d0, /dev/disk/by-id/...), or by model, serial or size' });
+  }
+  const { min, max } = value.size ?? {};
+  if (min !== undefined && max !== undefined && sizeBytes(min) > sizeBytes(max)) {
+    ctx.addIssue({ code: 'custom', path: ['size'], message: `min ${min} is larger than max ${max}` });
+  }
+}
+
+const UNITS = { K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40, P: 2 ** 50 } as const;
+export function sizeBytes(size: string): number {
+  return Math.round(Number(size.slice(0, -1)) * UNITS[size.at(-1) as keyof typeof UNITS]);
+}
+
+const diskSelector = z.strictObject(selectorFields).superRefine(selectorIssues);
+
+/** Fewest disks per group: zpool refuses fewer (raidz3 keeps three parities and one data disk). */
+const GROUP_MINIMUM = { mirror: 2, raidz: 2, raidz2: 3, raidz3: 4 } as const;
+type Group = keyof typeof GROUP_MINIMUM;
+const GROUPS = Object.keys(GROUP_MINIMUM) as Group[];
+
+/** A vdev: one disk (a selector), or a group `{ mirror: [...] }`, `{ raidz: [...] }`, raidz2, raidz3. */
 const vdev = z
   .strictObject({
-    disk: z.string().max(1024).optional(),
-    model: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/, 'model uses letters, digits, space . _ - (at most 64)').optional(),
+    ...selectorFields,
+    ...Object.fromEntries(GROUPS.map((g) => [g, z.array(diskSelector).max(64).optional()])) as Record<Group, z.ZodOptional<z.ZodArray<typeof diskSelector>>>,
   })
   .superRefine((value, ctx) => {
-    const given = [value.disk, value.model].filter((v) => v !== undefined).length;
-    if (given !== 1) ctx.addIssue({ code: 'custom', message: 'a vdev names exactly one device: disk (c8t1d0 or /dev/...) or model' });
+    const groups = GROUPS.filter((g) => value[g] !== undefined);
+    if (groups.length === 0) return selectorIssues(value, ctx);
+    const fields = (['disk', 'model', 'serial', 'size'] as const).filter((f) => value[f] !== undefined);
+    if (groups.length > 1 || fields.length > 0) {
+      ctx.addIssue({ code: 'custom', message: `a vdev is one disk or one group (${GROUPS.join(', ')}), not ${[...groups, ...fields].join(' and ')}` });
+      return;
+    }
+    const group = groups[0]!;
+    if (value[group]!.length < GROUP_MINIMUM[group]) {
+      ctx.addIssue({ code: 'custom', path: [group], message: `a ${group} needs at least ${GROUP_MINIMUM[group]} disks` });
+    }
   });
+
+export type VdevValue = z.infer<typeof vdev>;
+export const vdevKind = (v: VdevValue): 'disk' | Group => GROUPS.find((g) => v[g] !== undefined) ?? 'disk';
 
 /** Set through their own fields, where they are checked: `mountpoint`, and `share` for sharenfs. */
 const RESERVED_PROPERTIES: Record<string, string> = {
@@ -182,18 +237,39 @@ function properties(name: z.ZodString) {
   });
 }
 
-const pool = z.strictObject({
-  name: poolName,
-  data: z.array(vdev).min(1, 'a pool needs at least one data vdev'),
-  log: z.array(vdev).optional(),
-  cache: z.array(vdev).optional(),
-  properties: properties(z.string().regex(/^[a-z][a-z0-9_:.@-]{0,255}$/, 'pool property names are lower-case, like ashift or feature@lz4_compress')).optional(),
-});
+const pool = z
+  .strictObject({
+    name: poolName,
+    data: z.array(vdev).min(1, 'a pool needs at least one data vdev').max(64),
+    log: z.array(vdev).max(16).optional(),
+    cache: z.array(diskSelector).max(16).optional(),
+    spares: z.array(diskSelector).max(16).optional(),
+    properties: properties(z.string().regex(/^[a-z][a-z0-9_:.@-]{0,255}$/, 'pool property names are lower-case, like ashift or feature@lz4_compress')).optional(),
+    /** Use disks that hold a label or an exported pool (zpool create -f). Never a disk of an imported pool. */
+    force: z.boolean().default(false),
+  })
+  .superRefine((value, ctx) => {
+    const kinds = [...new Set(value.data.map(vdevKind))];
+    if (kinds.length > 1) {
+      ctx.addIssue({ code: 'custom', path: ['data'], message: `data vdevs of one kind only (zpool refuses a mismatched replication level): here ${kinds.join(', ')}` });
+    }
+    (value.log ?? []).forEach((v, k) => {
+      const kind = vdevKind(v);
+      if (kind !== 'disk' && kind !== 'mirror') ctx.addIssue({ code: 'custom', path: ['log', k, kind], message: 'a log vdev is one disk or a mirror' });
+    });
+  });
 
+/**
+ * Clients by name (the hypervisors' storage names, vh1-nas ...): each must resolve on the storage
+ * VM (checks/references.ts; on the guest before the share is set). rw: true is read-write for
+ * every client, as in the runbook; a list limits it to those. root: clients whose root stays root.
+ */
+const clients = z.array(hostName).max(64);
 const share = z.strictObject({
-  rw: z.boolean().default(true),
+  rw: z.union([z.boolean(), clients.min(1)], { error: 'rw is true, false, or a list of client names' }).default(true),
+  ro: clients.optional(),
   nosuid: z.boolean().default(true),
-  root: z.array(hostName).default([]),
+  root: clients.default([]),
 });
 
 const datastore = z.strictObject({
@@ -216,9 +292,13 @@ const dataset = z.strictObject({
 
 const nic = z.strictObject({
   portGroup: portGroupName,
+  /** The guest's name for it (e1000g0, eth1, ens224); without it, the guest's interfaces in order. */
+  device: interfaceName.optional(),
   address: cidr,
   gateway: ipv4.optional(),
 });
+
+const route = z.strictObject({ to: cidr, via: ipv4 });
 
 const storageVm = z.strictObject({
   name: hostName,
@@ -226,6 +306,7 @@ const storageVm = z.strictObject({
   cpus: z.int().min(1).max(128),
   memoryGiB: z.number().positive().max(4096),
   nics: z.array(nic).min(1).max(10),
+  routes: z.array(route).max(32).optional(),
   dns: z.strictObject({ domain: hostName.optional(), servers: z.array(ipv4).max(3) }).optional(),
   /** Where file-backed disks live (the lab's sparse files); block devices are discovered too. */
   diskDirectory: absolutePath.optional(),
@@ -261,7 +342,8 @@ const storageNetwork = z.strictObject({
   vswitch: vswitchName,
   portGroup: portGroupName,
   /** The VMkernel adapter's port group (the runbook's eSAN-Interface1). */
-  vmkernel: z.strictObject({ name: portGroupName, address: cidr }),
+  /** hostName: the name storage VMs know the host by on the storage network (the runbook's vh1-nas); default <host>-nas. */
+  vmkernel: z.strictObject({ name: portGroupName, address: cidr, hostName: hostName.optional() }),
 });
 
 const host = z.strictObject({
@@ -285,6 +367,8 @@ export type Inventory = z.infer<typeof inventorySchema>;
 export type Host = z.infer<typeof host>;
 export type StorageVm = z.infer<typeof storageVm>;
 export type Dataset = z.infer<typeof dataset>;
+export type Pool = z.infer<typeof pool>;
+export type DiskSelectorValue = z.infer<typeof diskSelector>;
 export type Credential = z.infer<typeof credential>;
 export type RetentionRules = z.infer<typeof retention>;
 export type SendOption = z.infer<typeof sendOption>;

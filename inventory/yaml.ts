@@ -24,7 +24,7 @@ const PLAIN_TAGS = new Set(['str', 'int', 'float', 'bool', 'null', 'map', 'seq']
 /** Where each entry of a mapping starts: keys in order, and for each its key's and its value's offsets. */
 export interface EntryPositions { keys: string[]; at: number[]; }
 /** Where each entry of a map (its key and value) and each item of a list starts in the text. */
-export type Positions = WeakMap<object, EntryPositions | number[]>;
+export type Positions = Map<object, EntryPositions | number[]>;
 
 export interface Parsed {
   ok: true;
@@ -303,7 +303,7 @@ export function parseFullYaml(text: string): ParseResult {
     };
   }
   sizing.size.clear();
-  const converting: Converting = { aliasTarget: sizing.aliasTarget, positions: new WeakMap(), lines, problems };
+  const converting: Converting = { aliasTarget: sizing.aliasTarget, positions: new Map(), lines, problems };
   const value = toValue(root, converting, 0);
   if (problems.length > 0) return { ok: false, problems };
   if (converting.tooDeep !== undefined) {

@@ -43,8 +43,8 @@ export interface PoolSpec {
 }
 
 export interface ShareSpec {
-  /** true: read-write for every client (the runbook's `rw`); a list: read-write for those names only. */
-  rw: true | string[];
+  /** true: read-write for every client (the runbook's `rw`); false: read-only for all; a list: read-write for those names only. */
+  rw: boolean | string[];
   /** Read-only clients (names). */
   ro: string[];
   /** Clients whose root stays root (`root=` on illumos, `no_root_squash` on Linux); root is squashed for the rest. */

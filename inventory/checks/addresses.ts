@@ -5,7 +5,7 @@
  */
 import { cidrProblem, ipv4Problem } from '../../core/names';
 import { shown } from '../../core/show';
-import { arr, type Finding, formatPath, obj, type Path, type Raw, str } from './raw';
+import { arr, duplicates, type Finding, formatPath, obj, type Path, type Raw, str } from './raw';
 
 const toNumber = (address: string): number => address.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
 const toText = (n: number): string => [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
@@ -48,11 +48,15 @@ export function addressFindings(root: Raw): Finding[] {
       if (problem) findings.push({ path: vmkernelPath, message: problem });
       claim(vmkernelSubnet, vmkernelPath);
     }
-    arr(obj(host?.storageVm)?.nics).forEach((n, j) => {
+    const vm = obj(host?.storageVm);
+    const vmSubnets: Subnet[] = [];
+    findings.push(...duplicates(arr(vm?.nics).map((n, j) => ({ value: str(obj(n)?.device), path: ['hosts', i, 'storageVm', 'nics', j, 'device'] })), 'interface'));
+    arr(vm?.nics).forEach((n, j) => {
       const nic = obj(n);
       const at: Path = ['hosts', i, 'storageVm', 'nics', j];
       const subnet = subnetOf(str(nic?.address) ?? '');
       if (!subnet) return;
+      vmSubnets.push(subnet);
       const problem = hostAddressProblem(subnet, 'the address');
       if (problem) findings.push({ path: [...at, 'address'], message: problem });
       claim(subnet, [...at, 'address']);
@@ -67,6 +71,29 @@ export function addressFindings(root: Raw): Finding[] {
         findings.push({ path: [...at, 'gateway'], message: `gateway ${shown(gatewayText)} is the ${gateway === subnet.network ? 'network' : 'broadcast'} address of this NIC's subnet` });
       }
     });
+    findings.push(...managementFindings(vm, vmSubnets, ['hosts', i, 'storageVm']));
+    arr(vm?.routes).forEach((r, k) => {
+      const via = str(obj(r)?.via);
+      if (via === undefined || ipv4Problem(via) || vmSubnets.length === 0) return;
+      const gateway = toNumber(via);
+      if (!vmSubnets.some((s) => gateway >= s.network && gateway <= s.broadcast)) {
+        findings.push({ path: ['hosts', i, 'storageVm', 'routes', k, 'via'], message: `${shown(via)} is on none of this VM's NIC subnets: a route goes through a neighbour` });
+      }
+    });
   });
+  return findings;
+}
+
+/** The worker reaches a VM on its management NIC: ssh.address, when an address, is one NIC's; one default gateway. */
+function managementFindings(vm: Raw | undefined, subnets: Subnet[], path: Path): Finding[] {
+  const findings: Finding[] = [];
+  const sshAddress = str(obj(vm?.ssh)?.address);
+  if (sshAddress !== undefined && !ipv4Problem(sshAddress) && subnets.length > 0 && !subnets.some((s) => s.address === toNumber(sshAddress))) {
+    findings.push({ path: [...path, 'ssh', 'address'], message: `${shown(sshAddress)} is not the address of any of this VM's nics: ssh reaches the VM on its management NIC` });
+  }
+  const gateways = arr(vm?.nics).flatMap((n, j) => (str(obj(n)?.gateway) === undefined ? [] : [j]));
+  for (const j of gateways.slice(1)) {
+    findings.push({ path: [...path, 'nics', j, 'gateway'], message: `a second default gateway (nics[${gateways[0]}] has one): give other networks a route instead` });
+  }
   return findings;
 }

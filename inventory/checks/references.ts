@@ -86,6 +86,7 @@ export function referenceFindings(root: Raw, vms: VmEntry[]): Finding[] {
     });
   }
   findings.push(...overlappingTargets(replicaTargets));
+  findings.push(...shareClientFindings(root, vms));
   findings.push(...duplicates(datastores, 'datastore name', true));
   return findings;
 }
@@ -113,6 +114,45 @@ function overlappingTargets(targets: { vm: string; dataset: string; path: Path }
         });
       } else open.push(t);
     }
+  }
+  return findings;
+}
+
+/** The name storage VMs know an ESXi host by on the storage network (the runbook's vh1-nas). */
+export const storageNameOf = (host: string, vmkernelHostName?: string): string => vmkernelHostName ?? `${host}-nas`;
+
+/**
+ * Every client a share names resolves on its storage VM: a host's storage name from this inventory
+ * (written to the VM's /etc/hosts), or through the VM's DNS servers when it has some (checked on
+ * the guest before the share is set).
+ */
+function shareClientFindings(root: Raw, vms: VmEntry[]): Finding[] {
+  const storageNames: { value?: string; path: Path }[] = [];
+  arr(root.hosts).forEach((h, i) => {
+    const host = obj(h);
+    const vmkernel = obj(obj(host?.storageNetwork)?.vmkernel);
+    const name = str(host?.name);
+    if (!vmkernel || name === undefined) return;
+    const explicit = str(vmkernel.hostName);
+    storageNames.push({ value: storageNameOf(name, explicit), path: ['hosts', i, explicit === undefined ? 'name' : 'storageNetwork', ...(explicit === undefined ? [] : ['vmkernel', 'hostName'])] });
+  });
+  const findings = duplicates(storageNames, 'storage network name', true);
+  const known = new Set(storageNames.map((n) => n.value?.toLowerCase()));
+  for (const { path, vm } of vms) {
+    if (arr(obj(vm.dns)?.servers).length > 0) continue;
+    arr(vm.datasets).forEach((d, j) => {
+      const share = obj(obj(d)?.share);
+      for (const list of ['rw', 'ro', 'root'] as const) {
+        arr(share?.[list]).forEach((c, k) => {
+          const client = str(c);
+          if (client === undefined || known.has(client.toLowerCase())) return;
+          findings.push({
+            path: [...path, 'datasets', j, 'share', list, k],
+            message: `${shown(client)} resolves nowhere: it is no host's storage network name (${shownList(storageNames.flatMap((n) => (n.value === undefined ? [] : [n.value])))}) and this VM has no dns servers`,
+          });
+        });
+      }
+    });
   }
   return findings;
 }

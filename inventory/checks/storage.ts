@@ -10,20 +10,31 @@ const ZFS_NAME_MAX = 255;
 /** `@${prefix}_YYYYMMDDTHHMMSSZ` (core/zfs/snapshot-name.ts) less the prefix: '@', '_' and the stamp. */
 const SNAPSHOT_SUFFIX = 1 + 1 + 16;
 
-function diskFindings({ path, vm }: VmEntry): Finding[] {
-  const findings: Finding[] = [];
-  const diskDirectory = str(vm.diskDirectory);
-  const pool = obj(vm.pool);
-  const disks: { value?: string; path: Path }[] = [];
-  for (const group of ['data', 'log', 'cache'] as const) {
-    arr(pool?.[group]).forEach((v, k) => {
-      const disk = str(obj(v)?.disk);
-      if (disk === undefined) return;
-      const at: Path = [...path, 'pool', group, k, 'disk'];
-      const problem = diskProblem(disk, diskDirectory);
-      if (problem) findings.push({ path: at, message: problem });
-      disks.push({ value: disk, path: at });
+const GROUPS = ['mirror', 'raidz', 'raidz2', 'raidz3'] as const;
+
+/** Every disk a pool names exactly, with its path: single-disk vdevs, members of groups, cache and spares. */
+function namedDisks(pool: Raw | undefined, path: Path): { value: string; path: Path }[] {
+  const named: { value: string; path: Path }[] = [];
+  const add = (entry: unknown, at: Path) => {
+    const disk = str(obj(entry)?.disk);
+    if (disk !== undefined) named.push({ value: disk, path: [...at, 'disk'] });
+  };
+  for (const role of ['data', 'log', 'cache', 'spares'] as const) {
+    arr(pool?.[role]).forEach((v, k) => {
+      add(v, [...path, role, k]);
+      for (const group of GROUPS) arr(obj(v)?.[group]).forEach((member, m) => add(member, [...path, role, k, group, m]));
     });
+  }
+  return named;
+}
+
+function diskFindings({ path, vm }: VmEntry): Finding[] {
+  const diskDirectory = str(vm.diskDirectory);
+  const disks = namedDisks(obj(vm.pool), [...path, 'pool']);
+  const findings: Finding[] = [];
+  for (const { value, path: at } of disks) {
+    const problem = diskProblem(value, diskDirectory);
+    if (problem) findings.push({ path: at, message: problem });
   }
   findings.push(...duplicates(disks, 'disk (one disk can be in one vdev only)'));
   return findings;

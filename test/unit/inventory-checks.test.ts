@@ -53,7 +53,7 @@ test('addresses: network and broadcast by prefix length; /31 and /32 have neithe
   assertValid(withChange([...VM, 'nics', 0, 'gateway'], '192.0.2.254'));
   assertRejected(withChange([...VM, 'nics', 0, 'gateway'], '192.0.3.1'), `${AT_VM}.nics[0].gateway`, /outside this NIC's subnet 192\.0\.2\.0\/24/);
   assertRejected(withChange([...VM, 'nics', 1, 'address'], '192.0.2.41/24'), `${AT_VM}.nics[1].address`, /192\.0\.2\.41 is already given to hosts\[1\]\.storageVm\.nics\[0\]\.address/);
-  assertValid(withChanges([[[...VM, 'nics', 0, 'address'], '0.0.0.1/0'], [[...VM, 'nics', 0, 'gateway'], '255.255.255.254']]));
+  assertValid(withChanges([[[...VM, 'nics', 0, 'address'], '0.0.0.1/0'], [[...VM, 'nics', 0, 'gateway'], '255.255.255.254'], [[...VM, 'ssh', 'address'], '0.0.0.1']]));
 });
 
 test('storage: mountpoints compared as ZFS mounts them (a trailing slash, inheritance, the default /name)', () => {

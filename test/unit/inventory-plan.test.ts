@@ -50,7 +50,7 @@ test('a device by address, a cache by model, a dataset of its own schedule, no s
   ]));
   assert.equal(plan.hosts[1]!.passthrough, '0000:05:00.0');
   assert.equal(plan.hosts[2]!.passthrough, 'device 0x0001');
-  assert.equal(plan.hosts[1]!.storageVm!.pool, 'sp1 c8t1d0 cache model SSD 1');
+  assert.equal(plan.hosts[1]!.storageVm!.pool, 'sp1 c8t1d0 cache (model SSD 1)');
   assert.deepEqual(plan.hosts[1]!.storageVm!.datasets[1], { name: 'sp1/plain', share: undefined, datastore: undefined, replicateTo: undefined });
   assert.deepEqual(plan.replications, [
     { source: 'uss1:sp1/nas/vol0', target: 'uss2:sp2/nas/vol0', schedule: '0 1 * * * UTC' },

@@ -47,7 +47,7 @@ test('host names with hyphens are accepted', () => {
 });
 
 test('a log vdev with no device is rejected', () => {
-  assertRejected(withChange(['hosts', 1, 'storageVm', 'pool', 'log', 0], {}), 'hosts[1].storageVm.pool.log[0]', /exactly one device/);
+  assertRejected(withChange(['hosts', 1, 'storageVm', 'pool', 'log', 0], {}), 'hosts[1].storageVm.pool.log[0]', /choose a disk by disk/);
 });
 
 test('a replication target that is not a known storage VM is rejected', () => {
