@@ -219,6 +219,16 @@ const vdev = z
   });
 
 export type VdevValue = z.infer<typeof vdev>;
+
+/** A cache or spare device: one disk. Groups are named here only to say so rather than "unrecognized key". */
+const singleDisk = z
+  .strictObject({ ...selectorFields, ...Object.fromEntries(GROUPS.map((g) => [g, z.unknown().optional()])) })
+  .superRefine((value, ctx) => {
+    const groups = GROUPS.filter((g) => (value as Record<string, unknown>)[g] !== undefined);
+    if (groups.length > 0) ctx.addIssue({ code: 'custom', message: `cache and spare devices are single disks, not a ${groups.join(' or ')}` });
+    else selectorIssues(value, ctx);
+  })
+  .transform(({ disk, model, serial, size }) => ({ disk, model, serial, size }));
 export const vdevKind = (v: VdevValue): 'disk' | Group => GROUPS.find((g) => v[g] !== undefined) ?? 'disk';
 
 /** Set through their own fields, where they are checked: `mountpoint`, and `share` for sharenfs. */
@@ -242,8 +252,8 @@ const pool = z
     name: poolName,
     data: z.array(vdev).min(1, 'a pool needs at least one data vdev').max(64),
     log: z.array(vdev).max(16).optional(),
-    cache: z.array(diskSelector).max(16).optional(),
-    spares: z.array(diskSelector).max(16).optional(),
+    cache: z.array(singleDisk).max(16).optional(),
+    spares: z.array(singleDisk).max(16).optional(),
     properties: properties(z.string().regex(/^[a-z][a-z0-9_:.@-]{0,255}$/, 'pool property names are lower-case, like ashift or feature@lz4_compress')).optional(),
     /** Use disks that hold a label or an exported pool (zpool create -f). Never a disk of an imported pool. */
     force: z.boolean().default(false),

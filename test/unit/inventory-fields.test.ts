@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseDocument } from 'yaml';
+import { isSeq, parseDocument } from 'yaml';
 import { assertValid, exampleText, problems } from '../helpers/inventory';
 
 const PAYLOADS = ['x$(reboot)', 'x`reboot`', 'x;reboot', 'x|reboot', 'x&&reboot', 'x\nreboot', 'x\u0000reboot', '-oProxyCommand=reboot'];
@@ -36,20 +36,34 @@ const VALUE_FIELDS: (string | number)[][] = [
   ['hosts', 1, 'storageNetwork', 'portGroup'],
   ['hosts', 1, 'storageNetwork', 'vmkernel', 'name'],
   ['hosts', 1, 'storageNetwork', 'vmkernel', 'address'],
+  ['hosts', 1, 'storageNetwork', 'vmkernel', 'hostName'],
   [...VM, 'name'],
   [...VM, 'nics', 0, 'portGroup'],
   [...VM, 'nics', 0, 'address'],
   [...VM, 'nics', 0, 'gateway'],
+  [...VM, 'nics', 0, 'device'],
+  [...VM, 'routes', 0, 'to'],
+  [...VM, 'routes', 0, 'via'],
+  [...VM, 'dns', 'servers', 0],
+  [...VM, 'dns', 'domain'],
   [...VM, 'ssh', 'address'],
   [...VM, 'ssh', 'credentials'],
   [...VM, 'ssh', 'hostKey'],
   [...VM, 'pool', 'name'],
   [...VM, 'pool', 'data', 0, 'disk'],
+  [...VM, 'pool', 'data', 0, 'model'],
+  [...VM, 'pool', 'data', 0, 'serial'],
+  [...VM, 'pool', 'data', 0, 'size', 'min'],
+  [...VM, 'pool', 'log', 0, 'mirror', 0, 'disk'],
+  [...VM, 'pool', 'cache', 0, 'serial'],
+  [...VM, 'pool', 'spares', 0, 'disk'],
   [...VM, 'pool', 'properties', 'ashift'],
   [...DATASET, 'name'],
   [...DATASET, 'mountpoint'],
   [...DATASET, 'properties', 'dedup'],
   [...DATASET, 'share', 'root', 0],
+  [...DATASET, 'share', 'rw', 0],
+  [...DATASET, 'share', 'ro', 0],
   [...DATASET, 'datastore', 'name'],
   [...DATASET, 'datastore', 'mountOn', 0],
   [...DATASET, 'replicateTo', 'vm'],
@@ -80,6 +94,9 @@ for (const path of VALUE_FIELDS) {
     for (const payload of PAYLOADS) {
       const doc = parseDocument(exampleText);
       if (path.includes('properties') && !doc.hasIn(path.slice(0, -1))) doc.setIn(path.slice(0, -1), doc.createNode({}));
+      // A path into a list the example does not have (or has a scalar for, like rw: true): make the list.
+      const list = path.findIndex((key, i) => typeof key === 'number' && i > 0 && !isSeq(doc.getIn(path.slice(0, i), true)));
+      if (list > 0) doc.setIn(path.slice(0, list), doc.createNode([]));
       doc.setIn(path, payload);
       refusedAt(doc.toString(), reported(path), `${reported(path)} = ${JSON.stringify(payload)}`);
     }
