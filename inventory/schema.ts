@@ -276,7 +276,7 @@ const pool = z
  */
 const clients = z.array(hostName).max(64);
 const share = z.strictObject({
-  rw: z.union([z.boolean(), clients.min(1)], { error: 'rw is true, false, or a list of client names' }).default(true),
+  rw: z.union([z.boolean(), clients.min(1, 'an empty rw list lets no one write: say rw: false for read-only')], { error: 'rw is true, false, or a list of client names' }).default(true),
   ro: clients.optional(),
   nosuid: z.boolean().default(true),
   root: clients.default([]),
