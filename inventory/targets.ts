@@ -16,7 +16,12 @@ export function storageHostRef(inventory: Inventory, vm: StorageVm): StorageHost
   const credential = inventory.credentials[vm.ssh.credentials];
   if (!credential) throw new Error(`credential '${vm.ssh.credentials}' of storage VM ${vm.name} is not defined`);
   const { user, privateKeyFile, privateKeyEnv, passwordEnv, passphraseEnv } = credential;
-  const storageNic = vm.nics.find((n) => n.address.split('/')[0] !== vm.ssh.address && !n.gateway) ?? vm.nics[0]!;
+  // The NIC on its ESXi host's storage port group, else the first one that is not the management NIC.
+  const storagePortGroup = inventory.hosts.find((h) => h.storageVm?.name === vm.name)?.storageNetwork?.portGroup;
+  const storageNic =
+    vm.nics.find((n) => n.portGroup === storagePortGroup) ??
+    vm.nics.find((n) => n.address.split('/')[0] !== vm.ssh.address && !n.gateway) ??
+    vm.nics[0]!;
   return {
     name: vm.name,
     os: vm.os,
