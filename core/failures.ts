@@ -23,6 +23,19 @@ export const Failure = {
   ReplicaMissing: 'ReplicaMissing',
   CloneConflict: 'CloneConflict',
   CloneOutdated: 'CloneOutdated',
+  // configureStorage: the guest or the inventory is not as the runbook needs it. A person decides.
+  /** The guest runs another OS than the inventory's profile. */
+  GuestOsMismatch: 'GuestOsMismatch',
+  /** A NIC names a device the guest does not have, or the guest has fewer interfaces than NICs. */
+  NicMismatch: 'NicMismatch',
+  /** A disk selector matches none or several disks, or a disk is in use or labelled (without force). */
+  DiskSelection: 'DiskSelection',
+  /** The pool exists with another data layout: reported, never modified. */
+  PoolLayoutDiffers: 'PoolLayoutDiffers',
+  /** A share names a client that does not resolve on the guest. */
+  UnresolvedClient: 'UnresolvedClient',
+  /** The new management address did not answer with the pinned host key: reverted. */
+  ManagementSwitchFailed: 'ManagementSwitchFailed',
   // Retryable: the stream failed, stalled, or ended without the snapshot arriving.
   StreamFailed: 'StreamFailed',
   StreamStalled: 'StreamStalled',
@@ -36,4 +49,8 @@ export const NON_RETRYABLE = {
   transfer: [Failure.TargetModified, Failure.ReceiveRefused, Failure.TrustMissing, Failure.TargetPoolFull],
   trust: [Failure.TrustConfig],
   clone: [Failure.ReplicaMissing, Failure.CloneConflict, Failure.CloneOutdated],
+  configure: [
+    Failure.GuestOsMismatch, Failure.NicMismatch, Failure.DiskSelection, Failure.PoolLayoutDiffers, Failure.UnresolvedClient,
+    Failure.ManagementSwitchFailed,
+  ],
 } as const satisfies Record<string, readonly FailureType[]>;

@@ -22,6 +22,7 @@ export const Runbook = {
   replicate: 'replicate',
   scheduledReplication: 'scheduled-replication',
   cloneReplica: 'clone-replica',
+  configureStorage: 'configure-storage',
 } as const;
 export type RunbookName = (typeof Runbook)[keyof typeof Runbook];
 
