@@ -6,14 +6,21 @@
 // runner's granularity): each mutant reruns only the files that reach it.
 // Only test/unit: test/lab and test/workflow need namespaces, sshd and a Temporal server.
 
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 // Left out: files that start the CLI or generate thousands of documents. Their children cannot see
 // Stryker's active mutant, so they kill nothing, yet per-file coverage would rerun them (a minute
 // each) for every inventory mutant: inventory-hostile (the fixtures through the CLI) and
 // inventory-yaml (the plain reader against yaml on 2000 mutated documents).
 const SLOW_OR_BLIND = new Set(['inventory-hostile.test.ts', 'inventory-yaml.test.ts', 'inventory-cli.test.ts']);
-const testFiles = readdirSync('test/unit').filter((f) => f.endsWith('.test.ts') && !SLOW_OR_BLIND.has(f)).map((f) => `test/unit/${f}`);
+// MUTATION_TESTS=inventory: only the test files that import inventory/ (or test/helpers/inventory). Mutants that run while a
+// module loads (a zod schema's regexes and limits: "static" mutants) cannot be traced to a test
+// file, so Stryker runs every file against them; only files that import the module can kill them.
+const importing = process.env.MUTATION_TESTS;
+const testFiles = readdirSync('test/unit')
+  .filter((f) => f.endsWith('.test.ts') && !SLOW_OR_BLIND.has(f))
+  .filter((f) => !importing || readFileSync(`test/unit/${f}`, 'utf8').includes(`/${importing}`))
+  .map((f) => `test/unit/${f}`);
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
