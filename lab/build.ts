@@ -1,19 +1,23 @@
 /**
  * Building a lab from nothing: the lab dir with its marker and client key, a claimed network, the
- * private mount for namespace files, every host in parallel, then known_hosts, the inventory and
- * state.json (last: its presence means "built"). build.json records each step's claim first, so
+ * private mount for namespace files, every host and the hypervisors' storage clients in parallel,
+ * then known_hosts, the inventory and state.json (last: its presence means "built"). build.json records each step's claim first, so
  * teardown can clean up whatever a crash left.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SSHD, ZFS_FUSE } from './daemons';
+import type { DiskLayout } from './disks';
 import { must } from './exec';
 import { buildHost } from './host';
+import { addStorageClients } from './hypervisors';
 import { inventoryYaml, labInventory } from './inventory';
-import { bridgeName, claimNetwork, gatewayOf, netnsPrefix, PREFIX_LENGTH, subnetOf } from './network';
-import { buildPath, MARKER, statePath, writeJson, type BuildRecord, type LabHostState, type LabState } from './state';
+import { bridgeName, claimNetwork, gatewayOf, netnsPrefix, PREFIX_LENGTH, storageBridgeName, storageSubnetOf, subnetOf } from './network';
+import {
+  buildPath, MARKER, statePath, writeJson, type BuildRecord, type LabHostState, type LabState, type LabStorageClient,
+} from './state';
 
-export async function build(dir: string, names: string[]): Promise<LabState> {
+export async function build(dir: string, names: string[], disks: DiskLayout): Promise<LabState> {
   await preflight();
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, MARKER), `esxi-zfs storage-host lab; labDown deletes this dir\n`);
@@ -31,19 +35,20 @@ export async function build(dir: string, names: string[]): Promise<LabState> {
   await must('mount', ['--bind', nsDir, nsDir]);
   await must('mount', ['--make-private', nsDir]);
 
-  const hosts = await Promise.all(
-    names.map((name, j) => {
+  const [clients, ...hosts] = await Promise.all([
+    addStorageClients(index, names.length),
+    ...names.map((name, j) => {
       record.hosts.push(name);
       writeJson(buildPath(dir), record);
-      return buildHost({ dir, index, name, j, clientKey });
+      return buildHost({ dir, index, name, j, clientKey, disks });
     }),
-  );
-  return writeLabFiles(dir, index, privateKeyFile, hosts);
+  ]);
+  return writeLabFiles(dir, index, privateKeyFile, hosts, clients);
 }
 
 async function preflight(): Promise<void> {
-  for (const file of [SSHD, ZFS_FUSE, '/usr/sbin/zpool', '/usr/bin/nsenter', '/usr/bin/unshare', '/usr/bin/ssh-keygen']) {
-    if (!fs.existsSync(file)) throw new Error(`the lab needs ${file} (Debian packages openssh-server, zfs-fuse, util-linux)`);
+  for (const file of [SSHD, ZFS_FUSE, '/usr/sbin/zpool', '/usr/bin/nsenter', '/usr/bin/unshare', '/usr/bin/ssh-keygen', '/usr/sbin/ifup']) {
+    if (!fs.existsSync(file)) throw new Error(`the lab needs ${file} (Debian packages openssh-server, zfs-fuse, util-linux, ifupdown)`);
   }
   if (!fs.existsSync('/dev/fuse')) throw new Error('the lab needs /dev/fuse for zfs-fuse');
   if (!fs.existsSync('/var/lib/zfs')) throw new Error('the lab needs /var/lib/zfs (zfs-fuse keeps zpool.cache there); it is bound per host');
@@ -51,11 +56,19 @@ async function preflight(): Promise<void> {
 }
 
 /** known_hosts, inventory.yaml and, last, state.json. */
-function writeLabFiles(dir: string, index: number, privateKeyFile: string, hosts: LabHostState[]): LabState {
+function writeLabFiles(
+  dir: string,
+  index: number,
+  privateKeyFile: string,
+  hosts: LabHostState[],
+  clients: { hypervisors: LabStorageClient[]; outsider: LabStorageClient },
+): LabState {
   const knownHostsFile = path.join(dir, 'known_hosts');
   fs.writeFileSync(knownHostsFile, hosts.map((h) => `${h.name},${h.address} ${h.hostKey}\n`).join(''));
   const inventoryFile = path.join(dir, 'inventory.yaml');
-  const inventory = labInventory({ privateKeyFile, prefixLength: PREFIX_LENGTH, hosts });
+  // A spare disk belongs to no pool of the inventory.
+  const poolDisks = hosts.map((h) => ({ ...h, disks: h.disks.flatMap((d) => (d.role === 'spare' ? [] : [{ path: d.path, role: d.role }])) }));
+  const inventory = labInventory({ privateKeyFile, prefixLength: PREFIX_LENGTH, hosts: poolDisks });
   fs.writeFileSync(
     inventoryFile,
     inventoryYaml(inventory, ` The storage-host lab in ${dir}, written by lab/lab.ts on every lab build: edits are overwritten.\n Host keys are the lab hosts' own; ${knownHostsFile} pins the same keys for the ssh client.`),
@@ -71,6 +84,10 @@ function writeLabFiles(dir: string, index: number, privateKeyFile: string, hosts
     index,
     netnsPrefix: netnsPrefix(index),
     knownHostsFile,
+    storageBridge: storageBridgeName(index),
+    storageSubnet: storageSubnetOf(index),
+    hypervisors: clients.hypervisors,
+    outsider: clients.outsider,
     createdAt: new Date().toISOString(),
   };
   writeJson(statePath(dir), state);

@@ -1,6 +1,7 @@
 /**
  * A lab host's two daemons, sshd and zfs-fuse: started in the host's namespaces and tracked by pid,
- * checked for health, and waited for until they answer.
+ * checked for health, and waited for until they answer. Other daemons of a host (the NFS server)
+ * register here to be stopped and started with them on a reboot.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn } from 'node:child_process';
@@ -8,12 +9,36 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { HOST_ENV, labExec, must, nsenterArgs, type HostNs } from './exec';
 import type { LabHostState } from './state';
-import { isAlive, processExe, processNs } from './sys';
+import { isAlive, mountsInNamespace, processExe, processNs, unmountInNamespace } from './sys';
 
 export const SSHD = '/usr/sbin/sshd';
 export const ZFS_FUSE = '/usr/sbin/zfs-fuse';
 
 type DaemonHost = HostNs & { logs: LabHostState['logs'] };
+
+/**
+ * A daemon a lab host runs besides sshd and zfs-fuse (lab/nfs's ganesha), registered by the module
+ * that starts it; registration lasts for the process, so a CLI that reboots hosts imports that
+ * module. `labReboot` calls stop() first, before sshd and zfs-fuse stop, and start() once zfs-fuse
+ * has mounted the datasets, before sshd starts. Both must cope with the daemon already dead, or
+ * never set up in that host (start() decides from the host's own files whether it runs there), and
+ * start() resolves once the daemon answers.
+ */
+export interface ExtraHostDaemon {
+  name: string;
+  stop(host: LabHostState): Promise<void>;
+  start(host: LabHostState): Promise<void>;
+}
+
+const extraHostDaemons = new Map<string, ExtraHostDaemon>();
+
+/** Registers (or replaces, by name) a daemon for `labReboot` to stop and start with the others. */
+export function registerExtraHostDaemon(daemon: ExtraHostDaemon): void {
+  extraHostDaemons.set(daemon.name, daemon);
+}
+
+/** In registration order. */
+export const extraHostDaemonList = (): ExtraHostDaemon[] => [...extraHostDaemons.values()];
 
 /** Whether pid is alive, runs exe and lives in the host's mount namespace (so is the host's daemon). */
 export function daemonOk(pid: number, exe: string, mntIno: number): boolean {
@@ -55,6 +80,19 @@ export const startZfsFuse = (h: DaemonHost) =>
   spawnDaemon([...nsenterArgs(h), ZFS_FUSE, '--no-daemon', '--no-kstat-mount'], h.logs.zfsFuse);
 export const startSshd = (h: DaemonHost) =>
   spawnDaemon([...nsenterArgs(h), SSHD, '-D', '-e', '-f', '/etc/ssh/sshd_config'], h.logs.sshd);
+
+/** A zfs-fuse that died leaves its FUSE mounts behind ("Transport endpoint is not connected"). */
+export async function unmountDeadZfs(h: HostNs): Promise<void> {
+  const stale = (await mountsInNamespace(h.mountNs)).filter((m) => m.fsType === 'fuse.zfs').map((m) => m.mountPoint);
+  await unmountInNamespace(h.mountNs, stale);
+}
+
+/**
+ * stderr without zfs-fuse's complaints that it cannot share: it shares by running exportfs, which a
+ * lab host lacks (no kernel NFS server), so every import of a pool with sharenfs set says so.
+ */
+export const withoutShareErrors = (stderr: string): string =>
+  stderr.split('\n').filter((l) => !/^cannot share '.*': +exportfs failed$/.test(l.trim())).join('\n').trim();
 
 function spawnDaemon(args: string[], logFile: string): number {
   const fd = fs.openSync(logFile, 'a');

@@ -10,21 +10,59 @@ import { LAB_DISK_DIRECTORY } from './inventory';
 import type { LabDisk } from './state';
 import { isUnder } from './sys';
 
+export interface DiskLayout {
+  /**
+   * Data disks c8t1d0, c8t2d0, ...: 2 GiB, then 2 MiB more each, so size selectors tell them apart
+   * while every mirror or raidz of them stays within zpool's 16 MiB tolerance (measured on zfs-fuse:
+   * 17 MiB apart is "mirror contains devices of different sizes" without -f).
+   */
+  dataDisks: number;
+  /** One more disk, c10t0d0, 2 MiB larger than the largest data disk (so it can replace any). */
+  spareDisk: boolean;
+}
+
+export const DEFAULT_DISK_LAYOUT: DiskLayout = { dataDisks: 1, spareDisk: false };
+export const MAX_DATA_DISKS = 8;
+
+type PlannedDisk = { name: string; sizeBytes: number; role: LabDisk['role']; kind: LabDisk['kind'] };
+
+const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+const SIZE_STEP = 2 * MiB;
+
 /**
  * The runbook's disk names; distinct sizes so a runbook can tell them apart. zfs-fuse refuses a
  * plain file as a cache device ("cache device must be a disk or disk slice"), so the cache disk is
  * a block device: a loop device over a sparse file, its node placed at /srv/disks/c9t0d0.
  */
-const LAB_DISKS: readonly { name: string; sizeBytes: number; role: LabDisk['role']; kind: LabDisk['kind'] }[] = [
-  { name: 'c8t1d0', sizeBytes: 2 * 1024 ** 3, role: 'data', kind: 'file' },
-  { name: 'c11t0d0', sizeBytes: 256 * 1024 ** 2, role: 'log', kind: 'file' },
-  { name: 'c9t0d0', sizeBytes: 512 * 1024 ** 2, role: 'cache', kind: 'block' },
-];
+function planDisks(layout: DiskLayout): PlannedDisk[] {
+  checkDiskLayout(layout);
+  const { dataDisks, spareDisk } = layout;
+  return [
+    ...Array.from({ length: dataDisks }, (_, j): PlannedDisk => ({ name: `c8t${j + 1}d0`, sizeBytes: 2 * GiB + j * SIZE_STEP, role: 'data', kind: 'file' })),
+    { name: 'c11t0d0', sizeBytes: 256 * MiB, role: 'log', kind: 'file' },
+    { name: 'c9t0d0', sizeBytes: 512 * MiB, role: 'cache', kind: 'block' },
+    ...(spareDisk ? [{ name: 'c10t0d0', sizeBytes: 2 * GiB + dataDisks * SIZE_STEP, role: 'spare', kind: 'file' } satisfies PlannedDisk] : []),
+  ];
+}
+
+export function checkDiskLayout({ dataDisks }: DiskLayout): void {
+  if (!Number.isInteger(dataDisks) || dataDisks < 1 || dataDisks > MAX_DATA_DISKS) {
+    throw new Error(`a lab host has 1 to ${MAX_DATA_DISKS} data disks, not ${dataDisks}`);
+  }
+}
+
+/** Whether a host's disks are the ones a layout asks for (names, sizes, roles, kinds). */
+export function hasLayout(disks: LabDisk[], layout: DiskLayout): boolean {
+  const key = (d: { path: string; sizeBytes: number; role: string; kind: string }) => `${d.path} ${d.sizeBytes} ${d.role} ${d.kind}`;
+  const planned = planDisks(layout).map((d) => key({ ...d, path: `${LAB_DISK_DIRECTORY}/${d.name}` }));
+  return disks.length === planned.length && disks.every((d, i) => key(d) === planned[i]);
+}
 
 /** Blank sparse disks for one host; `at` names a path in the host's state dir (hosts/NAME/...). */
-export async function makeDisks(at: (...parts: string[]) => string): Promise<LabDisk[]> {
+export async function makeDisks(at: (...parts: string[]) => string, layout: DiskLayout): Promise<LabDisk[]> {
   const disks: LabDisk[] = [];
-  for (const d of LAB_DISKS) {
+  for (const d of planDisks(layout)) {
     const inHost = `${LAB_DISK_DIRECTORY}/${d.name}`;
     const file = d.kind === 'file' ? at('srv/disks', d.name) : at('backing', d.name);
     fs.mkdirSync(path.dirname(file), { recursive: true });

@@ -7,13 +7,20 @@
  * /etc, /home, /root, /tmp, /run, /srv, /var/lib/zfs, /var/log and /var/mail. So a directory created
  * at the top of a host (a pool's default mountpoint /sp1, /export/...) exists only in that host and
  * vanishes with it; /run/zfs, /run/lock/zfs and /run/sshd are private because /run is.
+ *
+ * Its network is configured the way an installed VM's is: by its own ifupdown from its own
+ * /etc/network/interfaces (eth0 static with the management address), so that what the product
+ * writes there is what a reboot brings back (lab/reboot.ts).
  */
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startDaemons, waitForSshd, waitForZfs } from './daemons';
-import { makeDisks } from './disks';
+import { makeDisks, type DiskLayout } from './disks';
 import { debug, HOST_ENV, must, run } from './exec';
-import { addHostNetwork, addressOf, netnsPrefix, vethName } from './network';
+import {
+  addHostNetwork, addressOf, netnsPrefix, PREFIX_LENGTH, startNetwork, storageAddressOf, storageVethName, vethName,
+} from './network';
 import type { LabHostState } from './state';
 import { isUnder, mountsInNamespace, mountTable, nsFileInode, unmountInNamespace } from './sys';
 
@@ -23,6 +30,7 @@ export interface HostPlan {
   name: string;
   j: number;
   clientKey: string;
+  disks: DiskLayout;
 }
 
 /** A path in the host's state dir (hosts/NAME/...). */
@@ -43,11 +51,12 @@ const PRIVATE_BINDS: { from: string; to: string; ifExists?: boolean }[] = [
 ];
 
 export async function buildHost(plan: HostPlan): Promise<LabHostState> {
-  const { dir, index, name, j, clientKey } = plan;
+  const { dir, index, name, j, clientKey, disks: layout } = plan;
   const root = path.join(dir, 'hosts', name);
   const address = addressOf(index, j);
   const netns = `${netnsPrefix(index)}${name}`;
   const veth = vethName(index, j);
+  const storageVeth = storageVethName(index, j);
   const mountNs = path.join(dir, 'ns', `${name}.mnt`);
   const utsNs = path.join(dir, 'ns', `${name}.uts`);
   const at: At = (...parts) => path.join(root, ...parts);
@@ -58,18 +67,24 @@ export async function buildHost(plan: HostPlan): Promise<LabHostState> {
   step('folders');
   const { hostKey, fingerprint } = await makeEtc(at, name, address, step);
   step('etc and keys');
-  const disks = await makeDisks(at);
+  const disks = await makeDisks(at, layout);
   step('disks');
-  await addHostNetwork({ index, netns, veth, address });
-  step('network');
+  await addHostNetwork({ index, netns, veth, storageVeth });
+  step('links');
   const ns = await makeNamespaces(name, { mountNs, utsNs, netns });
   await makeRoot(dir, name, mountNs, at);
   step('root and mounts');
+  const ifup = await startNetwork({ mountNs, utsNs, netns });
+  if (ifup.code !== 0) throw new Error(`${name}: ifup -a failed: ${ifup.stderr.trim()}`);
+  step('ifup -a');
   // Its daemons, each started in the host's namespaces and tracked by pid.
   const logs = { sshd: at('log', 'sshd.log'), zfsFuse: at('log', 'zfs-fuse.log') };
   const pids = await startDaemons({ mountNs, utsNs, netns, logs });
 
-  const state: LabHostState = { name, address, netns, mountNs, root, hostKey, fingerprint, pids, disks, utsNs, veth, ns, logs };
+  const state: LabHostState = {
+    name, address, netns, mountNs, root, hostKey, fingerprint, pids, disks, utsNs, veth, storageVeth,
+    storageAddress: storageAddressOf(index, j), ns, logs,
+  };
   await Promise.all([waitForZfs(state), waitForSshd(state)]);
   step('daemons answer');
   return state;
@@ -94,7 +109,10 @@ function makeFolders(at: At, clientKey: string): void {
   fs.writeFileSync(at('root/.ssh/authorized_keys'), `${clientKey}\n`, { mode: 0o600 });
 }
 
-/** Its own /etc: a copy of the machine's, with its name, its host key and its sshd_config. */
+/**
+ * Its own /etc: a copy of the machine's, with its name, its host key, its sshd_config, its network
+ * configuration and its own /etc/hostid.
+ */
 async function makeEtc(at: At, name: string, address: string, step: (what: string) => void): Promise<{ hostKey: string; fingerprint: string }> {
   await must('cp', ['-a', '/etc', at('etc')]);
   step('cp');
@@ -105,15 +123,21 @@ async function makeEtc(at: At, name: string, address: string, step: (what: strin
   const [keyType, keyBody] = fs.readFileSync(at('etc/ssh/ssh_host_ed25519_key.pub'), 'utf8').trim().split(/\s+/);
   const hostKey = `${keyType} ${keyBody}`;
   const fingerprint = (await must('ssh-keygen', ['-l', '-f', at('etc/ssh/ssh_host_ed25519_key.pub')])).split(/\s+/)[1] ?? '';
-  fs.writeFileSync(at('etc/ssh/sshd_config'), sshdConfig(name, address));
+  fs.writeFileSync(at('etc/ssh/sshd_config'), sshdConfig(name));
   unlockRoot(at('etc/shadow'));
+  writeNetworkConfig(at, name, address);
+  // Without /etc/hostid, glibc's gethostid() (zfs-fuse's host id) comes from the address the host
+  // name resolves to in /etc/hosts: an edited /etc/hosts changes it, and zfs-fuse drops every pool
+  // of its zpool.cache at its next start ("last accessed by another system"). A real host's id stays.
+  fs.writeFileSync(at('etc/hostid'), randomBytes(4));
   return { hostKey, fingerprint };
 }
 
-function sshdConfig(name: string, address: string): string {
+/** sshd listens on every address of the host (its own network namespace), as a VM's does. */
+function sshdConfig(name: string): string {
   return [
     `# sshd of lab host ${name}: written by lab/lab.ts`,
-    `ListenAddress ${address}:22`,
+    'ListenAddress 0.0.0.0:22',
     'HostKey /etc/ssh/ssh_host_ed25519_key',
     'PidFile /run/sshd.pid',
     'UsePAM no',
@@ -131,6 +155,35 @@ function sshdConfig(name: string, address: string): string {
     'Subsystem sftp /usr/lib/openssh/sftp-server',
     '',
   ].join('\n');
+}
+
+/**
+ * /etc/network/interfaces as an installer writes it: loopback, the interfaces.d include, eth0
+ * static with the management address (no gateway: the lab's networks route nowhere). eth1 is left
+ * to the product. The copied /etc brings the if-*.d run-parts folders ifup needs.
+ */
+function writeNetworkConfig(at: At, name: string, address: string): void {
+  for (const d of ['if-pre-up.d', 'if-up.d', 'if-down.d', 'if-post-down.d']) {
+    if (!fs.statSync(at('etc/network', d), { throwIfNoEntry: false })?.isDirectory()) {
+      throw new Error(`${name}: /etc/network/${d} is missing (is Debian ifupdown installed? scripts/setup.sh installs it)`);
+    }
+  }
+  fs.rmSync(at('etc/network/interfaces.d'), { recursive: true, force: true });
+  fs.mkdirSync(at('etc/network/interfaces.d'));
+  fs.writeFileSync(at('etc/network/interfaces'), [
+    `# The network interfaces of ${name} (written by lab/host.ts at install; interfaces(5)).`,
+    'source /etc/network/interfaces.d/*',
+    '',
+    '# The loopback network interface',
+    'auto lo',
+    'iface lo inet loopback',
+    '',
+    '# The management network interface',
+    'auto eth0',
+    'iface eth0 inet static',
+    `\taddress ${address}/${PREFIX_LENGTH}`,
+    '',
+  ].join('\n'));
 }
 
 /** With UsePAM no, sshd refuses every login to an account whose password field starts with '!'. */

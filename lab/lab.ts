@@ -1,12 +1,15 @@
 /**
  * The storage-host lab: N "storage VMs" on this machine, each a Linux network namespace plus a
- * persistent private mount (and UTS) namespace with its own real sshd and its own real zfs-fuse.
- * The public entry points; the work is done by:
+ * persistent private mount (and UTS) namespace with its own real sshd and its own real zfs-fuse,
+ * with two NICs: eth0 on the management bridge, eth1 on the storage bridge; and the ESXi hosts'
+ * vmkernel NFS clients on the storage bridge. The public entry points; the work is done by:
  *   state.ts     the lab dir's records (state.json, build.json), its marker and its lock
- *   network.ts   the bridge, subnet and names of a lab's network index; claiming one
+ *   network.ts   the bridges, subnets, addresses and names of a lab's network index; claiming one
  *   build.ts     a lab from nothing; host.ts one host (folders, /etc, namespaces, its root)
+ *   hypervisors.ts  the vmkernel NFS clients vh1.. and the outsider; running commands in them
  *   disks.ts     sparse disks and loop devices;  daemons.ts  sshd and zfs-fuse of a host
  *   repair.ts    whether a standing lab is intact; restarting dead daemons in place
+ *   reboot.ts    rebooting one host: daemons stopped, live network cleared, started from its config
  *   teardown.ts  removing everything a lab (healthy, half built or crashed) may have left
  *
  * Layout of a lab dir (default <repo>/.data/lab):
@@ -22,17 +25,27 @@
  */
 import { build } from './build';
 import { daemonOk, sshBanner, SSHD, ZFS_FUSE } from './daemons';
+import { checkDiskLayout, DEFAULT_DISK_LAYOUT, type DiskLayout } from './disks';
+import { isReservedHostName } from './hypervisors';
 import { isIntact, repair } from './repair';
 import { readJson, resolveDir, statePath, withLock, type LabState } from './state';
 import { teardown } from './teardown';
 
+export { registerExtraHostDaemon, type ExtraHostDaemon } from './daemons';
 export { labExec } from './exec';
-export { DEFAULT_LAB_DIR, type LabHostState, type LabState } from './state';
+export { inHypervisor } from './hypervisors';
+export { addressOf, outsiderAddressOf, storageAddressOf, storageSubnetOf, subnetOf, vmkernelAddressOf } from './network';
+export { labReboot, type RebootReport } from './reboot';
+export { DEFAULT_LAB_DIR, type LabDisk, type LabHostState, type LabState, type LabStorageClient } from './state';
 
 export interface LabOptions {
   hosts?: number;
   names?: string[];
   dir?: string;
+  /** Data disks per host (default 1: c8t1d0); a standing lab with other disks is rebuilt. */
+  dataDisks?: number;
+  /** One spare-able disk c10t0d0 per host (default none). */
+  spareDisk?: boolean;
   /** Told each repair labUp makes (a daemon restarted). */
   report?: (line: string) => void;
 }
@@ -53,26 +66,29 @@ function requestedNames(opts: LabOptions): string[] {
     if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(name)) {
       throw new Error(`host name '${name}' must be a lower-case DNS label (letters, digits, '-', not at either end)`);
     }
+    if (isReservedHostName(name)) throw new Error(`host name '${name}' is taken by the lab's hypervisors (vh1, vh2, ..., outsider)`);
   }
   if (new Set(names).size !== names.length) throw new Error(`host names must be unique: ${names.join(', ')}`);
   return names;
 }
 
 /**
- * Brings the lab up. A lab with exactly the requested hosts and all its namespaces is kept: a
- * daemon that died (sshd, zfs-fuse) is restarted in its host, whose disks, pools and keys stay.
- * Anything else (no lab, a crashed build, a namespace gone, other hosts) is cleaned up completely
- * and built afresh.
+ * Brings the lab up. A lab with exactly the requested hosts and disks and all its namespaces is
+ * kept: a daemon that died (sshd, zfs-fuse) is restarted in its host, whose disks, pools and keys
+ * stay. Anything else (no lab, a crashed build, a namespace gone, other hosts or disks) is cleaned
+ * up completely and built afresh.
  */
 export async function labUp(opts: LabOptions = {}): Promise<LabState> {
   const dir = resolveDir(opts.dir);
   const names = requestedNames(opts);
+  const disks: DiskLayout = { dataDisks: opts.dataDisks ?? DEFAULT_DISK_LAYOUT.dataDisks, spareDisk: opts.spareDisk ?? DEFAULT_DISK_LAYOUT.spareDisk };
+  checkDiskLayout(disks);
   return withLock(dir, async () => {
     const existing = readJson<LabState>(statePath(dir));
-    if (existing && (await isIntact(existing, dir, names))) return repair(existing, opts.report ?? (() => undefined));
+    if (existing && (await isIntact(existing, dir, names, disks))) return repair(existing, opts.report ?? (() => undefined));
     await teardown(dir);
     try {
-      return await build(dir, names);
+      return await build(dir, names, disks);
     } catch (error) {
       try {
         await teardown(dir);

@@ -1,21 +1,28 @@
 /**
- * Keeping a standing lab: whether its structure (hosts, bridge, namespaces) is intact, and
+ * Keeping a standing lab: whether its structure (hosts, disks, bridges, namespaces) is intact, and
  * restarting a host's dead daemons in place, its disks, pools and keys untouched.
  */
 import * as fs from 'node:fs';
-import { daemonOk, SSHD, startSshd, startZfsFuse, waitForSshd, waitForZfs, ZFS_FUSE } from './daemons';
+import { daemonOk, SSHD, startSshd, startZfsFuse, unmountDeadZfs, withoutShareErrors, waitForSshd, waitForZfs, ZFS_FUSE } from './daemons';
+import { hasLayout, type DiskLayout } from './disks';
 import { labExec } from './exec';
 import { LAB_DISK_DIRECTORY } from './inventory';
 import { bridgeAlias } from './network';
 import { statePath, writeJson, type LabHostState, type LabState } from './state';
-import { links, mountsInNamespace, mountTable, nsFileInode, pidsInNamespaces, processExe, terminate, unmountInNamespace } from './sys';
+import { links, mountTable, nsFileInode, pidsInNamespaces, processExe, terminate } from './sys';
 
-/** Whether the lab's structure stands: its hosts, bridge and namespaces (daemons aside). */
-export async function isIntact(state: LabState, dir: string, names: string[]): Promise<boolean> {
+/**
+ * Whether the lab's structure stands: its hosts with their disks, both bridges, the hosts' and the
+ * hypervisors' namespaces (daemons aside). A state.json of an older lab (no storage network) is not.
+ */
+export async function isIntact(state: LabState, dir: string, names: string[], disks: DiskLayout): Promise<boolean> {
   if (state.dir !== dir || state.hosts.length !== names.length) return false;
-  if (state.hosts.some((h, j) => h.name !== names[j])) return false;
-  const bridge = (await links()).find((l) => l.ifname === state.bridge);
-  if (!bridge || bridge.ifalias !== bridgeAlias(dir)) return false;
+  if (state.hosts.some((h, j) => h.name !== names[j] || !hasLayout(h.disks, disks))) return false;
+  if (!state.storageBridge || !state.outsider || state.hypervisors?.length !== names.length) return false;
+  const allLinks = await links();
+  const ownBridge = (name: string) => allLinks.some((l) => l.ifname === name && l.ifalias === bridgeAlias(dir));
+  if (!ownBridge(state.bridge) || !ownBridge(state.storageBridge)) return false;
+  if (![...state.hypervisors, state.outsider].every((c) => fs.existsSync(`/run/netns/${c.netns}`))) return false;
   const table = mountTable();
   return state.hosts.every((h) =>
     fs.existsSync(`/run/netns/${h.netns}`) &&
@@ -56,13 +63,13 @@ async function repairHost(h: LabHostState, report: (line: string) => void): Prom
 async function restartZfs(h: LabHostState): Promise<number> {
   const strays = pidsInNamespaces({ mnt: [h.ns.mnt] }).filter((pid) => processExe(pid) === ZFS_FUSE);
   if ((await terminate(strays)).length > 0) throw new Error(`${h.name}: zfs-fuse ${strays.join(', ')} would not stop`);
-  const stale = (await mountsInNamespace(h.mountNs)).filter((m) => m.fsType === 'fuse.zfs').map((m) => m.mountPoint);
-  await unmountInNamespace(h.mountNs, stale);
+  await unmountDeadZfs(h);
   const pid = startZfsFuse(h);
   await waitForZfs({ ...h, pids: { ...h.pids, zfsFuse: pid } });
   // Exit 1 without a word: nothing left to import.
   const imported = await labExec(h, ['zpool', 'import', '-a', '-f', '-d', LAB_DISK_DIRECTORY]);
-  if (imported.code !== 0 && imported.stderr.trim()) throw new Error(`${h.name}: zpool import after restarting zfs-fuse: ${imported.stderr.trim()}`);
+  const importErrors = withoutShareErrors(imported.stderr);
+  if (imported.code !== 0 && importErrors) throw new Error(`${h.name}: zpool import after restarting zfs-fuse: ${importErrors}`);
   const mounted = await labExec(h, ['zfs', 'mount', '-a']);
   if (mounted.code !== 0) throw new Error(`${h.name}: zfs mount -a after restarting zfs-fuse: ${mounted.stderr.trim()}`);
   return pid;

@@ -12,7 +12,8 @@ export interface LabDisk {
   /** As seen inside the host, e.g. /srv/disks/c8t1d0. */
   path: string;
   sizeBytes: number;
-  role: 'data' | 'log' | 'cache';
+  /** 'spare': a disk no pool of the inventory uses, for `zpool add POOL spare` or a replacement. */
+  role: 'data' | 'log' | 'cache' | 'spare';
   /** 'file': a sparse file; 'block': a block device node for a loop device over a sparse file. */
   kind: 'file' | 'block';
   /** For 'block': the sparse file behind the loop device (root namespace path) and the device. */
@@ -34,6 +35,10 @@ export interface LabHostState {
   utsNs: string;
   /** Root-namespace end of the host's veth pair (its other end is eth0 in the host). */
   veth: string;
+  /** Root-namespace end of the veth whose other end is eth1 in the host, on the storage bridge. */
+  storageVeth: string;
+  /** The address the lab inventory asks configureStorage to give eth1; the lab never configures it. */
+  storageAddress: string;
   /** Namespace inodes, to recognise the host's processes. */
   ns: { mnt: number; uts: number; net: number };
   logs: { sshd: string; zfsFuse: string };
@@ -52,7 +57,24 @@ export interface LabState {
   netnsPrefix: string;
   /** known_hosts with every host's pinned key, for `ssh -o UserKnownHostsFile=`. */
   knownHostsFile: string;
+  /** The storage network: bridge ezsan<I>, 10.214.<I>.0/24, no address on this machine. */
+  storageBridge: string;
+  storageSubnet: string;
+  /** ESXi host vh<j+1>'s vmkernel NFS client for lab host j, in the host order. */
+  hypervisors: LabStorageClient[];
+  /** A storage-network address on no access list. */
+  outsider: LabStorageClient;
   createdAt: string;
+}
+
+/** A network namespace with one NIC (vmk1) on the storage bridge. */
+export interface LabStorageClient {
+  /** 'vh1', 'vh2', ... or 'outsider'. */
+  name: string;
+  netns: string;
+  address: string;
+  /** Root-namespace end of its veth. */
+  veth: string;
 }
 
 /** What build.json holds: the claimed network index and the hosts started so far. */

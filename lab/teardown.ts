@@ -1,13 +1,13 @@
 /**
  * Teardown: everything a lab (healthy, half built or crashed) may have left: its processes, loop
- * devices, mounts, network namespaces, links and finally its dir. Only what is provably this lab's
+ * devices, mounts, network namespaces, links and routes, and finally its dir. Only what is provably this lab's
  * is touched: bridges by their alias, namespaces by their prefix, the dir by its marker.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { labLoops } from './disks';
 import { debug, run } from './exec';
-import { bridgeAlias, bridgeName, netnsPrefix } from './network';
+import { bridgeAlias, bridgeName, bridgesOf, isLabVeth, netnsPrefix, releaseNetwork } from './network';
 import { buildPath, MARKER, readJson, statePath, type BuildRecord, type LabState } from './state';
 import {
   isUnder, links, mountsUnder, mountTable, netnsNames, pidsInNamespaces, processExe, terminate, unmountUnder,
@@ -26,9 +26,10 @@ export async function teardown(dir: string): Promise<void> {
   await unmountUnder(dir);
   for (const n of ourNetns()) await run('ip', ['netns', 'delete', n]);
   for (const l of await links()) {
-    const ours = [...indices].some((i) => new RegExp(`^ezl${i}v\\d+$`).test(l.ifname) || (l.ifname === bridgeName(i) && (l.ifalias === marker || !l.ifalias)));
+    const ours = [...indices].some((i) => isLabVeth(i, l.ifname) || (bridgesOf(i).includes(l.ifname) && (l.ifalias === marker || !l.ifalias)));
     if (ours) await run('ip', ['link', 'delete', l.ifname]);
   }
+  for (const i of indices) await releaseNetwork(i);
   removeLabDir(dir);
 }
 
@@ -41,7 +42,7 @@ function ourIndices(dir: string, marker: string, allLinks: LinkInfo[]): Set<numb
   const record = readJson<BuildRecord>(buildPath(dir));
   const indices = new Set<number>();
   for (const l of allLinks) {
-    const m = /^ezlab(\d+)$/.exec(l.ifname);
+    const m = /^(?:ezlab|ezsan)(\d+)$/.exec(l.ifname);
     if (m && l.ifalias === marker) indices.add(Number(m[1]));
   }
   for (const index of [state?.index, record?.index]) {

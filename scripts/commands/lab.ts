@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { down, status, up } from '../../lab/cli';
+import { down, reboot, status, up } from '../../lab/cli';
 
 export function registerLab(program: Command): void {
   const lab = program
@@ -10,9 +10,11 @@ export function registerLab(program: Command): void {
     .description('start the lab (idempotent; cleans up what a crashed lab left); writes its state and inventory under the lab dir')
     .option('--hosts <n>', 'number of storage hosts', (v) => Number.parseInt(v, 10), 2)
     .option('--names <names>', 'comma-separated host names (hyphens welcome), instead of test-san-01, test-san-02, ...')
+    .option('--data-disks <n>', 'data disks per host: c8t1d0 2 GiB, c8t2d0 2 GiB + 2 MiB, ... (a standing lab with other disks is rebuilt)', (v) => Number.parseInt(v, 10), 1)
+    .option('--spare-disk', 'one more disk per host, c10t0d0, in no pool of the inventory')
     .option('--dir <dir>', 'lab directory (default .data/lab)')
-    .action(async (options: { hosts: number; names?: string; dir?: string }) => {
-      await up({ hosts: options.hosts, names: options.names?.split(','), dir: options.dir });
+    .action(async (options: { hosts: number; names?: string; dataDisks: number; spareDisk?: boolean; dir?: string }) => {
+      await up({ hosts: options.hosts, names: options.names?.split(','), dataDisks: options.dataDisks, spareDisk: options.spareDisk, dir: options.dir });
     });
   lab
     .command('down')
@@ -20,6 +22,13 @@ export function registerLab(program: Command): void {
     .option('--dir <dir>', 'lab directory (default .data/lab)')
     .action(async (options: { dir?: string }) => {
       await down({ dir: options.dir });
+    });
+  lab
+    .command('reboot <host>')
+    .description("reboot one storage host: its daemons stop, its live network goes, it starts again from its own /etc/network/interfaces, zpool.cache and sshd_config; exit 1 when it does not answer SSH on its address")
+    .option('--dir <dir>', 'lab directory (default .data/lab)')
+    .action(async (host: string, options: { dir?: string }) => {
+      process.exitCode = await reboot({ dir: options.dir, host });
     });
   lab
     .command('status')

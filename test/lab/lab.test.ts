@@ -12,9 +12,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadInventoryFile } from '../../inventory/load';
+import { reboot as rebootCli } from '../../lab/cli';
 import { run } from '../../lab/exec';
-import { labDown, labExec, labStatus, labUp, type LabHostState, type LabState } from '../../lab/lab';
-import { mountTable, netnsNames, processNs } from '../../lab/sys';
+import {
+  inHypervisor, labDown, labExec, labReboot, labStatus, labUp, outsiderAddressOf, storageAddressOf, storageSubnetOf,
+  vmkernelAddressOf, type LabHostState, type LabState,
+} from '../../lab/lab';
+import { isAlive, mountTable, netnsNames, processNs } from '../../lab/sys';
 
 const DIR = path.resolve(__dirname, '..', '..', '.data', 'lab-test');
 const HOSTS = 3;
@@ -258,6 +262,150 @@ describe('storage-host lab', { timeout: 300_000 }, () => {
     await destroyPool(repaired.hosts[0]!, 'keep');
   });
 
+  test('two networks: eth0 configured by the host\'s own ifupdown, eth1 on the storage bridge without an address, the hypervisors on it', async () => {
+    const I = lab.index;
+    assert.equal(lab.storageBridge, `ezsan${I}`);
+    assert.equal(lab.storageSubnet, storageSubnetOf(I));
+    assert.equal(lab.storageSubnet, `10.214.${I}.0/24`);
+    assert.deepEqual(lab.hypervisors.map((c) => [c.name, c.netns, c.address]), lab.hosts.map((_, j) => [`vh${j + 1}`, `ezlab${I}-vh${j + 1}`, `10.214.${I}.${11 + j}`]));
+    assert.deepEqual(lab.hypervisors.map((c) => c.address), lab.hosts.map((_, j) => vmkernelAddressOf(I, j)));
+    assert.deepEqual([lab.outsider.name, lab.outsider.netns, lab.outsider.address], ['outsider', `ezlab${I}-outsider`, `10.214.${I}.250`]);
+    assert.equal(outsiderAddressOf(I), lab.outsider.address);
+    const masterOf = async (link: string) => (JSON.parse((await run('ip', ['-j', 'link', 'show', 'dev', link])).stdout) as { master?: string }[])[0]?.master;
+    for (const [j, h] of lab.hosts.entries()) {
+      assert.equal(h.storageAddress, storageAddressOf(I, j));
+      assert.equal(h.storageAddress, `10.214.${I}.${41 + j}`);
+      assert.equal(await masterOf(h.storageVeth), lab.storageBridge);
+      assert.equal(await masterOf(h.veth), lab.bridge);
+      const eth1 = JSON.parse(await ok(h, 'ip', '-j', 'addr', 'show', 'dev', 'eth1')) as { operstate: string; addr_info: { family: string; scope: string }[] }[];
+      // Up, and without an address but the IPv6 link-local one every up link gets.
+      const addresses = eth1[0]?.addr_info.filter((a) => a.scope !== 'link');
+      assert.deepEqual([eth1.length, eth1[0]?.operstate, addresses], [1, 'UP', []], `${h.name}: eth1 is up without an address`);
+      assert.equal(await ok(h, 'cat', '/etc/network/interfaces'), [
+        `# The network interfaces of ${h.name} (written by lab/host.ts at install; interfaces(5)).`,
+        'source /etc/network/interfaces.d/*', '',
+        '# The loopback network interface', 'auto lo', 'iface lo inet loopback', '',
+        '# The management network interface', 'auto eth0', 'iface eth0 inet static', `\taddress ${h.address}/24`, '',
+      ].join('\n'));
+      assert.equal(await ok(h, 'ls', '-A', '/etc/network/interfaces.d'), '');
+      await ok(h, 'test', '-x', '/etc/network/if-up.d', '-a', '-d', '/etc/network/if-pre-up.d', '-a', '-d', '/etc/network/if-down.d', '-a', '-d', '/etc/network/if-post-down.d');
+      // ifupdown configured eth0 (so its own ifup/ifdown manage it), in the host's private /run.
+      assert.deepEqual((await ok(h, 'ifquery', '--state')).trim().split('\n').sort(), ['eth0=eth0', 'lo=lo']);
+    }
+    for (const c of [...lab.hypervisors, lab.outsider]) {
+      assert.equal(await masterOf(c.veth), lab.storageBridge);
+      const r = await inHypervisor(lab, c.name, ['ip', '-4', '-o', 'addr', 'show']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(r.stdout.trim().split('\n').map((l) => l.split(/\s+/).slice(1, 4).join(' ')), ['lo inet 127.0.0.1/8', `vmk1 inet ${c.address}/24`]);
+    }
+    // The machine routes the storage network nowhere (nothing leaves by its default route).
+    const route = await run('ip', ['route', 'get', lab.hosts[0]!.storageAddress]);
+    assert.notEqual(route.code, 0);
+    assert.match(route.stderr, /No route to host/);
+    assert.match((await run('ip', ['route', 'show', lab.storageSubnet])).stdout, new RegExp(`^unreachable ${lab.storageSubnet.replace(/[./]/g, '\\$&')}`));
+    await assert.rejects(labUp({ names: ['test-san-01', 'vh2'], dir: DIR }), /'vh2' is taken by the lab's hypervisors/);
+  });
+
+  test('a hypervisor reaches a host\'s eth1 once it has an address; a reboot drops a live-only address, keeps one written to interfaces.d, and brings pools, datasets and sshd back', async () => {
+    const [a, b] = lab.hosts as [LabHostState, LabHostState];
+    const keyscan = (vh: string, address: string, seconds = 5) => inHypervisor(lab, vh, ['ssh-keyscan', '-T', String(seconds), '-t', 'ed25519', address]);
+    assert.equal((await keyscan('vh1', a.storageAddress, 1)).stdout, '', 'nothing answers there before eth1 has its address');
+    await ok(a, 'ip', 'addr', 'add', `${a.storageAddress}/24`, 'dev', 'eth1');
+    assert.equal((await keyscan('vh1', a.storageAddress)).stdout.trim(), `${a.storageAddress} ${a.hostKey}`, 'vh1 reaches a over the storage network');
+    // b: only written down, as configureStorage does, with the host name on its storage address.
+    const eth1 = `auto eth1\niface eth1 inet static\n\taddress ${b.storageAddress}/24\n`;
+    assert.equal((await labExec(b, ['tee', '/etc/network/interfaces.d/eth1'], { input: eth1 })).code, 0);
+    await ok(b, 'sed', '-i', `s/^${b.address.replace(/\./g, '\\.')}\\t${b.name}$/${b.storageAddress}\\t${b.name}/`, '/etc/hosts');
+    assert.match(await ok(b, 'getent', 'hosts', b.name), new RegExp(`^${b.storageAddress.replace(/\./g, '\\.')}\\s`));
+    await ok(b, 'ip', 'route', 'add', '10.99.0.0/16', 'via', lab.gateway);
+    await ok(b, 'zpool', 'create', 'sp2', b.disks[0]!.path, 'log', b.disks[1]!.path, 'cache', b.disks[2]!.path);
+    await ok(b, 'zfs', 'create', '-p', '-o', 'mountpoint=/export/vol1', 'sp2/nas/vol1');
+    await exec(b, 'zfs', 'set', 'sharenfs=rw,nosuid', 'sp2/nas/vol1'); // stored; sharing fails without exportfs
+    await ok(b, 'sh', '-c', 'echo kept > /export/vol1/file && zfs snapshot sp2/nas/vol1@before');
+
+    const rebootedA = await labReboot({ dir: DIR, host: a.name });
+    process.stdout.write(`# labReboot (no pool): ${rebootedA.ms} ms\n`);
+    const r = await labReboot({ dir: DIR, host: b.name });
+    process.stdout.write(`# labReboot (a pool, a dataset): ${r.ms} ms\n`);
+    assert.deepEqual([rebootedA.answers, rebootedA.notes], [true, []]);
+    assert.deepEqual(rebootedA.addresses, ['lo 127.0.0.1/8', `eth0 ${a.address}/24`], 'the live-only address is gone');
+    assert.deepEqual([r.answers, r.notes], [true, []]);
+    assert.deepEqual(r.addresses, ['lo 127.0.0.1/8', `eth0 ${b.address}/24`, `eth1 ${b.storageAddress}/24`]);
+    lab = r.state;
+    const [a2, b2] = lab.hosts as [LabHostState, LabHostState];
+    assert.equal(rebootedA.state.hosts[0]!.pids.sshd, a2.pids.sshd, 'the second reboot kept the first one\'s pids');
+    for (const [before, after] of [[a, a2], [b, b2]] as const) {
+      assert.notEqual(after.pids.sshd, before.pids.sshd);
+      assert.notEqual(after.pids.zfsFuse, before.pids.zfsFuse);
+      assert.ok(!isAlive(before.pids.sshd) && !isAlive(before.pids.zfsFuse));
+    }
+    const onDisk = JSON.parse(fs.readFileSync(path.join(DIR, 'state.json'), 'utf8')) as LabState;
+    assert.deepEqual(onDisk.hosts.map((h) => h.pids), lab.hosts.map((h) => h.pids));
+    assert.equal((await ok(b2, 'ip', 'route', 'show', '10.99.0.0/16')).trim(), '', 'a live-only route is gone');
+    assert.deepEqual((await ok(b2, 'ifquery', '--state')).trim().split('\n').sort(), ['eth0=eth0', 'eth1=eth1', 'lo=lo']);
+    assert.equal((await keyscan('vh1', a.storageAddress, 1)).stdout, '');
+    assert.equal((await keyscan('vh2', b.storageAddress)).stdout.trim(), `${b.storageAddress} ${b.hostKey}`);
+    // Through sshd on the management address: the pool imported from zpool.cache (the host id did
+    // not follow /etc/hosts), its datasets mounted, sharenfs still stored.
+    const s = await ssh(b2, 'zpool list -H -o name,health; zfs get -H -o name,value mounted,sharenfs sp2/nas/vol1; cat /export/vol1/file; hostname');
+    assert.equal(s.code, 0, s.stderr);
+    assert.equal(s.stdout, `sp2\tONLINE\nsp2/nas/vol1\tyes\nsp2/nas/vol1\trw,nosuid\nkept\n${b.name}\n`);
+    await destroyPool(b2, 'sp2');
+  });
+
+  test('a reboot is safe with its daemons already dead, and reports a host its configuration locks out', async () => {
+    const c = lab.hosts[2]!;
+    process.kill(c.pids.sshd, 'SIGKILL');
+    process.kill(c.pids.zfsFuse, 'SIGKILL');
+    const revived = await labReboot({ dir: DIR, host: c.name });
+    assert.equal(revived.answers, true, revived.notes.join('\n'));
+    lab = revived.state;
+    const c2 = lab.hosts[2]!;
+    assert.ok(isAlive(c2.pids.sshd) && isAlive(c2.pids.zfsFuse));
+
+    await ok(c2, 'sed', '-i', `s/${c.address.replace(/\./g, '\\.')}\\/24/10.213.${lab.index}.199\\/24/`, '/etc/network/interfaces');
+    const printed: string[] = [];
+    assert.equal(await rebootCli({ dir: DIR, host: c.name }, (line) => printed.push(line)), 1);
+    assert.match(printed[0]!, new RegExp(`^lab reboot: ${c.name} rebooted in [\\d.]+ s but does NOT answer on ${c.address.replace(/\./g, '\\.')}$`));
+    assert.equal(printed[1], `  addresses: lo 127.0.0.1/8, eth0 10.213.${lab.index}.199/24`);
+    assert.match(printed[2]!, /does not answer on .*: its persistent network configuration no longer gives it that address/);
+    assert.equal((await labStatus({ dir: DIR })).hosts[2]!.reachable, false);
+
+    await ok(c2, 'sed', '-i', `s/10\\.213\\.${lab.index}\\.199\\/24/${c.address}\\/24/`, '/etc/network/interfaces');
+    const fixed = await labReboot({ dir: DIR, host: c.name });
+    assert.deepEqual([fixed.answers, fixed.notes], [true, []]);
+    lab = fixed.state;
+    assert.equal((await ssh(lab.hosts[2]!, 'hostname')).stdout.trim(), c.name);
+  });
+
+  test('labUp --data-disks 4 --spare-disk rebuilds a standing lab with 4 data disks a raidz takes without -f, and a spare', async () => {
+    const rebuilt = await labUp({ hosts: HOSTS, dir: DIR, dataDisks: 4, spareDisk: true });
+    assert.notEqual(rebuilt.createdAt, lab.createdAt, 'other disks: rebuilt');
+    lab = rebuilt;
+    const MiB = 2 ** 20;
+    for (const h of lab.hosts) {
+      assert.deepEqual(h.disks.map((d) => [d.path, d.role, d.sizeBytes]), [
+        ['/srv/disks/c8t1d0', 'data', 2048 * MiB], ['/srv/disks/c8t2d0', 'data', 2050 * MiB],
+        ['/srv/disks/c8t3d0', 'data', 2052 * MiB], ['/srv/disks/c8t4d0', 'data', 2054 * MiB],
+        ['/srv/disks/c11t0d0', 'log', 256 * MiB], ['/srv/disks/c9t0d0', 'cache', 512 * MiB],
+        ['/srv/disks/c10t0d0', 'spare', 2056 * MiB],
+      ]);
+      for (const d of h.disks.filter((x) => x.kind === 'file')) assert.equal(Number((await ok(h, 'stat', '-c', '%s', d.path)).trim()), d.sizeBytes);
+    }
+    const again = await labUp({ hosts: HOSTS, dir: DIR, dataDisks: 4, spareDisk: true });
+    assert.equal(again.createdAt, lab.createdAt, 'the same disks: kept');
+    const inventory = loadInventoryFile(lab.inventoryFile);
+    assert.ok(inventory.ok);
+    assert.equal(inventory.inventory.hosts[0]!.storageVm!.pool.data.length, 4);
+    const h = lab.hosts[0]!;
+    const data = h.disks.filter((d) => d.role === 'data').map((d) => d.path);
+    await ok(h, 'zpool', 'create', 'sp1', 'raidz', ...data, 'spare', h.disks.find((d) => d.role === 'spare')!.path);
+    assert.match(await ok(h, 'zpool', 'status', 'sp1'), /raidz1(-0)?\s+ONLINE[\s\S]*spares\s+\/srv\/disks\/c10t0d0\s+AVAIL/);
+    await destroyPool(h, 'sp1');
+    await ok(h, 'zpool', 'create', 'sp1', 'mirror', data[0]!, data[3]!);
+    await destroyPool(h, 'sp1');
+  });
+
   test('labUp rebuilds a lab that is really broken (a namespace gone)', async () => {
     const victim = lab.hosts[1]!;
     await run('ip', ['netns', 'delete', victim.netns]);
@@ -303,7 +451,10 @@ describe('storage-host lab', { timeout: 300_000 }, () => {
     assert.deepEqual(mountTable().filter((m) => m.mountPoint.startsWith(DIR)).map((m) => m.mountPoint), []);
     assert.doesNotMatch(fs.readFileSync('/proc/self/mountinfo', 'utf8'), new RegExp(DIR.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')));
 
-    for (const link of [before.bridge, ...before.hosts.map((h) => h.veth)]) {
+    for (const c of [...before.hypervisors, before.outsider]) assert.ok(!netnsNames().includes(c.netns), `${c.netns} still exists`);
+    assert.doesNotMatch((await run('ip', ['route', 'show', 'table', 'all'])).stdout, new RegExp(before.storageSubnet.replace(/[./]/g, '\\$&')));
+    const storageLinks = [before.storageBridge, ...before.hosts.map((h) => h.storageVeth), ...[...before.hypervisors, before.outsider].map((c) => c.veth)];
+    for (const link of [before.bridge, ...before.hosts.map((h) => h.veth), ...storageLinks]) {
       assert.notEqual((await run('ip', ['link', 'show', 'dev', link])).code, 0, `link ${link} still exists`);
     }
     const loops = await run('losetup', ['--list', '--noheadings', '--output', 'NAME,BACK-FILE']);
