@@ -83,6 +83,8 @@ test('zdb -l on zfs-fuse: active, exported, destroyed, hot-spare and cache-devic
   assert.deepEqual(probed.get('/srv/disks/x-r3'), { fsType: 'ext4' });
   assert.deepEqual(probed.get('/dev/vda'), { unreadable: 'Operation not permitted' });
   assert.equal(parseZdbLabel(''), undefined);
+  const openzfs = '------------------------------------\nLABEL 0 \n------------------------------------\n    version: 5000\n    name: \'tank\'\n    state: 1\n    txg: 41\n    pool_guid: 17039623514263512345\n    features_for_read:\n        com.delphix:hole_birth\n    labels = 0 1 2 3 \n';
+  assert.deepEqual(parseZdbLabel(openzfs), { pool: 'tank', state: 1, poolGuid: '17039623514263512345' }, 'OpenZFS\'s shorter rules and one label for four');
 });
 
 test('assembled lab disks: pool members from zpool status, stray labels in words, the blank file blank', () => {
@@ -93,7 +95,7 @@ test('assembled lab disks: pool members from zpool status, stray labels in words
   assert.equal(disks.get('/srv/disks/x-m1')!.label, "a ZFS label of exported pool 'tank' (zpool import tank brings it back)");
   assert.equal(disks.get('/srv/disks/x-m6')!.label, "a ZFS label of destroyed pool 'pp2' (zpool import -D can still recover it)");
   assert.equal(disks.get('/srv/disks/x-s1')!.label, 'a ZFS hot spare label of a pool not imported here');
-  assert.equal(disks.get('/srv/disks/x-r3')!.label, 'a ext4 filesystem signature');
+  assert.equal(disks.get('/srv/disks/x-r3')!.label, 'an ext4 signature');
   assert.equal(disks.get('/srv/disks/x-m3')!.label, undefined);
   assert.equal(disks.get('/srv/disks/x-m2')!.label, undefined, 'not probed: nothing known, nothing claimed');
 });
@@ -201,7 +203,7 @@ test('a labelled disk is refused unless the pool says force; its own pool\'s dis
   const found = conflicts(resolveDisks(spec, labDisks()));
   assert.deepEqual(found.map((c) => c.type === 'DiskHoldsLabel' && [c.path, c.what]), [
     ['pool.data[0].mirror[0]', "a ZFS label of exported pool 'tank' (zpool import tank brings it back)"],
-    ['pool.data[0].mirror[1]', 'a ext4 filesystem signature'],
+    ['pool.data[0].mirror[1]', 'an ext4 signature'],
   ]);
   assert.match(found[0]!.message, /choose another disk, or set the pool's force: true to overwrite it \(zpool create -f\)$/);
   assert.ok(resolveDisks({ ...spec, force: true }, labDisks()).ok);

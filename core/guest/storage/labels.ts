@@ -22,6 +22,8 @@ const POOL_STATES: Record<number, string> = {
   7: 'potentially active',
 };
 
+export const article = (word: string): string => (/^[aeiou]/i.test(word) ? 'an' : 'a');
+
 export interface ZfsLabel {
   /** Absent on hot-spare and cache-device labels, which carry only their own guid. */
   pool?: string;
@@ -42,7 +44,7 @@ export interface ProbedLabels {
 export function parseZdbLabel(output: string): ZfsLabel | { unreadable: string } | undefined {
   const cannot = /^cannot open '[^']*': (.*)$/m.exec(output);
   if (cannot) return { unreadable: cannot[1]! };
-  for (const label of output.split(/^-+\nLABEL \d+\n-+$/m).slice(1)) {
+  for (const label of output.split(/^-+\n\s*LABEL \d+\s*\n-+$/m).slice(1)) {
     const state = /^\s+state: (\d+)$/m.exec(label);
     if (!state) continue;
     const pool = /^\s+name: '([^']*)'$/m.exec(label)?.[1];
@@ -109,8 +111,8 @@ export function describeLabels(labels: ProbedLabels, listed?: string): string | 
   }
   if (listed !== undefined) return listed;
   if (labels.fsType === 'zfs_member') return 'a ZFS label (blkid)';
-  if (labels.fsType) return `a ${labels.fsType} filesystem signature`;
-  if (labels.partitionTable) return `a ${labels.partitionTable} partition table`;
+  if (labels.fsType) return `${article(labels.fsType)} ${labels.fsType} signature`;
+  if (labels.partitionTable) return `${article(labels.partitionTable)} ${labels.partitionTable} partition table`;
   if (labels.unreadable) return `unknown contents: the probe could not read it (${labels.unreadable})`;
   return undefined;
 }

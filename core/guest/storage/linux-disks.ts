@@ -14,6 +14,7 @@
  * disk is listed (vda, mounted) and must never be chosen; there is no /dev/disk/by-id.
  */
 import type { ListedDisk } from './guest-disk';
+import { article } from './labels';
 
 export const LINUX_DISK_LISTING = `echo '@@ lsblk'
 lsblk -b -n -P -o NAME,PKNAME,TYPE,SIZE,MODEL,SERIAL,FSTYPE,PTTYPE,MOUNTPOINT
@@ -77,11 +78,11 @@ function usage(rows: readonly LsblkRow[], disk: LsblkRow): Pick<ListedDisk, 'lab
     : undefined;
   const partitions = below.filter((r) => r.TYPE === 'part').map((r) => (r.FSTYPE ? `${r.NAME} (${r.FSTYPE})` : r.NAME!));
   const label = disk.FSTYPE
-    ? `a ${disk.FSTYPE} signature`
+    ? `${article(disk.FSTYPE)} ${disk.FSTYPE} signature`
     : partitions.length > 0
       ? `partitions ${partitions.join(', ')}`
       : disk.PTTYPE
-        ? `a ${disk.PTTYPE} partition table`
+        ? `${article(disk.PTTYPE)} ${disk.PTTYPE} partition table`
         : undefined;
   return { ...(label ? { label } : {}), ...(inUse ? { inUse } : {}) };
 }

@@ -79,7 +79,7 @@ export function parsePoolStatus(output: string): PoolLayout[] {
       if (section === undefined) throw new Error(`zpool status: pool ${name}: a device before the pool's own line`);
       const kind = groupKind(word);
       if (section === 'cache' || section === 'spares') {
-        if (level === 1) layout[section].push(word);
+        layout[section].push(word);
         continue;
       }
       if (level === 1) {
