@@ -105,3 +105,14 @@ test('planShares on Linux carries the dialect\'s warnings, per dataset; zfs-fuse
   assert.ok(isReshareFailure("cannot share 'sp1/nas/vol0':  exportfs failed\nproperty may be set but unable to reshare filesystem\n"));
   assert.ok(!isReshareFailure("cannot set property for 'sp1/nas/vol0': 'sharenfs' cannot be set to invalid options\n"));
 });
+
+test('rw: false is read-only for every client, in each dialect; root kept where listed (narrowed on OpenZFS)', () => {
+  const readOnly: ShareSpec = { rw: false, ro: [], nosuid: true, root: ['vh1-nas'] };
+  assert.deepEqual(renderSharenfs(readOnly, 'illumos'), { sharenfs: 'ro,nosuid,root=vh1-nas', warnings: [] });
+  assert.deepEqual(renderSharenfs(readOnly, 'zfs-fuse'), { sharenfs: 'vh1-nas:ro,no_root_squash *:ro', warnings: [NOSUID] });
+  const openzfs = renderSharenfs(readOnly, 'openzfs');
+  assert.equal(openzfs.sharenfs, 'ro=vh1-nas,no_root_squash');
+  assert.match(openzfs.warnings[0]!, /shared only with the clients that keep root \(vh1-nas\).*left out: every other client/);
+  assert.deepEqual(renderSharenfs({ ...readOnly, root: [], nosuid: false }, 'openzfs'), { sharenfs: 'ro', warnings: [] });
+  assert.deepEqual(renderSharenfs({ ...readOnly, root: [], nosuid: false }, 'illumos'), { sharenfs: 'ro', warnings: [] });
+});

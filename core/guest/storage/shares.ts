@@ -47,11 +47,28 @@ export interface RenderedShare {
 
 const NOSUID_ON_LINUX = 'nosuid: Linux NFS exports have no such option, so the server cannot enforce it (mount with nosuid on the clients; ESXi never runs files from a datastore)';
 
+/** A share whose rw is true (every client) or a list: `rw: false` (read-only for every client) is rendered apart. */
+type Listed = ShareSpec & { rw: true | string[] };
+
 function clientsOf(share: ShareSpec): string[] {
-  return [...(share.rw === true ? [] : share.rw), ...share.ro];
+  return [...(Array.isArray(share.rw) ? share.rw : []), ...share.ro];
 }
 
-function illumosSharenfs(share: ShareSpec): RenderedShare {
+/** `rw: false`: read-only for every client, root kept for the root list (narrowed on OpenZFS, invariant 1). */
+function everyoneReadOnly(share: ShareSpec, dialect: SharenfsDialect): RenderedShare {
+  const nosuid = share.nosuid && dialect !== 'illumos' ? [NOSUID_ON_LINUX] : [];
+  if (dialect === 'illumos') {
+    return { sharenfs: ['ro', ...(share.nosuid ? ['nosuid'] : []), ...(share.root.length > 0 ? [`root=${share.root.join(':')}`] : [])].join(','), warnings: [] };
+  }
+  if (dialect === 'zfs-fuse') return { sharenfs: [...share.root.map((h) => `${h}:ro,no_root_squash`), '*:ro'].join(' '), warnings: nosuid };
+  if (share.root.length === 0) return { sharenfs: 'ro', warnings: nosuid };
+  return {
+    sharenfs: `ro=${share.root.join(':')},no_root_squash`,
+    warnings: [`OpenZFS on Linux gives every client of a share the same root mapping: shared only with the clients that keep root (${share.root.join(', ')}), with no_root_squash; left out: every other client`, ...nosuid],
+  };
+}
+
+function illumosSharenfs(share: Listed): RenderedShare {
   const parts = [
     ...(share.rw === true ? ['rw'] : share.rw.length > 0 ? [`rw=${share.rw.join(':')}`] : []),
     ...(share.ro.length > 0 ? [`ro=${share.ro.join(':')}`] : []),
@@ -61,7 +78,7 @@ function illumosSharenfs(share: ShareSpec): RenderedShare {
   return { sharenfs: parts.join(','), warnings: [] };
 }
 
-function openzfsSharenfs(share: ShareSpec): RenderedShare {
+function openzfsSharenfs(share: Listed): RenderedShare {
   const warnings = share.nosuid ? [NOSUID_ON_LINUX] : [];
   const lists = (rw: true | string[], ro: string[], extra: string[]) =>
     [...(rw === true ? ['rw'] : rw.length > 0 ? [`rw=${rw.join(':')}`] : []), ...(ro.length > 0 ? [`ro=${ro.join(':')}`] : []), ...extra].join(',');
@@ -78,7 +95,7 @@ function openzfsSharenfs(share: ShareSpec): RenderedShare {
   return { sharenfs: lists(rw, ro, ['no_root_squash']), warnings };
 }
 
-function zfsFuseSharenfs(share: ShareSpec): RenderedShare {
+function zfsFuseSharenfs(share: Listed): RenderedShare {
   const entry = (host: string, access: 'rw' | 'ro') => `${host}:${access}${share.root.includes(host) ? ',no_root_squash' : ''}`;
   const entries =
     share.rw === true
@@ -88,11 +105,13 @@ function zfsFuseSharenfs(share: ShareSpec): RenderedShare {
 }
 
 export function renderSharenfs(share: ShareSpec, dialect: SharenfsDialect): RenderedShare {
+  if (share.rw === false) return everyoneReadOnly(share, dialect);
   if (share.rw !== true && clientsOf(share).length === 0) {
     throw new Error('a share with no client (rw and ro both empty): the inventory\'s checks let it through');
   }
-  if (dialect === 'illumos') return illumosSharenfs(share);
-  return dialect === 'openzfs' ? openzfsSharenfs(share) : zfsFuseSharenfs(share);
+  const listed: Listed = { ...share, rw: share.rw };
+  if (dialect === 'illumos') return illumosSharenfs(listed);
+  return dialect === 'openzfs' ? openzfsSharenfs(listed) : zfsFuseSharenfs(listed);
 }
 
 /** The host names a share's lists use: each must resolve on the guest (os.ts, resolveNameRead) before the share is set. */
