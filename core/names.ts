@@ -112,7 +112,8 @@ export function mountpointProblem(path: string): string | undefined {
  * diskDirectory (sparse files in a lab). No '..': `/dev/../etc/shadow` is not under /dev.
  */
 export function diskProblem(disk: string, diskDirectory?: string): string | undefined {
-  if (/^c\d+(t\d+)?d\d+(s\d+)?$/.test(disk)) return undefined;
+  // cNtNdN, and cNtWWNdN for SAS/FC and multipathed disks (c0t5000C500A1B2C3D4d0).
+  if (/^c\d+(t(?:\d+|[0-9A-F]{16}))?d\d+(s\d+)?$/.test(disk)) return undefined;
   if (!disk.startsWith('/')) return 'disk must be an illumos name like c8t1d0 or an absolute device path under /dev';
   const problem = absolutePathProblem(disk);
   if (problem) return `disk: ${problem}`;

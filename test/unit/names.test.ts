@@ -75,7 +75,8 @@ test('absolute paths and mountpoints', () => {
 });
 
 test('disks: illumos names, /dev paths, files under diskDirectory', () => {
-  for (const disk of ['c8t1d0', 'c0d0', 'c1t0d0s0', '/dev/sdb', '/dev/disk/by-id/ata-X_1']) ok(diskProblem(disk), disk);
+  for (const disk of ['c8t1d0', 'c0d0', 'c1t0d0s0', 'c0t5000C500A1B2C3D4d0', '/dev/sdb', '/dev/disk/by-id/ata-X_1']) ok(diskProblem(disk), disk);
+  refused(diskProblem('c0t5000C500A1B2C3Dd0'), /illumos name/, 'a WWN of 15 digits');
   refused(diskProblem('sdb'), /illumos name/, 'sdb');
   refused(diskProblem('/dev/../etc/shadow'), /'\.\.'/, 'escape');
   refused(diskProblem('/etc/shadow'), /outside \/dev \(name its directory/, '/etc');
