@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startDaemons, waitForSshd, waitForZfs } from './daemons';
 import { makeDisks } from './disks';
+import { makeNfsFolders, startNfs, waitForNfs } from './nfs/server';
 import { debug, HOST_ENV, must, run } from './exec';
 import { addHostNetwork, addressOf, netnsPrefix, vethName } from './network';
 import type { LabHostState } from './state';
@@ -40,6 +41,9 @@ const PRIVATE_BINDS: { from: string; to: string; ifExists?: boolean }[] = [
   { from: 'var-lib-zfs', to: 'var/lib/zfs' },
   { from: 'var-log', to: 'var/log', ifExists: true },
   { from: 'var-mail', to: 'var/mail', ifExists: true },
+  // NFS (lab/nfs/server.ts): the lab's exportfs, and the export table ZFS reads.
+  { from: 'usr-local-sbin', to: 'usr/local/sbin' },
+  { from: 'var-lib-nfs', to: 'var/lib/nfs' },
 ];
 
 export async function buildHost(plan: HostPlan): Promise<LabHostState> {
@@ -57,6 +61,7 @@ export async function buildHost(plan: HostPlan): Promise<LabHostState> {
   makeFolders(at, clientKey);
   step('folders');
   const { hostKey, fingerprint } = await makeEtc(at, name, address, step);
+  makeNfsFolders({ root, name });
   step('etc and keys');
   const disks = await makeDisks(at);
   step('disks');
@@ -70,7 +75,7 @@ export async function buildHost(plan: HostPlan): Promise<LabHostState> {
   const pids = await startDaemons({ mountNs, utsNs, netns, logs });
 
   const state: LabHostState = { name, address, netns, mountNs, root, hostKey, fingerprint, pids, disks, utsNs, veth, ns, logs };
-  await Promise.all([waitForZfs(state), waitForSshd(state)]);
+  await Promise.all([waitForZfs(state), waitForSshd(state), startNfs(state).then(() => waitForNfs(state))]);
   step('daemons answer');
   return state;
 }
