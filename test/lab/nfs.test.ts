@@ -215,9 +215,15 @@ describe('NFS on a lab host', { timeout: 300_000 }, () => {
     }
   });
 
+  // Reproduced without the preload: after a fresh start, the first NFSv4 access once the kernel
+  // has dropped its inodes fails with NFS4ERR_STALE (every time on this machine).
   test('file handles survive the kernel dropping its inode cache', async () => {
-    for (let round = 0; round < 3; round++) {
-      assert.equal((await nfsTool(keeper, 'nfs-ls', [url('', 3)])).code, 0);
+    for (let round = 0; round < 2; round++) {
+      await stopNfs(host);
+      await startNfs(host);
+      await waitForNfs(host);
+      await shareZfs(host);
+      assert.equal((await read(keeper, 'keeper-v3.txt', 4)).code, 0);
       fs.writeFileSync('/proc/sys/vm/drop_caches', '2');
       for (const version of [4, 3] as const) {
         const back = await read(keeper, 'keeper-v3.txt', version);
