@@ -534,7 +534,8 @@ function reloadGanesha(at: (p: string) => string): void {
   const pid = Number(readText(at(GANESHA_PID)).trim());
   if (!(pid > 0) || !processAlive(pid)) return;
   try {
-    if (fs.readlinkSync(`/proc/${pid}/exe`) !== GANESHA_EXE) return;
+    // This host's ganesha: a pid file left behind may name another host's by now.
+    if (fs.readlinkSync(`/proc/${pid}/exe`) !== GANESHA_EXE || fs.readlinkSync(`/proc/${pid}/ns/mnt`) !== fs.readlinkSync('/proc/self/ns/mnt')) return;
   } catch {
     return;
   }

@@ -10,7 +10,8 @@
  *   /var/log/ganesha/ganesha.log         ganesha's log;  /run/ganesha/ganesha.pid its pid file
  *
  * /usr/local/sbin and /var/lib/nfs are the host's own (bound from hosts/NAME/usr-local-sbin and
- * hosts/NAME/var-lib-nfs, see host.ts), so nothing outside the lab dir changes.
+ * hosts/NAME/var-lib-nfs, see host.ts), so nothing outside the lab dir changes. The log is read
+ * from outside, through hosts/NAME/var-log.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn } from 'node:child_process';
@@ -39,7 +40,7 @@ export interface NfsPids {
 
 /** A path inside the host, as seen from this machine (through the host's private folders). */
 function outside(h: Pick<NfsHost, 'root'>, inHost: string): string {
-  const binds: [string, string][] = [['/var/lib/nfs', 'var-lib-nfs'], ['/usr/local/sbin', 'usr-local-sbin'], ['/var/log', 'var-log'], ['/etc', 'etc'], ['/run', 'run']];
+  const binds: [string, string][] = [['/usr/local/sbin', 'usr-local-sbin'], ['/var/log', 'var-log'], ['/etc', 'etc']];
   const [prefix, dir] = binds.find(([p]) => inHost === p || inHost.startsWith(`${p}/`))!;
   return path.join(h.root, dir, inHost.slice(prefix.length));
 }
@@ -79,7 +80,7 @@ function ganeshaConfig(name: string): string {
  * usr-local-sbin and var-lib-nfs are bound in then): the exportfs stand-in, ganesha's config.
  */
 export function makeNfsFolders(h: Pick<NfsHost, 'root' | 'name'>): void {
-  for (const d of ['usr-local-sbin', 'var-lib-nfs/ganesha', 'var-log/ganesha', 'run/ganesha', 'run/rpcbind', 'etc/ganesha']) {
+  for (const d of ['usr-local-sbin', 'var-lib-nfs', 'var-log/ganesha', 'etc/ganesha']) {
     fs.mkdirSync(path.join(h.root, d), { recursive: true });
   }
   installExportfs(h);
@@ -129,9 +130,23 @@ function logTail(file: string, from = 0, lines = 20): string {
 }
 
 /**
- * Starts the host's NFS server as a boot does: an empty export table, then `exportfs -r` (what
- * /etc/exports lists), rpcbind (ganesha registers NFSv3 and MOUNT with it, and exits if it cannot),
- * then ganesha. ZFS's shares come back with shareZfs (zfs share -a), as zfs-fuse's init script does.
+ * What a boot does before the NFS server starts: /run is made inside the host (it may be the
+ * host's own tmpfs), the export table starts empty, and `exportfs -r` exports what /etc/exports
+ * and /etc/exports.d list.
+ */
+const BOOT = [
+  'mkdir -p /run/ganesha /run/rpcbind /var/lib/nfs/ganesha /var/log/ganesha',
+  `rm -f ${GANESHA_PID} /run/rpcbind/*`,
+  `: > ${ETAB}`,
+  `: > ${EXPORT_IDS}`,
+  `: > ${GANESHA_EXPORTS}`,
+  'exportfs -r',
+].join(' && ');
+
+/**
+ * Starts the host's NFS server as a boot does (see BOOT), then rpcbind (ganesha registers NFSv3
+ * and MOUNT with it, and exits if it cannot), then ganesha. ZFS's shares come back with shareZfs
+ * (zfs share -a), as zfs-fuse's init script does.
  */
 export async function startNfs(h: NfsHost): Promise<NfsPids> {
   for (const file of [GANESHA_EXE, RPCBIND]) {
@@ -139,11 +154,8 @@ export async function startNfs(h: NfsHost): Promise<NfsPids> {
   }
   if (nfsPids(h)) throw new Error(`${h.name}: its NFS server is running already (stopNfs first)`);
   installExportfs(h);
-  for (const file of [ETAB, EXPORT_IDS, GANESHA_EXPORTS]) fs.writeFileSync(outside(h, file), '');
-  for (const f of fs.readdirSync(outside(h, '/run/rpcbind'))) fs.rmSync(path.join(outside(h, '/run/rpcbind'), f), { force: true });
-  fs.rmSync(outside(h, GANESHA_PID), { force: true });
-  const reset = await labExec(h, ['exportfs', '-r']);
-  if (reset.code !== 0) throw new Error(`${h.name}: exportfs -r failed (is /usr/local/sbin the host's own? a lab built before NFS needs labDown and labUp): ${reset.stderr.trim()}`);
+  const boot = await labExec(h, ['sh', '-c', BOOT]);
+  if (boot.code !== 0) throw new Error(`${h.name}: preparing NFS failed (a host built before the lab had NFS needs labDown and labUp): ${(boot.stderr || boot.stdout).trim()}`);
 
   const log = outside(h, GANESHA_LOG);
   const rpcbind = spawnInHost(h, [RPCBIND, '-f', '-w'], path.join(h.root, 'log', 'rpcbind.log'));
@@ -198,7 +210,6 @@ export async function stopNfs(h: NfsHost): Promise<void> {
     if (left.length > 0) throw new Error(`${h.name}: ${path.basename(exe)} ${left.join(', ')} would not stop`);
   }
   fs.rmSync(pidsFile(h), { force: true });
-  fs.rmSync(outside(h, GANESHA_PID), { force: true });
 }
 
 /** `zfs share -a` in the host: every dataset whose sharenfs is not off is exported again. */
