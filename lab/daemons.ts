@@ -59,7 +59,8 @@ export const startZfsFuse = (h: DaemonHost) =>
 export const startSshd = (h: DaemonHost) =>
   spawnDaemon([...nsenterArgs(h), SSHD, '-D', '-e', '-f', '/etc/ssh/sshd_config'], h.logs.sshd);
 
-function spawnDaemon(args: string[], logFile: string, file3?: string): number {
+/** Starts nsenter ARGS detached, its output appended to logFile (file3: the child's fd 3); returns its pid. */
+export function spawnDaemon(args: string[], logFile: string, file3?: string): number {
   const fd = fs.openSync(logFile, 'a');
   const extra = file3 ? [fs.openSync(file3, 'r')] : [];
   try {

@@ -430,7 +430,7 @@ export function exportfs(argv: string[], io: Io): number {
   const at = (p: string) => path.join(io.root, p);
   try {
     const f = parseArgs(argv);
-    if (f.targets.length === 0 && !f.all && !f.unexport) {
+    if (f.targets.length === 0 && !f.all) {
       if (!f.flush) io.out(dump(parseEtab(readText(at(ETAB))), f));
       return 0;
     }

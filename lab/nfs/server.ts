@@ -14,11 +14,11 @@
  * from outside, through hosts/NAME/var-log.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { HOST_ENV, labExec, nsenterArgs, type ExecResult } from '../exec';
+import { spawnDaemon } from '../daemons';
+import { labExec, nsenterArgs, type ExecResult } from '../exec';
 import type { LabHostState } from '../state';
 import { isAlive, pidsInNamespaces, processExe, processNs, terminate } from '../sys';
 import { ETAB, EXPORT_IDS, GANESHA_EXE, GANESHA_EXPORTS, GANESHA_LOG, GANESHA_PID } from './exportfs';
@@ -94,19 +94,6 @@ function installExportfs(h: Pick<NfsHost, 'root'>): void {
   fs.renameSync(tmp, file);
 }
 
-function spawnInHost(h: NfsHost, argv: string[], logFile: string): number {
-  const fd = fs.openSync(logFile, 'a');
-  try {
-    const child = spawn('nsenter', [...nsenterArgs(h), ...argv], { detached: true, stdio: ['ignore', fd, fd], env: HOST_ENV, cwd: '/' });
-    child.on('error', () => undefined);
-    child.unref();
-    if (!child.pid) throw new Error(`${h.name}: could not start ${argv.join(' ')}`);
-    return child.pid;
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
 function portOpen(address: string, port: number, timeoutMs = 500): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: address, port });
@@ -158,7 +145,7 @@ export async function startNfs(h: NfsHost): Promise<NfsPids> {
   if (boot.code !== 0) throw new Error(`${h.name}: preparing NFS failed (a host built before the lab had NFS needs labDown and labUp): ${(boot.stderr || boot.stdout).trim()}`);
 
   const log = outside(h, GANESHA_LOG);
-  const rpcbind = spawnInHost(h, [RPCBIND, '-f', '-w'], path.join(h.root, 'log', 'rpcbind.log'));
+  const rpcbind = spawnDaemon([...nsenterArgs(h), RPCBIND, '-f', '-w'], path.join(h.root, 'log', 'rpcbind.log'));
   const deadline = Date.now() + 10_000;
   while (!(await portOpen(h.address, 111, 200))) {
     if (!isAlive(rpcbind)) throw new Error(`${h.name}: rpcbind exited:\n${logTail(path.join(h.root, 'log', 'rpcbind.log'))}`);
@@ -166,7 +153,7 @@ export async function startNfs(h: NfsHost): Promise<NfsPids> {
     await sleep(10);
   }
   const logOffset = fs.existsSync(log) ? fs.statSync(log).size : 0;
-  const ganesha = spawnInHost(h, [GANESHA_EXE, '-F', '-f', GANESHA_CONF, '-L', GANESHA_LOG, '-p', GANESHA_PID, '-N', 'NIV_EVENT'], log);
+  const ganesha = spawnDaemon([...nsenterArgs(h), GANESHA_EXE, '-F', '-f', GANESHA_CONF, '-L', GANESHA_LOG, '-p', GANESHA_PID, '-N', 'NIV_EVENT'], log);
   const pids = { rpcbind, ganesha, logOffset };
   fs.writeFileSync(pidsFile(h), `${JSON.stringify(pids)}\n`);
   return pids;
