@@ -12,9 +12,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startDaemons, waitForSshd, waitForZfs } from './daemons';
 import { makeDisks } from './disks';
-import { makeNfsFolders, startNfs, waitForNfs } from './nfs/server';
 import { debug, HOST_ENV, must, run } from './exec';
 import { addHostNetwork, addressOf, netnsPrefix, vethName } from './network';
+import { makeNfsFolders, startNfs, waitForNfs } from './nfs/server';
 import type { LabHostState } from './state';
 import { isUnder, mountsInNamespace, mountTable, nsFileInode, unmountInNamespace } from './sys';
 
