@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { HOST_ENV, labExec, must, nsenterArgs, type HostNs } from './exec';
+import { zfsFusePreload } from './nfs/tools';
 import type { LabHostState } from './state';
 import { isAlive, mountsInNamespace, processExe, processNs, unmountInNamespace } from './sys';
 
@@ -76,8 +77,10 @@ export async function startDaemons(h: DaemonHost): Promise<LabHostState['pids']>
 }
 
 // In the foreground (--no-daemon) zfs-fuse writes no pid file: the spawned pid is the daemon.
+// Its NFS preload (lab/nfs/zfs-fuse-nfs.c) comes as open file 3, as its path may not be visible in
+// the host; `env` sets LD_PRELOAD for zfs-fuse alone, not for nsenter.
 export const startZfsFuse = (h: DaemonHost) =>
-  spawnDaemon([...nsenterArgs(h), ZFS_FUSE, '--no-daemon', '--no-kstat-mount'], h.logs.zfsFuse);
+  spawnDaemon([...nsenterArgs(h), 'env', 'LD_PRELOAD=/proc/self/fd/3', ZFS_FUSE, '--no-daemon', '--no-kstat-mount'], h.logs.zfsFuse, zfsFusePreload());
 export const startSshd = (h: DaemonHost) =>
   spawnDaemon([...nsenterArgs(h), SSHD, '-D', '-e', '-f', '/etc/ssh/sshd_config'], h.logs.sshd);
 
@@ -94,16 +97,18 @@ export async function unmountDeadZfs(h: HostNs): Promise<void> {
 export const withoutShareErrors = (stderr: string): string =>
   stderr.split('\n').filter((l) => !/^cannot share '.*': +exportfs failed$/.test(l.trim())).join('\n').trim();
 
-function spawnDaemon(args: string[], logFile: string): number {
+/** Starts nsenter ARGS detached, its output appended to logFile (file3: the child's fd 3); returns its pid. */
+export function spawnDaemon(args: string[], logFile: string, file3?: string): number {
   const fd = fs.openSync(logFile, 'a');
+  const extra = file3 ? [fs.openSync(file3, 'r')] : [];
   try {
-    const child = spawn('nsenter', args, { detached: true, stdio: ['ignore', fd, fd], env: HOST_ENV, cwd: '/' });
+    const child = spawn('nsenter', args, { detached: true, stdio: ['ignore', fd, fd, ...extra], env: HOST_ENV, cwd: '/' });
     child.on('error', () => undefined);
     child.unref();
     if (!child.pid) throw new Error(`could not start nsenter ${args.join(' ')}`);
     return child.pid;
   } finally {
-    fs.closeSync(fd);
+    for (const f of [fd, ...extra]) fs.closeSync(f);
   }
 }
 

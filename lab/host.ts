@@ -21,6 +21,7 @@ import { debug, HOST_ENV, must, run } from './exec';
 import {
   addHostNetwork, addressOf, netnsPrefix, PREFIX_LENGTH, startNetwork, storageAddressOf, storageVethName, vethName,
 } from './network';
+import { makeNfsFolders, startNfs, waitForNfs } from './nfs/server';
 import type { LabHostState } from './state';
 import { isUnder, mountsInNamespace, mountTable, nsFileInode, unmountInNamespace } from './sys';
 
@@ -48,6 +49,9 @@ const PRIVATE_BINDS: { from: string; to: string; ifExists?: boolean }[] = [
   { from: 'var-lib-zfs', to: 'var/lib/zfs' },
   { from: 'var-log', to: 'var/log', ifExists: true },
   { from: 'var-mail', to: 'var/mail', ifExists: true },
+  // NFS (lab/nfs/server.ts): the lab's exportfs, and the export table ZFS reads.
+  { from: 'usr-local-sbin', to: 'usr/local/sbin' },
+  { from: 'var-lib-nfs', to: 'var/lib/nfs' },
 ];
 
 export async function buildHost(plan: HostPlan): Promise<LabHostState> {
@@ -66,6 +70,7 @@ export async function buildHost(plan: HostPlan): Promise<LabHostState> {
   makeFolders(at, clientKey);
   step('folders');
   const { hostKey, fingerprint } = await makeEtc(at, name, address, step);
+  makeNfsFolders({ root, name });
   step('etc and keys');
   const disks = await makeDisks(at, layout);
   step('disks');
@@ -85,7 +90,7 @@ export async function buildHost(plan: HostPlan): Promise<LabHostState> {
     name, address, netns, mountNs, root, hostKey, fingerprint, pids, disks, utsNs, veth, storageVeth,
     storageAddress: storageAddressOf(index, j), ns, logs,
   };
-  await Promise.all([waitForZfs(state), waitForSshd(state)]);
+  await Promise.all([waitForZfs(state), waitForSshd(state), startNfs(state).then(() => waitForNfs(state))]);
   step('daemons answer');
   return state;
 }
