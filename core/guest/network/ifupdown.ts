@@ -16,10 +16,10 @@ import { command, emptyPart, file, mergeParts, type PlanPart } from './plan';
 import { fileSpecFor, type NetworkStyle, type NicWork, type RouteWork, type SwitchStages } from './style';
 import { restoreFileStep } from './timed-revert';
 
-export const OFF_PREFIX = '#esxi-zfs-off# ';
+const OFF_PREFIX = '#esxi-zfs-off# ';
 const OURS_SOURCE = `source ${INTERFACES_DIR}/esxi-zfs-*`;
 
-export const ourFile = (device: string): string => `${INTERFACES_DIR}/esxi-zfs-${device.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+const ourFile = (device: string): string => `${INTERFACES_DIR}/esxi-zfs-${device.replace(/[^A-Za-z0-9_-]/g, '_')}`;
 
 const routeArgs = (r: RouteWork) => `${r.to} via ${r.via} dev ${r.device}`;
 

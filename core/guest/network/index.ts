@@ -8,7 +8,8 @@
 export { NETWORK_PLAN_ERRORS, NetworkPlanError, type NetworkPlanErrorKind } from './errors';
 export type { FileText, LiveAddress, LiveRoute, NetworkFacts, NetworkStyleName } from './facts';
 export { HOSTS_BEGIN, HOSTS_END, mergeHostsBlock } from './hosts-file';
-export { planManagementSwitch, SWITCH_REVERT_SECONDS, type ManagementSwitch, type ManagementSwitchPlan } from './management-switch';
+export { planManagementSwitch, type ManagementSwitch, type ManagementSwitchPlan } from './management-switch';
+export { REVERT_SECONDS } from './timed-revert';
 export { hostsEntries, planNameResolution, type NameResolutionPlan } from './name-resolution';
 export { checkNetworkSpec, mapNics, type NicAssignment } from './nic-mapping';
 export type { PlannedAction, PlannedFile, TimedRevert } from './plan';

@@ -18,7 +18,7 @@ const v4Objects = (facts: NetworkFacts, device: string): AddrObject[] =>
 const isKept = (o: AddrObject, nic: NicWork) => o.type === 'static' && o.state === 'ok' && !o.temporary && o.address !== undefined && sameCidr(o.address, nic.address);
 
 /** An address object name on `device` that is not taken: v4, then mgmt, mgmt2... */
-export function freeObjectName(facts: NetworkFacts, device: string): string {
+function freeObjectName(facts: NetworkFacts, device: string): string {
   const taken = new Set(facts.illumos!.addrObjects.map((o) => o.handle));
   for (const name of ['v4', 'mgmt', ...Array.from({ length: 8 }, (_, i) => `mgmt${i + 2}`)]) if (!taken.has(`${device}/${name}`)) return `${device}/${name}`;
   throw new NetworkPlanError('UnsupportedNetworkSetup', `${device} has no free address object name left (v4, mgmt, mgmt2-9 are taken)`);

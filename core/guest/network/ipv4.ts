@@ -18,8 +18,6 @@ export function numberToIpv4(n: number): string {
 
 const maskNumber = (prefix: number) => (prefix === 0 ? 0 : 2 ** 32 - 2 ** (32 - prefix));
 
-export const prefixToMask = (prefix: number): string => numberToIpv4(maskNumber(prefix));
-
 /** `255.255.255.0` → 24; undefined for a mask whose ones are not contiguous. */
 export function maskToPrefix(mask: string): number | undefined {
   const n = ipv4ToNumber(mask);

@@ -18,13 +18,10 @@ import { DEFAULTROUTER, illumosRoutes } from './illumos-routes';
 import { formatCidr, inSubnet, sameCidr, type Cidr } from './ipv4';
 import { command, emptyPart, file, mergeParts, type PlanPart, type PlannedAction, type TimedRevert } from './plan';
 import { fileSpecFor, type NetworkStyle, type NicWork, type SwitchStages } from './style';
-import { restoreFileStep, revertFlag, timedRevert } from './timed-revert';
+import { restoreFileStep, REVERT_SECONDS, revertFlag, timedRevert } from './timed-revert';
 
-export const hostnameFile = (device: string): string => `/etc/hostname.${device}`;
-export const hostnameLine = (c: Cidr): string => `${formatCidr(c)}\n`;
-
-/** Seconds before a guarded change is undone when nobody cancels it. */
-export const REVERT_SECONDS = 120;
+const hostnameFile = (device: string): string => `/etc/hostname.${device}`;
+const hostnameLine = (c: Cidr): string => `${formatCidr(c)}\n`;
 
 /** The hostname file for `device` holding `address`, unless it already gives it (in any form), without a blank line. */
 function hostnameFilePart(device: string, address: Cidr, facts: NetworkFacts): { part: PlanPart; undo: ShellScript[] } {
@@ -102,7 +99,7 @@ function servicesPass(facts: NetworkFacts, nics: NicWork[], connected: LiveAddre
     keepDefaultRouter(facts, connected),
   ];
   const apply = [...(nwam === 'online' ? [sh`svcadm disable -s network/physical:nwam`] : []), sh`svcadm enable -s network/physical:default`];
-  const revert = [sh`svcadm disable -s network/physical:default`, ...(nwam === 'online' ? [sh`svcadm enable -s network/physical:nwam`] : []), ...files.flatMap((f) => f.undo)];
+  const revert = [sh`svcadm disable -s network/physical:default`, ...(nwam === 'online' ? [sh`svcadm enable -s network/physical:nwam`] : []), ...files.flatMap((f) => f.undo).reverse()];
   const part = mergeParts(files.map((f) => f.part));
   part.warnings.push(`network/physical:default takes over${nwam === 'online' ? ' from nwam' : ''}: read the facts again and plan once more after it`);
   return {

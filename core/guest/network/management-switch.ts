@@ -26,9 +26,7 @@ import { connectedInterface, mapNics } from './nic-mapping';
 import { nicWork, routeWork } from './plan-network';
 import type { PlannedAction, TimedRevert } from './plan';
 import type { NetworkProfile } from './profiles';
-import { revertFlag, timedRevert } from './timed-revert';
-
-export const SWITCH_REVERT_SECONDS = 120;
+import { REVERT_SECONDS, revertFlag, timedRevert } from './timed-revert';
 
 /** `needed: false`: the worker already reaches the management NIC at its spec address. */
 export type ManagementSwitchPlan = { needed: false; report: StepReport } | ManagementSwitch;
@@ -57,7 +55,7 @@ export function planManagementSwitch(
   facts: NetworkFacts,
   connectedAddress: string,
   profile: NetworkProfile,
-  revertSeconds = SWITCH_REVERT_SECONDS,
+  revertSeconds = REVERT_SECONDS,
 ): ManagementSwitchPlan {
   const assignments = mapNics(spec, facts, connectedAddress);
   const management = assignments.find((a) => a.spec.role === 'management')!;

@@ -9,6 +9,9 @@
 import { sh, type ShellScript } from '../../quote';
 import type { TimedRevert } from './plan';
 
+/** Seconds a guarded change waits for its cancel: room for a reconnect over a slow link, short enough to wait for. */
+export const REVERT_SECONDS = 120;
+
 /** Where flags live: a tmpfs on Linux (/var/run is /run) and on illumos, so a reboot drops them. */
 export const revertFlag = (name: string): string => `/var/run/esxi-zfs-${name}.revert`;
 
