@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mapNics, NetworkPlanError, networkProfiles, planNetwork } from '../../core/guest/network';
 import type { LiveAddress } from '../../core/guest/network';
-import { networkFixture, uss1Spec } from '../helpers/network-spec';
+import { networkFixture, uss1Spec } from './guest-network-spec';
 
 const live = (device: string, cidr: string): LiveAddress => {
   const [address, prefix] = cidr.split('/');

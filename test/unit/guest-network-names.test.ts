@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mergeHostsBlock, NetworkPlanError, networkProfiles, planNameResolution } from '../../core/guest/network';
 import { nsswitchContent, resolvContent } from '../../core/guest/network/resolv';
-import { contentOf, networkFixture, summary, uss1Spec } from '../helpers/network-spec';
+import { contentOf, networkFixture, summary, uss1Spec } from './guest-network-spec';
 
 const kindOf = (fn: () => unknown): string => {
   try {

@@ -9,7 +9,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NetworkPlanError, networkProfiles, planNetwork } from '../../core/guest/network';
-import { contentOf, networkFixture, summary, uss1Spec, withSection } from '../helpers/network-spec';
+import { contentOf, networkFixture, summary, uss1Spec, withSection } from './guest-network-spec';
 
 const linux = networkProfiles.linux;
 const illumos = networkProfiles.illumos;
@@ -90,6 +90,20 @@ describe('Debian (ifupdown): facts captured from a network namespace', () => {
     assert.match(next, /^#esxi-zfs-off# auto eth0 eth1\nauto eth0\n/m);
     assert.match(next, /^#esxi-zfs-off# iface eth1 inet dhcp\n\nsource \/etc\/network\/interfaces\.d\/esxi-zfs-\*\n$/m);
     assert.match(next, /^iface eth0 inet static$/m, 'the eth0 stanza stays');
+  });
+  test('our files in place but no longer read (the source line was removed): the source line comes back', () => {
+    const text = networkFixture('debian-configured.facts');
+    const main = linux.parseFacts(text).linux!.ifupdown.files[0]!.content;
+    const facts = linux.parseFacts(withSection(text, '/etc/network/interfaces', { kind: 'file', meta: '-rw-r--r-- 0 0' }, main.replace('source /etc/network/interfaces.d/*\n', '')));
+    const plan = planNetwork(uss1Spec({ routes: [{ to: '10.2.0.0/16', via: '10.0.1.1' }] }), facts, '192.0.2.41', linux);
+    assert.deepEqual(summary(plan.actions), ['write /etc/network/interfaces (644 0:0)']);
+    assert.match(contentOf(plan.actions, '/etc/network/interfaces')!, /\n\nsource \/etc\/network\/interfaces\.d\/esxi-zfs-\*\n$/);
+  });
+
+  test('the worker at the spec address with another prefix live: a warning (the spec\'s prefix applies from the next boot)', () => {
+    const spec = uss1Spec({ nics: [{ address: '192.0.2.41/25', gateway: '192.0.2.1', role: 'management' }, { address: '10.0.1.41/24', role: 'storage' }] });
+    const plan = planNetwork(spec, linuxFacts('debian-blank-static.facts'), '192.0.2.41', linux);
+    assert.ok(plan.report.warnings.includes('eth0: the worker\'s address has prefix /24 live, the spec /25: the spec\'s applies from the next boot'));
   });
 });
 

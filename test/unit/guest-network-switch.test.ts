@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { sh } from '../../core/quote';
 import { NetworkPlanError, networkProfiles, planManagementSwitch, type ManagementSwitch } from '../../core/guest/network';
 import { restoreFileStep, timedRevert } from '../../core/guest/network/timed-revert';
-import { networkFixture, summary, uss1Spec, withSection } from '../helpers/network-spec';
+import { networkFixture, summary, uss1Spec, withSection } from './guest-network-spec';
 
 const linux = networkProfiles.linux;
 const illumos = networkProfiles.illumos;

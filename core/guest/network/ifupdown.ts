@@ -84,6 +84,7 @@ function persistence(nics: NicWork[], facts: NetworkFacts): PlanPart {
   const part = emptyPart();
   const disable: IfupdownStanza[] = [];
   const writes = new Map<string, { content: string; change: string }>();
+  let oursNeeded = false;
   for (const nic of nics) {
     const path = ourFile(nic.device);
     const foreign = config.stanzas.filter((s) => s.device === nic.device && s.family === 'inet' && s.file !== path);
@@ -93,6 +94,7 @@ function persistence(nics: NicWork[], facts: NetworkFacts): PlanPart {
       if (current?.exists) part.actions.push(command(['rm', '-f', path], `${path}: removed (${foreign[0]!.file} already configures ${nic.device})`));
       continue;
     }
+    oursNeeded = true;
     disable.push(...foreign);
     for (const s of foreign) part.warnings.push(`${nic.device}: its stanza in ${s.file} (inet ${s.method}) differs from the spec: commented out there (${OFF_PREFIX.trim()})`);
     const content = stanzaText(nic);
@@ -101,7 +103,7 @@ function persistence(nics: NicWork[], facts: NetworkFacts): PlanPart {
   }
   const edited = commentOut(config, disable);
   const changes = new Map([...edited.keys()].map((path) => [path, `${path}: stanza of ${[...new Set(disable.filter((s) => s.file === path).map((s) => s.device))].join(', ')} commented out`]));
-  if (writes.size > 0 && !isSourced(ourFile('x'), config.sources)) {
+  if (oursNeeded && !isSourced(ourFile('x'), config.sources)) {
     const main = config.files.find((f) => f.path === INTERFACES_FILE);
     const base = edited.get(INTERFACES_FILE) ?? (main?.exists ? main.content : '');
     edited.set(INTERFACES_FILE, `${base}${base === '' || base.endsWith('\n') ? '' : '\n'}${base === '' ? '' : '\n'}${OURS_SOURCE}\n`);

@@ -75,6 +75,10 @@ export function planNetwork(spec: NetworkSpec, facts: NetworkFacts, connectedAdd
     style.configureNics(now, facts),
     style.configureRoutes(routes.filter((r) => r.device !== deferred?.device), facts),
   ]);
+  const atSpec = nics.find((n) => n.connected && n !== deferred);
+  if (atSpec && connected.prefix !== atSpec.address.prefix) {
+    part.warnings.push(`${atSpec.device}: the worker's address has prefix /${connected.prefix} live, the spec /${atSpec.address.prefix}: the spec's applies from the next boot`);
+  }
   if (deferred) {
     part.found.unshift(
       `${deferred.device}: ${formatCidr(deferred.address)}${deferred.gateway ? ` (gateway ${deferred.gateway})` : ''} is set by switchManagementAddress: the worker is connected through ${formatCidr(connected)} now`,
