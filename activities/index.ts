@@ -6,6 +6,7 @@ import { createDatasetActivities } from './replication/datasets';
 import { createTransferActivities } from './replication/transfer';
 import { createResumeActivities } from './replication/resume';
 import { createCloneActivities } from './replication/clone';
+import { createConfigureActivities } from './guest/configure';
 
 export interface ActivityDeps {
   /** How activities reach a storage VM. */
@@ -20,5 +21,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createTransferActivities(deps),
     ...createResumeActivities(deps),
     ...createCloneActivities(deps),
+    ...createConfigureActivities(deps),
   };
 }

@@ -37,6 +37,8 @@ export interface Transport {
   ensureFile(host: StorageHostRef, path: string, content: string, spec: FileSpec & { uid: number }, current?: FileFacts): Promise<FileWrite>;
   /** Stops a process group (TERM, CONT, `graceMs`, KILL); with `leaderMatching` only while its leader's command line has it. */
   stopProcessGroup(host: StorageHostRef, pgid: number, opts?: { graceMs?: number; leaderMatching?: string }): Promise<void>;
+  /** Closes the connection kept to `host`, so the next call opens (and authenticates) a new one. */
+  disconnect(host: StorageHostRef): Promise<void>;
 }
 
 const FILE_TIMEOUT_MS = 60_000;
@@ -48,6 +50,7 @@ export function sshTransport(pool: SshPool): Transport {
     runOk: (host, command, opts) => execOk(pool, host, command, opts),
     stream: (host, command, opts) => execStream(pool, host, command, opts),
     stopProcessGroup: (host, pgid, opts) => stopProcessGroup(pool, host, pgid, opts),
+    disconnect: (host) => pool.close(host),
     async readFile(host, path) {
       return parseFileFacts((await execOk(pool, host, readFileScript(path), { timeoutMs: FILE_TIMEOUT_MS })).stdout);
     },

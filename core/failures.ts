@@ -26,8 +26,8 @@ export const Failure = {
   // configureStorage: the guest or the inventory is not as the runbook needs it. A person decides.
   /** The guest runs another OS than the inventory's profile. */
   GuestOsMismatch: 'GuestOsMismatch',
-  /** A NIC names a device the guest does not have, or the guest has fewer interfaces than NICs. */
-  NicMismatch: 'NicMismatch',
+  /** The network the inventory asks for cannot be planned on this guest (core/guest/network/errors.ts names each case). */
+  NetworkConfig: 'NetworkConfig',
   /** A disk selector matches none or several disks, or a disk is in use or labelled (without force). */
   DiskSelection: 'DiskSelection',
   /** The pool exists with another data layout: reported, never modified. */
@@ -50,7 +50,7 @@ export const NON_RETRYABLE = {
   trust: [Failure.TrustConfig],
   clone: [Failure.ReplicaMissing, Failure.CloneConflict, Failure.CloneOutdated],
   configure: [
-    Failure.GuestOsMismatch, Failure.NicMismatch, Failure.DiskSelection, Failure.PoolLayoutDiffers, Failure.UnresolvedClient,
+    Failure.GuestOsMismatch, Failure.NetworkConfig, Failure.DiskSelection, Failure.PoolLayoutDiffers, Failure.UnresolvedClient,
     Failure.ManagementSwitchFailed,
   ],
 } as const satisfies Record<string, readonly FailureType[]>;

@@ -12,7 +12,7 @@ import { must } from './exec';
 import { buildHost } from './host';
 import { addStorageClients } from './hypervisors';
 import { inventoryYaml, labInventory } from './inventory';
-import { bridgeName, claimNetwork, gatewayOf, netnsPrefix, PREFIX_LENGTH, storageBridgeName, storageSubnetOf, subnetOf } from './network';
+import { bridgeName, claimNetwork, gatewayOf, netnsPrefix, PREFIX_LENGTH, storageBridgeName, storageSubnetOf, subnetOf, vmkernelAddressOf } from './network';
 import {
   buildPath, MARKER, statePath, writeJson, type BuildRecord, type LabHostState, type LabState, type LabStorageClient,
 } from './state';
@@ -67,7 +67,11 @@ function writeLabFiles(
   fs.writeFileSync(knownHostsFile, hosts.map((h) => `${h.name},${h.address} ${h.hostKey}\n`).join(''));
   const inventoryFile = path.join(dir, 'inventory.yaml');
   // A spare disk belongs to no pool of the inventory.
-  const poolDisks = hosts.map((h) => ({ ...h, disks: h.disks.flatMap((d) => (d.role === 'spare' ? [] : [{ path: d.path, role: d.role }])) }));
+  const poolDisks = hosts.map((h, j) => ({
+    ...h,
+    vmkernelAddress: vmkernelAddressOf(index, j),
+    disks: h.disks.flatMap((d) => (d.role === 'spare' ? [] : [{ path: d.path, role: d.role }])),
+  }));
   const inventory = labInventory({ privateKeyFile, prefixLength: PREFIX_LENGTH, hosts: poolDisks });
   fs.writeFileSync(
     inventoryFile,

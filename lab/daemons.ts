@@ -17,30 +17,6 @@ export const ZFS_FUSE = '/usr/sbin/zfs-fuse';
 
 type DaemonHost = HostNs & { logs: LabHostState['logs'] };
 
-/**
- * A daemon a lab host runs besides sshd and zfs-fuse (lab/nfs's ganesha), registered by the module
- * that starts it; registration lasts for the process, so a CLI that reboots hosts imports that
- * module. `labReboot` calls stop() first, before sshd and zfs-fuse stop, and start() once zfs-fuse
- * has mounted the datasets, before sshd starts. Both must cope with the daemon already dead, or
- * never set up in that host (start() decides from the host's own files whether it runs there), and
- * start() resolves once the daemon answers.
- */
-export interface ExtraHostDaemon {
-  name: string;
-  stop(host: LabHostState): Promise<void>;
-  start(host: LabHostState): Promise<void>;
-}
-
-const extraHostDaemons = new Map<string, ExtraHostDaemon>();
-
-/** Registers (or replaces, by name) a daemon for `labReboot` to stop and start with the others. */
-export function registerExtraHostDaemon(daemon: ExtraHostDaemon): void {
-  extraHostDaemons.set(daemon.name, daemon);
-}
-
-/** In registration order. */
-export const extraHostDaemonList = (): ExtraHostDaemon[] => [...extraHostDaemons.values()];
-
 /** Whether pid is alive, runs exe and lives in the host's mount namespace (so is the host's daemon). */
 export function daemonOk(pid: number, exe: string, mntIno: number): boolean {
   return isAlive(pid) && processExe(pid) === exe && processNs(pid, 'mnt') === mntIno;

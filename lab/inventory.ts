@@ -8,6 +8,10 @@ import YAML from 'yaml';
 export interface InventoryHost {
   name: string;
   address: string;
+  /** Its eth1 on the storage bridge, once configureStorage has configured it. */
+  storageAddress: string;
+  /** The VMkernel address of its ESXi host vh<j+1> on the storage bridge (the lab's hypervisor namespace). */
+  vmkernelAddress: string;
   hostKey: string;
   disks: { path: string; role: 'data' | 'log' | 'cache' }[];
 }
@@ -35,20 +39,26 @@ export function labInventory(opts: { privateKeyFile: string; prefixLength: numbe
       // As in the runbook (uss1's sp1/nas/vol0 -> uss2's sp2/nas/vol0, uss2's sp2/nas/vol1 -> uss1's
       // sp1/nas/vol1): host j owns vol<j> and its replica keeps that name in the next host's pool,
       // so no replica lands on a dataset its host owns.
+      // Read-write for every hypervisor, root kept for the host's own (the others are squashed); the
+      // lab's "outsider" address is on no list. The runbook keeps root for every hypervisor.
       const dataset: Record<string, unknown> = {
         name: `${pool(j)}/nas/vol${j}`,
         mountpoint: `/export/${h.name}-nas-vol${j}`,
-        share: { rw: true, nosuid: true, root: esxi.map((e) => `${e}-nas`) },
+        share: { rw: esxi.map((e) => `${e}-nas`), nosuid: true, root: [`${esxi[j]}-nas`] },
       };
       if (next !== undefined) dataset.replicateTo = { vm: hosts[next]!.name, dataset: `${pool(next)}/nas/vol${j}` };
       return {
         name: esxi[j],
+        storageNetwork: { vswitch: 'vSwitch1', portGroup: 'eSAN', vmkernel: { name: 'eSAN-Interface1', address: `${h.vmkernelAddress}/${opts.prefixLength}` } },
         storageVm: {
           name: h.name,
           os: 'linux',
           cpus: 2,
           memoryGiB: 4,
-          nics: [{ portGroup: 'eSAN', address: `${h.address}/${opts.prefixLength}` }],
+          // The management NIC (the lab's eth0, set up by its installer). The storage NIC (eth1, blank
+          // until configureStorage gives it storageAddress) is not listed yet: replication in the lab
+          // runs on the management network until the lab's tests and demo run configureStorage first.
+          nics: [{ portGroup: 'VM Network', device: 'eth0', address: `${h.address}/${opts.prefixLength}` }],
           diskDirectory: LAB_DISK_DIRECTORY,
           ssh: { address: h.address, credentials: LAB_CREDENTIAL, hostKey: h.hostKey },
           pool: { name: pool(j), data: vdevs(h, 'data'), log: vdevs(h, 'log'), cache: vdevs(h, 'cache') },
@@ -60,7 +70,7 @@ export function labInventory(opts: { privateKeyFile: string; prefixLength: numbe
 }
 
 /** Keys whose values read best on one line, as in the runbook's example inventory. */
-const FLOW = new Set(['schedule', 'send', 'retention', 'nics', 'ssh', 'data', 'log', 'cache', 'share', 'replicateTo']);
+const FLOW = new Set(['schedule', 'send', 'retention', 'ssh', 'data', 'log', 'cache', 'share', 'replicateTo', 'storageNetwork']);
 
 /** Values quoted as in the example inventory (a cron line, a key). */
 const QUOTED = new Set(['cron', 'hostKey']);

@@ -31,7 +31,6 @@ import { isIntact, repair } from './repair';
 import { readJson, resolveDir, statePath, withLock, type LabState } from './state';
 import { teardown } from './teardown';
 
-export { registerExtraHostDaemon, type ExtraHostDaemon } from './daemons';
 export { labExec } from './exec';
 export { inHypervisor } from './hypervisors';
 export { addressOf, outsiderAddressOf, storageAddressOf, storageSubnetOf, subnetOf, vmkernelAddressOf } from './network';

@@ -1,16 +1,17 @@
 /**
- * Rebooting one lab host like a VM: its processes stop (registered extra daemons first, then sshd,
+ * Rebooting one lab host like a VM: its processes stop (the NFS server first, then sshd,
  * then zfs-fuse after `zfs umount -a`, as Debian's init script does, then everything else left in
  * its namespaces), its live network state goes (addresses, routes, links down, links it made
  * deleted, /run/network emptied), and it starts again from its own persistent configuration only:
- * `ifup -a`, zfs-fuse (pools from its zpool.cache) and `zfs mount -a`, extra daemons, sshd. Its
+ * `ifup -a`, zfs-fuse (pools from its zpool.cache) and `zfs mount -a`, the NFS server and `zfs share -a`, sshd. Its
  * disks, /etc and pools stay. When its configuration no longer gives it its management address,
  * the reboot still finishes and says that the host does not answer there: the lock-out a product
  * must never cause.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { shareZfs, startNfs, stopNfs, waitForNfs } from './nfs/server';
 import {
-  daemonOk, extraHostDaemonList, sshBanner, SSHD, startSshd, startZfsFuse, unmountDeadZfs, waitForZfs, ZFS_FUSE,
+  daemonOk, sshBanner, SSHD, startSshd, startZfsFuse, unmountDeadZfs, waitForZfs, ZFS_FUSE,
 } from './daemons';
 import { debug, labExec, run } from './exec';
 import { startNetwork } from './network';
@@ -71,12 +72,10 @@ export async function labReboot(opts: { dir?: string; host: string }): Promise<R
 }
 
 async function shutDown(h: LabHostState, notes: string[]): Promise<void> {
-  for (const daemon of extraHostDaemonList()) {
-    try {
-      await daemon.stop(h);
-    } catch (error) {
-      notes.push(`stopping ${daemon.name}: ${(error as Error).message}`);
-    }
+  try {
+    await stopNfs(h);
+  } catch (error) {
+    notes.push(`stopping the NFS server: ${(error as Error).message}`);
   }
   const inHost = (exe: string) => pidsInNamespaces({ mnt: [h.ns.mnt] }).filter((pid) => processExe(pid) === exe);
   await stopAll(inHost(SSHD), h.name, 'sshd');
@@ -124,12 +123,13 @@ async function boot(h: LabHostState, notes: string[]): Promise<LabHostState['pid
   await waitForZfs({ ...h, pids: { ...h.pids, zfsFuse } });
   const mounted = await labExec(h, ['zfs', 'mount', '-a']);
   if (mounted.code !== 0) notes.push(`zfs mount -a failed: ${mounted.stderr.trim()}`);
-  for (const daemon of extraHostDaemonList()) {
-    try {
-      await daemon.start(h);
-    } catch (error) {
-      notes.push(`starting ${daemon.name}: ${(error as Error).message}`);
-    }
+  // As Debian's zfs-fuse init script does after the NFS server: `zfs share -a` (zfs-fuse shares through exportfs).
+  try {
+    await startNfs(h);
+    await waitForNfs(h);
+    await shareZfs(h);
+  } catch (error) {
+    notes.push(`the NFS server or its shares: ${(error as Error).message}`);
   }
   const sshd = startSshd(h);
   return { sshd, zfsFuse };

@@ -15,6 +15,7 @@ export function buildProgram(): Command {
   /* eslint-disable @typescript-eslint/no-require-imports */
   const program = newProgram();
   registerValidate(program);
+  (require('./commands/configure') as typeof import('./commands/configure')).registerConfigure(program);
   (require('./commands/trust') as typeof import('./commands/trust')).registerTrust(program);
   (require('./commands/worker') as typeof import('./commands/worker')).registerWorker(program);
   (require('./commands/probe') as typeof import('./commands/probe')).registerProbe(program);

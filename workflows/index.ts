@@ -3,3 +3,4 @@ export { replicateDataset } from './replicate-dataset';
 export { scheduledReplication } from './scheduled-replication';
 export { setupReplicationTrust, prepareReplicationHost, exchangeReplicationKeys } from './setup-replication-trust';
 export { cloneReplica } from './clone-replica';
+export { configureStorage } from './configure-storage';

@@ -85,6 +85,10 @@ export class RecordingTransport implements Transport {
     return { wrote: true, fixes: [] };
   }
 
+  async disconnect(host: StorageHostRef): Promise<void> {
+    this.calls.push({ host: host.name, command: `disconnect ${host.address}` });
+  }
+
   async stopProcessGroup(host: StorageHostRef, pgid: number): Promise<void> {
     this.calls.push({ host: host.name, command: `stopProcessGroup ${pgid}` });
   }

@@ -122,3 +122,15 @@ describe('planNameResolution', () => {
     assert.equal(kindOf(() => planNameResolution(uss1Spec(), conflicting, networkProfiles.linux)), 'HostsConflict');
   });
 });
+
+test("an installer's line for the VM's own name goes stale when the management address moves: commented out, other lines kept", () => {
+  const content = '127.0.0.1\tlocalhost\n192.0.2.200\tuss1.example.com uss1\n192.0.2.9\tbackup\n';
+  const merged = mergeHostsBlock(content, [{ address: '192.0.2.41', names: ['uss1'] }], 'uss1');
+  assert.match(merged, /^127\.0\.0\.1\tlocalhost\n#esxi-zfs-off# 192\.0\.2\.200\tuss1\.example\.com uss1\n192\.0\.2\.9\tbackup\n# esxi-zfs begin/);
+  assert.match(merged, /\n192\.0\.2\.41\tuss1\n# esxi-zfs end\n$/);
+  assert.equal(mergeHostsBlock(merged, [{ address: '192.0.2.41', names: ['uss1'] }], 'uss1'), merged, 'a second merge changes nothing');
+  // A line that names the VM and something else is the operator's: refused, not edited.
+  assert.throws(() => mergeHostsBlock('192.0.2.200\tuss1 nas\n', [{ address: '192.0.2.41', names: ['uss1'] }], 'uss1'), /HostsConflict|outside the esxi-zfs block/);
+  // Without `self`, as before: refused.
+  assert.throws(() => mergeHostsBlock(content, [{ address: '192.0.2.41', names: ['uss1'] }]), /outside the esxi-zfs block/);
+});

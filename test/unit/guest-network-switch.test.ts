@@ -35,6 +35,7 @@ describe('the stages per style', () => {
       'write /etc/network/interfaces.d/esxi-zfs-eth0 (644 0:0)',
       'run (stop the DHCP client of eth0)',
       'run ip route replace default via 192.0.2.1 dev eth0',
+      'run sysctl -w net.ipv4.conf.eth0.promote_secondaries=1',
       'run ip addr del 198.51.100.77/24 dev eth0',
     ]);
     const body = p.guard.start.argv[4]!;

@@ -8,6 +8,9 @@
  * that names the host, so the outcome would depend on line order and resolver; the line is the
  * operator's, which we never edit. Loopback lines (Debian's `127.0.1.1 uss1`, OpenSolaris'
  * `127.0.0.1 uss1 loghost`) and IPv6 lines do not count: they answer other questions.
+ * One exception: the line an installer wrote for the VM's own name (`192.0.2.41 uss1.example uss1`)
+ * goes stale when the management address moves; a line naming only the VM itself (short name and
+ * FQDNs) is commented out (`#esxi-zfs-off# `) so the block's entry answers.
  */
 import type { HostsEntry } from '../../configure/shared';
 import { hostNameProblem, ipv4Problem } from '../../names';
@@ -37,10 +40,12 @@ export function checkHostsEntries(entries: HostsEntry[]): void {
 
 export const hostsBlock = (entries: HostsEntry[]): string[] => [BEGIN_LINE, ...entries.map((e) => `${e.address}\t${e.names.join(' ')}`), HOSTS_END];
 
-/** `content` with our block holding `entries`; the lines outside it unchanged. */
-export function mergeHostsBlock(content: string, entries: HostsEntry[]): string {
+export const HOSTS_OFF = '#esxi-zfs-off# ';
+
+/** `content` with our block holding `entries`; the lines outside it unchanged but a stale line of `self` (above). */
+export function mergeHostsBlock(content: string, entries: HostsEntry[], self?: string): string {
   checkHostsEntries(entries);
-  const lines = content.split('\n');
+  const lines = content.split('\n').map((line) => (self !== undefined && staleSelfLine(line, entries, self) ? `${HOSTS_OFF}${line}` : line));
   const begins = lines.flatMap((l, i) => (l.startsWith(HOSTS_BEGIN) ? [i] : []));
   const ends = lines.flatMap((l, i) => (l.startsWith(HOSTS_END) ? [i] : []));
   if (begins.length > 1 || ends.length > 1 || begins.length !== ends.length || (begins.length === 1 && ends[0]! < begins[0]!)) {
@@ -59,8 +64,19 @@ export function mergeHostsBlock(content: string, entries: HostsEntry[]): string 
   }
   const block = hostsBlock(entries);
   if (begins.length === 1) return [...lines.slice(0, begins[0]), ...block, ...lines.slice(ends[0]! + 1)].join('\n');
-  const base = content === '' || content.endsWith('\n') ? content : `${content}\n`;
+  const kept = lines.join('\n');
+  const base = kept === '' || kept.endsWith('\n') ? kept : `${kept}\n`;
   return `${base}${block.join('\n')}\n`;
+}
+
+/** An installer's line for the VM's own name (and its FQDNs only) with an address the spec does not give it. */
+function staleSelfLine(line: string, entries: HostsEntry[], self: string): boolean {
+  const [address, ...names] = line.replace(/#.*/, '').trim().split(/\s+/);
+  if (!address || address.includes(':') || isLoopback(address) || names.length === 0) return false;
+  const short = self.split('.')[0]!.toLowerCase();
+  const selfOnly = names.every((n) => n.toLowerCase() === short || n.toLowerCase().startsWith(`${short}.`));
+  const ours = entries.find((e) => e.names.some((n) => n.toLowerCase() === short))?.address;
+  return selfOnly && ours !== undefined && ours !== address;
 }
 
 function conflictingLines(lines: string[], entries: HostsEntry[]): string[] {

@@ -163,7 +163,15 @@ function switchStages(nic: NicWork, old: LiveAddress, facts: NetworkFacts): Swit
       persist,
       { ...emptyPart(), actions: old.dynamic ? [stopDhcp(nic.device)] : [] },
       liveRoutes([...defaults, ...nic.routes], facts),
-      { ...emptyPart(), actions: [command(['ip', 'addr', 'del', formatCidr(old), 'dev', nic.device], `${nic.device}: ${formatCidr(old)} removed (the worker uses ${nic.address.address} now)`)] },
+      {
+        ...emptyPart(),
+        actions: [
+          // Deleting an interface's primary address deletes its secondaries in the same subnet too
+          // (the new one the worker is connected through) unless the kernel promotes them.
+          command(['sysctl', '-w', `net.ipv4.conf.${nic.device}.promote_secondaries=1`], `${nic.device}: secondary addresses promoted when the primary goes`),
+          command(['ip', 'addr', 'del', formatCidr(old), 'dev', nic.device], `${nic.device}: ${formatCidr(old)} removed (the worker uses ${nic.address.address} now)`),
+        ],
+      },
     ]),
     restoreOld: [
       ...persist.actions.flatMap((a) => (a.kind === 'file' ? [restoreFileStep(a.path, existing(facts, a.path))] : [])),

@@ -45,7 +45,7 @@ export function planNameResolution(spec: NetworkSpec, facts: NetworkFacts, profi
   else part.actions.push(command(['hostname', short], `host name ${short} (was ${facts.hostName})`));
 
   const entries = hostsEntries(spec);
-  ensure(part, facts.hosts, profile.hostsPath, mergeHostsBlock(facts.hosts.content, entries), `${profile.hostsPath}: esxi-zfs block with ${entries.length} entries`);
+  ensure(part, facts.hosts, profile.hostsPath, mergeHostsBlock(facts.hosts.content, entries, spec.hostName), `${profile.hostsPath}: esxi-zfs block with ${entries.length} entries`);
 
   if (!spec.dns) {
     part.found.push('no dns in the spec: resolv.conf left as it is');

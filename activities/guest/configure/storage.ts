@@ -1,0 +1,112 @@
+/**
+ * The storage steps of configureStorage: the pool from disks chosen by role, the datasets with
+ * their properties, the NFS shares. Each reads the guest, plans in core/guest/storage/ (pure,
+ * golden-tested), runs only what the plan says and reports it.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { Failure } from '../../../core/failures';
+import type { DatasetSpec, PoolSpec, StepReport } from '../../../core/configure/shared';
+import type { StorageHostRef } from '../../../core/hosts';
+import { guestProfile } from '../../../core/guest/profile';
+import { datasetFactsRead, datasetReadErrors, parseDatasetFacts, planDatasets } from '../../../core/guest/storage/datasets';
+import { dedupMemoryWarning, dedupOn } from '../../../core/guest/storage/dedup';
+import { resolveDisks } from '../../../core/guest/storage/disks';
+import { assembleDisks } from '../../../core/guest/storage/guest-disk';
+import { parseGetentHosts, poolStatusRead, resolveNameRead, storageCommands } from '../../../core/guest/storage/os';
+import { parsePoolStatus } from '../../../core/guest/storage/pool-layout';
+import { planPool, type StoragePlan } from '../../../core/guest/storage/pool-plan';
+import { isReshareFailure, namesToResolve, planShares, sharenfsDialect } from '../../../core/guest/storage/shares';
+import { parsePoolVersionBanner } from '../../../core/zfs/parse';
+import type { Transport } from '../../transport';
+
+const READ_TIMEOUT_MS = 60_000;
+/** zpool create on many large disks, zfs create -p of a deep tree: minutes at worst. */
+const CHANGE_TIMEOUT_MS = 10 * 60_000;
+
+export function createStorageActivities(deps: { transport: Transport }) {
+  const { transport } = deps;
+  const read = async (host: StorageHostRef, argv: string[]) => (await transport.runOk(host, argv, { timeoutMs: READ_TIMEOUT_MS })).stdout;
+
+  /** Runs a plan's commands in order; `tolerate` turns a known harmless failure into a warning. */
+  async function apply(host: StorageHostRef, plan: StoragePlan, tolerate?: (stderr: string) => string | undefined): Promise<StepReport> {
+    const report: StepReport = { found: plan.found, changed: [], warnings: [...plan.warnings] };
+    for (const command of plan.commands) {
+      const r = await transport.run(host, command.argv, { timeoutMs: CHANGE_TIMEOUT_MS });
+      const tolerated = r.code !== 0 ? tolerate?.(r.stderr) : undefined;
+      if (r.code !== 0 && tolerated === undefined) {
+        throw new Error(`${host.name}: ${command.argv.join(' ')} exited with ${r.code}: ${r.stderr.trim().slice(0, 2000)}`);
+      }
+      report.changed.push(command.change);
+      if (tolerated) report.warnings.push(tolerated);
+    }
+    return report;
+  }
+
+  async function datasetFacts(host: StorageHostRef, names: string[]) {
+    const r = await transport.run(host, datasetFactsRead(guestProfile(host.os).zfs, names), { timeoutMs: READ_TIMEOUT_MS });
+    const errors = datasetReadErrors(r.stderr);
+    if (errors.length > 0) throw new Error(`${host.name}: zfs get: ${errors.join('; ').slice(0, 2000)}`);
+    return parseDatasetFacts(r.stdout);
+  }
+
+  return {
+    /** The runbook's `zpool create sp1 c8t1d0 log c11t0d0`: created, completed with added log/cache/spares, or left alone. */
+    async createPool(host: StorageHostRef, pool: PoolSpec): Promise<StepReport> {
+      const profile = guestProfile(host.os);
+      const os = storageCommands[host.os];
+      const layouts = parsePoolStatus(await read(host, poolStatusRead(profile.zpool)));
+      const listed = os.parseDiskListing(await read(host, os.diskListing(host.diskDirectory)));
+      const probed = os.parseLabelProbe(await read(host, os.labelProbe(listed)));
+      const disks = assembleDisks(listed, probed, layouts, os.wholeDiskName);
+      const resolved = resolveDisks(pool, disks);
+      if (!resolved.ok) {
+        throw ApplicationFailure.nonRetryable(`${host.name}: ${resolved.conflicts.map((c) => c.message).join('\n')}`, Failure.DiskSelection, resolved.conflicts.map((c) => c.type));
+      }
+      const plan = planPool(pool, resolved, layouts.find((l) => l.name === pool.name), profile);
+      if (!plan.ok) throw ApplicationFailure.nonRetryable(`${host.name}: ${plan.conflict.message}`, Failure.PoolLayoutDiffers, plan.conflict);
+      return apply(host, plan);
+    },
+
+    /** `zfs create -p` with the inventory's properties; drift on an existing dataset set back. The runbook's dedup memory rule. */
+    async configureDatasets(host: StorageHostRef, input: { datasets: DatasetSpec[]; memoryGiB: number }): Promise<StepReport> {
+      const profile = guestProfile(host.os);
+      const facts = await datasetFacts(host, input.datasets.map((d) => d.name));
+      const report = await apply(host, planDatasets(input.datasets, facts, profile));
+      const deduped = input.datasets.filter((d) => dedupOn(d.properties.dedup));
+      if (deduped.length > 0) {
+        // The pool's size bounds what can be deduped: used + available of its root dataset.
+        const pool = deduped[0]!.name.split('/')[0]!;
+        const sizes = parseDatasetFacts(await read(host, [profile.zfs, 'get', '-H', '-p', '-o', 'name,property,value,source', 'used,available', pool])).get(pool);
+        const bytes = Number(sizes?.get('used')?.value ?? 0) + Number(sizes?.get('available')?.value ?? 0);
+        const warning = dedupMemoryWarning(input.memoryGiB, bytes);
+        if (warning) report.warnings.push(`${deduped.map((d) => d.name).join(', ')}: ${warning}`);
+      }
+      return report;
+    },
+
+    /** `zfs set sharenfs=...` in the guest ZFS's dialect, once every client name resolves on the guest. */
+    async shareDatasets(host: StorageHostRef, datasets: DatasetSpec[]): Promise<StepReport> {
+      const profile = guestProfile(host.os);
+      const names = [...new Set(datasets.flatMap((d) => (d.share ? namesToResolve(d.share) : [])))];
+      const unresolved: string[] = [];
+      for (const name of names) {
+        const r = await transport.run(host, resolveNameRead(name), { timeoutMs: READ_TIMEOUT_MS });
+        if (r.code !== 0 || parseGetentHosts(r.stdout).length === 0) unresolved.push(name);
+      }
+      if (unresolved.length > 0) {
+        throw ApplicationFailure.nonRetryable(
+          `${host.name}: ${unresolved.join(', ')} do${unresolved.length === 1 ? 'es' : ''} not resolve on the guest (getent hosts): no share set. ` +
+            'Give the hosts a storage network in the inventory (written to /etc/hosts by configureNameResolution) or the VM DNS servers that know them',
+          Failure.UnresolvedClient,
+          unresolved,
+        );
+      }
+      const banner = await transport.run(host, [profile.zpool, 'upgrade', '-v'], { timeoutMs: READ_TIMEOUT_MS });
+      const dialect = sharenfsDialect(host.os, parsePoolVersionBanner(banner.stdout));
+      const facts = await datasetFacts(host, datasets.map((d) => d.name));
+      const current = new Map(datasets.map((d) => [d.name, facts.get(d.name)?.get('sharenfs')]));
+      return apply(host, planShares(datasets, current, { zfs: profile.zfs, dialect }), (stderr) =>
+        isReshareFailure(stderr) ? 'sharenfs is stored but no NFS server took it: start the NFS server, then `zfs share -a`' : undefined);
+    },
+  };
+}
