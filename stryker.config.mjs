@@ -7,6 +7,7 @@
 // Only test/unit: test/lab and test/workflow need namespaces, sshd and a Temporal server.
 
 import { readdirSync, readFileSync } from 'node:fs';
+import process from 'node:process';
 
 // Left out: files that start the CLI or generate thousands of documents. Their children cannot see
 // Stryker's active mutant, so they kill nothing, yet per-file coverage would rerun them (a minute
