@@ -12,7 +12,7 @@
  *   default is 10; beyond it channel opens fail), further callers wait their turn.
  */
 import { Client, type ConnectConfig, type ServerHostKeyAlgorithm } from 'ssh2';
-import { connect as tcpConnect } from 'node:net';
+import { connect as tcpConnect, type Socket } from 'node:net';
 import { resolveCredential, type ResolvedCredential } from './credentials';
 import { SshConnectionError, describeTarget, targetKey, type ConnectStage, type SshTarget } from './target';
 import { createHostVerifier, serverHostKeyAlgorithms } from './host-key';
@@ -50,6 +50,12 @@ type Entry = {
   hostKey: string;
   ready: Promise<Client>;
   client: Client;
+  /**
+   * Our socket under `client`. Dropping a connection destroys it: ssh2's own destroy() does
+   * nothing once end() has half-closed the socket, and a peer that is gone (its address removed)
+   * never answers that FIN, so the socket would stay open for minutes and keep the process alive.
+   */
+  socket?: Socket;
   connected: boolean;
   closed: boolean;
   lastError?: Error;
@@ -260,6 +266,7 @@ export class SshPool {
       }
       this.watchClient(target, entry, inputs, settle);
       const cfg = this.connectConfig(target, inputs);
+      entry.socket = cfg.sock as Socket;
       try {
         client.connect(cfg);
       } catch (e) {
@@ -291,11 +298,7 @@ export class SshPool {
         settle.done = true;
         entry.closed = true;
         this.forget(entry);
-        try {
-          entry.client.end();
-        } catch {
-          /* already gone */
-        }
+        entry.socket?.destroy();
         reject(err);
       },
     };
@@ -318,6 +321,8 @@ export class SshPool {
       if (mismatch) return settle.fail(mismatch);
       if (settle.done) {
         entry.lastError = fail('lost', `connection lost: ${err.message}`, err);
+        // Fatal after ready (a keepalive timeout, a reset): nothing is left to close gracefully.
+        entry.socket?.destroy();
         return;
       }
       settle.fail(connectError(target, err, verifier, this.opts.connectTimeoutMs));
@@ -370,11 +375,7 @@ export class SshPool {
     return new Promise<void>((resolve) => {
       const t = setTimeout(() => {
         // The peer did not close in time: drop the socket.
-        try {
-          client.destroy();
-        } catch {
-          /* gone */
-        }
+        entry.socket?.destroy();
         resolve();
       }, 2000);
       t.unref();
