@@ -6,10 +6,8 @@ import type {
   ConfigureStorageInput, DatasetSpec, DiskSelector, HostsEntry, NetworkSpec, NicSpec, PoolSpec, VdevSpec,
 } from '../core/configure/shared';
 import { storageNameOf } from './checks/references';
-import { sizeBytes, vdevKind, type Inventory, type StorageVm, type VdevValue } from './schema';
+import { sizeBytes, vdevKind, type Inventory, type SelectorValue, type StorageVm, type VdevValue } from './schema';
 import { findStorageVm, storageHostRef, storageVms } from './targets';
-
-type SelectorValue = { disk?: string; model?: string; serial?: string; size?: { min?: string; max?: string } };
 
 function selector(value: SelectorValue): DiskSelector {
   const { disk, model, serial, size } = value;

@@ -1,5 +1,5 @@
 /** What an inventory will build, as data (for `validate --json`) and as text. */
-import { vdevKind, type Inventory, type StorageVm, type VdevValue } from './schema';
+import { vdevKind, type Inventory, type SelectorValue, type StorageVm, type VdevValue } from './schema';
 
 export interface BuildPlan {
   hosts: {
@@ -23,9 +23,7 @@ export function nfsShareOptions(share: { rw: boolean | string[]; ro?: string[]; 
   return options.join(',');
 }
 
-type Selector = { disk?: string; model?: string; serial?: string; size?: { min?: string; max?: string } };
-
-function selector(d: Selector): string {
+function selector(d: SelectorValue): string {
   if (d.disk !== undefined) return d.disk;
   const size = d.size && [d.size.min && `>=${d.size.min}`, d.size.max && `<=${d.size.max}`].filter(Boolean).join(' ');
   return `(${[d.model && `model ${d.model}`, d.serial && `serial ${d.serial}`, size && `size ${size}`].filter(Boolean).join(', ')})`;
@@ -40,7 +38,7 @@ function vdevs(list: VdevValue[] | undefined): string {
 
 /** The pool as `zpool create` would read it, disks chosen by what they report in parentheses. */
 function poolLayout(pool: StorageVm['pool']): string {
-  const disks = (list: Selector[] | undefined) => (list ?? []).map(selector).join(' ');
+  const disks = (list: SelectorValue[] | undefined) => (list ?? []).map(selector).join(' ');
   return [
     pool.name,
     vdevs(pool.data),

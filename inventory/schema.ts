@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { OS_PROFILES } from '../core/hosts';
+import { parseSize } from '../core/guest/probe-parse';
 import { cronProblem } from '../core/cron';
 import {
   absolutePath, checked, cidr, datasetName, hostAddress, hostName, ipv4, keyFilePath, loginName, mountpoint, poolName,
@@ -171,7 +172,7 @@ const selectorFields = {
     .refine((range) => range.min !== undefined || range.max !== undefined, 'give min, max or both')
     .optional(),
 };
-type SelectorValue = { disk?: string; model?: string; serial?: string; size?: { min?: string; max?: string } };
+export type SelectorValue = { disk?: string; model?: string; serial?: string; size?: { min?: string; max?: string } };
 
 function selectorIssues(value: SelectorValue, ctx: z.RefinementCtx): void {
   const byReport = [value.model, value.serial, value.size].filter((v) => v !== undefined).length;
@@ -186,10 +187,8 @@ function selectorIssues(value: SelectorValue, ctx: z.RefinementCtx): void {
   }
 }
 
-const UNITS = { K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40, P: 2 ** 50 } as const;
-export function sizeBytes(size: string): number {
-  return Math.round(Number(size.slice(0, -1)) * UNITS[size.at(-1) as keyof typeof UNITS]);
-}
+/** A byteSize in bytes: ZFS's own reading of human sizes (the probe's parser). */
+export const sizeBytes = (size: string): number => parseSize(size);
 
 const diskSelector = z.strictObject(selectorFields).superRefine(selectorIssues);
 
