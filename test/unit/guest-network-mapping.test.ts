@@ -5,24 +5,15 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mapNics, NetworkPlanError, networkProfiles, planNetwork } from '../../core/guest/network';
+import { mapNics, networkProfiles, planNetwork } from '../../core/guest/network';
 import type { LiveAddress } from '../../core/guest/network';
-import { networkFixture, uss1Spec } from './guest-network-spec';
+import { networkFixture, uss1Spec, kindOf } from './guest-network-spec';
 
 const live = (device: string, cidr: string): LiveAddress => {
   const [address, prefix] = cidr.split('/');
   return { address: address!, prefix: Number(prefix), device, dynamic: false };
 };
 const guest = (nics: string[], addresses: LiveAddress[]) => ({ nics, addresses });
-const kindOf = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof NetworkPlanError) return e.kind;
-    throw e;
-  }
-  return 'no error';
-};
 
 describe('NIC mapping', () => {
   test('without devices: the guest\'s NICs in the order the OS lists them (ifindex, datalink id), not by name', () => {

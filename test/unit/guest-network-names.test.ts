@@ -6,19 +6,10 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mergeHostsBlock, NetworkPlanError, networkProfiles, planNameResolution } from '../../core/guest/network';
+import { mergeHostsBlock, networkProfiles, planNameResolution } from '../../core/guest/network';
 import { nsswitchContent, resolvContent } from '../../core/guest/network/resolv';
-import { contentOf, networkFixture, summary, uss1Spec } from './guest-network-spec';
+import { contentOf, networkFixture, summary, uss1Spec, kindOf } from './guest-network-spec';
 
-const kindOf = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof NetworkPlanError) return e.kind;
-    throw e;
-  }
-  return 'no error';
-};
 const entries = [{ address: '192.0.2.41', names: ['uss1.example.net', 'uss1'] }, { address: '10.0.1.10', names: ['vh0-nas'] }];
 
 describe('the hosts block', () => {

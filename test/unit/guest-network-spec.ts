@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NetworkSpec } from '../../core/configure/shared';
-import type { PlannedAction } from '../../core/guest/network';
+import { NetworkPlanError, type PlannedAction } from '../../core/guest/network';
 
 /** e1000g0/eth0 management 192.0.2.41/24 gw 192.0.2.1, storage 10.0.1.41/24, vh0-nas..vh3-nas, DNS. */
 export const uss1Spec = (extra: Partial<NetworkSpec> = {}): NetworkSpec => ({
@@ -39,3 +39,14 @@ export function withSection(facts: string, name: string, header: { kind: string;
   const section = `::esxi-zfs:: ${header.kind} ${Buffer.byteLength(body)} ${header.meta ?? '- - -'} ${name}\n${body}`;
   return bytes.subarray(0, start).toString('utf8') + section + bytes.subarray(end).toString('utf8');
 }
+
+/** The kind of NetworkPlanError `fn` throws, or 'no error'. */
+export const kindOf = (fn: () => unknown): string => {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof NetworkPlanError) return e.kind;
+    throw e;
+  }
+  return 'no error';
+};
