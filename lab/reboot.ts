@@ -53,11 +53,9 @@ export async function labReboot(opts: { dir?: string; host: string }): Promise<R
     step('stopped');
     await clearNetwork(h);
     step('network cleared');
-    const pids = await boot(h, notes);
+    const { pids, addresses, configured } = await boot(h, notes);
     step('booted');
     const host: LabHostState = { ...h, pids };
-    const addresses = await ipv4Addresses(h.netns);
-    const configured = addresses.some((a) => a.split(' ')[1]?.split('/')[0] === h.address);
     const answers = configured && (await sshAnswers(host, SSH_ANSWER_TIMEOUT_MS));
     if (!answers) {
       notes.push(configured
@@ -116,23 +114,30 @@ async function clearNetwork(h: LabHostState): Promise<void> {
   if (emptied.code !== 0) throw new Error(`${h.name}: emptying /run/network: ${emptied.stderr.trim()}`);
 }
 
-async function boot(h: LabHostState, notes: string[]): Promise<LabHostState['pids']> {
+/** `configured`: the persistent configuration gave the host its management address back. */
+async function boot(h: LabHostState, notes: string[]): Promise<{ pids: LabHostState['pids']; addresses: string[]; configured: boolean }> {
   const ifup = await startNetwork(h);
   if (ifup.code !== 0) notes.push(`ifup -a failed (exit ${ifup.code}): ${ifup.stderr.trim()}`);
+  const addresses = await ipv4Addresses(h.netns);
+  const configured = addresses.some((a) => a.split(' ')[1]?.split('/')[0] === h.address);
   const zfsFuse = startZfsFuse(h);
   await waitForZfs({ ...h, pids: { ...h.pids, zfsFuse } });
   const mounted = await labExec(h, ['zfs', 'mount', '-a']);
   if (mounted.code !== 0) notes.push(`zfs mount -a failed: ${mounted.stderr.trim()}`);
-  // As Debian's zfs-fuse init script does after the NFS server: `zfs share -a` (zfs-fuse shares through exportfs).
-  try {
-    await startNfs(h);
-    await waitForNfs(h);
-    await shareZfs(h);
-  } catch (error) {
-    notes.push(`the NFS server or its shares: ${(error as Error).message}`);
+  // As Debian's zfs-fuse init script does after the NFS server: `zfs share -a` (zfs-fuse shares
+  // through exportfs). The server listens on the management address: without it (a host its
+  // configuration locks out, reported by the caller) there is nothing to start it on.
+  if (configured) {
+    try {
+      await startNfs(h);
+      await waitForNfs(h);
+      await shareZfs(h);
+    } catch (error) {
+      notes.push(`the NFS server or its shares: ${(error as Error).message}`);
+    }
   }
   const sshd = startSshd(h);
-  return { sshd, zfsFuse };
+  return { pids: { sshd, zfsFuse }, addresses, configured };
 }
 
 async function ipv4Addresses(netns: string): Promise<string[]> {

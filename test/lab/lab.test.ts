@@ -320,7 +320,8 @@ describe('storage-host lab', { timeout: 300_000 }, () => {
     await ok(b, 'ip', 'route', 'add', '10.99.0.0/16', 'via', lab.gateway);
     await ok(b, 'zpool', 'create', 'sp2', b.disks[0]!.path, 'log', b.disks[1]!.path, 'cache', b.disks[2]!.path);
     await ok(b, 'zfs', 'create', '-p', '-o', 'mountpoint=/export/vol1', 'sp2/nas/vol1');
-    await exec(b, 'zfs', 'set', 'sharenfs=rw,nosuid', 'sp2/nas/vol1'); // stored; sharing fails without exportfs
+    const sharenfs = `${lab.hypervisors[1]!.address}:rw`; // zfs-fuse's HOST:OPTIONS: exported again by the reboot's zfs share -a
+    await ok(b, 'zfs', 'set', `sharenfs=${sharenfs}`, 'sp2/nas/vol1');
     await ok(b, 'sh', '-c', 'echo kept > /export/vol1/file && zfs snapshot sp2/nas/vol1@before');
 
     const rebootedA = await labReboot({ dir: DIR, host: a.name });
@@ -349,7 +350,7 @@ describe('storage-host lab', { timeout: 300_000 }, () => {
     // not follow /etc/hosts), its datasets mounted, sharenfs still stored.
     const s = await ssh(b2, 'zpool list -H -o name,health; zfs get -H -o name,value mounted,sharenfs sp2/nas/vol1; cat /export/vol1/file; hostname');
     assert.equal(s.code, 0, s.stderr);
-    assert.equal(s.stdout, `sp2\tONLINE\nsp2/nas/vol1\tyes\nsp2/nas/vol1\trw,nosuid\nkept\n${b.name}\n`);
+    assert.equal(s.stdout, `sp2\tONLINE\nsp2/nas/vol1\tyes\nsp2/nas/vol1\t${sharenfs}\nkept\n${b.name}\n`);
     await destroyPool(b2, 'sp2');
   });
 
