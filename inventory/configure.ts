@@ -3,7 +3,7 @@
  * a reference), every value already checked by the schema and the cross-checks.
  */
 import type {
-  ConfigureStorageInput, DatasetSpec, DiskSelector, HostsEntry, NetworkSpec, NicSpec, PoolSpec, VdevSpec,
+  ConfigureStorageInput, DatasetSpec, DiskSelector, HostsEntry, NetworkSpec, NicSpec, PoolSpec, ShareSpec, VdevSpec,
 } from '../core/configure/shared';
 import { storageNameOf } from './checks/references';
 import { sizeBytes, vdevKind, type Inventory, type SelectorValue, type StorageVm, type VdevValue } from './schema';
@@ -74,12 +74,17 @@ export function networkSpec(inventory: Inventory, vm: StorageVm): NetworkSpec {
   };
 }
 
+/** A dataset's share as configureStorage and clone-replica are given it. */
+export function shareSpec(share: NonNullable<StorageVm['datasets'][number]['share']>): ShareSpec {
+  return { rw: share.rw, ro: share.ro ?? [], root: share.root, nosuid: share.nosuid };
+}
+
 function datasetSpecs(vm: StorageVm): DatasetSpec[] {
   return vm.datasets.map((d) => ({
     name: d.name,
     ...(d.mountpoint !== undefined && { mountpoint: d.mountpoint }),
     properties: d.properties ?? {},
-    ...(d.share && { share: { rw: d.share.rw, ro: d.share.ro ?? [], root: d.share.root, nosuid: d.share.nosuid } }),
+    ...(d.share && { share: shareSpec(d.share) }),
   }));
 }
 

@@ -55,10 +55,13 @@ export function labInventory(opts: { privateKeyFile: string; prefixLength: numbe
           os: 'linux',
           cpus: 2,
           memoryGiB: 4,
-          // The management NIC (the lab's eth0, set up by its installer). The storage NIC (eth1, blank
-          // until configureStorage gives it storageAddress) is not listed yet: replication in the lab
-          // runs on the management network until the lab's tests and demo run configureStorage first.
-          nics: [{ portGroup: 'VM Network', device: 'eth0', address: `${h.address}/${opts.prefixLength}` }],
+          // The runbook's two NICs: management (the lab's eth0, set up by its installer) and storage
+          // traffic only (eth1 on the storage bridge, blank until configureStorage gives it its
+          // address). Replication runs on the storage one.
+          nics: [
+            { portGroup: 'VM Network', device: 'eth0', address: `${h.address}/${opts.prefixLength}` },
+            { portGroup: 'eSAN', device: 'eth1', address: `${h.storageAddress}/${opts.prefixLength}` },
+          ],
           diskDirectory: LAB_DISK_DIRECTORY,
           ssh: { address: h.address, credentials: LAB_CREDENTIAL, hostKey: h.hostKey },
           pool: { name: pool(j), data: vdevs(h, 'data'), log: vdevs(h, 'log'), cache: vdevs(h, 'cache') },

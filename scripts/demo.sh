@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The demo: a lab of two storage hosts, the worker with its embedded Temporal dev server, then the
-# runbook's steps through the CLI: validate, probe, replication trust, a full and an incremental
+# runbook's steps through the CLI: validate, probe, configureStorage (network, pools, datasets, NFS
+# shares, proved from a hypervisor), replication trust over the storage network, a full and an incremental
 # replication with live progress, schedules, status, and a clone of the replica for testing.
 # Leaves everything running for the Temporal UI while attached to a terminal (Ctrl-C stops it);
 # without a terminal (CI) it stops everything at the end. Run as root: the lab makes namespaces.
@@ -44,21 +45,36 @@ cli validate "$INV"
 step "probe: OS, ZFS version, pools and disks of every storage host"
 cli probe "$INV"
 
-step "pools and datasets (the configureStorage runbook's part, by hand until it exists)"
 ssh_host() {
   ssh -q -i "$LAB/id_ed25519" -o UserKnownHostsFile="$LAB/known_hosts" -o StrictHostKeyChecking=yes "root@$1" "$2"
 }
-addr() { node -e "const s=require('./$LAB/state.json'); console.log(s.hosts[$1].address)"; }
-ssh_host "$(addr 0)" 'zpool list sp1 >/dev/null 2>&1 || zpool create sp1 /srv/disks/c8t1d0 log /srv/disks/c11t0d0 cache /srv/disks/c9t0d0; zfs create -p sp1/nas/vol0; zfs set sharenfs=rw,nosuid,root=vh1-nas:vh2-nas sp1/nas/vol0 2>/dev/null || true; head -c 67108864 /dev/urandom > /sp1/nas/vol0/disk.vmdk'
-ssh_host "$(addr 1)" 'zpool list sp2 >/dev/null 2>&1 || zpool create sp2 /srv/disks/c8t1d0 log /srv/disks/c11t0d0; zfs create -p sp2/nas/vol1'
-echo "sp1 on $(addr 0), sp2 on $(addr 1)"
+state() { node -e "const s=require('./$LAB/state.json'); console.log($1)"; }
+addr() { state "s.hosts[$1].address"; }
+vol() { state "'/export/' + s.hosts[$1].name + '-nas-vol$1'"; }
+# A hypervisor's view of a share over the storage network: libnfs in its namespace, NFSv3 as ESXi mounts.
+nfs_ls() {
+  ip netns exec "$(state "s.hypervisors.find((h) => h.name === '$1').netns")" \
+    nfs-ls "nfs://$(state "s.hosts[$2].storageAddress")$(vol "$2")?version=3&nfsport=2049&mountport=20048"
+}
+
+step "configureStorage: eth1 on the storage network, /etc/hosts with the hypervisors' vhN-nas, pools with log and cache, datasets, NFS shares"
+cli configure "$INV" --wait
+
+step "configureStorage again: everything is in place, nothing changes"
+cli configure "$INV" --wait
+
+step "the shares from the hypervisors: vh1 lists vol0 on $(state 's.hosts[0].name') over the storage network"
+ssh_host "$(addr 0)" "head -c 67108864 /dev/urandom > $(vol 0)/disk.vmdk"
+nfs_ls vh1 0
+if nfs_ls outsider 0 >/dev/null 2>&1; then echo "the outsider (on no access list) could list the share" >&2; exit 1; fi
+echo "the lab's outsider, an address on no access list, is refused"
 
 step "replication trust: zfsadm, keys made on each host, receive guard, pinned host keys"
 cli trust "$INV" --wait
 
 step "replicate sp1/nas/vol0 to test-san-02 (full), then again (incremental)"
 cli replicate "$INV" --dataset sp1/nas/vol0 --wait
-ssh_host "$(addr 0)" 'head -c 8388608 /dev/urandom > /sp1/nas/vol0/changed.bin'
+ssh_host "$(addr 0)" "head -c 8388608 /dev/urandom > $(vol 0)/changed.bin"
 cli replicate "$INV" --dataset sp1/nas/vol0 --wait
 
 step "schedules: one per replicated dataset (59 23 * * * America/Chicago)"

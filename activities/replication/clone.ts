@@ -7,14 +7,17 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Transport } from '../transport';
 import { guestProfile } from '../../core/guest/profile';
 import { snapshotsOf, type DatasetRef } from './datasets';
+import type { ShareSpec } from '../../core/configure/shared';
+import { isReshareFailure, renderSharenfs, sharenfsDialect, type RenderedShare } from '../../core/guest/storage/shares';
+import { parsePoolVersionBanner } from '../../core/zfs/parse';
 
 export interface CloneReplicaInput {
   replica: DatasetRef;
   clone: string;
   /** Default: the replica's received value (the source's, from `zfs send -p`), not its local override. */
   mountpoint?: string;
-  /** Default: the replica's received value, as for mountpoint. */
-  sharenfs?: string;
+  /** The source dataset's share from the inventory, rendered in this host's sharenfs dialect. Default: the replica's received sharenfs, as for mountpoint. */
+  share?: ShareSpec;
   /** Destroy an existing clone of an older snapshot and clone the newest. */
   replace: boolean;
 }
@@ -31,7 +34,7 @@ export function createCloneActivities(deps: { transport: Transport }) {
   return {
     async cloneNewestReplicaSnapshot(input: CloneReplicaInput): Promise<CloneReplicaResult> {
       const { host } = input.replica;
-      const zfs = guestProfile(host.os).zfs;
+      const { zfs, zpool } = guestProfile(host.os);
       const zfsRun = (argv: string[]) => transport.run(host, [zfs, ...argv], { timeoutMs: 120_000 });
       const zfsOk = (argv: string[]) => transport.runOk(host, [zfs, ...argv], { timeoutMs: 120_000 });
 
@@ -75,15 +78,22 @@ export function createCloneActivities(deps: { transport: Transport }) {
         await zfsOk(['create', '-p', parent]);
         changed.push(`created ${parent}`);
       }
+      /** The inventory's share in the dialect of this host's ZFS (the target's, not the source's). */
+      const rendered = async (share: ShareSpec): Promise<RenderedShare> => {
+        const banner = await transport.runOk(host, [zpool, 'upgrade', '-v'], { timeoutMs: 30_000 });
+        return renderSharenfs(share, sharenfsDialect(host.os, parsePoolVersionBanner(banner.stdout)));
+      };
       const received = await receivedValues(input.replica.dataset);
       const mountpoint = input.mountpoint ?? received.mountpoint;
-      const sharenfs = input.sharenfs ?? received.sharenfs;
+      const fromInventory = input.share && (await rendered(input.share));
+      warnings.push(...(fromInventory?.warnings ?? []));
+      const sharenfs = fromInventory?.sharenfs ?? received.sharenfs;
       await zfsOk(['clone', ...(mountpoint ? ['-o', `mountpoint=${mountpoint}`] : []), origin, input.clone]);
       changed.push(`cloned ${origin} to ${input.clone}`);
       if (sharenfs) {
         const shared = await zfsRun(['set', `sharenfs=${sharenfs}`, input.clone]);
-        // Without an NFS server (zfs-fuse, a lab) the property is stored but sharing fails.
-        if (shared.code !== 0 && !/property may be set/.test(shared.stderr)) {
+        // Without an NFS server the property is stored but sharing fails.
+        if (shared.code !== 0 && !isReshareFailure(shared.stderr)) {
           throw new Error(`${host.name}: zfs set sharenfs on ${input.clone} failed: ${shared.stderr.trim()}`);
         }
         if (shared.code !== 0) warnings.push(`sharenfs is set on ${input.clone} but the host could not share it: ${shared.stderr.trim()}`);

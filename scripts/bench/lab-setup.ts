@@ -1,6 +1,6 @@
 /**
  * Everything before the first measurement: the machine's facts, the lab (bench-san-01 ->
- * bench-san-02), the dev server and the product's worker, the pools, the bench's ssh key, a
+ * bench-san-02), the dev server and the product's worker, configureStorage, the bench's ssh key, a
  * patched syncoid, the source dataset and the change it gets, and the replication trust.
  */
 import * as fs from 'node:fs';
@@ -11,6 +11,8 @@ import { labDown, labUp, type LabHostState } from '../../lab/lab';
 import { run } from '../../lab/exec';
 import { requireInventory } from '../../inventory/load';
 import { replicationJobs, replicationTrustInput } from '../../inventory/jobs';
+import { configureStorageInput } from '../../inventory/configure';
+import { storageVms } from '../../inventory/targets';
 import type { ReplicationJob } from '../../core/replication/shared';
 import { TASK_QUEUE } from '../../workers/config';
 import { mustOnHost } from './host';
@@ -49,15 +51,29 @@ export async function machineFacts() {
   return facts;
 }
 
-/** Pools, the bench key, the patched syncoid, and the source dataset with its snapshot @bench-a. */
+/**
+ * configureStorage of both hosts from the lab inventory, through the worker as an operator runs it:
+ * the pools (data, log and cache disks), eth1 on the storage network, which every tool below
+ * sends over, as the runbook has it.
+ */
+async function configureHosts(client: Client, inventoryFile: string): Promise<void> {
+  const inventory = requireInventory(inventoryFile);
+  const started = Date.now();
+  await Promise.all(storageVms(inventory).map((vm) => client.workflow.execute('configureStorage', {
+    taskQueue: TASK_QUEUE, workflowId: `bench-configure-${vm.name}`, args: [configureStorageInput(inventory, vm.name)],
+  })));
+  log(`configureStorage of ${storageVms(inventory).length} hosts in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/** The bench datasets, the bench key, the patched syncoid, and the source dataset with its snapshot @bench-a. */
 async function prepareHosts(src: LabHostState, dst: LabHostState, options: BenchOptions, notes: string[]): Promise<void> {
-  await mustOnHost(src, 'zpool create sp1 /srv/disks/c8t1d0 log /srv/disks/c11t0d0 2>/dev/null && zfs create sp1/bench');
-  await mustOnHost(dst, 'zpool create sp2 /srv/disks/c8t1d0 log /srv/disks/c11t0d0 2>/dev/null && zfs create sp2/bench');
-  // The raw peer's and syncoid's key: root on the source to root on the target, host key pinned
-  // from the lab state (never scanned).
+  await mustOnHost(src, 'zfs create sp1/bench');
+  await mustOnHost(dst, 'zfs create sp2/bench');
+  // The raw peer's and syncoid's key: root on the source to root on the target's storage address,
+  // host key pinned from the lab state (never scanned).
   const pub = await mustOnHost(src, `rm -f ${BENCH_KEY} ${BENCH_KEY}.pub && ssh-keygen -q -t ed25519 -N '' -C esxi-zfs-bench -f ${BENCH_KEY} && cat ${BENCH_KEY}.pub`);
   await mustOnHost(dst, 'cat >> /root/.ssh/authorized_keys', { input: pub });
-  await mustOnHost(src, `cat > ${BENCH_KNOWN_HOSTS}`, { input: `${dst.name},${dst.address} ${dst.hostKey}\n` });
+  await mustOnHost(src, `cat > ${BENCH_KNOWN_HOSTS}`, { input: `${dst.name},${dst.storageAddress} ${dst.hostKey}\n` });
   // syncoid 2.1.0's snapshot-listing fallback (used when `zfs get -t` is missing, as on zfs-fuse)
   // prefixes the ssh command twice for a remote dataset; a private copy with that one line removed.
   const stock = fs.readFileSync('/usr/sbin/syncoid', 'utf8');
@@ -133,13 +149,13 @@ export async function prepareBench(options: BenchOptions, resources: BenchResour
   resources.lab = lab;
   resources.server = server;
   const [src, dst] = lab.hosts as [LabHostState, LabHostState];
-  log(`lab up (${src.name} ${src.address} -> ${dst.name} ${dst.address}); dev server ${server.address}`);
+  log(`lab up (${src.name} -> ${dst.name} ${dst.storageAddress}, the storage network); dev server ${server.address}`);
 
   const workerStarting = startWorkerProcess({
     repo: REPO, address: server.address, namespace: server.namespace, taskQueue: TASK_QUEUE, uiUrl: server.uiUrl,
     logFile: path.join(tmpDir, 'worker.log'),
   });
-  const [worker] = await Promise.all([workerStarting, prepareHosts(src, dst, options, notes)]);
+  const worker = await workerStarting;
   resources.worker = worker;
   const sampler = new RssSampler(worker.pid, 200);
   resources.sampler = sampler;
@@ -147,10 +163,12 @@ export async function prepareBench(options: BenchOptions, resources: BenchResour
   const workerStartRss = memoryOf(worker.pid)?.rss ?? NaN;
   log(`worker pid ${worker.pid} running, RSS ${(workerStartRss / MiB).toFixed(0)} MiB (log ${worker.logFile})`);
 
-  const referencedBytes = await checkSpace(src, dst, options, notes);
   const connection = await Connection.connect({ address: server.address });
   resources.connection = connection;
   const client = new Client({ connection, namespace: server.namespace });
+  await configureHosts(client, lab.inventoryFile);
+  await prepareHosts(src, dst, options, notes);
+  const referencedBytes = await checkSpace(src, dst, options, notes);
   const template = await setupTrust(client, lab.inventoryFile, src, dst, sweepNames);
   return { src, dst, client, worker, sampler, template, referencedBytes, workerStartRss };
 }

@@ -37,7 +37,7 @@ export interface SshCommands {
 }
 
 export function sshCommands(target: LabHostState, ciphers: string): SshCommands {
-  const sshDefault = `ssh -T -i ${BENCH_KEY} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=${BENCH_KNOWN_HOSTS} -o ServerAliveInterval=10 -o ServerAliveCountMax=3 root@${target.address}`;
+  const sshDefault = `ssh -T -i ${BENCH_KEY} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=${BENCH_KNOWN_HOSTS} -o ServerAliveInterval=10 -o ServerAliveCountMax=3 root@${target.storageAddress}`;
   return { ssh: sshDefault.replace('ssh -T ', `ssh -T -c ${ciphers} `), sshDefault };
 }
 
@@ -61,7 +61,7 @@ export class Syncoid {
   private readonly args: string;
 
   constructor(private readonly source: LabHostState, target: LabHostState, ciphers: string) {
-    this.args = `--sshcipher ${ciphers} --sshkey ${BENCH_KEY} --sshoption IdentitiesOnly=yes --sshoption BatchMode=yes --sshoption StrictHostKeyChecking=yes --sshoption UserKnownHostsFile=${BENCH_KNOWN_HOSTS} ${SOURCE} root@${target.address}:${TARGETS.syncoid}`;
+    this.args = `--sshcipher ${ciphers} --sshkey ${BENCH_KEY} --sshoption IdentitiesOnly=yes --sshoption BatchMode=yes --sshoption StrictHostKeyChecking=yes --sshoption UserKnownHostsFile=${BENCH_KNOWN_HOSTS} ${SOURCE} root@${target.storageAddress}:${TARGETS.syncoid}`;
   }
 
   /** One run of `binary` (`syncoid`, or `perl PATCHED_SYNCOID`), timed. */

@@ -5,7 +5,7 @@ import { requireInventory } from '../../inventory/load';
 import { findJob } from '../../inventory/jobs';
 import type { ReplicationJob } from '../../core/replication/shared';
 import { findStorageVm } from '../../inventory/targets';
-import { nfsShareOptions } from '../../inventory/plan';
+import { shareSpec } from '../../inventory/configure';
 import { TASK_QUEUE, workflowUiLink } from '../../workers/config';
 import { withClient } from '../temporal-client';
 import { failureMessage } from '../failure-message';
@@ -34,7 +34,7 @@ export function registerCloneReplica(program: Command): void {
         replica: job.target,
         clone: options.name ?? defaultCloneName(job),
         mountpoint: source?.mountpoint,
-        sharenfs: source?.share ? nfsShareOptions(source.share) : undefined,
+        share: source?.share && shareSpec(source.share),
         replace: options.replace ?? false,
       };
       const workflowId = `clone-replica:${job.target.host.name}:${input.clone}`;

@@ -58,8 +58,6 @@ function labVariant(changes: [(string | number)[], unknown][] = []): string {
   ];
   doc.setIn([...vm(0), 'datasets'], nested('sp1', 0));
   doc.setIn([...vm(1), 'datasets'], nested('sp2', 1));
-  // The runbook's second NIC, storage traffic only: eth1 on the storage bridge.
-  [h1, h2].forEach((h, j) => doc.setIn([...vm(j), 'nics', 1], doc.createNode({ portGroup: 'eSAN', device: 'eth1', address: `${h.storageAddress}/24` })));
   for (const [p, value] of changes) doc.setIn(p, value);
   return doc.toString();
 }

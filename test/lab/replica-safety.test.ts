@@ -7,12 +7,13 @@ import { on, scenarioJob } from '../helpers/lab-replication';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { labDown, labExec, labUp, type LabHostState } from '../../lab/lab';
+import { labDown, labExec, labUp, type LabHostState, type LabState } from '../../lab/lab';
 import { requireInventory } from '../../inventory/load';
 import { replicationJobs, replicationTrustInput } from '../../inventory/jobs';
 import type { ReplicationJob, ReplicationResult } from '../../core/replication/shared';
 import type { SetupReplicationTrustInput } from '../../core/trust/shared';
 import { startTestTemporal, type TestTemporal } from '../helpers/temporal';
+import { configureLab } from '../helpers/lab-configure';
 import type { SetupReplicationTrustResult } from '../../core/trust/shared';
 import type { CloneReplicaResult } from '../../activities/replication/clone';
 import { startReplication } from '../../scripts/replication-start';
@@ -59,14 +60,15 @@ const protectedProps = (dataset: string, mountpoint: string, sharenfs: string) =
 ];
 
 before(async () => {
-  const lab = await labUp({ names: ['test-san-01', 'test-san-02'], dir: LAB_DIR });
+  let lab: LabState;
+  [lab, temporal] = await Promise.all([labUp({ names: ['test-san-01', 'test-san-02'], dir: LAB_DIR }), startTestTemporal('replica-safety')]);
   [src, dst] = lab.hosts as [LabHostState, LabHostState];
-  await on(src, 'zpool create sp1 /srv/disks/c8t1d0 && zfs create sp1/t');
-  await on(dst, 'zpool create sp2 /srv/disks/c8t1d0 && zfs create sp2/r');
+  await configureLab(temporal, lab);
+  await on(src, 'zfs create sp1/t');
+  await on(dst, 'zfs create sp2/r');
   const inventory = requireInventory(lab.inventoryFile);
   template = replicationJobs(inventory)[0]!;
   trust = replicationTrustInput(inventory);
-  temporal = await startTestTemporal('replica-safety');
   await run(() => setupTrust(RING));
 });
 

@@ -16,6 +16,8 @@ import { requireInventory } from '../../inventory/load';
 import { replicationJobs, replicationTrustInput } from '../../inventory/jobs';
 import { replicationSearchAttributes, type ReplicationJob, type ReplicationResult } from '../../core/replication/shared';
 import { startTestTemporal, type TestTemporal } from '../helpers/temporal';
+import { configureLab } from '../helpers/lab-configure';
+import { renderSharenfs } from '../../core/guest/storage/shares';
 import { startReplication } from '../../scripts/replication-start';
 import { failureMessage } from '../../scripts/failure-message';
 import { defaultCloneName } from '../../scripts/commands/clone-replica';
@@ -125,13 +127,13 @@ async function sourceChecksums(dataset: string): Promise<string> {
 }
 
 before(async () => {
-  lab = await labUp({ names: ['test-san-01', 'test-san-02'], dir: LAB_DIR });
+  [lab, temporal] = await Promise.all([labUp({ names: ['test-san-01', 'test-san-02'], dir: LAB_DIR }), startTestTemporal('replication')]);
   [src, dst] = lab.hosts as [LabHostState, LabHostState];
-  await on(src, 'zpool create sp1 /srv/disks/c8t1d0 log /srv/disks/c11t0d0 && zfs create sp1/t');
-  await on(dst, 'zpool create sp2 /srv/disks/c8t1d0 log /srv/disks/c11t0d0 && zfs create sp2/r');
+  await configureLab(temporal, lab);
+  await on(src, 'zfs create sp1/t');
+  await on(dst, 'zfs create sp2/r');
   const inventory = requireInventory(lab.inventoryFile);
   template = replicationJobs(inventory)[0]!;
-  temporal = await startTestTemporal('replication');
   // Trust for every scenario's target dataset: the guard allows exactly these.
   const trust = replicationTrustInput(inventory);
   trust.edges = [...SCENARIOS.map((name) => `sp2/r/${name}`), ...SMALL_POOL_DATASETS]
@@ -440,12 +442,15 @@ describe('replicateDataset', () => {
     const first = await run(() => replicate(job('clone', { retention: { keep: 1 } })));
     const clone = defaultCloneName(job('clone'));
     assert.equal(clone, 'sp2/clones/test-san-01/t/clone');
-    const input = { replica: job('clone').target, clone, mountpoint: '/export/test-san-01-t-clone', sharenfs: 'rw,nosuid,root=vh1-nas', replace: false };
+    // The inventory's share, rendered for the target's ZFS (zfs-fuse: HOST:OPTIONS per client).
+    const share = { rw: true, ro: [], root: ['vh1-nas'], nosuid: true };
+    const input = { replica: job('clone').target, clone, mountpoint: '/export/test-san-01-t-clone', share, replace: false };
     const cloneRun = (i: typeof input) => run(() => temporal.client.workflow.execute('cloneReplica', { taskQueue: temporal.taskQueue, workflowId: `clone-${Date.now()}`, args: [i] }));
     const made = await cloneRun(input);
     assert.equal(made.origin, `sp2/r/clone@${first.snapshot}`);
     assert.equal((await on(dst, `zfs get -H -o value origin,mountpoint,sharenfs ${clone}`)).trim().split('\n').join(' '),
-      `sp2/r/clone@${first.snapshot} /export/test-san-01-t-clone rw,nosuid,root=vh1-nas`);
+      `sp2/r/clone@${first.snapshot} /export/test-san-01-t-clone ${renderSharenfs(share, 'zfs-fuse').sharenfs}`);
+    assert.deepEqual(made.warnings, renderSharenfs(share, 'zfs-fuse').warnings, 'nothing but what the dialect cannot say: the share itself is served');
     assert.deepEqual((await cloneRun(input)).changed, [], 'a second run changes nothing');
 
     await on(dst, 'echo testing > /export/test-san-01-t-clone/scratch');

@@ -23,6 +23,7 @@ import type { StorageHostRef } from '../../core/hosts';
 import { run } from '../../lab/exec';
 import { labDown, labExec, labUp, type LabHostState, type LabState } from '../../lab/lab';
 import { startTestTemporal, type TestTemporal } from '../helpers/temporal';
+import { configureLab } from '../helpers/lab-configure';
 import { setupReplicationTrust } from '../../workflows';
 import type { SetupReplicationTrustResult } from '../../core/trust/shared';
 
@@ -55,7 +56,7 @@ function sshAsReplicationUser(command: string, opts: { stdin?: string } = {}) {
   return shOn(
     h1,
     `${opts.stdin ?? ''} ssh -i "$home/.ssh/id_ed25519" -o IdentitiesOnly=yes -o StrictHostKeyChecking=yes ` +
-      `-o UserKnownHostsFile="$home/.ssh/known_hosts" -o BatchMode=yes -o ConnectTimeout=5 ${USER}@${h2.address} '${command}'`,
+      `-o UserKnownHostsFile="$home/.ssh/known_hosts" -o BatchMode=yes -o ConnectTimeout=5 ${USER}@${h2.storageAddress} '${command}'`,
   );
 }
 
@@ -86,16 +87,14 @@ describe('setupReplicationTrust on two lab storage hosts', { timeout: 180_000 },
     [lab, temporal] = await Promise.all([labUp({ names: NAMES, dir: DIR }), startTestTemporal('trust')]);
     [h1, h2] = lab.hosts as [LabHostState, LabHostState];
     process.stdout.write(`# lab and test server up: ${ms()}\n`);
-    await Promise.all([
-      ok(h1, ['zpool', 'create', 'sp1', '/srv/disks/c8t1d0']).then(() => ok(h1, ['zfs', 'create', '-p', 'sp1/nas/vol0'])),
-      ok(h2, ['zpool', 'create', 'sp2', '/srv/disks/c8t1d0']),
-    ]);
-    await ok(h1, ['sh', '-c', 'head -c 4194304 /dev/urandom > /sp1/nas/vol0/data']);
+    // The pools, and eth1 on the storage bridge (the address replication connects from and to).
+    await configureLab(temporal, lab);
+    await ok(h1, ['sh', '-c', 'head -c 4194304 /dev/urandom > /export/test-san-01-nas-vol0/data']);
 
     const loaded = loadInventoryFile(lab.inventoryFile);
     assert.ok(loaded.ok);
     refs = storageVms(loaded.inventory).map((vm) => storageHostRef(loaded.inventory, vm));
-    input = { hosts: refs, user: USER, edges: [{ source: refs[0]!, target: refs[1]!, targetDataset: 'sp2/nas/vol0' }] };
+    input = { hosts: refs, user: USER, edges: [{ source: refs[0]!, target: refs[1]!, targetDataset: 'sp2/trust/vol0' }] };
 
     process.stdout.write(`# pools ready: ${ms()}\n`);
   });
@@ -118,7 +117,7 @@ describe('setupReplicationTrust on two lab storage hosts', { timeout: 180_000 },
       assert.ok(steps[0]!.changed.some((c) => c.startsWith('created user zfsadm')), JSON.stringify(steps[0]));
       assert.ok(steps[1]!.changed.some((c) => c.startsWith('generated an ed25519 key pair')), JSON.stringify(steps[1]));
     }
-    assert.ok(s2[2]!.changed.some((c) => c.startsWith('created sp2/nas')), JSON.stringify(s2[2]));
+    assert.ok(s2[2]!.changed.some((c) => c.startsWith('created sp2/trust')), JSON.stringify(s2[2]));
     assert.ok(s2[2]!.changed.some((c) => c.includes('/etc/sudoers.d/esxi-zfs-zfsadm')), JSON.stringify(s2[2]));
     assert.deepEqual(s1[2]!.changed.filter((c) => c.includes('sudoers')), [], 'host 1 receives nothing: no sudoers rule');
     if (!guardExisted) assert.ok([...s1, ...s2].some((s) => s.changed.some((c) => c.includes('receive guard'))));
@@ -130,7 +129,7 @@ describe('setupReplicationTrust on two lab storage hosts', { timeout: 180_000 },
 
     // Files as planned: owners, modes, content.
     const zfs = (await ok(h2, ['sh', '-c', 'command -v zfs'])).trim();
-    assert.equal(await ok(h2, ['cat', '/etc/sudoers.d/esxi-zfs-zfsadm']), sudoersText(USER, zfs, ['sp2/nas/vol0']));
+    assert.equal(await ok(h2, ['cat', '/etc/sudoers.d/esxi-zfs-zfsadm']), sudoersText(USER, zfs, ['sp2/trust/vol0']));
     const which = async (c: string) => (await ok(h2, ['sh', '-c', `command -v ${c}`])).trim();
     assert.equal(await ok(h2, ['cat', GUARD_PATH]), guardScript({ zfs, sudo: await which('sudo'), perl: await which('perl') }));
     const modes = await ok(h2, ['stat', '-c', '%a %U %n', '/etc/sudoers.d/esxi-zfs-zfsadm', GUARD_PATH, `/home/${USER}/.ssh`, `/home/${USER}/.ssh/authorized_keys`]);
@@ -145,7 +144,7 @@ describe('setupReplicationTrust on two lab storage hosts', { timeout: 180_000 },
     const key1 = first.hosts.find((h) => h.host === 'test-san-01')!.publicKey.split(' ').slice(0, 2).join(' ');
     assert.equal(
       authorized,
-      `command="${GUARD_PATH} sp2/nas/vol0",from="${h1.address}",no-pty,no-port-forwarding,no-agent-forwarding,no-X11-forwarding,no-user-rc ${key1} esxi-zfs:test-san-01`,
+      `command="${GUARD_PATH} sp2/trust/vol0",from="${h1.storageAddress}",no-pty,no-port-forwarding,no-agent-forwarding,no-X11-forwarding,no-user-rc ${key1} esxi-zfs:test-san-01`,
     );
     assert.match(await ok(h2, ['grep', `^${USER}:`, '/etc/shadow']), /^zfsadm:\*:/);
   });
@@ -155,36 +154,36 @@ describe('setupReplicationTrust on two lab storage hosts', { timeout: 180_000 },
     const r = await shOn(
       h1,
       `zfs snapshot sp1/nas/vol0@t1 && zfs send sp1/nas/vol0@t1 | ssh -i "$home/.ssh/id_ed25519" -o StrictHostKeyChecking=yes ` +
-        `-o UserKnownHostsFile="$home/.ssh/known_hosts" -o BatchMode=yes ${USER}@${h2.address} 'zfs receive -u sp2/nas/vol0'`,
+        `-o UserKnownHostsFile="$home/.ssh/known_hosts" -o BatchMode=yes ${USER}@${h2.storageAddress} 'zfs receive -u sp2/trust/vol0'`,
     );
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr, '', 'no noise from ssh, the guard or sudo');
     process.stdout.write(`# full send of 4 MiB through the guard: ${Date.now() - started} ms\n`);
-    assert.equal((await ok(h2, ['zfs', 'list', '-H', '-o', 'name', '-t', 'snapshot', '-r', 'sp2/nas/vol0'])).trim(), 'sp2/nas/vol0@t1');
+    assert.equal((await ok(h2, ['zfs', 'list', '-H', '-o', 'name', '-t', 'snapshot', '-r', 'sp2/trust/vol0'])).trim(), 'sp2/trust/vol0@t1');
     const guids = await Promise.all([
       ok(h1, ['zfs', 'get', '-Hp', '-o', 'value', 'guid', 'sp1/nas/vol0@t1']),
-      ok(h2, ['zfs', 'get', '-Hp', '-o', 'value', 'guid', 'sp2/nas/vol0@t1']),
+      ok(h2, ['zfs', 'get', '-Hp', '-o', 'value', 'guid', 'sp2/trust/vol0@t1']),
     ]);
     assert.equal(guids[0], guids[1]);
     // An incremental goes the same way.
     const inc = await shOn(
       h1,
       `zfs snapshot sp1/nas/vol0@t2 && zfs send -i @t1 sp1/nas/vol0@t2 | ssh -i "$home/.ssh/id_ed25519" -o StrictHostKeyChecking=yes ` +
-        `-o UserKnownHostsFile="$home/.ssh/known_hosts" -o BatchMode=yes ${USER}@${h2.address} 'zfs receive -u sp2/nas/vol0'`,
+        `-o UserKnownHostsFile="$home/.ssh/known_hosts" -o BatchMode=yes ${USER}@${h2.storageAddress} 'zfs receive -u sp2/trust/vol0'`,
     );
     assert.equal(inc.code, 0, inc.stderr);
-    assert.match(await ok(h2, ['zfs', 'list', '-H', '-o', 'name', '-t', 'snapshot', '-r', 'sp2/nas/vol0']), /sp2\/nas\/vol0@t2/);
+    assert.match(await ok(h2, ['zfs', 'list', '-H', '-o', 'name', '-t', 'snapshot', '-r', 'sp2/trust/vol0']), /sp2\/trust\/vol0@t2/);
   });
 
   test('the replication user cannot destroy a pool: the guard refuses everything else', async () => {
     const refused = [
       'zpool destroy sp2',
       'zfs destroy -r sp2',
-      'zfs receive -u -F sp2/nas/vol0',
+      'zfs receive -u -F sp2/trust/vol0',
       'sh',
       'zfs receive -u sp2/other',
-      'zfs receive -u sp2/nas/vol0; zpool destroy sp2',
-      'zfs receive -u sp2/nas/vol0 ',
+      'zfs receive -u sp2/trust/vol0; zpool destroy sp2',
+      'zfs receive -u sp2/trust/vol0 ',
       'sudo -n zpool destroy sp2',
     ];
     for (const command of refused) {
@@ -193,7 +192,7 @@ describe('setupReplicationTrust on two lab storage hosts', { timeout: 180_000 },
       assert.match(r.stderr, new RegExp(`esxi-zfs receive-guard: refused: ${command.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`), `${command}: ${r.stderr}`);
     }
     // A login without a command gets no shell either.
-    const interactive = await shOn(h1, `ssh -i "$home/.ssh/id_ed25519" -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$home/.ssh/known_hosts" -o BatchMode=yes ${USER}@${h2.address} </dev/null`);
+    const interactive = await shOn(h1, `ssh -i "$home/.ssh/id_ed25519" -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$home/.ssh/known_hosts" -o BatchMode=yes ${USER}@${h2.storageAddress} </dev/null`);
     assert.notEqual(interactive.code, 0);
     assert.match(interactive.stderr, /esxi-zfs receive-guard: refused: \n/);
 
@@ -201,19 +200,19 @@ describe('setupReplicationTrust on two lab storage hosts', { timeout: 180_000 },
     const keyOnMachine = path.join(h1.root, 'home', USER, '.ssh', 'id_ed25519');
     const elsewhere = await run('ssh', [
       '-i', keyOnMachine, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes',
-      '-o', `UserKnownHostsFile=${lab.knownHostsFile}`, '-o', 'ConnectTimeout=5', `${USER}@${h2.address}`, 'zfs receive -u sp2/nas/vol0',
+      '-o', `UserKnownHostsFile=${lab.knownHostsFile}`, '-o', 'ConnectTimeout=5', `${USER}@${h2.address}`, 'zfs receive -u sp2/trust/vol0',
     ], { input: '' });
     assert.equal(elsewhere.code, 255, elsewhere.stderr);
     assert.match(elsewhere.stderr, /Permission denied/);
 
     // Locally, sudo allows the exact receive only.
-    for (const command of ['sudo -n /sbin/zfs destroy sp2/nas/vol0', 'sudo -n /sbin/zpool destroy sp2', 'sudo -n /sbin/zfs receive -u -F sp2/nas/vol0', 'sudo -n /bin/sh -c id']) {
+    for (const command of ['sudo -n /sbin/zfs destroy sp2/trust/vol0', 'sudo -n /sbin/zpool destroy sp2', 'sudo -n /sbin/zfs receive -u -F sp2/trust/vol0', 'sudo -n /bin/sh -c id']) {
       const r = await labExec(h2, ['su', USER, '-s', '/bin/sh', '-c', command]);
       assert.notEqual(r.code, 0, `${command}: allowed`);
       assert.match(r.stderr, /a password is required|not allowed/, `${command}: ${r.stderr}`);
     }
     assert.equal((await ok(h2, ['zpool', 'list', '-H', '-o', 'name'])).trim(), 'sp2');
-    assert.match(await ok(h2, ['zfs', 'list', '-H', '-o', 'name', '-t', 'all', '-r', 'sp2']), /^sp2\nsp2\/nas\nsp2\/nas\/vol0\nsp2\/nas\/vol0@t1\nsp2\/nas\/vol0@t2\n$/);
+    assert.match(await ok(h2, ['zfs', 'list', '-H', '-o', 'name', '-t', 'all', '-r', 'sp2']), /^sp2\nsp2\/nas\nsp2\/nas\/vol1\nsp2\/trust\nsp2\/trust\/vol0\nsp2\/trust\/vol0@t1\nsp2\/trust\/vol0@t2\n$/);
   });
 
   test('a second run changes nothing', async () => {
@@ -232,7 +231,7 @@ describe('setupReplicationTrust on two lab storage hosts', { timeout: 180_000 },
     const key1 = first.hosts.find((h) => h.host === 'test-san-01')!.publicKey;
     await ok(h2, ['usermod', '-L', USER]);
     await ok(h2, ['sh', '-c', `chmod 644 /home/${USER}/.ssh/authorized_keys /etc/sudoers.d/esxi-zfs-${USER} && echo '${key1}' >> /home/${USER}/.ssh/authorized_keys`]);
-    await ok(h1, ['sh', '-c', `echo '${h2.address} ${h1.hostKey}' >> /home/${USER}/.ssh/known_hosts`]);
+    await ok(h1, ['sh', '-c', `echo '${h2.storageAddress} ${h1.hostKey}' >> /home/${USER}/.ssh/known_hosts`]);
     const { result } = await runTrust(input, 'trust-drift');
     const changed = (host: string, step: string) => stepsOf(result, host).find((s) => s.step === step)!.changed;
     assert.match(changed('test-san-02', 'ensureReplicationUser').join('\n'), /was locked \('!\*'\): set '\*'/);
@@ -241,7 +240,7 @@ describe('setupReplicationTrust on two lab storage hosts', { timeout: 180_000 },
       `/home/${USER}/.ssh/authorized_keys: removed a line not managed by esxi-zfs that let the key of test-san-01 in without the receive guard`,
     ]);
     assert.deepEqual(changed('test-san-01', 'pinReplicationHostKeys'), [
-      `/home/${USER}/.ssh/known_hosts: removed a line not managed by esxi-zfs that listed a key for test-san-02 (${h2.address})`,
+      `/home/${USER}/.ssh/known_hosts: removed a line not managed by esxi-zfs that listed a key for test-san-02 (${h2.storageAddress})`,
     ]);
     assert.equal(result.changes, 4, JSON.stringify(result, null, 1));
     assert.equal((await ok(h2, ['stat', '-c', '%a', `/home/${USER}/.ssh/authorized_keys`])).trim(), '600', 'rewritten file has mode 0600');
@@ -263,9 +262,9 @@ describe('setupReplicationTrust on two lab storage hosts', { timeout: 180_000 },
 
   test("known_hosts on host 1 holds host 2's pinned key exactly as in the lab state, and no other", async () => {
     const knownHosts = (await shOn(h1, 'cat "$home/.ssh/known_hosts"')).stdout;
-    const forHost2 = knownHosts.split('\n').filter((l) => l.includes(h2.address) || l.includes(h2.name));
-    assert.deepEqual(forHost2, [`${h2.address},${h2.name} ${h2.hostKey} esxi-zfs:${h2.name}`]);
-    const check = await shOn(h1, `ssh-keygen -F ${h2.address} -f "$home/.ssh/known_hosts"`);
+    const forHost2 = knownHosts.split('\n').filter((l) => l.includes(h2.storageAddress) || l.includes(h2.name));
+    assert.deepEqual(forHost2, [`${h2.storageAddress},${h2.name} ${h2.hostKey} esxi-zfs:${h2.name}`]);
+    const check = await shOn(h1, `ssh-keygen -F ${h2.storageAddress} -f "$home/.ssh/known_hosts"`);
     assert.match(check.stdout, new RegExp(h2.hostKey.split(' ')[1]!.replace(/[+/]/g, '\\$&')));
   });
 });
