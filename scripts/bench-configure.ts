@@ -29,11 +29,13 @@ import { storageVms } from '../inventory/targets';
 import { run } from '../lab/exec';
 import { labDown, labUp, type LabHostState, type LabState } from '../lab/lab';
 import { TASK_QUEUE } from '../workers/config';
+import { failureMessage } from './failure-message';
 import { mustOnHost } from './bench/host';
 import { benchStarted, log } from './bench/log';
 import { median, round } from './bench/numbers';
 import { startBenchServer, startWorkerProcess } from './bench/processes';
 import { BenchResources, stopOnSignals } from './bench/resources';
+import { breakdown, describeBreakdown, type RunBreakdown } from './bench/history';
 
 const REPO = path.resolve(__dirname, '..');
 const LAB_DIR = path.join(REPO, '.data', 'lab-bench-configure');
@@ -73,18 +75,32 @@ async function blank(host: LabHostState, input: ConfigureStorageInput): Promise<
     rm -rf /export`);
 }
 
+interface BothRuns {
+  wall: number;
+  perHost: number[];
+  results: ConfigureStorageResult[];
+  /** The first host's run: where its time went, from its history. */
+  breakdown: RunBreakdown;
+}
+
 /** Both hosts' configureStorage at once; each host's seconds from the start to its result. */
-async function configureBoth(client: Client, inputs: ConfigureStorageInput[], label: string): Promise<{ wall: number; perHost: number[]; results: ConfigureStorageResult[] }> {
+async function configureBoth(client: Client, inputs: ConfigureStorageInput[], label: string): Promise<BothRuns> {
   const t0 = performance.now();
+  const started = Date.now();
   const perHost: number[] = [];
-  const results = await Promise.all(inputs.map(async (input, i) => {
-    const result = await client.workflow.execute('configureStorage', {
-      taskQueue: TASK_QUEUE, workflowId: `bench-configure-${label}-${input.host.name}`, args: [input],
-    }) as ConfigureStorageResult;
+  const ended: number[] = [];
+  const handles = await Promise.all(inputs.map((input) => client.workflow.start('configureStorage', {
+    taskQueue: TASK_QUEUE, workflowId: `bench-configure-${label}-${input.host.name}`, args: [input],
+  })));
+  const results = await Promise.all(handles.map(async (handle, i) => {
+    const result = (await handle.result()) as ConfigureStorageResult;
     perHost[i] = seconds(t0);
+    ended[i] = Date.now();
     return result;
   }));
-  return { wall: seconds(t0), perHost, results };
+  const wall = seconds(t0);
+  const history = await handles[0]!.fetchHistory();
+  return { wall, perHost, results, breakdown: breakdown(history.events ?? [], started, ended[0]!) };
 }
 
 /** What configureStorage left on a host, as the commands that make it (the direct run's script). */
@@ -143,6 +159,7 @@ async function main(): Promise<void> {
   const blankAll = () => Promise.all(hosts.map((h, i) => blank(h, inputs[i]!)));
   log(`lab up: ${hosts.map((h) => h.name).join(', ')}; worker pid ${resources.worker.pid}; load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
+  const breakdowns: { blank?: RunBreakdown; again?: RunBreakdown } = {};
   const fromBlank: number[] = [];
   const noChange: number[][] = [];
   const direct: number[] = [];
@@ -155,6 +172,7 @@ async function main(): Promise<void> {
     const again = await configureBoth(client, inputs, `again-${r}`);
     if (again.results.some((x) => changesOf(x) > 0)) throw new Error(`the second run changed something: ${JSON.stringify(again.results)}`);
     noChange.push(again.perHost);
+    if (r === runs - 1) Object.assign(breakdowns, { blank: first.breakdown, again: again.breakdown });
 
     const scripts = await Promise.all(hosts.map((h, i) => directScript(h, inputs[i]!)));
     await blankAll();
@@ -180,12 +198,17 @@ async function main(): Promise<void> {
   console.log(`  from blank       ${result.fromBlankSeconds} s`);
   console.log(`  direct over SSH  ${result.directSeconds} s   (ratio ${result.ratio}; target <= 1.5)`);
   for (const [name, s] of Object.entries(result.noChangeSecondsPerHost)) console.log(`  no change        ${s} s  ${name} (target < 2)`);
+  for (const [what, b] of [['from blank', breakdowns.blank], ['no change', breakdowns.again]] as const) {
+    if (!b) continue;
+    console.log(`\n${hosts[0]!.name}, ${what} (the last run), from its history:`);
+    for (const line of describeBreakdown(b)) console.log(`  ${line}`);
+  }
   if (json) console.log(JSON.stringify(result));
 }
 
 main()
   .catch((error: unknown) => {
-    process.stderr.write(`bench-configure: ${(error as Error).stack ?? error}\n`);
+    process.stderr.write(`bench-configure: ${failureMessage(error)}\n${(error as Error).stack ?? ''}\n`);
     process.exitCode = 1;
   })
   .finally(async () => {

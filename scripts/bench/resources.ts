@@ -81,7 +81,7 @@ export function stopOnSignals(resources: BenchResources): () => boolean {
   // one of them end the process before the lab is down.
   for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
     process.on(event, (error: unknown) => {
-      if (!interrupted) process.stderr.write(`bench-replication: ${event}: ${(error as Error)?.stack ?? error}\n`);
+      if (!interrupted) process.stderr.write(`bench: ${event}: ${(error as Error)?.stack ?? error}\n`);
       void resources.cleanup().finally(() => process.exit(interrupted ? 130 : 1));
     });
   }

@@ -6,7 +6,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PoolSpec } from '../../core/configure/shared';
 import { resolveDisks, type DiskConflict } from '../../core/guest/storage/disks';
@@ -248,4 +250,21 @@ test('a stable by-id name for a disk chosen by what it reports; the inventory\'s
 test('a malformed vdev is the inventory\'s bug, thrown', () => {
   assert.throws(() => resolveDisks(pool({ data: [{ kind: 'mirror', disks: [{ disk: 'c8t1d0' }] }] }), uss1Disks()), /pool\.data\[0\]: a mirror needs at least 2 disks/);
   assert.throws(() => resolveDisks(pool({ log: [{ kind: 'raidz', disks: [{ disk: 'c8t1d0' }, { disk: 'c11t0d0' }] }] }), uss1Disks()), /a log vdev is one disk or a mirror/);
+});
+
+test('the label probe exits 0 when the last disk has no label (zdb -l exits 1 there): a blank disk is an answer', () => {
+  const bin = mkdtempSync(join(tmpdir(), 'probe-bin-'));
+  try {
+    // Stand-ins that answer as blkid and zdb do on a blank disk: nothing found, exit 2 and 1.
+    writeFileSync(join(bin, 'blkid'), '#!/bin/sh\nexit 2\n', { mode: 0o755 });
+    writeFileSync(join(bin, 'zdb'), '#!/bin/sh\necho "failed to unpack label 0"\nexit 1\n', { mode: 0o755 });
+    for (const os of ['linux', 'illumos'] as const) {
+      const [sh, ...args] = storageCommands[os].labelProbe([{ name: 'c8t1d0' } as never, { name: 'blank0' } as never]);
+      const r = spawnSync(sh!, args, { env: { PATH: `${bin}:/usr/bin:/bin` }, encoding: 'utf8' });
+      assert.equal(r.status, 0, `${os}: ${r.stderr}`);
+      assert.match(r.stdout, /@@ zdb \S*blank0[\s\S]*failed to unpack label 0/, os);
+    }
+  } finally {
+    rmSync(bin, { recursive: true, force: true });
+  }
 });

@@ -91,12 +91,12 @@ export function createNetworkActivities(deps: { transport: Transport }) {
     /** Addresses, gateway, routes and host name, persistent and live, on every NIC but the one the worker came in on. */
     async configureNetwork(host: StorageHostRef, network: NetworkSpec): Promise<StepReport> {
       const profile = profileOf(host);
-      const at = await connectedAddress(host);
+      const [at, first] = await Promise.all([connectedAddress(host), facts(host)]);
       const report: StepReport = { found: [], changed: [], warnings: [] };
       // A first pass may hand the network to another service (illumos: nwam → physical:default,
       // guarded); the second plans on what that service shows.
       for (let pass = 0; pass < 2; pass++) {
-        const current = await facts(host);
+        const current = pass === 0 ? first : await facts(host);
         const plan = planned(host, () => planNetwork(network, current, at, profile));
         await perform(host, plan.actions);
         add(report, plan.report);
@@ -126,8 +126,7 @@ export function createNetworkActivities(deps: { transport: Transport }) {
      */
     async switchManagementAddress(host: StorageHostRef, input: { network: NetworkSpec }): Promise<StepReport> {
       const profile = profileOf(host);
-      const at = await connectedAddress(host);
-      const current = await facts(host);
+      const [at, current] = await Promise.all([connectedAddress(host), facts(host)]);
       const plan = planned(host, () => planManagementSwitch(input.network, current, at, profile));
       if (!plan.needed) return plan.report;
       const next: StorageHostRef = { ...host, address: plan.verifyAt };

@@ -11,7 +11,7 @@ import { guestProfile } from '../../../core/guest/profile';
 import { datasetFactsRead, datasetReadErrors, parseDatasetFacts, planDatasets } from '../../../core/guest/storage/datasets';
 import { dedupMemoryWarning, dedupOn } from '../../../core/guest/storage/dedup';
 import { resolveDisks } from '../../../core/guest/storage/disks';
-import { assembleDisks } from '../../../core/guest/storage/guest-disk';
+import { assembleDisks, poolOwners } from '../../../core/guest/storage/guest-disk';
 import { parseGetentHosts, poolStatusRead, resolveNameRead, storageCommands } from '../../../core/guest/storage/os';
 import { parsePoolStatus } from '../../../core/guest/storage/pool-layout';
 import { planPool, type StoragePlan } from '../../../core/guest/storage/pool-plan';
@@ -54,9 +54,13 @@ export function createStorageActivities(deps: { transport: Transport }) {
     async createPool(host: StorageHostRef, pool: PoolSpec): Promise<StepReport> {
       const profile = guestProfile(host.os);
       const os = storageCommands[host.os];
-      const layouts = parsePoolStatus(await read(host, poolStatusRead(profile.zpool)));
-      const listed = os.parseDiskListing(await read(host, os.diskListing(host.diskDirectory)));
-      const probed = os.parseLabelProbe(await read(host, os.labelProbe(listed)));
+      const [status, listing] = await Promise.all([read(host, poolStatusRead(profile.zpool)), read(host, os.diskListing(host.diskDirectory))]);
+      const layouts = parsePoolStatus(status);
+      const listed = os.parseDiskListing(listing);
+      // Labels matter only on disks outside the imported pools (zdb -l per disk is slow on many disks).
+      const owners = poolOwners(listed, layouts, os.wholeDiskName);
+      const unpooled = listed.filter((d) => !owners.has(d));
+      const probed = unpooled.length > 0 ? os.parseLabelProbe(await read(host, os.labelProbe(unpooled))) : new Map<string, never>();
       const disks = assembleDisks(listed, probed, layouts, os.wholeDiskName);
       const resolved = resolveDisks(pool, disks);
       if (!resolved.ok) {
@@ -88,11 +92,11 @@ export function createStorageActivities(deps: { transport: Transport }) {
     async shareDatasets(host: StorageHostRef, datasets: DatasetSpec[]): Promise<StepReport> {
       const profile = guestProfile(host.os);
       const names = [...new Set(datasets.flatMap((d) => (d.share ? namesToResolve(d.share) : [])))];
-      const unresolved: string[] = [];
-      for (const name of names) {
+      const resolves = await Promise.all(names.map(async (name) => {
         const r = await transport.run(host, resolveNameRead(name), { timeoutMs: READ_TIMEOUT_MS });
-        if (r.code !== 0 || parseGetentHosts(r.stdout).length === 0) unresolved.push(name);
-      }
+        return r.code === 0 && parseGetentHosts(r.stdout).length > 0;
+      }));
+      const unresolved = names.filter((_, i) => !resolves[i]);
       if (unresolved.length > 0) {
         throw ApplicationFailure.nonRetryable(
           `${host.name}: ${unresolved.join(', ')} do${unresolved.length === 1 ? 'es' : ''} not resolve on the guest (getent hosts): no share set. ` +

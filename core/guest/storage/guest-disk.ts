@@ -49,12 +49,8 @@ export function findDevice<D extends ListedDisk>(printed: string, disks: readonl
   return disks.find((d) => printedForms(d).has(printed)) ?? disks.find((d) => isDevice(printed, d, wholeDiskName));
 }
 
-export function assembleDisks(
-  listed: readonly ListedDisk[],
-  probed: ReadonlyMap<string, ProbedLabels>,
-  pools: readonly PoolLayout[],
-  wholeDiskName: WholeDiskName,
-): GuestDisk[] {
+/** The imported pool each listed disk belongs to, by the pools' layouts. */
+export function poolOwners(listed: readonly ListedDisk[], pools: readonly PoolLayout[], wholeDiskName: WholeDiskName): Map<ListedDisk, string> {
   const owner = new Map<ListedDisk, string>();
   for (const pool of pools) {
     for (const printed of layoutDevices(pool)) {
@@ -62,6 +58,17 @@ export function assembleDisks(
       if (disk) owner.set(disk, pool.name);
     }
   }
+  return owner;
+}
+
+/** A disk of an imported pool is that pool's: its labels are not read (`probed` may leave it out). */
+export function assembleDisks(
+  listed: readonly ListedDisk[],
+  probed: ReadonlyMap<string, ProbedLabels>,
+  pools: readonly PoolLayout[],
+  wholeDiskName: WholeDiskName,
+): GuestDisk[] {
+  const owner = poolOwners(listed, pools, wholeDiskName);
   return listed.map((disk) => {
     const pool = owner.get(disk);
     const { label: listedLabel, ...rest } = disk;

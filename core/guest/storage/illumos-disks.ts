@@ -19,7 +19,9 @@ iostat -En`;
 export const ILLUMOS_LABEL_PROBE = `for d in "$@"; do
   echo "@@ zdb $d"
   zdb -l "/dev/dsk/\${d}s0" 2>&1
-done`;
+done
+# No label (zdb exits 1) is an answer, not a failure.
+exit 0`;
 
 /** cNtNdN, with the target a WWN (c0t5000C500A1B2C3D4d0) under MPxIO. */
 const DISK_NAME = /^c\d+(?:t[0-9A-Fa-f]+)?d\d+$/;
