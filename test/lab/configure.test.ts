@@ -56,8 +56,8 @@ function labVariant(changes: [(string | number)[], unknown][] = []): string {
     { name: `${pool}/nas`, properties: { compression: 'on', atime: 'off' } },
     { ...(doc.getIn([...vm(j), 'datasets', 0]) as { toJSON(): object }).toJSON(), properties: { recordsize: '64K', quota: '1G' } },
   ];
-  doc.setIn([...vm(0), 'datasets'], nested('sp1', 0));
-  doc.setIn([...vm(1), 'datasets'], nested('sp2', 1));
+  doc.setIn([...vm(0), 'datasets'], doc.createNode(nested('sp1', 0)));
+  doc.setIn([...vm(1), 'datasets'], doc.createNode(nested('sp2', 1)));
   for (const [p, value] of changes) doc.setIn(p, value);
   return doc.toString();
 }
@@ -172,6 +172,18 @@ describe('configureStorage on two lab storage hosts', { timeout: 600_000 }, () =
     const read = await inHypervisor(lab, 'vh1', ['nfs-cat', nfsUrl(h1.storageAddress, '/export/test-san-01-nas-vol0/a.vmdk', 3)], { timeoutMs: 30_000 });
     assert.equal(read.stdout, 'a.vmdk from vh1\n', read.stderr);
     assert.deepEqual(changes(await configure(inputsOf(labVariant())[0]!)), []);
+  });
+
+  test('a narrowed share takes effect at once: vh2 taken off the list is refused, and let in again when put back', async () => {
+    const exportPath = '/export/test-san-01-nas-vol0';
+    const narrowed = await configure(inputsOf(labVariant([[['hosts', 0, 'storageVm', 'datasets', 1, 'share', 'rw'], ['vh1-nas']]]))[0]!);
+    assert.equal((await writeOverNfs('vh1', h1, exportPath, 'd.vmdk')).code, 0);
+    assert.notEqual((await writeOverNfs('vh2', h1, exportPath, 'e.vmdk')).code, 0, 'vh2 is no longer on the list');
+    assert.equal((await labExec(h1, ['test', '-e', `${exportPath}/e.vmdk`])).code, 1);
+    assert.ok(changes(narrowed).some((c) => c.startsWith('shareDatasets: sp1/nas/vol0: unshared first')), changes(narrowed).join('\n'));
+    assert.ok(changes(await configure(inputsOf(labVariant())[0]!)).length > 0);
+    const back = await writeOverNfs('vh2', h1, exportPath, 'e.vmdk');
+    assert.equal(back.code, 0, back.stderr);
   });
 
   test('mistakes fail clearly, before anything changes', async () => {

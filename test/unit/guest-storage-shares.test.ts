@@ -116,3 +116,17 @@ test('rw: false is read-only for every client, in each dialect; root kept where 
   assert.deepEqual(renderSharenfs({ ...readOnly, root: [], nosuid: false }, 'openzfs'), { sharenfs: 'ro', warnings: [] });
   assert.deepEqual(renderSharenfs({ ...readOnly, root: [], nosuid: false }, 'illumos'), { sharenfs: 'ro', warnings: [] });
 });
+
+test('zfs-fuse: a changed share is set off first (zfs-fuse keeps the old value\'s clients exported); not from off, not on other dialects', () => {
+  const spec: DatasetSpec = { name: 'sp1/nas/vol0', properties: {}, share: { rw: ['vh1-nas'], ro: [], root: [], nosuid: false } };
+  const rendered = renderSharenfs(spec.share!, 'zfs-fuse').sharenfs;
+  const argvs = (dialect: 'zfs-fuse' | 'openzfs', fact?: PropertyFact) =>
+    planShares([spec], facts(fact ? [['sp1/nas/vol0', fact]] : []), { zfs: 'zfs', dialect }).commands.map((c) => c.argv.slice(2).join(' '));
+  const wider: PropertyFact = { value: 'vh1-nas:rw vh2-nas:rw', source: 'local' };
+  assert.deepEqual(argvs('zfs-fuse', wider), ['sharenfs=off sp1/nas/vol0', `sharenfs=${rendered} sp1/nas/vol0`]);
+  assert.deepEqual(argvs('zfs-fuse', { value: 'vh2-nas:rw', source: 'inherited from sp1/nas' }), ['sharenfs=off sp1/nas/vol0', `sharenfs=${rendered} sp1/nas/vol0`]);
+  assert.deepEqual(argvs('zfs-fuse', { value: 'off', source: 'default' }), [`sharenfs=${rendered} sp1/nas/vol0`]);
+  assert.deepEqual(argvs('zfs-fuse'), [`sharenfs=${rendered} sp1/nas/vol0`]);
+  assert.deepEqual(argvs('zfs-fuse', { value: rendered, source: 'local' }), []);
+  assert.deepEqual(argvs('openzfs', wider), [`sharenfs=${renderSharenfs(spec.share!, 'openzfs').sharenfs} sp1/nas/vol0`]);
+});

@@ -21,6 +21,8 @@
  * 2. A share is in place when sharenfs is exactly the rendered string and set locally.
  * 3. A dataset the inventory lists without a share has its locally set sharenfs turned `off`;
  *    an inherited one is reported, not changed; datasets the inventory does not list are never read.
+ * 4. A changed share takes clients away: zfs-fuse exports a new value's clients without
+ *    unexporting the old value's (measured in the lab), so there it is set `off` first.
  */
 import type { DatasetSpec, ShareSpec } from '../../configure/shared';
 import type { OsProfile } from '../../hosts';
@@ -149,6 +151,9 @@ export function planShares(
       continue;
     }
     plan.found.push(`${spec.name}: sharenfs is ${was}, the inventory says ${sharenfs}`);
+    if (opts.dialect === 'zfs-fuse' && fact && fact.value !== 'off') {
+      plan.commands.push({ argv: [opts.zfs, 'set', 'sharenfs=off', spec.name], change: `${spec.name}: unshared first: set sharenfs=off (zfs-fuse exports a new value's clients and keeps the old ones)` });
+    }
     plan.commands.push({ argv: [opts.zfs, 'set', `sharenfs=${sharenfs}`, spec.name], change: `${spec.name}: set sharenfs=${sharenfs} (was ${was})` });
   }
   return plan;
