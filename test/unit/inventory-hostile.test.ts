@@ -1,39 +1,26 @@
 /**
- * Hostile inventories: the corpus under test/fixtures/inventory (cases.json says, for each file,
- * the exit code and the problem's message, line and path) and files made here (huge, /dev/zero, a
- * FIFO, a directory, a symlink, megabytes of errors, an alias bomb). Every case runs in process, and
- * through the real CLI (bin/esxi-zfs.js validate, text and --json, children in parallel): the exit
- * code, one line per problem plus the summary, the same problems in both forms, no raw control
- * character on stdout or stderr, and a bounded output.
+ * Hostile inventories through the real CLI (bin/esxi-zfs.js validate, text and --json, children in
+ * parallel): the corpus under test/fixtures/inventory (cases.json says, for each file, the exit code
+ * and the problem's message, line and path) and files made here (huge, /dev/zero, a FIFO, a
+ * directory, a symlink, megabytes of errors, an alias bomb): the exit code, one line per problem
+ * plus the summary, the same problems in both forms, no raw control character on stdout or stderr,
+ * and a bounded output. The same cases in process: inventory-loader.test.ts.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, symlinkSync, writeFileSync, ftruncateSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, symlinkSync, writeFileSync, ftruncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadInventoryFile, parseInventory, formatProblem, type InventoryProblem } from '../../inventory/load';
-import { escapeText, MAX_PROBLEMS } from '../../inventory/problems';
+import { loadInventoryFile, formatProblem, type InventoryProblem } from '../../inventory/load';
+import { MAX_PROBLEMS } from '../../inventory/problems';
 import { MAX_INVENTORY_BYTES } from '../../inventory/read';
-import { aliasedUnknownHosts, inventoryOfErrors, validInventory } from '../../scripts/bench/inventory-files';
+import { aliasedUnknownHosts, inventoryOfErrors } from '../../scripts/bench/inventory-files';
+import { assertProblem, FIXTURES, manifest, RAW_CONTROL, type Case } from '../helpers/inventory-cases';
 
 const CLI = join(__dirname, '../../bin/esxi-zfs.js');
-const FIXTURES = join(__dirname, '../fixtures/inventory');
 /** Output is bounded: 100 problems of at most ~700 characters each, in JSON a little more. */
 const MAX_OUTPUT = 256 * 1024;
-// Raw characters that must never reach a terminal: C0 but newline, DEL, C1, line separators, bidi.
-// eslint-disable-next-line no-control-regex
-const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/;
-
-interface Case {
-  exit: number;
-  message: string;
-  line?: number;
-  /** As printed in text (escaped). */
-  path?: string;
-}
-
-const manifest = JSON.parse(readFileSync(join(FIXTURES, 'cases.json'), 'utf8')) as { cases: Record<string, Case> };
 
 interface Run { status: number | null; stdout: string; stderr: string; }
 
@@ -55,18 +42,6 @@ function cli(args: string[], timeoutMs = 60_000): Promise<Run> {
     if (running < parallel) start();
     else queue.push(start);
   });
-}
-
-/** The problem a case is about: the one at its path, or the first. */
-function pick(problems: InventoryProblem[], c: Case): InventoryProblem | undefined {
-  return c.path === undefined ? problems[0] : problems.find((p) => escapeText(p.path) === c.path);
-}
-
-function assertProblem(problems: InventoryProblem[], c: Case, label: string): void {
-  const problem = pick(problems, c);
-  assert.ok(problem, `${label}: no problem${c.path ? ` at ${c.path}` : ''} in ${JSON.stringify(problems.slice(0, 5))}`);
-  assert.match(problem.message, new RegExp(c.message), label);
-  if (c.line !== undefined) assert.equal(problem.line, c.line, `${label}: line`);
 }
 
 /**
@@ -97,20 +72,6 @@ async function checkCli(file: string, c: Case, label: string, withJson = true): 
   assert.equal(text.stdout, '', `${label}: nothing on stdout`);
   return { text, json };
 }
-
-test('every fixture in process: exit, message, line and path, each problem one escaped line', () => {
-  for (const [name, c] of Object.entries(manifest.cases)) {
-    const file = join(FIXTURES, name);
-    const result = loadInventoryFile(file);
-    assert.equal(result.ok ? 0 : 2, c.exit, `${name}: ${result.ok ? 'valid' : JSON.stringify(result.problems.slice(0, 3))}`);
-    if (result.ok) continue;
-    assertProblem(result.problems, c, name);
-    for (const problem of result.problems) {
-      const line = formatProblem(file, problem);
-      assert.ok(!line.includes('\n') && !RAW_CONTROL.test(line), `${name}: ${JSON.stringify(line)}`);
-    }
-  }
-});
 
 /** Fixtures also run with --json through the CLI (each start costs a second of a core). */
 const JSON_THROUGH_CLI = /^(alias-bomb|alias-honest-reuse|duplicate-key|utf16-no-bom|tag-custom|control-chars-in-key)\.yaml$/;
@@ -161,42 +122,4 @@ test('another command that needs the inventory exits 2 with the same problem lin
   const [validate, status] = await Promise.all([cli(['validate', file]), cli(['status', file])]);
   assert.equal(status.status, 2, status.stderr);
   assert.equal(status.stderr, validate.stderr);
-});
-
-test('a file over 4 MiB must be plain YAML: the yaml package reads only smaller ones', () => {
-  const lines = validInventory(5e6).split('\n');
-  const at = 40_000;
-  lines[at] = `${lines[at]} &anchor`.replace(/: (\S+) &anchor$/, ': &anchor $1');
-  const result = parseInventory(lines.join('\n'), 'big.yaml');
-  assert.equal(result.ok, false);
-  const problem = result.ok ? undefined : result.problems[0];
-  assert.match(problem!.message, /larger than 4 MiB, and from this line on it is not plain YAML/);
-  assert.equal(problem!.line, at + 1);
-  assert.ok(parseInventory(validInventory(5e6)).ok, 'a plain 5 MB inventory is read');
-});
-
-test('in process: no input makes the loader throw', () => {
-  const inputs = [
-    '['.repeat(100_000),
-    '{a: '.repeat(50_000),
-    `a: ${'- '.repeat(50_000)}x`,
-    Array.from({ length: 300 }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n'),
-    'a: &a [x]\nb: &b [*a, *a]\nc: &c [*b, *b]\nd: *c\n',
-    'a: &a\n  b: *a\n',
-    '? [a, b]\n: c\n',
-    '? { a: 1 }\n: c\n',
-    ': x\n',
-    '!!set { a, b }\n',
-    '%YAML 1.1\n---\na: 1\n',
-    '"\\u0000": 1\n',
-    'a: !!timestamp 2001-12-14\n',
-    'a: 12345678901234567890123\n',
-    '- *undefined\n',
-    '\u2028: \u202e\n',
-  ];
-  for (const text of inputs) {
-    const result = parseInventory(text, 'x.yaml');
-    assert.equal(result.ok, false, text.slice(0, 40));
-    for (const problem of result.ok ? [] : result.problems) assert.ok(!RAW_CONTROL.test(formatProblem('x.yaml', problem)));
-  }
 });

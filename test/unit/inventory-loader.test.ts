@@ -1,0 +1,108 @@
+/**
+ * The loader in process, on hostile input: the corpus under test/fixtures/inventory (cases.json),
+ * special and huge files, megabytes of errors, an alias bomb, and texts no reader may throw on.
+ * The same cases through the real CLI: inventory-hostile.test.ts.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { formatProblem, loadInventoryFile, parseInventory } from '../../inventory/load';
+import { MAX_PROBLEMS } from '../../inventory/problems';
+import { MAX_INVENTORY_BYTES } from '../../inventory/read';
+import { aliasedUnknownHosts, inventoryOfErrors, validInventory } from '../../scripts/bench/inventory-files';
+import { assertProblem, FIXTURES, manifest, RAW_CONTROL, type Case } from '../helpers/inventory-cases';
+
+test('every fixture: exit, message, line and path, each problem one escaped line', () => {
+  for (const [name, c] of Object.entries(manifest.cases)) {
+    const file = join(FIXTURES, name);
+    const result = loadInventoryFile(file);
+    assert.equal(result.ok ? 0 : 2, c.exit, `${name}: ${result.ok ? 'valid' : JSON.stringify(result.problems.slice(0, 3))}`);
+    if (result.ok) continue;
+    assertProblem(result.problems, c, name);
+    for (const problem of result.problems) {
+      const line = formatProblem(file, problem);
+      assert.ok(!line.includes('\n') && !RAW_CONTROL.test(line), `${name}: ${JSON.stringify(line)}`);
+    }
+  }
+});
+
+test('special and huge files are refused before parsing; megabytes of errors are capped; an alias bomb is refused', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'inv-loader-'));
+  try {
+    const huge = join(dir, 'huge.yaml');
+    const fd = openSync(huge, 'w');
+    ftruncateSync(fd, MAX_INVENTORY_BYTES + 1); // sparse: refused by its size, never read
+    closeSync(fd);
+    const fifo = join(dir, 'fifo.yaml');
+    execFileSync('mkfifo', [fifo]);
+    mkdirSync(join(dir, 'directory.yaml'));
+    symlinkSync('/dev/zero', join(dir, 'zero.yaml'));
+    const bomb = join(dir, 'aliased-600kb.yaml');
+    writeFileSync(bomb, aliasedUnknownHosts(600e3));
+    const cases: [string, Case][] = [
+      [huge, { exit: 2, message: `larger than the limit of ${MAX_INVENTORY_BYTES} bytes` }],
+      [fifo, { exit: 2, message: 'is a FIFO' }],
+      [join(dir, 'directory.yaml'), { exit: 2, message: 'is a directory' }],
+      ['/dev/zero', { exit: 2, message: 'is a character device' }],
+      [join(dir, 'zero.yaml'), { exit: 2, message: 'is a character device' }],
+      [join(dir, 'missing.yaml'), { exit: 2, message: 'cannot open the inventory: no such file or directory \\(ENOENT\\)' }],
+      [bomb, { exit: 2, message: 'aliases expand .* they may add at most' }],
+    ];
+    for (const [file, c] of cases) {
+      const result = loadInventoryFile(file);
+      assert.equal(result.ok, false, file);
+      if (!result.ok) assertProblem(result.problems, c, file);
+    }
+
+    const errors = join(dir, 'errors-2mb.yaml');
+    writeFileSync(errors, inventoryOfErrors(2e6, false));
+    const result = loadInventoryFile(errors);
+    assert.equal(result.ok, false);
+    if (result.ok) return;
+    assert.equal(result.problems.length, MAX_PROBLEMS);
+    assert.ok(result.moreProblems > 1000, `moreProblems ${result.moreProblems}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a file over 4 MiB must be plain YAML: the yaml package reads only smaller ones', () => {
+  const lines = validInventory(5e6).split('\n');
+  const at = 40_000;
+  lines[at] = `${lines[at]} &anchor`.replace(/: (\S+) &anchor$/, ': &anchor $1');
+  const result = parseInventory(lines.join('\n'), 'big.yaml');
+  assert.equal(result.ok, false);
+  const problem = result.ok ? undefined : result.problems[0];
+  assert.match(problem!.message, /larger than 4 MiB, and from this line on it is not plain YAML/);
+  assert.equal(problem!.line, at + 1);
+  assert.ok(parseInventory(validInventory(5e6)).ok, 'a plain 5 MB inventory is read');
+});
+
+test('no input makes the loader throw', () => {
+  const inputs = [
+    '['.repeat(100_000),
+    '{a: '.repeat(50_000),
+    `a: ${'- '.repeat(50_000)}x`,
+    Array.from({ length: 300 }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n'),
+    'a: &a [x]\nb: &b [*a, *a]\nc: &c [*b, *b]\nd: *c\n',
+    'a: &a\n  b: *a\n',
+    '? [a, b]\n: c\n',
+    '? { a: 1 }\n: c\n',
+    ': x\n',
+    '!!set { a, b }\n',
+    '%YAML 1.1\n---\na: 1\n',
+    '"\\u0000": 1\n',
+    'a: !!timestamp 2001-12-14\n',
+    'a: 12345678901234567890123\n',
+    '- *undefined\n',
+    '\u2028: \u202e\n',
+  ];
+  for (const text of inputs) {
+    const result = parseInventory(text, 'x.yaml');
+    assert.equal(result.ok, false, text.slice(0, 40));
+    for (const problem of result.ok ? [] : result.problems) assert.ok(!RAW_CONTROL.test(formatProblem('x.yaml', problem)));
+  }
+});
