@@ -7,6 +7,7 @@ import { daemonOk, SSHD, startSshd, startZfsFuse, unmountDeadZfs, withoutShareEr
 import { hasLayout, type DiskLayout } from './disks';
 import { labExec } from './exec';
 import { LAB_DISK_DIRECTORY } from './inventory';
+import { nfsPids, shareZfs, startNfs, stopNfs, waitForNfs } from './nfs/server';
 import { bridgeAlias } from './network';
 import { statePath, writeJson, type LabHostState, type LabState } from './state';
 import { links, mountTable, nsFileInode, pidsInNamespaces, processExe, terminate } from './sys';
@@ -45,6 +46,18 @@ async function repairHost(h: LabHostState, report: (line: string) => void): Prom
   if (!daemonOk(h.pids.zfsFuse, ZFS_FUSE, h.ns.mnt)) {
     host = { ...host, pids: { ...host.pids, zfsFuse: await restartZfs(host) } };
     report(`${h.name}: zfs-fuse was not running (pid ${h.pids.zfsFuse}); restarted as pid ${host.pids.zfsFuse}, pools imported again`);
+  }
+  // ganesha and rpcbind go together (ganesha exits without rpcbind); their exports come from ZFS.
+  if (!nfsPids(host)) {
+    try {
+      await stopNfs(host);
+      await startNfs(host);
+      await waitForNfs(host);
+      await shareZfs(host);
+      report(`${h.name}: the NFS server was not running; started, shares exported again (zfs share -a)`);
+    } catch (error) {
+      report(`${h.name}: the NFS server could not start: ${(error as Error).message}`);
+    }
   }
   if (!daemonOk(h.pids.sshd, SSHD, h.ns.mnt)) {
     host = { ...host, pids: { ...host.pids, sshd: startSshd(host) } };

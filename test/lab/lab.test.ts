@@ -14,6 +14,8 @@ import { after, before, describe, test } from 'node:test';
 import { loadInventoryFile } from '../../inventory/load';
 import { reboot as rebootCli } from '../../lab/cli';
 import { run } from '../../lab/exec';
+import { nfsUrl } from '../../lab/nfs/client';
+import { nfsPids } from '../../lab/nfs/server';
 import {
   inHypervisor, labDown, labExec, labReboot, labStatus, labUp, outsiderAddressOf, storageAddressOf, storageSubnetOf,
   vmkernelAddressOf, type LabHostState, type LabState,
@@ -226,12 +228,19 @@ describe('storage-host lab', { timeout: 300_000 }, () => {
     assert.deepEqual(status.hosts, lab.hosts.map((h) => ({ name: h.name, sshdAlive: true, zfsAlive: true, reachable: true })));
   });
 
-  test('labUp repairs a lab whose daemons died: same host, keys and namespaces, pools kept', async () => {
+  test('labUp repairs a lab whose daemons died: same host, keys and namespaces, pools kept, the NFS server serving them again', async () => {
     const [a, b] = lab.hosts as [LabHostState, LabHostState];
     await ok(a, 'zpool', 'create', 'keep', a.disks.find((d) => d.role === 'data')!.path);
     // A snapshot commits the open txg: SIGKILLed zfs-fuse loses what it had not written out.
     await ok(a, 'sh', '-c', 'echo survivor > /keep/file && zfs snapshot keep@committed');
+    // Shared to vh1 over the storage network (eth1 given its address here, taken away at the end).
+    const vh1 = lab.hypervisors[0]!;
+    await ok(a, 'ip', 'addr', 'add', `${a.storageAddress}/24`, 'dev', 'eth1');
+    await ok(a, 'zfs', 'set', `sharenfs=${vh1.address}:ro`, 'keep');
+    const readOverNfs = () => inHypervisor(lab, vh1.name, ['nfs-cat', nfsUrl(a.storageAddress, '/keep/file', 3)], { timeoutMs: 30_000 });
+    assert.equal((await readOverNfs()).stdout, 'survivor\n');
     process.kill(a.pids.zfsFuse, 'SIGKILL');
+    process.kill(nfsPids(a)!.ganesha, 'SIGKILL');
     process.kill(b.pids.sshd, 'SIGKILL');
     for (let i = 0; i < 100; i++) {
       const hosts = (await labStatus({ dir: DIR })).hosts;
@@ -258,6 +267,10 @@ describe('storage-host lab', { timeout: 300_000 }, () => {
     const r = await ssh(repaired.hosts[0]!, 'zpool list -H -o name,health keep && cat /keep/file');
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'keep\tONLINE\nsurvivor\n');
+    const overNfs = await readOverNfs();
+    assert.equal(overNfs.stdout, 'survivor\n', `the NFS server serves the new zfs-fuse's mount: ${overNfs.stderr}`);
+    await ok(a, 'zfs', 'set', 'sharenfs=off', 'keep');
+    await ok(a, 'ip', 'addr', 'del', `${a.storageAddress}/24`, 'dev', 'eth1');
     assert.equal((await ssh(repaired.hosts[1]!, 'hostname')).stdout.trim(), b.name);
     await destroyPool(repaired.hosts[0]!, 'keep');
   });
