@@ -50,6 +50,7 @@ function labVariant(changes: [(string | number)[], unknown][] = []): string {
     data: [{ mirror: [disk('c8t1d0'), disk('c8t2d0')] }],
     log: [disk('c11t0d0')],
     cache: [disk('c9t0d0')],
+    properties: { autoexpand: 'on' },
   });
   doc.setIn([...vm(1), 'pool'], { name: 'sp2', data: [{ raidz: [disk('c8t1d0'), disk('c8t2d0'), disk('c8t3d0')] }], log: [disk('c11t0d0')], spares: [disk('c10t0d0')] });
   const nested = (pool: string, j: number) => [
@@ -172,6 +173,12 @@ describe('configureStorage on two lab storage hosts', { timeout: 600_000 }, () =
     const read = await inHypervisor(lab, 'vh1', ['nfs-cat', nfsUrl(h1.storageAddress, '/export/test-san-01-nas-vol0/a.vmdk', 3)], { timeoutMs: 30_000 });
     assert.equal(read.stdout, 'a.vmdk from vh1\n', read.stderr);
     assert.deepEqual(changes(await configure(inputsOf(labVariant())[0]!)), []);
+  });
+
+  test('a pool property changed by hand is set back, and said', async () => {
+    await ok(h1, 'zpool', 'set', 'autoexpand=off', 'sp1');
+    assert.deepEqual(changes(await configure(inputsOf(labVariant())[0]!)), ['createPool: pool sp1: set autoexpand=on (was off)']);
+    assert.match(await ok(h1, 'zpool', 'get', 'autoexpand', 'sp1'), /^sp1\s+autoexpand\s+on\s+local$/m);
   });
 
   test('a narrowed share takes effect at once: vh2 taken off the list is refused, and let in again when put back', async () => {

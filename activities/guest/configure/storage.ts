@@ -15,6 +15,7 @@ import { assembleDisks, poolOwners } from '../../../core/guest/storage/guest-dis
 import { parseGetentHosts, poolStatusRead, resolveNameRead, storageCommands } from '../../../core/guest/storage/os';
 import { parsePoolStatus } from '../../../core/guest/storage/pool-layout';
 import { planPool, type StoragePlan } from '../../../core/guest/storage/pool-plan';
+import { parsePoolProperties, planPoolProperties, poolPropertiesRead } from '../../../core/guest/storage/pool-properties';
 import { isReshareFailure, namesToResolve, planShares, sharenfsDialect } from '../../../core/guest/storage/shares';
 import { parsePoolVersionBanner } from '../../../core/zfs/parse';
 import type { Transport } from '../../transport';
@@ -50,7 +51,7 @@ export function createStorageActivities(deps: { transport: Transport }) {
   }
 
   return {
-    /** The runbook's `zpool create sp1 c8t1d0 log c11t0d0`: created, completed with added log/cache/spares, or left alone. */
+    /** The runbook's `zpool create sp1 c8t1d0 log c11t0d0`: created, completed with added log/cache/spares and its properties set where they differ, or left alone. */
     async createPool(host: StorageHostRef, pool: PoolSpec): Promise<StepReport> {
       const profile = guestProfile(host.os);
       const os = storageCommands[host.os];
@@ -66,8 +67,16 @@ export function createStorageActivities(deps: { transport: Transport }) {
       if (!resolved.ok) {
         throw ApplicationFailure.nonRetryable(`${host.name}: ${resolved.conflicts.map((c) => c.message).join('\n')}`, Failure.DiskSelection, resolved.conflicts.map((c) => c.type));
       }
-      const plan = planPool(pool, resolved, layouts.find((l) => l.name === pool.name), profile);
+      const existing = layouts.find((l) => l.name === pool.name);
+      const plan = planPool(pool, resolved, existing, profile);
       if (!plan.ok) throw ApplicationFailure.nonRetryable(`${host.name}: ${plan.conflict.message}`, Failure.PoolLayoutDiffers, plan.conflict);
+      if (existing && Object.keys(pool.properties).length > 0) {
+        const current = parsePoolProperties(await read(host, poolPropertiesRead(profile.zpool, pool.name)), pool.name);
+        const properties = planPoolProperties(pool, current, profile.zpool);
+        plan.commands.push(...properties.commands);
+        plan.found.push(...properties.found);
+        plan.warnings.push(...properties.warnings);
+      }
       return apply(host, plan);
     },
 
