@@ -80,3 +80,15 @@ test('a storage VM the inventory does not have is named with the ones it has', (
   assert.ok(result.ok);
   assert.throws(() => configureStorageInput(result.inventory, 'uss9'), /storage VM 'uss9' is not in the inventory \(uss1, uss2\)/);
 });
+
+test('ssh.address a host name: the management NIC is the one with the gateway, else the first', () => {
+  const result = parseInventory(exampleText, 'inv.yaml');
+  assert.ok(result.ok);
+  const inventory = structuredClone(result.inventory);
+  const uss1 = inventory.hosts.find((h) => h.storageVm?.name === 'uss1')!.storageVm!;
+  uss1.ssh.address = 'uss1.example.com';
+  uss1.nics.reverse();
+  assert.deepEqual(configureStorageInput(inventory, 'uss1').network.nics.map((n) => [n.address, n.role]), [['10.0.1.41/24', 'storage'], ['192.0.2.41/24', 'management']]);
+  delete uss1.nics[1]!.gateway;
+  assert.deepEqual(configureStorageInput(inventory, 'uss1').network.nics.map((n) => [n.address, n.role]), [['10.0.1.41/24', 'management'], ['192.0.2.41/24', 'other']]);
+});
