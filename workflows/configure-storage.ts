@@ -8,6 +8,7 @@
  *   "zfs create -p sp1/nas/vol0 ... set dedup=on"                     → configureDatasets
  *   "zfs set sharenfs=rw,nosuid,root=vh3-nas:vh2-nas:... sp1/nas/vol0" → shareDatasets
  *   (last) the management address, when the VM answers elsewhere now  → switchManagementAddress
+ *          (not called when it answers at its management address already)
  *
  * Every step reads first, changes only what differs and reports what it found and changed: a second
  * run changes nothing. The connection address changes last, verified before it is made persistent.
@@ -39,6 +40,11 @@ export async function configureStorage(input: ConfigureStorageInput): Promise<Co
   await step('createPool', () => activities.createPool(host, pool));
   await step('configureDatasets', () => activities.configureDatasets(host, { datasets, memoryGiB: input.memoryGiB }));
   await step('shareDatasets', () => activities.shareDatasets(host, datasets));
-  await step('switchManagementAddress', () => activities.switchManagementAddress(host, { network }));
+  if (reached.address === input.host.address) {
+    // Found at its management address: nothing to move (the activity would only read that again).
+    steps.push({ step: 'switchManagementAddress', report: { found: [`the VM answers at its management address ${input.host.address}`], changed: [], warnings: [] } });
+  } else {
+    await step('switchManagementAddress', () => activities.switchManagementAddress(host, { network }));
+  }
   return { host: input.host.name, steps };
 }
