@@ -69,3 +69,44 @@ test('mutations of the example: the plain reader agrees with yaml or declines', 
   }
   assert.ok(accepted > 200, `only ${accepted} of the mutations were plain enough to check`);
 });
+
+test('the plain reader takes (not only agrees on) every construct an inventory is written with', () => {
+  const plain: string[] = [
+    'a: 1\n',
+    'a: 1',
+    'a: 123456789012345\n',
+    'a: true\nb: false\nc: True\nd: FALSE\n',
+    'a: text with spaces\n',
+    'a: 10.0.1.41/24\nb: 1.2.3\nc: 2001:db8::1\n',
+    'a: "double: quoted"\nb: \'single # quoted\'\n',
+    'a: x # a comment\n# a whole-line comment\n\n  # indented comment\nb: y\n',
+    'a:\n  b: 1\n  c:\n    d: deep\n',
+    'list:\n  - 1\n  - two\n  - { k: v }\n',
+    'list:\n- a\n- b\n',
+    'maps:\n  - name: x\n    size: 2\n  - name: y\n',
+    'a: {b: 1}\n',
+    'flow: { a: 1, b: [x, y], c: { d: e } }\n',
+    'flow: [ ]\nempty: { }\n',
+    'flow: [a, "b c", \'d\', 12]\n',
+    'flow: { a: "x, y", b: \'[z]\' }  # comment\n',
+    'key_with-dash: 1\n_under: 2\n',
+    'a: x\n\n\nb: y\n',
+    'a: 0x\n',
+    'a: v-1\nb: e-\u00e9\n',
+    'a: é ü 日本\n',
+  ];
+  assert.deepEqual(plain.filter((text) => !readPlainYaml(text).ok), [], 'declined');
+  for (const text of plain) assert.ok(agree(text, JSON.stringify(text)));
+});
+
+test('the plain reader leaves to yaml what it does not model, so yaml gives the value or the error', () => {
+  const other: string[] = [
+    '--- \na: 1\n', 'a: 1\n...\n', '  a: 1\n', 'a: &x 1\nb: *x\n', 'a: !!str 1\n', 'a: |\n  text\n', 'a: >\n  text\n',
+    'a: "esc\\n"\n', 'a:\tb\n', 'a: 1\r\n', 'a: 1\nb: 2\na: 3\n', 'null: 1\n', 'true: 1\n', '__proto__: 1\n', 'a: ~\n', 'a: null\n',
+    'a: 1.5\n', 'a: 1e3\n', 'a: 0o17\n', 'a: 0x1F\n', 'a: .inf\n', 'a: -1\n', 'a: 1234567890123456\n', 'a:b\n', 'a: b: c\n', 'a: b:\n',
+    'a: [1, 2\n', 'nested:\n  - - a\n    - b\n', 'a: { b: 1 } x\n', 'a: [a: b]\n', 'a: [x # y]\n', 'a: "unclosed\n', '- a\n', 'a: #x\n',
+    '? a\n: 1\n', 'a: @x\n', 'a: `x`\n', 'a: %x\n', 'a:\n  - x\n   - y\n', 'a:\n  b: 1\n   c: 2\n', 'a: "x" y\n', "a: 'x'y\n",
+    'a:\n', 'a: { a: 1, a: 2 }\n', 'a: { null: 1 }\n', 'a: { b: "c\\"" }\n', 'a: [ "b\\n" ]\n', 'a: [ b, ]\n', 'a: { b }\n',
+  ];
+  assert.deepEqual(other.filter((text) => readPlainYaml(text).ok), [], 'taken');
+});
