@@ -101,10 +101,15 @@ export function createStorageActivities(deps: { transport: Transport }) {
     async shareDatasets(host: StorageHostRef, datasets: DatasetSpec[]): Promise<StepReport> {
       const profile = guestProfile(host.os);
       const names = [...new Set(datasets.flatMap((d) => (d.share ? namesToResolve(d.share) : [])))];
-      const resolves = await Promise.all(names.map(async (name) => {
-        const r = await transport.run(host, resolveNameRead(name), { timeoutMs: READ_TIMEOUT_MS });
-        return r.code === 0 && parseGetentHosts(r.stdout).length > 0;
-      }));
+      // Everything this step reads, at once (channels of one SSH connection).
+      const [resolves, banner, facts] = await Promise.all([
+        Promise.all(names.map(async (name) => {
+          const r = await transport.run(host, resolveNameRead(name), { timeoutMs: READ_TIMEOUT_MS });
+          return r.code === 0 && parseGetentHosts(r.stdout).length > 0;
+        })),
+        transport.run(host, [profile.zpool, 'upgrade', '-v'], { timeoutMs: READ_TIMEOUT_MS }),
+        datasetFacts(host, datasets.map((d) => d.name)),
+      ]);
       const unresolved = names.filter((_, i) => !resolves[i]);
       if (unresolved.length > 0) {
         throw ApplicationFailure.nonRetryable(
@@ -114,9 +119,7 @@ export function createStorageActivities(deps: { transport: Transport }) {
           unresolved,
         );
       }
-      const banner = await transport.run(host, [profile.zpool, 'upgrade', '-v'], { timeoutMs: READ_TIMEOUT_MS });
       const dialect = sharenfsDialect(host.os, parsePoolVersionBanner(banner.stdout));
-      const facts = await datasetFacts(host, datasets.map((d) => d.name));
       const current = new Map(datasets.map((d) => [d.name, facts.get(d.name)?.get('sharenfs')]));
       return apply(host, planShares(datasets, current, { zfs: profile.zfs, dialect }), (stderr) =>
         isReshareFailure(stderr) ? 'sharenfs is stored but no NFS server took it: start the NFS server, then `zfs share -a`' : undefined);
