@@ -20,7 +20,7 @@ function kind(stats: import('node:fs').Stats): string {
   if (stats.isFIFO()) return 'a FIFO (named pipe)';
   if (stats.isCharacterDevice()) return 'a character device';
   if (stats.isBlockDevice()) return 'a block device';
-  if (stats.isSocket()) return 'a socket';
+  // A socket is refused by open itself (ENXIO); nothing else is left.
   return 'not a regular file';
 }
 

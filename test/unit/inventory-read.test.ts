@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +31,9 @@ test('firstInvalidUtf8: well-formed sequences of 1 to 4 bytes pass; the offset o
     ['a sequence cut by the end', [0x61, 0xe2, 0x82], 1],
     ['a bad continuation', [0xe2, 0x28, 0xa1], 0],
     ['a bad last continuation', [0xf0, 0x90, 0x80, 0x41], 0],
+    ['a continuation byte as a 2-byte lead', [0xbf, 0x80], 0],
+    ['continuation bytes as a 3-byte lead', [0xbf, 0xbf, 0xbf], 0],
+    ['a bad continuation after a 2-byte lead', [0xc3, 0x28], 0],
   ];
   for (const [what, b, at] of bad) assert.equal(firstInvalidUtf8(bytes(...b)), at, what);
   assert.equal(firstInvalidUtf8(bytes(0xed, 0x9f, 0xbf)), -1, 'U+D7FF is no surrogate');
@@ -51,6 +54,13 @@ test('decodeInventory: UTF-16 by its BOM or its NULs, a NUL or bad UTF-8 at its 
   assert.deepEqual(decodeInventory(bytes(0xef, 0xbb, 0xbf, 0x61, 0x3a, 0x20, 0xc3, 0xa9)), { ok: true, text: 'a: é' });
   assert.deepEqual(decodeInventory(bytes(0xef, 0xbb, 0x61)), { ok: false, line: 1, column: 1, message: 'the file is not valid UTF-8 text' });
   assert.deepEqual(decodeInventory(Buffer.from('x: 1\n')), { ok: true, text: 'x: 1\n' });
+  assert.deepEqual(decodeInventory(bytes(0x61, 0)), utf16, 'two bytes, one NUL: UTF-16');
+  // Half a BOM is no BOM: these are (invalid) UTF-8.
+  for (const b of [[0xff, 0x61], [0x61, 0xfe], [0xfe, 0x61], [0x61, 0xff]]) {
+    assert.deepEqual(decodeInventory(bytes(...b)), { ok: false, line: 1, column: b[0] === 0x61 ? 2 : 1, message: 'the file is not valid UTF-8 text' }, JSON.stringify(b));
+  }
+  // Text whose first bytes are partly a UTF-8 BOM's keeps them.
+  for (const text of ['a\u00bf', '\u0eff', '\uf03f', '\ufec0', '\uf000']) assert.deepEqual(decodeInventory(Buffer.from(text)), { ok: true, text }, JSON.stringify(text));
   const inside = Buffer.from('--x: 1\n').subarray(2);
   assert.deepEqual(decodeInventory(inside), { ok: true, text: 'x: 1\n' }, 'a view into a larger buffer');
 });
@@ -73,6 +83,16 @@ test('readInventoryFile: a regular file up to the limit; larger, another kind of
     assert.deepEqual(readInventoryFile('/proc/self/status', 20), { ok: false, message: 'the inventory is larger than the limit of 20 bytes (0 MiB)' });
 
     assert.deepEqual(readInventoryFile(dir), { ok: false, message: 'the inventory is a directory, not a regular file' });
+    const block = readdirSync('/dev').map((f) => `/dev/${f}`).find((f) => statSync(f, { throwIfNoEntry: false })?.isBlockDevice());
+    assert.ok(block, 'a block device under /dev (the lab makes loop devices)');
+    assert.deepEqual(readInventoryFile(block), { ok: false, message: 'the inventory is a block device, not a regular file' });
+    // A regular file by fstat that fails to read: the system's words.
+    assert.deepEqual(readInventoryFile('/proc/self/mem'), { ok: false, message: 'cannot read the inventory: i/o error (EIO)' });
+    // Every descriptor is closed, whatever the outcome.
+    const open = () => readdirSync('/proc/self/fd').length;
+    const before = open();
+    for (let i = 0; i < 50; i++) for (const f of [file, dir, '/proc/self/mem', '/dev/null']) readInventoryFile(f, 4);
+    assert.equal(open(), before);
     assert.deepEqual(readInventoryFile('/dev/null'), { ok: false, message: 'the inventory is a character device, not a regular file' });
     const socket = join(dir, 'sock');
     const server = createServer();
