@@ -74,7 +74,8 @@ function check(text: string, file: string): LoadResult {
   if (!parsed.ok) return failed(file, parsed.problems);
   const raw = parsed.value;
   const result = inventorySchema.safeParse(raw, {
-    error: (issue) => (issue.code === 'invalid_type' && issue.input === undefined ? 'required' : undefined),
+    // A missing key, whatever its schema (a type, an enum such as os): its own words otherwise.
+    error: (issue) => (issue.input === undefined ? 'required' : undefined),
   });
   const found: Found[] = result.success ? [] : result.error.issues.flatMap(fromZodIssue);
   for (const finding of crossChecks(raw)) found.push({ path: finding.path, message: finding.message });

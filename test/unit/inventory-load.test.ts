@@ -41,6 +41,19 @@ test('problems come in file order whatever found them, each at its line and colu
   assert.equal(result.file, 'inv.yaml');
 });
 
+test('problems at the same place keep the order they were found in; a missing key is "required" whatever its schema', () => {
+  const text = withChanges([[['hosts', 1, 'storageVm', 'memoryGiB'], undefined], [['hosts', 1, 'storageVm', 'cpus'], undefined], [['hosts', 1, 'storageVm', 'os'], undefined]]);
+  const result = parseInventory(text);
+  assert.equal(result.file, '<inventory>');
+  assert.equal(result.ok, false);
+  if (result.ok) return;
+  assert.deepEqual(result.problems.map((p) => [p.path, p.line, p.message]), [
+    ['hosts[1].storageVm.os', lineOf(text, 'name: uss1'), 'required'],
+    ['hosts[1].storageVm.cpus', lineOf(text, 'name: uss1'), 'required'],
+    ['hosts[1].storageVm.memoryGiB', lineOf(text, 'name: uss1'), 'required'],
+  ]);
+});
+
 test('a key that fails its grammar is reported at the key, with the grammar\'s words', () => {
   const text = exampleText.replace('  storage-root:', '  "storage root":');
   const result = parseInventory(text, 'inv.yaml');
