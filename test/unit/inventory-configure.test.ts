@@ -92,3 +92,24 @@ test('ssh.address a host name: the management NIC is the one with the gateway, e
   delete uss1.nics[1]!.gateway;
   assert.deepEqual(configureStorageInput(inventory, 'uss1').network.nics.map((n) => [n.address, n.role]), [['10.0.1.41/24', 'management'], ['192.0.2.41/24', 'other']]);
 });
+
+test('roles and names come from the VM\'s own host: the management NIC by ssh.address even when another has the gateway; hosts without a storage network are left out', () => {
+  const result = parseInventory(exampleText, 'inv.yaml');
+  assert.ok(result.ok);
+  const inventory = structuredClone(result.inventory);
+  const uss1 = inventory.hosts.find((h) => h.storageVm?.name === 'uss1')!.storageVm!;
+  uss1.nics = [{ portGroup: 'VM Network', address: '192.0.2.41/24' }, { portGroup: 'eSAN', address: '10.0.1.41/24', gateway: '10.0.1.1' }];
+  delete uss1.pool.log;
+  delete uss1.datasets[0]!.mountpoint;
+  inventory.hosts.find((h) => h.name === 'vh0')!.storageNetwork!.portGroup = 'Other';
+  const input = configureStorageInput(inventory, 'uss1');
+  assert.deepEqual(input.network.nics.map((n) => n.role), ['management', 'storage']);
+  assert.deepEqual(input.pool.log, []);
+  assert.equal('mountpoint' in input.datasets[0]!, false);
+  assert.equal('reachAt' in input, false);
+  delete inventory.hosts.find((h) => h.name === 'vh0')!.storageNetwork;
+  delete inventory.hosts.find((h) => h.name === 'vh1')!.storageNetwork;
+  const without = configureStorageInput(inventory, 'uss1');
+  assert.deepEqual(without.network.nics.map((n) => n.role), ['management', 'other']);
+  assert.deepEqual(without.network.hosts.map((e) => e.names[0]), ['vh2-nas', 'vh3-nas', 'uss2']);
+});
