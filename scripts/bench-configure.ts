@@ -61,8 +61,12 @@ async function blank(host: LabHostState, input: ConfigureStorageInput): Promise<
   const { pool } = input;
   const disks = [...pool.data, ...pool.log].flatMap((v) => v.disks).concat(pool.cache, pool.spares).map((d) => d.disk);
   await mustOnHost(host, `set -e
-    # The NFS server holds what it exports: unshare first, or the pool is busy.
-    if zpool list ${pool.name} >/dev/null 2>&1; then zfs unshare -a; zpool destroy -f ${pool.name}; fi
+    # The NFS server holds what it exports: unshare first, or the pool is busy (a moment after, too).
+    if zpool list ${pool.name} >/dev/null 2>&1; then
+      zfs unshare -a
+      for i in 1 2 3 4 5 6 7 8 9 10; do zpool destroy -f ${pool.name} 2>/dev/null && break; sleep 0.5; done
+      if zpool list ${pool.name} >/dev/null 2>&1; then zpool destroy -f ${pool.name}; fi
+    fi
     # ZFS keeps four labels, two in the first and two in the last 512 KiB of a disk.
     for d in ${disks.join(' ')}; do
       size=$(blockdev --getsize64 "$d" 2>/dev/null || stat -c %s "$d")

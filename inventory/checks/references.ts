@@ -138,6 +138,8 @@ function shareClientFindings(root: Raw, vms: VmEntry[]): Finding[] {
   });
   const findings = duplicates(storageNames, 'storage network name', true);
   const known = new Set(storageNames.map((n) => n.value?.toLowerCase()));
+  // Built once: per finding it cost the whole list again (a minute on a 10 MB inventory of errors).
+  const knownShown = shownList(storageNames.flatMap((n) => (n.value === undefined ? [] : [n.value])));
   for (const { path, vm } of vms) {
     if (arr(obj(vm.dns)?.servers).length > 0) continue;
     arr(vm.datasets).forEach((d, j) => {
@@ -148,7 +150,7 @@ function shareClientFindings(root: Raw, vms: VmEntry[]): Finding[] {
           if (client === undefined || known.has(client.toLowerCase())) return;
           findings.push({
             path: [...path, 'datasets', j, 'share', list, k],
-            message: `${shown(client)} resolves nowhere: it is no host's storage network name (${shownList(storageNames.flatMap((n) => (n.value === undefined ? [] : [n.value])))}) and this VM has no dns servers`,
+            message: `${shown(client)} resolves nowhere: it is no host's storage network name (${knownShown}) and this VM has no dns servers`,
           });
         });
       }
