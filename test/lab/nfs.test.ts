@@ -251,9 +251,13 @@ describe('NFS on a lab host', { timeout: 300_000 }, () => {
 
     await stopNfs(host);
     assert.deepEqual(await terminate([host.pids.zfsFuse]), []);
-    lab = await labUp({ hosts: 1, dir: DIR }); // repairs: zfs-fuse again, its pools imported and mounted
+    lab = await labUp({ hosts: 1, dir: DIR }); // repairs: zfs-fuse again, its pools imported and mounted, the NFS server and zfs share -a
     host = lab.hosts[0]!;
     assert.ok(hasPreload(host.pids.zfsFuse), 'the restarted zfs-fuse has its preload too');
+    assert.equal((await read(keeper, 'keeper-v3.txt', 3)).code, 0, 'the repair started the NFS server and shared the property again');
+
+    // A boot's order by hand: the NFS server with an empty export table, then zfs share -a.
+    await stopNfs(host);
     await startNfs(host);
     await waitForNfs(host);
     assert.equal(await ok('exportfs'), '', 'a boot starts with an empty export table');
