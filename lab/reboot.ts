@@ -9,7 +9,7 @@
  * must never cause.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { shareZfs, startNfs, stopNfs, waitForNfs } from './nfs/server';
+import { bootNfs, stopNfs } from './nfs/server';
 import {
   daemonOk, sshBanner, SSHD, startSshd, startZfsFuse, unmountDeadZfs, waitForZfs, ZFS_FUSE,
 } from './daemons';
@@ -129,9 +129,7 @@ async function boot(h: LabHostState, notes: string[]): Promise<{ pids: LabHostSt
   // configuration locks out, reported by the caller) there is nothing to start it on.
   if (configured) {
     try {
-      await startNfs(h);
-      await waitForNfs(h);
-      await shareZfs(h);
+      await bootNfs(h);
     } catch (error) {
       notes.push(`the NFS server or its shares: ${(error as Error).message}`);
     }

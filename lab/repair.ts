@@ -7,7 +7,7 @@ import { daemonOk, SSHD, startSshd, startZfsFuse, unmountDeadZfs, withoutShareEr
 import { hasLayout, type DiskLayout } from './disks';
 import { labExec } from './exec';
 import { LAB_DISK_DIRECTORY } from './inventory';
-import { nfsPids, shareZfs, startNfs, stopNfs, waitForNfs } from './nfs/server';
+import { bootNfs, nfsPids, stopNfs } from './nfs/server';
 import { bridgeAlias } from './network';
 import { statePath, writeJson, type LabHostState, type LabState } from './state';
 import { links, mountTable, nsFileInode, pidsInNamespaces, processExe, terminate } from './sys';
@@ -51,9 +51,7 @@ async function repairHost(h: LabHostState, report: (line: string) => void): Prom
   if (!nfsPids(host)) {
     try {
       await stopNfs(host);
-      await startNfs(host);
-      await waitForNfs(host);
-      await shareZfs(host);
+      await bootNfs(host);
       report(`${h.name}: the NFS server was not running; started, shares exported again (zfs share -a)`);
     } catch (error) {
       report(`${h.name}: the NFS server could not start: ${(error as Error).message}`);

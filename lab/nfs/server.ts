@@ -199,6 +199,13 @@ export async function stopNfs(h: NfsHost): Promise<void> {
   fs.rmSync(pidsFile(h), { force: true });
 }
 
+/** The NFS server as a boot brings it up: started, answering, then ZFS's shares exported again (zfs share -a). */
+export async function bootNfs(h: NfsHost): Promise<void> {
+  await startNfs(h);
+  await waitForNfs(h);
+  await shareZfs(h);
+}
+
 /** `zfs share -a` in the host: every dataset whose sharenfs is not off is exported again. */
 export async function shareZfs(h: NfsHost): Promise<ExecResult> {
   const r = await labExec(h, ['zfs', 'share', '-a']);
