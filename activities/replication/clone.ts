@@ -8,8 +8,8 @@ import type { Transport } from '../transport';
 import { guestProfile } from '../../core/guest/profile';
 import { snapshotsOf, type DatasetRef } from './datasets';
 import type { ShareSpec } from '../../core/configure/shared';
-import { isReshareFailure, renderSharenfs, sharenfsDialect, type RenderedShare } from '../../core/guest/storage/shares';
-import { parsePoolVersionBanner } from '../../core/zfs/parse';
+import { isReshareFailure, renderSharenfs, type RenderedShare } from '../../core/guest/storage/shares';
+import { readSharenfsDialect } from '../guest/sharenfs-dialect';
 
 export interface CloneReplicaInput {
   replica: DatasetRef;
@@ -34,7 +34,7 @@ export function createCloneActivities(deps: { transport: Transport }) {
   return {
     async cloneNewestReplicaSnapshot(input: CloneReplicaInput): Promise<CloneReplicaResult> {
       const { host } = input.replica;
-      const { zfs, zpool } = guestProfile(host.os);
+      const { zfs } = guestProfile(host.os);
       const zfsRun = (argv: string[]) => transport.run(host, [zfs, ...argv], { timeoutMs: 120_000 });
       const zfsOk = (argv: string[]) => transport.runOk(host, [zfs, ...argv], { timeoutMs: 120_000 });
 
@@ -79,10 +79,7 @@ export function createCloneActivities(deps: { transport: Transport }) {
         changed.push(`created ${parent}`);
       }
       /** The inventory's share in the dialect of this host's ZFS (the target's, not the source's). */
-      const rendered = async (share: ShareSpec): Promise<RenderedShare> => {
-        const banner = await transport.runOk(host, [zpool, 'upgrade', '-v'], { timeoutMs: 30_000 });
-        return renderSharenfs(share, sharenfsDialect(host.os, parsePoolVersionBanner(banner.stdout)));
-      };
+      const rendered = async (share: ShareSpec): Promise<RenderedShare> => renderSharenfs(share, await readSharenfsDialect(transport, host));
       const received = await receivedValues(input.replica.dataset);
       const mountpoint = input.mountpoint ?? received.mountpoint;
       const fromInventory = input.share && (await rendered(input.share));

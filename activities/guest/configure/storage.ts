@@ -16,8 +16,8 @@ import { parseGetentHosts, poolStatusRead, resolveNameRead, storageCommands } fr
 import { parsePoolStatus } from '../../../core/guest/storage/pool-layout';
 import { planPool, type StoragePlan } from '../../../core/guest/storage/pool-plan';
 import { parsePoolProperties, planPoolProperties, poolPropertiesRead } from '../../../core/guest/storage/pool-properties';
-import { isReshareFailure, namesToResolve, planShares, sharenfsDialect } from '../../../core/guest/storage/shares';
-import { parsePoolVersionBanner } from '../../../core/zfs/parse';
+import { isReshareFailure, namesToResolve, planShares } from '../../../core/guest/storage/shares';
+import { readSharenfsDialect } from '../sharenfs-dialect';
 import type { Transport } from '../../transport';
 
 const READ_TIMEOUT_MS = 60_000;
@@ -102,12 +102,12 @@ export function createStorageActivities(deps: { transport: Transport }) {
       const profile = guestProfile(host.os);
       const names = [...new Set(datasets.flatMap((d) => (d.share ? namesToResolve(d.share) : [])))];
       // Everything this step reads, at once (channels of one SSH connection).
-      const [resolves, banner, facts] = await Promise.all([
+      const [resolves, dialect, facts] = await Promise.all([
         Promise.all(names.map(async (name) => {
           const r = await transport.run(host, resolveNameRead(name), { timeoutMs: READ_TIMEOUT_MS });
           return r.code === 0 && parseGetentHosts(r.stdout).length > 0;
         })),
-        transport.run(host, [profile.zpool, 'upgrade', '-v'], { timeoutMs: READ_TIMEOUT_MS }),
+        readSharenfsDialect(transport, host),
         datasetFacts(host, datasets.map((d) => d.name)),
       ]);
       const unresolved = names.filter((_, i) => !resolves[i]);
@@ -119,7 +119,6 @@ export function createStorageActivities(deps: { transport: Transport }) {
           unresolved,
         );
       }
-      const dialect = sharenfsDialect(host.os, parsePoolVersionBanner(banner.stdout));
       const current = new Map(datasets.map((d) => [d.name, facts.get(d.name)?.get('sharenfs')]));
       return apply(host, planShares(datasets, current, { zfs: profile.zfs, dialect }), (stderr) =>
         isReshareFailure(stderr) ? 'sharenfs is stored but no NFS server took it: start the NFS server, then `zfs share -a`' : undefined);
