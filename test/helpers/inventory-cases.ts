@@ -4,10 +4,13 @@
  * of it share.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InventoryProblem } from '../../inventory/load';
 import { escapeText } from '../../inventory/problems';
+import { MAX_INVENTORY_BYTES } from '../../inventory/read';
+import { aliasedUnknownHosts } from '../../scripts/bench/inventory-files';
 
 export const FIXTURES = join(__dirname, '../fixtures/inventory');
 
@@ -35,4 +38,31 @@ export function assertProblem(problems: InventoryProblem[], c: Case, label: stri
   assert.ok(problem, `${label}: no problem${c.path ? ` at ${c.path}` : ''} in ${JSON.stringify(problems.slice(0, 5))}`);
   assert.match(problem.message, new RegExp(c.message), label);
   if (c.line !== undefined) assert.equal(problem.line, c.line, `${label}: line`);
+}
+
+/**
+ * Files made in `dir` that the loader refuses before parsing, or as an alias bomb: a sparse file
+ * over the limit, a FIFO, a directory, /dev/zero and a link to it, a missing file, 600 KB of aliases.
+ */
+export function specialFileCases(dir: string): { cases: [string, Case][]; fifo: string; bomb: string } {
+  const huge = join(dir, 'huge.yaml');
+  const fd = openSync(huge, 'w');
+  ftruncateSync(fd, MAX_INVENTORY_BYTES + 1); // sparse: refused by its size, never read
+  closeSync(fd);
+  const fifo = join(dir, 'fifo.yaml');
+  execFileSync('mkfifo', [fifo]);
+  mkdirSync(join(dir, 'directory.yaml'));
+  symlinkSync('/dev/zero', join(dir, 'zero.yaml'));
+  const bomb = join(dir, 'aliased-600kb.yaml');
+  writeFileSync(bomb, aliasedUnknownHosts(600e3));
+  const cases: [string, Case][] = [
+    [huge, { exit: 2, message: `larger than the limit of ${MAX_INVENTORY_BYTES} bytes` }],
+    [fifo, { exit: 2, message: 'is a FIFO' }],
+    [join(dir, 'directory.yaml'), { exit: 2, message: 'is a directory' }],
+    ['/dev/zero', { exit: 2, message: 'is a character device' }],
+    [join(dir, 'zero.yaml'), { exit: 2, message: 'is a character device' }],
+    [join(dir, 'missing.yaml'), { exit: 2, message: 'cannot open the inventory: no such file or directory \\(ENOENT\\)' }],
+    [bomb, { exit: 2, message: 'aliases expand .* they may add at most' }],
+  ];
+  return { cases, fifo, bomb };
 }

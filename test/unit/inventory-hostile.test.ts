@@ -8,15 +8,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, symlinkSync, writeFileSync, ftruncateSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadInventoryFile, formatProblem, type InventoryProblem } from '../../inventory/load';
 import { MAX_PROBLEMS } from '../../inventory/problems';
-import { MAX_INVENTORY_BYTES } from '../../inventory/read';
-import { aliasedUnknownHosts, inventoryOfErrors } from '../../scripts/bench/inventory-files';
-import { assertProblem, FIXTURES, manifest, RAW_CONTROL, type Case } from '../helpers/inventory-cases';
+import { inventoryOfErrors } from '../../scripts/bench/inventory-files';
+import { assertProblem, FIXTURES, manifest, RAW_CONTROL, specialFileCases, type Case } from '../helpers/inventory-cases';
 
 const CLI = join(__dirname, '../../bin/esxi-zfs.js');
 /** Output is bounded: 100 problems of at most ~700 characters each, in JSON a little more. */
@@ -82,30 +81,11 @@ test('every fixture through the CLI (text; some with --json too)', async () => {
 
 test('special and huge files are refused before parsing, through the CLI', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'inv-hostile-'));
-  const huge = join(dir, 'huge.yaml');
-  const fd = openSync(huge, 'w');
-  ftruncateSync(fd, MAX_INVENTORY_BYTES + 1); // sparse: refused by its size, never read
-  closeSync(fd);
-  const fifo = join(dir, 'fifo.yaml');
-  execFileSync('mkfifo', [fifo]);
-  mkdirSync(join(dir, 'directory.yaml'));
-  symlinkSync('/dev/zero', join(dir, 'zero.yaml'));
+  const { cases, fifo, bomb } = specialFileCases(dir);
   const errors = join(dir, 'errors-2mb.yaml');
   // 2 MB of schema errors (3500 problems; `npm run bench:inventory` measures 10 MB), without
   // unknown datastore hosts, whose message (references.ts) lists every host of the inventory.
   writeFileSync(errors, inventoryOfErrors(2e6, false));
-  const bomb = join(dir, 'aliased-600kb.yaml');
-  writeFileSync(bomb, aliasedUnknownHosts(600e3));
-
-  const cases: [string, Case][] = [
-    [huge, { exit: 2, message: `larger than the limit of ${MAX_INVENTORY_BYTES} bytes` }],
-    [fifo, { exit: 2, message: 'is a FIFO' }],
-    [join(dir, 'directory.yaml'), { exit: 2, message: 'is a directory' }],
-    ['/dev/zero', { exit: 2, message: 'is a character device' }],
-    [join(dir, 'zero.yaml'), { exit: 2, message: 'is a character device' }],
-    [join(dir, 'missing.yaml'), { exit: 2, message: 'cannot open the inventory: no such file or directory \\(ENOENT\\)' }],
-    [bomb, { exit: 2, message: 'aliases expand .* they may add at most' }],
-  ];
   const started = Date.now();
   const [, big] = await Promise.all([
     Promise.all(cases.map(([file, c]) => checkCli(file, c, file, file === bomb || file === fifo))),

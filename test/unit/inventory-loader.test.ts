@@ -5,15 +5,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatProblem, loadInventoryFile, parseInventory } from '../../inventory/load';
 import { MAX_PROBLEMS } from '../../inventory/problems';
-import { MAX_INVENTORY_BYTES } from '../../inventory/read';
-import { aliasedUnknownHosts, inventoryOfErrors, validInventory } from '../../scripts/bench/inventory-files';
-import { assertProblem, FIXTURES, manifest, RAW_CONTROL, type Case } from '../helpers/inventory-cases';
+import { inventoryOfErrors, validInventory } from '../../scripts/bench/inventory-files';
+import { assertProblem, FIXTURES, manifest, RAW_CONTROL, specialFileCases } from '../helpers/inventory-cases';
 
 test('every fixture: exit, message, line and path, each problem one escaped line', () => {
   for (const [name, c] of Object.entries(manifest.cases)) {
@@ -32,25 +30,7 @@ test('every fixture: exit, message, line and path, each problem one escaped line
 test('special and huge files are refused before parsing; megabytes of errors are capped; an alias bomb is refused', () => {
   const dir = mkdtempSync(join(tmpdir(), 'inv-loader-'));
   try {
-    const huge = join(dir, 'huge.yaml');
-    const fd = openSync(huge, 'w');
-    ftruncateSync(fd, MAX_INVENTORY_BYTES + 1); // sparse: refused by its size, never read
-    closeSync(fd);
-    const fifo = join(dir, 'fifo.yaml');
-    execFileSync('mkfifo', [fifo]);
-    mkdirSync(join(dir, 'directory.yaml'));
-    symlinkSync('/dev/zero', join(dir, 'zero.yaml'));
-    const bomb = join(dir, 'aliased-600kb.yaml');
-    writeFileSync(bomb, aliasedUnknownHosts(600e3));
-    const cases: [string, Case][] = [
-      [huge, { exit: 2, message: `larger than the limit of ${MAX_INVENTORY_BYTES} bytes` }],
-      [fifo, { exit: 2, message: 'is a FIFO' }],
-      [join(dir, 'directory.yaml'), { exit: 2, message: 'is a directory' }],
-      ['/dev/zero', { exit: 2, message: 'is a character device' }],
-      [join(dir, 'zero.yaml'), { exit: 2, message: 'is a character device' }],
-      [join(dir, 'missing.yaml'), { exit: 2, message: 'cannot open the inventory: no such file or directory \\(ENOENT\\)' }],
-      [bomb, { exit: 2, message: 'aliases expand .* they may add at most' }],
-    ];
+    const { cases } = specialFileCases(dir);
     for (const [file, c] of cases) {
       const result = loadInventoryFile(file);
       assert.equal(result.ok, false, file);
