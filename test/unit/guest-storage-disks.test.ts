@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PoolSpec } from '../../core/configure/shared';
 import { resolveDisks, type DiskConflict } from '../../core/guest/storage/disks';
-import { assembleDisks, type GuestDisk } from '../../core/guest/storage/guest-disk';
-import { parseLabelProbe, parseZdbLabel } from '../../core/guest/storage/labels';
+import { assembleDisks, disksToProbe, type GuestDisk } from '../../core/guest/storage/guest-disk';
+import { parseLabelProbe, parseZdbLabel, PROBES_AT_ONCE } from '../../core/guest/storage/labels';
 import { linuxWholeDiskName } from '../../core/guest/storage/linux-disks';
 import { illumosWholeDiskName } from '../../core/guest/storage/illumos-disks';
 import { storageCommands } from '../../core/guest/storage/os';
@@ -118,6 +118,16 @@ test('illumos without iostat data falls back to format\'s capacity; a listing wi
   assert.equal(disk!.sizeBytes, 256 * GiB);
   assert.throws(() => storageCommands.illumos.parseDiskListing('0. c8t1d0 <x>'), /illumos listing script/);
   assert.throws(() => storageCommands.linux.parseDiskListing('NAME="sdb"'), /no "@@ lsblk" section/);
+});
+
+test('labels are probed only where they matter: not on an imported pool\'s disks, not on a disk in use', () => {
+  const os = storageCommands.linux;
+  const openzfs = os.parseDiskListing(fixture('openzfs-disk-listing.txt'));
+  assert.deepEqual(disksToProbe(openzfs, [], os.wholeDiskName).map((d) => d.name), ['/dev/sdb', '/dev/sdc', '/dev/sdd', '/dev/sde', '/dev/nvme0n1'], 'sda holds the mounted /boot/efi');
+  const lab = os.parseDiskListing(fixture('zfs-fuse-disk-listing.txt'));
+  const probed = disksToProbe(lab, parsePoolStatus(fixture('zfs-fuse-zpool-status-sp1.txt')), os.wholeDiskName).map((d) => d.name);
+  assert.ok(probed.length > 0 && probed.every((n) => !['/srv/disks/c8t1d0', '/srv/disks/c11t0d0', '/srv/disks/c9t0d0'].includes(n)), probed.join(' '));
+  assert.ok(probed.includes('/srv/disks/x-m1'));
 });
 
 test('OpenZFS sample: by-id aliases per disk, the system disk in use through its partitions, a partitioned disk labelled', () => {
@@ -250,6 +260,27 @@ test('a stable by-id name for a disk chosen by what it reports; the inventory\'s
 test('a malformed vdev is the inventory\'s bug, thrown', () => {
   assert.throws(() => resolveDisks(pool({ data: [{ kind: 'mirror', disks: [{ disk: 'c8t1d0' }] }] }), uss1Disks()), /pool\.data\[0\]: a mirror needs at least 2 disks/);
   assert.throws(() => resolveDisks(pool({ log: [{ kind: 'raidz', disks: [{ disk: 'c8t1d0' }, { disk: 'c11t0d0' }] }] }), uss1Disks()), /a log vdev is one disk or a mirror/);
+});
+
+test('the label probe runs disks side by side and prints them in the order given, past one batch', () => {
+  const bin = mkdtempSync(join(tmpdir(), 'probe-bin-'));
+  try {
+    // The first disk's zdb answers last: its section must still come first.
+    writeFileSync(join(bin, 'blkid'), '#!/bin/sh\nexit 2\n', { mode: 0o755 });
+    writeFileSync(join(bin, 'zdb'), '#!/bin/sh\ncase "$2" in *d0*) sleep 0.3;; esac\necho "zdb read $2"\n', { mode: 0o755 });
+    const names = Array.from({ length: PROBES_AT_ONCE + 3 }, (_, i) => `d${i}`);
+    for (const os of ['linux', 'illumos'] as const) {
+      const [sh, ...args] = storageCommands[os].labelProbe(names.map((name) => ({ name }) as never));
+      const r = spawnSync(sh!, args, { env: { PATH: `${bin}:/usr/bin:/bin` }, encoding: 'utf8' });
+      assert.equal(r.status, 0, `${os}: ${r.stderr}`);
+      const read = [...r.stdout.matchAll(/^zdb read (\S+)$/gm)].map((m) => m[1]);
+      const device = (n: string) => (os === 'linux' ? n : `/dev/dsk/${n}s0`);
+      assert.deepEqual(read, names.map(device), os);
+      assert.deepEqual([...r.stdout.matchAll(/^@@ zdb (\S+)$/gm)].map((m) => m[1]), names, os);
+    }
+  } finally {
+    rmSync(bin, { recursive: true, force: true });
+  }
 });
 
 test('the label probe exits 0 when the last disk has no label (zdb -l exits 1 there): a blank disk is an answer', () => {

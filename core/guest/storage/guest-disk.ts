@@ -61,6 +61,15 @@ export function poolOwners(listed: readonly ListedDisk[], pools: readonly PoolLa
   return owner;
 }
 
+/**
+ * The listed disks whose labels matter: those that could join a pool, outside the imported pools
+ * and not in use otherwise (mounted, swap, held by device-mapper), which resolveDisks never chooses.
+ */
+export function disksToProbe(listed: readonly ListedDisk[], pools: readonly PoolLayout[], wholeDiskName: WholeDiskName): ListedDisk[] {
+  const owners = poolOwners(listed, pools, wholeDiskName);
+  return listed.filter((d) => !owners.has(d) && d.inUse === undefined);
+}
+
 /** A disk of an imported pool is that pool's: its labels are not read (`probed` may leave it out). */
 export function assembleDisks(
   listed: readonly ListedDisk[],

@@ -9,19 +9,15 @@
  * ("No such device or address"): that means no ZFS label, not an unreadable disk.
  */
 import type { ListedDisk } from './guest-disk';
-import { parseLabelProbe, type ProbedLabels } from './labels';
+import { parseLabelProbe, probeEachDisk, type ProbedLabels } from './labels';
 
 export const ILLUMOS_DISK_LISTING = `echo '@@ format'
 format </dev/null 2>&1
 printf '\\n@@ iostat\\n'
 iostat -En`;
 
-export const ILLUMOS_LABEL_PROBE = `for d in "$@"; do
-  echo "@@ zdb $d"
-  zdb -l "/dev/dsk/\${d}s0" 2>&1
-done
-# No label (zdb exits 1) is an answer, not a failure.
-exit 0`;
+export const ILLUMOS_LABEL_PROBE = probeEachDisk(`  echo "@@ zdb $1"
+  zdb -l "/dev/dsk/\${1}s0"`);
 
 /** cNtNdN, with the target a WWN (c0t5000C500A1B2C3D4d0) under MPxIO. */
 const DISK_NAME = /^c\d+(?:t[0-9A-Fa-f]+)?d\d+$/;

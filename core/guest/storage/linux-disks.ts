@@ -14,7 +14,7 @@
  * disk is listed (vda, mounted) and must never be chosen; there is no /dev/disk/by-id.
  */
 import type { ListedDisk } from './guest-disk';
-import { article } from './labels';
+import { article, probeEachDisk } from './labels';
 
 export const LINUX_DISK_LISTING = `echo '@@ lsblk'
 lsblk -b -n -P -o NAME,PKNAME,TYPE,SIZE,MODEL,SERIAL,FSTYPE,PTTYPE,MOUNTPOINT
@@ -30,15 +30,11 @@ if [ -n "$1" ]; then
   done
 fi`;
 
-/** zdb and blkid read each device given as an argument; a failure of one is printed, not fatal. */
-export const LINUX_LABEL_PROBE = `for d in "$@"; do
-  echo "@@ blkid $d"
-  blkid -p -o export "$d" 2>&1
-  echo "@@ zdb $d"
-  zdb -l "$d" 2>&1
-done
-# No label (zdb exits 1) is an answer, not a failure.
-exit 0`;
+/** blkid and zdb read each device given as an argument. */
+export const LINUX_LABEL_PROBE = probeEachDisk(`  echo "@@ blkid $1"
+  blkid -p -o export "$1"
+  echo "@@ zdb $1"
+  zdb -l "$1"`);
 
 type LsblkRow = Record<string, string>;
 
