@@ -30,6 +30,11 @@ export interface Transport {
   /** A regular file's content, owner and mode, or `{ exists: false }`. */
   readFile(host: StorageHostRef, path: string): Promise<FileFacts>;
   /**
+   * Replaces `path` with `content` atomically (temp file in the same folder, owner, mode, the spec's
+   * check, rename) without reading it first: for a caller whose plan read it and decided to write.
+   */
+  writeFile(host: StorageHostRef, path: string, content: string, spec: FileSpec & { uid: number }): Promise<void>;
+  /**
    * Makes `path` hold `content` with the spec's owner and mode: replaced atomically (temp file in
    * the same folder, owner, mode, the spec's check, rename) when the content differs, else only
    * owner and mode fixed. `current` is what the caller already read (read again when absent).
@@ -54,10 +59,13 @@ export function sshTransport(pool: SshPool): Transport {
     async readFile(host, path) {
       return parseFileFacts((await execOk(pool, host, readFileScript(path), { timeoutMs: FILE_TIMEOUT_MS })).stdout);
     },
+    async writeFile(host, path, content, spec) {
+      await execOk(pool, host, writeFileScript(path, spec), { timeoutMs: FILE_TIMEOUT_MS, input: content });
+    },
     async ensureFile(host, path, content, spec, current) {
       const now = current ?? (await transport.readFile(host, path));
       if (!now.exists || now.content !== content) {
-        await execOk(pool, host, writeFileScript(path, spec), { timeoutMs: FILE_TIMEOUT_MS, input: content });
+        await transport.writeFile(host, path, content, spec);
         return { wrote: true, fixes: [] };
       }
       const fixes: string[] = [];

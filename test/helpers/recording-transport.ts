@@ -80,9 +80,18 @@ export class RecordingTransport implements Transport {
     const now = current ?? (await this.readFile(host, path));
     if (now.exists && now.content === content && now.uid === spec.uid && modeBits(now.mode) === parseInt(spec.mode, 8)) return { wrote: false, fixes: [] };
     this.calls.push({ host: host.name, command: `ensureFile ${path}` });
+    this.record(host, path, content, spec);
+    return { wrote: true, fixes: [] };
+  }
+
+  async writeFile(host: StorageHostRef, path: string, content: string, spec: FileSpec & { uid: number }): Promise<void> {
+    this.calls.push({ host: host.name, command: `writeFile ${path}` });
+    this.record(host, path, content, spec);
+  }
+
+  private record(host: StorageHostRef, path: string, content: string, spec: FileSpec & { uid: number }): void {
     this.writes.push({ host: host.name, path, content, spec });
     this.files.set(`${host.name}:${path}`, { content, mode: lsMode(spec.mode), uid: spec.uid });
-    return { wrote: true, fixes: [] };
   }
 
   async disconnect(host: StorageHostRef): Promise<void> {

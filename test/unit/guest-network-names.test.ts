@@ -6,7 +6,10 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mergeHostsBlock, networkProfiles, planNameResolution } from '../../core/guest/network';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { mergeHostsBlock, nameFactsScript, networkProfiles, parseNameFacts, planNameResolution, type NameFacts } from '../../core/guest/network';
 import { nsswitchContent, resolvContent } from '../../core/guest/network/resolv';
 import { contentOf, networkFixture, summary, uss1Spec, kindOf } from './guest-network-spec';
 
@@ -124,4 +127,28 @@ test("an installer's line for the VM's own name goes stale when the management a
   assert.throws(() => mergeHostsBlock('192.0.2.200\tuss1 nas\n', [{ address: '192.0.2.41', names: ['uss1'] }], 'uss1'), /HostsConflict|outside the esxi-zfs block/);
   // Without `self`, as before: refused.
   assert.throws(() => mergeHostsBlock(content, [{ address: '192.0.2.41', names: ['uss1'] }]), /outside the esxi-zfs block/);
+});
+
+describe('the name facts: the name files alone, read in one round trip', () => {
+  const names = ['hostName', 'hostNameFile', 'hosts', 'resolvConf', 'nsswitch', 'nsswitchDns'] as const;
+  const pick = (facts: NameFacts) => Object.fromEntries(names.filter((n) => facts[n] !== undefined).map((n) => [n, facts[n]]));
+
+  test('parsed from the sections the full facts script prints, they are what the full facts hold, on every captured guest', () => {
+    for (const [file, os] of [['debian-configured', 'linux'], ['debian-blank-static', 'linux'], ['omnios-r151046-static', 'illumos'], ['snv134-runbook', 'illumos']] as const) {
+      const profile = networkProfiles[os];
+      const text = networkFixture(`${file}.facts`);
+      assert.deepEqual(parseNameFacts(text, profile), pick(profile.parseFacts(text)), file);
+    }
+  });
+
+  test('the linux script run here reads this machine\'s host name and /etc/hosts, owner and mode', () => {
+    const profile = networkProfiles.linux;
+    const r = spawnSync('sh', ['-c', nameFactsScript(profile).text], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const facts = parseNameFacts(r.stdout, profile);
+    assert.equal(facts.hostName, hostname());
+    assert.equal(facts.hosts.content, readFileSync('/etc/hosts', 'utf8'));
+    assert.equal(facts.hosts.uid, statSync('/etc/hosts').uid);
+    assert.equal(facts.nsswitch, undefined, 'linux reads no nsswitch.conf');
+  });
 });

@@ -13,7 +13,7 @@ import { Failure } from '../../../core/failures';
 import type { NetworkSpec, StepReport } from '../../../core/configure/shared';
 import type { StorageHostRef } from '../../../core/hosts';
 import {
-  NetworkPlanError, networkProfiles, planManagementSwitch, planNameResolution, planNetwork,
+  NetworkPlanError, nameFactsScript, networkProfiles, parseNameFacts, planManagementSwitch, planNameResolution, planNetwork,
   type NetworkFacts, type NetworkProfile, type PlannedAction, type TimedRevert,
 } from '../../../core/guest/network';
 import type { Transport } from '../../transport';
@@ -50,9 +50,10 @@ export function createNetworkActivities(deps: { transport: Transport }) {
     return address;
   }
 
+  /** A plan's file action means the facts showed other content: written without reading it again. */
   async function perform(host: StorageHostRef, actions: PlannedAction[]): Promise<void> {
     for (const action of actions) {
-      if (action.kind === 'file') await transport.ensureFile(host, action.path, action.content, action.spec);
+      if (action.kind === 'file') await transport.writeFile(host, action.path, action.content, action.spec);
       else await transport.runOk(host, action.argv, { timeoutMs: TIMEOUT_MS });
     }
   }
@@ -113,8 +114,10 @@ export function createNetworkActivities(deps: { transport: Transport }) {
 
     /** /etc/hosts (the hypervisors' storage names, the other storage VMs), and DNS when the inventory gives servers. */
     async configureNameResolution(host: StorageHostRef, network: NetworkSpec): Promise<StepReport> {
-      const current = await facts(host);
-      const plan = planned(host, () => planNameResolution(network, current, profileOf(host)));
+      const profile = profileOf(host);
+      const out = (await transport.runOk(host, nameFactsScript(profile), { timeoutMs: TIMEOUT_MS })).stdout;
+      const current = planned(host, () => parseNameFacts(out, profile));
+      const plan = planned(host, () => planNameResolution(network, current, profile));
       await perform(host, plan.actions);
       return plan.report;
     },

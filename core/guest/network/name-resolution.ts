@@ -6,7 +6,8 @@
 import type { HostsEntry, NetworkSpec } from '../../configure/shared';
 import { hostNameProblem } from '../../names';
 import { NetworkPlanError } from './errors';
-import type { FileText, NetworkFacts } from './facts';
+import type { FileText } from './facts';
+import type { NameFacts } from './name-facts';
 import { mergeHostsBlock } from './hosts-file';
 import { checkNetworkSpec } from './nic-mapping';
 import { command, emptyPart, file, reportOf, type PlanPart } from './plan';
@@ -34,7 +35,7 @@ function ensure(part: PlanPart, current: FileText, path: string, content: string
   else part.actions.push(file({ path, content, spec: fileSpecFor(current), change }));
 }
 
-export function planNameResolution(spec: NetworkSpec, facts: NetworkFacts, profile: NetworkProfile): NameResolutionPlan {
+export function planNameResolution(spec: NetworkSpec, facts: NameFacts, profile: NetworkProfile): NameResolutionPlan {
   const bad = hostNameProblem(spec.hostName);
   if (bad) throw new NetworkPlanError('BadNetworkSpec', `hostName: ${bad}`);
   const part = emptyPart();

@@ -6,7 +6,7 @@ import type { StepReport } from '../../configure/shared';
 import type { FileSpec } from '../../files';
 import type { PlannedCommand } from '../profile';
 
-/** A file to make hold `content`: `spec` is what the transport's ensureFile takes. */
+/** A file to make hold `content` (planned only where the facts show other content): `spec` is what the transport's writeFile takes. */
 export interface PlannedFile {
   path: string;
   content: string;

@@ -41,7 +41,7 @@ show() {
     cat "$t"
   elif [ -f "$1" ]; then
     set -- "$1" $(ls -ldn "$1")
-    printf '::esxi-zfs:: file %s %s %s %s %s\\n' $(wc -c <"$1") "$2" "$4" "$5" "$1"
+    printf '::esxi-zfs:: file %s %s %s %s %s\\n' "$6" "$2" "$4" "$5" "$1"
     cat "$1"
   else
     printf '::esxi-zfs:: absent 0 - - - %s\\n' "$1"
