@@ -3,48 +3,64 @@
  *
  *   "Make sure the OS is what we think it is"                         → checkGuestOs
  *   the NICs: storage traffic on its own network, a gateway, routes   → configureNetwork
- *   "/etc/hosts ... vh0-nas ... nsswitch.conf, resolv.conf"            → configureNameResolution
- *   "zpool create sp1 c8t1d0 log c11t0d0"                             → createPool
- *   "zfs create -p sp1/nas/vol0 ... set dedup=on"                     → configureDatasets
- *   "zfs set sharenfs=rw,nosuid,root=vh3-nas:vh2-nas:... sp1/nas/vol0" → shareDatasets
+ *   then, side by side (neither needs the other, neither touches the connection):
+ *     "/etc/hosts ... vh0-nas ... nsswitch.conf, resolv.conf"          → configureNameResolution
+ *     "zpool create sp1 c8t1d0 log c11t0d0"                           → createPool
+ *     "zfs create -p sp1/nas/vol0 ... set dedup=on"                   → configureDatasets
+ *   "zfs set sharenfs=rw,nosuid,root=vh3-nas:vh2-nas:... sp1/nas/vol0" → shareDatasets (its names resolve, its datasets exist)
  *   (last) the management address, when the VM answers elsewhere now  → switchManagementAddress
  *          (not called when it answers at its management address already)
  *
- * Every step reads first, changes only what differs and reports what it found and changed: a second
- * run changes nothing. The connection address changes last, verified before it is made persistent.
+ * The network comes first on its own: on illumos it may hand the NICs to another service, which
+ * must not happen under a running `zpool create`. Every step reads first, changes only what differs
+ * and reports what it found and changed: a second run changes nothing. The connection address
+ * changes last, verified before it is made persistent. The result lists the steps in the order above.
  */
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities, type RetryPolicy } from '@temporalio/workflow';
 import { NON_RETRYABLE } from '../core/failures';
 import type { ConfigureActivities } from '../activities/guest/configure';
-import type { ConfigureStep, ConfigureStorageInput, ConfigureStorageResult, StepReport } from '../core/configure/shared';
+import { CONFIGURE_STEPS, type ConfigureStep, type ConfigureStorageInput, type ConfigureStorageResult, type StepReport } from '../core/configure/shared';
 
-const activities = proxyActivities<ConfigureActivities>({
-  startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '1 minute',
-  retry: { maximumAttempts: 5, initialInterval: '2 seconds', nonRetryableErrorTypes: [...NON_RETRYABLE.configure] },
-});
+const retry: RetryPolicy = { maximumAttempts: 5, initialInterval: '2 seconds', nonRetryableErrorTypes: [...NON_RETRYABLE.configure] };
+const activities = proxyActivities<ConfigureActivities>({ startToCloseTimeout: '10 minutes', heartbeatTimeout: '1 minute', retry });
+/**
+ * The first step only reads (`uname`, where the VM answers: tens of milliseconds): a local
+ * activity, run inside the first workflow task with no server round trip before the network step.
+ * History records it as a marker with its result.
+ */
+const { checkGuestOs } = proxyLocalActivities<Pick<ConfigureActivities, 'checkGuestOs'>>({ startToCloseTimeout: '3 minutes', retry });
+
+/** Both branches run to their end (no step is left running unseen); then the first failure, if any, is the workflow's. */
+async function bothBranches(a: Promise<void>, b: Promise<void>): Promise<void> {
+  const failed = (await Promise.allSettled([a, b])).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
 
 export async function configureStorage(input: ConfigureStorageInput): Promise<ConfigureStorageResult> {
   const { network, pool, datasets } = input;
-  const steps: { step: ConfigureStep; report: StepReport }[] = [];
+  const reports = new Map<ConfigureStep, StepReport>();
   const step = async (name: ConfigureStep, run: () => Promise<StepReport>) => {
-    steps.push({ step: name, report: await run() });
+    reports.set(name, await run());
   };
 
   // Until the last step, the VM is reached where it answers now: its management address, else reachAt.
-  const reached = await activities.checkGuestOs(input.host, input.reachAt);
-  steps.push({ step: 'checkGuestOs', report: reached.report });
+  const reached = await checkGuestOs(input.host, input.reachAt);
+  reports.set('checkGuestOs', reached.report);
   const host = { ...input.host, address: reached.address };
   await step('configureNetwork', () => activities.configureNetwork(host, network));
-  await step('configureNameResolution', () => activities.configureNameResolution(host, network));
-  await step('createPool', () => activities.createPool(host, pool));
-  await step('configureDatasets', () => activities.configureDatasets(host, { datasets, memoryGiB: input.memoryGiB }));
+  await bothBranches(
+    step('configureNameResolution', () => activities.configureNameResolution(host, network)),
+    (async () => {
+      await step('createPool', () => activities.createPool(host, pool));
+      await step('configureDatasets', () => activities.configureDatasets(host, { datasets, memoryGiB: input.memoryGiB }));
+    })(),
+  );
   await step('shareDatasets', () => activities.shareDatasets(host, datasets));
   if (reached.address === input.host.address) {
     // Found at its management address: nothing to move (the activity would only read that again).
-    steps.push({ step: 'switchManagementAddress', report: { found: [`the VM answers at its management address ${input.host.address}`], changed: [], warnings: [] } });
+    reports.set('switchManagementAddress', { found: [`the VM answers at its management address ${input.host.address}`], changed: [], warnings: [] });
   } else {
     await step('switchManagementAddress', () => activities.switchManagementAddress(host, { network }));
   }
-  return { host: input.host.name, steps };
+  return { host: input.host.name, steps: CONFIGURE_STEPS.map((name) => ({ step: name, report: reports.get(name)! })) };
 }
