@@ -24,11 +24,11 @@ import { CONFIGURE_STEPS, type ConfigureStep, type ConfigureStorageInput, type C
 const retry: RetryPolicy = { maximumAttempts: 5, initialInterval: '2 seconds', nonRetryableErrorTypes: [...NON_RETRYABLE.configure] };
 const activities = proxyActivities<ConfigureActivities>({ startToCloseTimeout: '10 minutes', heartbeatTimeout: '1 minute', retry });
 /**
- * The first step only reads (`uname`, where the VM answers: tens of milliseconds): a local
- * activity, run inside the first workflow task with no server round trip before the network step.
- * History records it as a marker with its result.
+ * The short steps (tens of milliseconds: `uname` where the VM answers; `zfs get` and `zfs create`)
+ * run as local activities: inside a workflow task, with no server round trip before the next step.
+ * History records each as a marker with its result.
  */
-const { checkGuestOs } = proxyLocalActivities<Pick<ConfigureActivities, 'checkGuestOs'>>({ startToCloseTimeout: '3 minutes', retry });
+const { checkGuestOs, configureDatasets } = proxyLocalActivities<Pick<ConfigureActivities, 'checkGuestOs' | 'configureDatasets'>>({ startToCloseTimeout: '3 minutes', retry });
 
 /** Both branches run to their end (no step is left running unseen); then the first failure, if any, is the workflow's. */
 async function bothBranches(a: Promise<void>, b: Promise<void>): Promise<void> {
@@ -52,7 +52,7 @@ export async function configureStorage(input: ConfigureStorageInput): Promise<Co
     step('configureNameResolution', () => activities.configureNameResolution(host, network)),
     (async () => {
       await step('createPool', () => activities.createPool(host, pool));
-      await step('configureDatasets', () => activities.configureDatasets(host, { datasets, memoryGiB: input.memoryGiB }));
+      await step('configureDatasets', () => configureDatasets(host, { datasets, memoryGiB: input.memoryGiB }));
     })(),
   );
   await step('shareDatasets', () => activities.shareDatasets(host, datasets));

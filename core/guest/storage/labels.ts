@@ -5,6 +5,9 @@
  *   @@ blkid DEVICE      blkid -p -o export output (KEY=value lines; nothing for a blank device)
  *   @@ zdb DEVICE        zdb -l output
  *
+ * zdb is the authority for ZFS labels: blkid (util-linux 2.38, checked on the lab) prints nothing
+ * for an exported pool's cache and spare devices, whose labels zdb reads as states 4 and 3.
+ *
  * Formats checked on zfs-fuse 0.7 (pool version 23); OpenZFS and illumos print the same
  * `name: 'x'` / `state: N` lines. A device that holds no label prints `failed to unpack label N`
  * for each of its four labels, and zdb exits 0 either way (its status is not read).
