@@ -15,7 +15,8 @@
  *                after it must change nothing: that is the proof it did the same work.
  *
  * Between measurements each host is put back to blank (pool destroyed, eth1's address and file,
- * the hosts block removed). The median of --runs. Targets (issue 10): from blank within 1.5x the
+ * the hosts block removed). One round first is not measured (the worker's first workflow of its
+ * kind, the lab's first pool and export). The median of --runs. Targets (issue 10): from blank within 1.5x the
  * direct commands; a no-change run under 2 s per host.
  */
 import * as fs from 'node:fs';
@@ -168,6 +169,9 @@ async function main(): Promise<void> {
   const noChange: number[][] = [];
   const direct: number[] = [];
   const changes: number[] = [];
+  await blankAll();
+  await configureBoth(client, inputs, 'warm-up');
+  log('warm-up round done (not measured)');
   for (let r = 0; r < runs; r++) {
     await blankAll();
     const first = await configureBoth(client, inputs, `blank-${r}`);
