@@ -56,10 +56,11 @@ function fromZodIssue(issue: $ZodIssue): Found[] {
 
 /** The first MAX_PROBLEMS problems by position in the file, with their lines; the rest counted. */
 function report(parsed: Parsed, found: Found[], file: string): LoadResult {
-  const placed = found.map((f, i) => ({ f, i, offset: locate(parsed, f.path, f.key) }));
+  const located = parsed.locations();
+  const placed = found.map((f, i) => ({ f, i, offset: locate(located, f.path, f.key) }));
   placed.sort((a, b) => a.offset - b.offset || a.i - b.i);
   const problems = placed.slice(0, MAX_PROBLEMS).map(({ f, offset }) => {
-    const { line, col } = parsed.lines.linePos(offset);
+    const { line, col } = located.lines.linePos(offset);
     return boundProblem({ path: formatPath(f.path), ...(line > 0 ? { line, column: col } : {}), message: f.message });
   });
   return { ok: false, file, problems, moreProblems: placed.length - problems.length };

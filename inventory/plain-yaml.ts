@@ -8,7 +8,7 @@
  * every error its message. Being a strict subset, it cannot accept what yaml would refuse.
  */
 import { LineCounter } from 'yaml';
-import { MAX_DEPTH, type EntryPositions, type Parsed, type Positions } from './yaml';
+import { MAX_DEPTH, type EntryPositions, type Located, type Parsed, type Positions } from './yaml';
 
 class Bail extends Error {}
 // eslint-disable-next-line no-control-regex
@@ -36,24 +36,27 @@ function plainValue(text: string): unknown {
 
 interface Line { indent: number; start: number; text: string; }
 
+/**
+ * Reads once without positions (a valid inventory needs none) and, when asked, again with them:
+ * `positions` and `counter` are then set, and every collection's entries are recorded.
+ */
 class Reader {
   private readonly lines: Line[] = [];
   private i = 0;
-  readonly positions: Positions = new Map();
 
   /** Where reading stopped: the start of the line being read. */
   here(): number {
     return this.lines[Math.min(this.i, this.lines.length - 1)]?.start ?? 0;
   }
 
-  constructor(text: string, readonly counter: LineCounter) {
+  constructor(text: string, readonly positions?: Positions, readonly counter?: LineCounter) {
     if (NOT_PLAIN.test(text)) bail();
     let start = 0;
-    counter.addNewLine(0);
+    counter?.addNewLine(0);
     while (start <= text.length) {
       let end = text.indexOf('\n', start);
       if (end < 0) end = text.length;
-      else counter.addNewLine(end + 1);
+      else counter?.addNewLine(end + 1);
       const raw = text.slice(start, end);
       const content = raw.trimStart();
       if (content !== '' && content[0] !== '#') {
@@ -85,7 +88,7 @@ class Reader {
   /** Items at column `indent`; a list at its mapping's own column ends at the mapping's next key. */
   private list(indent: number, depth: number, inMappingColumn: boolean): unknown[] {
     const out: unknown[] = [];
-    const where: number[] = [];
+    const where: number[] | undefined = this.positions && [];
     while (this.i < this.lines.length) {
       const line = this.lines[this.i]!;
       if (line.indent < indent) break;
@@ -97,7 +100,7 @@ class Reader {
       const column = indent + 2 + (line.text.length - indent - 2 - line.text.slice(indent + 2).trimStart().length);
       const rest = line.text.slice(column);
       if (rest.startsWith('- ') || rest === '-') bail();
-      where.push(line.start + column);
+      where?.push(line.start + column);
       if (KEY.test(rest) && /^[A-Za-z_][A-Za-z0-9_-]*:(?: |$)/.test(rest)) {
         // A mapping in the list item, its first entry on the item's line.
         out.push(this.mapping(column, depth + 1, column));
@@ -106,7 +109,7 @@ class Reader {
         this.i++;
       }
     }
-    this.positions.set(out, where);
+    if (where) this.positions!.set(out, where);
     return out;
   }
 
@@ -114,7 +117,7 @@ class Reader {
   private mapping(indent: number, depth: number, firstColumn: number): Record<string, unknown> {
     if (depth >= MAX_DEPTH) bail();
     const out: Record<string, unknown> = {};
-    const where: EntryPositions = { keys: [], at: [] };
+    const where: EntryPositions | undefined = this.positions && { keys: [], at: [] };
     let first = true;
     while (this.i < this.lines.length) {
       const line = this.lines[this.i]!;
@@ -139,17 +142,17 @@ class Reader {
         if (!nested) bail();
         const valueAt = next!.start + next!.indent;
         out[key!] = this.block(next!.indent, depth + 1, next!.indent === indent);
-        where.keys.push(key!);
-        where.at.push(keyAt, valueAt);
+        where?.keys.push(key!);
+        where?.at.push(keyAt, valueAt);
       } else {
         const valueColumn = column + key!.length + (after.length - valueText.length);
         out[key!] = this.inline(line, valueColumn, depth + 1);
-        where.keys.push(key!);
-        where.at.push(keyAt, line.start + valueColumn);
+        where?.keys.push(key!);
+        where?.at.push(keyAt, line.start + valueColumn);
         this.i++;
       }
     }
-    this.positions.set(out, where);
+    if (where) this.positions!.set(out, where);
     return out;
   }
 
@@ -183,7 +186,7 @@ class Reader {
 
 /** A flow collection on one line. */
 class Flow {
-  constructor(private readonly text: string, private pos: number, private readonly lineStart: number, private readonly positions: Positions) {}
+  constructor(private readonly text: string, private pos: number, private readonly lineStart: number, private readonly positions?: Positions) {}
 
   private spaces(): void {
     while (this.text[this.pos] === ' ') this.pos++;
@@ -201,10 +204,9 @@ class Flow {
     const open = this.text[this.pos];
     this.pos++;
     const close = open === '[' ? ']' : '}';
-    const list: unknown[] = [];
-    const items: number[] = [];
-    const map: Record<string, unknown> = {};
-    const where: EntryPositions = { keys: [], at: [] };
+    const value: unknown[] | Record<string, unknown> = open === '[' ? [] : {};
+    const items: number[] | undefined = this.positions && open === '[' ? [] : undefined;
+    const where: EntryPositions | undefined = this.positions && open === '{' ? { keys: [], at: [] } : undefined;
     this.spaces();
     if (this.text[this.pos] === close) {
       this.pos++;
@@ -213,6 +215,7 @@ class Flow {
         this.spaces();
         const at = this.lineStart + this.pos;
         if (open === '{') {
+          const map = value as Record<string, unknown>;
           FLOW_KEY.lastIndex = this.pos;
           const key = FLOW_KEY.exec(this.text)?.[0];
           if (!key || RESERVED_KEY.test(key) || key === '__proto__' || Object.hasOwn(map, key)) bail();
@@ -222,11 +225,11 @@ class Flow {
           this.spaces();
           const valueAt = this.lineStart + this.pos;
           map[key!] = this.item(depth + 1);
-          where.keys.push(key!);
-          where.at.push(at, valueAt);
+          where?.keys.push(key!);
+          where?.at.push(at, valueAt);
         } else {
-          list.push(this.item(depth + 1));
-          items.push(at);
+          (value as unknown[]).push(this.item(depth + 1));
+          items?.push(at);
         }
         this.spaces();
         const c = this.text[this.pos];
@@ -235,12 +238,9 @@ class Flow {
         if (c !== ',') bail();
       }
     }
-    if (open === '[') {
-      this.positions.set(list, items);
-      return list;
-    }
-    this.positions.set(map, where);
-    return map;
+    const recorded = items ?? where;
+    if (recorded) this.positions!.set(value, recorded);
+    return value;
   }
 
   private item(depth: number): unknown {
@@ -265,15 +265,23 @@ class Flow {
 
 /** The value of a plain inventory, or where it stops being plain: then the yaml package must read it. */
 export function readPlainYaml(text: string): Parsed | { ok: false; declinedAt: number } {
-  const lines = new LineCounter();
   let reader: Reader | undefined;
   try {
-    reader = new Reader(text, lines);
+    reader = new Reader(text);
     const { value, start } = reader.value();
     if (!value || typeof value !== 'object' || Array.isArray(value)) return { ok: false, declinedAt: start };
-    return { ok: true, value, start, positions: reader.positions, lines };
+    let located: Located | undefined;
+    return { ok: true, value, locations: () => (located ??= locatePlainYaml(text)) };
   } catch (error) {
     if (error instanceof Bail) return { ok: false, declinedAt: reader ? reader.here() : Math.max(0, text.search(NOT_PLAIN)) };
     throw error;
   }
+}
+
+/** The same reading with every position recorded (of a text readPlainYaml took: it cannot bail). */
+function locatePlainYaml(text: string): Located {
+  const positions: Positions = new Map();
+  const lines = new LineCounter();
+  const { value, start } = new Reader(text, positions, lines).value();
+  return { value, start, positions, lines };
 }

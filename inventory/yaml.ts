@@ -26,13 +26,23 @@ export interface EntryPositions { keys: string[]; at: number[]; }
 /** Where each entry of a map (its key and value) and each item of a list starts in the text. */
 export type Positions = Map<object, EntryPositions | number[]>;
 
-export interface Parsed {
-  ok: true;
+/** Where things are in the text: what a problem's line and column come from. */
+export interface Located {
   value: unknown;
   /** Offset where the top-level value starts. */
   start: number;
   positions: Positions;
   lines: LineCounter;
+}
+
+export interface Parsed {
+  ok: true;
+  value: unknown;
+  /**
+   * The positions, for problems only. The plain reader works them out on the first call, reading
+   * the text again (into a value of the same shape): a valid inventory never pays for them.
+   */
+  locations(): Located;
 }
 export type ParseResult = Parsed | { ok: false; problems: InventoryProblem[] };
 
@@ -309,14 +319,15 @@ export function parseFullYaml(text: string): ParseResult {
   if (converting.tooDeep !== undefined) {
     return { ok: false, problems: [at(lines, converting.tooDeep, `YAML: aliases nest the document more than ${MAX_DEPTH} levels deep`)] };
   }
-  return { ok: true, value, start: root.range?.[0] ?? 0, positions: converting.positions, lines };
+  const located: Located = { value, start: root.range?.[0] ?? 0, positions: converting.positions, lines };
+  return { ok: true, value, locations: () => located };
 }
 
 /**
  * The offset of the deepest node on a path that exists: the value at the path, or (key: true) the
  * key of its last element, or the nearest existing ancestor.
  */
-export function locate(parsed: Parsed, path: readonly PropertyKey[], key = false): number {
+export function locate(parsed: Located, path: readonly PropertyKey[], key = false): number {
   let offset = parsed.start;
   let current: unknown = parsed.value;
   for (let i = 0; i < path.length; i++) {

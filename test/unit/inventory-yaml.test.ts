@@ -32,10 +32,12 @@ function agree(text: string, label: string): boolean {
   assert.ok(result.ok, `${label}: the plain reader accepted what yaml refuses: ${JSON.stringify(result.ok ? '' : result.problems[0])}\n${text.slice(0, 300)}`);
   const full: Parsed = result;
   assert.ok(isDeepStrictEqual(plain.value, full.value), `${label}: values differ`);
+  const [at, fullAt] = [plain.locations(), full.locations()];
+  assert.ok(isDeepStrictEqual(at.value, plain.value), `${label}: the second reading, with positions, reads another value`);
   for (const path of paths(plain.value)) {
     for (const key of [false, true]) {
-      const a = plain.lines.linePos(locate(plain, path, key));
-      const b = full.lines.linePos(locate(full, path, key));
+      const a = at.lines.linePos(locate(at, path, key));
+      const b = fullAt.lines.linePos(locate(fullAt, path, key));
       assert.deepEqual(a, b, `${label}: position of ${path.join('.')}${key ? ' (key)' : ''}`);
     }
   }
