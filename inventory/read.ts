@@ -4,6 +4,7 @@
  * or a file that grows is never read past the limit), and only UTF-8 text without NUL bytes.
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
 
 /**
  * 16 MiB: a real inventory is a few kilobytes (the runbook's is 4 KB); the loading benchmark's
@@ -70,8 +71,11 @@ export function decodeInventory(bytes: Uint8Array): ReadResult {
       ? { ok: false, line: 1, column: 1, message: 'the file looks like UTF-16 (every other byte is NUL); save it as UTF-8' }
       : { ok: false, ...bytePosition(bytes, nul), message: 'the file contains a NUL byte: an inventory is UTF-8 text' };
   }
-  const bad = firstInvalidUtf8(bytes);
-  if (bad >= 0) return { ok: false, ...bytePosition(bytes, bad), message: 'the file is not valid UTF-8 text' };
+  // isUtf8 is native; the position is worked out only for text that is not UTF-8.
+  if (!isUtf8(bytes)) {
+    const bad = Math.max(0, firstInvalidUtf8(bytes));
+    return { ok: false, ...bytePosition(bytes, bad), message: 'the file is not valid UTF-8 text' };
+  }
   const start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
   return { ok: true, text: Buffer.from(bytes.buffer, bytes.byteOffset + start, bytes.length - start).toString('utf8') };
 }

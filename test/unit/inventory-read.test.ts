@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isUtf8 } from 'node:buffer';
 import { decodeInventory, firstInvalidUtf8, readInventoryFile } from '../../inventory/read';
 
 const bytes = (...values: number[]) => Uint8Array.from(values);
@@ -35,7 +36,11 @@ test('firstInvalidUtf8: well-formed sequences of 1 to 4 bytes pass; the offset o
     ['continuation bytes as a 3-byte lead', [0xbf, 0xbf, 0xbf], 0],
     ['a bad continuation after a 2-byte lead', [0xc3, 0x28], 0],
   ];
-  for (const [what, b, at] of bad) assert.equal(firstInvalidUtf8(bytes(...b)), at, what);
+  for (const [what, b, at] of bad) {
+    assert.equal(firstInvalidUtf8(bytes(...b)), at, what);
+    // decodeInventory asks node's native isUtf8 first: it must refuse the same bytes.
+    assert.equal(isUtf8(bytes(...b)), false, `isUtf8: ${what}`);
+  }
   assert.equal(firstInvalidUtf8(bytes(0xed, 0x9f, 0xbf)), -1, 'U+D7FF is no surrogate');
   assert.equal(firstInvalidUtf8(bytes(0xee, 0x80, 0x80)), -1, 'U+E000 is no surrogate');
 });
