@@ -36,6 +36,13 @@ export const Failure = {
   UnresolvedClient: 'UnresolvedClient',
   /** The new management address did not answer with the pinned host key: reverted. */
   ManagementSwitchFailed: 'ManagementSwitchFailed',
+  // enablePassthrough: the host or the inventory is not as the runbook needs it.
+  /** The selector names no device, several, or one that is not passthrough capable. */
+  PassthroughDevice: 'PassthroughDevice',
+  /** Running VMs on a host whose policy is to refuse (they are listed). */
+  VmsRunning: 'VmsRunning',
+  /** Still not active after the reboot and one more: the BIOS (VT-d/IOMMU) or the device. */
+  PassthroughNotActive: 'PassthroughNotActive',
   // Retryable: the stream failed, stalled, or ended without the snapshot arriving.
   StreamFailed: 'StreamFailed',
   StreamStalled: 'StreamStalled',
@@ -53,4 +60,5 @@ export const NON_RETRYABLE = {
     Failure.GuestOsMismatch, Failure.NetworkConfig, Failure.DiskSelection, Failure.PoolLayoutDiffers, Failure.UnresolvedClient,
     Failure.ManagementSwitchFailed,
   ],
+  passthrough: [Failure.PassthroughDevice, Failure.VmsRunning],
 } as const satisfies Record<string, readonly FailureType[]>;

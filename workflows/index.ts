@@ -4,3 +4,4 @@ export { scheduledReplication } from './scheduled-replication';
 export { setupReplicationTrust, prepareReplicationHost, exchangeReplicationKeys } from './setup-replication-trust';
 export { cloneReplica } from './clone-replica';
 export { configureStorage } from './configure-storage';
+export { enablePassthrough } from './enable-passthrough';
