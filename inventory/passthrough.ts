@@ -1,0 +1,37 @@
+/**
+ * enablePassthrough's input for one ESXi host, from the inventory: no secret (the vSphere
+ * credential is a reference, resolved by the activities).
+ */
+import type { EnablePassthroughInput, EsxiHostRef } from '../core/passthrough/shared';
+import { durationMs } from './duration';
+import type { Inventory } from './schema';
+
+export function esxiHostRef(inventory: Inventory, name: string): EsxiHostRef {
+  const { vsphere } = inventory;
+  if (!vsphere) throw new Error('the inventory has no vsphere section: name the vCenter or ESXi endpoint (url, credentials)');
+  return { name, vsphere: { url: vsphere.url, credentials: vsphere.credentials, ...(vsphere.thumbprint !== undefined && { thumbprint: vsphere.thumbprint }) } };
+}
+
+/** The hosts whose inventory entry asks for a passthrough device. */
+export function passthroughHosts(inventory: Inventory): string[] {
+  return inventory.hosts.filter((h) => h.passthrough).map((h) => h.name);
+}
+
+export function enablePassthroughInput(inventory: Inventory, hostName: string): EnablePassthroughInput {
+  const host = inventory.hosts.find((h) => h.name === hostName);
+  if (!host) throw new Error(`no host ${hostName} in the inventory`);
+  if (!host.passthrough) throw new Error(`host ${hostName} has no passthrough device in the inventory`);
+  const { device, rebootTimeout, maintenanceMode, runningVms } = host.passthrough;
+  return {
+    host: esxiHostRef(inventory, hostName),
+    device: {
+      ...(device.address !== undefined && { address: device.address }),
+      ...(device.vendorId !== undefined && { vendorId: device.vendorId }),
+      ...(device.deviceId !== undefined && { deviceId: device.deviceId }),
+      ...(device.classId !== undefined && { classId: device.classId }),
+    },
+    rebootTimeoutMs: durationMs(rebootTimeout),
+    maintenanceMode,
+    runningVms,
+  };
+}
