@@ -23,6 +23,7 @@ export const Runbook = {
   scheduledReplication: 'scheduled-replication',
   cloneReplica: 'clone-replica',
   configureStorage: 'configure-storage',
+  enablePassthrough: 'enable-passthrough',
 } as const;
 export type RunbookName = (typeof Runbook)[keyof typeof Runbook];
 
