@@ -9,7 +9,11 @@ import type { Inventory } from './schema';
 export function esxiHostRef(inventory: Inventory, name: string): EsxiHostRef {
   const { vsphere } = inventory;
   if (!vsphere) throw new Error('the inventory has no vsphere section: name the vCenter or ESXi endpoint (url, credentials)');
-  return { name, vsphere: { url: vsphere.url, credentials: vsphere.credentials, ...(vsphere.thumbprint !== undefined && { thumbprint: vsphere.thumbprint }) } };
+  const { user, passwordEnv } = inventory.credentials[vsphere.credentials]!;
+  return {
+    name,
+    vsphere: { url: vsphere.url, credential: { user, passwordEnv }, ...(vsphere.thumbprint !== undefined && { thumbprint: vsphere.thumbprint }) },
+  };
 }
 
 /** The hosts whose inventory entry asks for a passthrough device. */

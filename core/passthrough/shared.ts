@@ -10,11 +10,12 @@
  */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { StepReport } from '../configure/shared';
+import type { CredentialRef } from '../hosts';
 
-/** The vSphere endpoint as the inventory names it: its credentials by name, resolved by activities. */
+/** The vSphere endpoint as the inventory gives it: the credential a reference (user, variable names), resolved by activities. */
 export interface VsphereEndpoint {
   url: string;
-  credentials: string;
+  credential: CredentialRef;
   /** SHA-1 or SHA-256, hex pairs with ':'; absent: the system's CAs. */
   thumbprint?: string;
 }

@@ -50,6 +50,10 @@ export function referenceFindings(root: Raw, vms: VmEntry[]): Finding[] {
     }
   };
   credentialRef(obj(root.vsphere)?.credentials, ['vsphere', 'credentials']);
+  const vsphereCredential = str(obj(root.vsphere)?.credentials);
+  if (vsphereCredential !== undefined && credentials.has(vsphereCredential) && str(obj(obj(root.credentials)?.[vsphereCredential])?.passwordEnv) === undefined) {
+    findings.push({ path: ['vsphere', 'credentials'], message: `credential ${shown(vsphereCredential)} names no passwordEnv: vSphere logs in with a user and a password` });
+  }
 
   findings.push(...duplicates(hosts.map((value, i) => ({ value, path: ['hosts', i, 'name'] })), 'host name', true));
   findings.push(...duplicates(vms.map((v) => ({ value: v.name, path: [...v.path, 'name'] })), 'storage VM name', true));

@@ -10,6 +10,7 @@ const AT_VM = 'hosts[1].storageVm';
 
 test('references: credentials, hosts, VMs and pools that must exist', () => {
   assertRejected(withChange(['vsphere', 'credentials'], 'nope'), 'vsphere.credentials', /credential "nope" is not defined under credentials \("vcenter", "storage-root"\)/);
+  assertRejected(withChange(['vsphere', 'credentials'], 'storage-root'), 'vsphere.credentials', /credential "storage-root" names no passwordEnv: vSphere logs in with a user and a password/);
   assertRejected(withChange([...VM, 'ssh', 'credentials'], 'nope'), `${AT_VM}.ssh.credentials`, /credential "nope" is not defined/);
   assertRejected(withChange([...VM, 'datasets', 0, 'name'], 'sp2/nas/vol0'), `${AT_VM}.datasets[0].name`, /dataset "sp2\/nas\/vol0" is not in this VM's pool "sp1"/);
   assertRejected(withChange([...VM, 'datasets', 0, 'datastore', 'mountOn', 1], 'vh9'), `${AT_VM}.datasets[0].datastore.mountOn[1]`, /"vh9" is not an ESXi host of this inventory \("vh0", "vh1", "vh2", "vh3"\)/);

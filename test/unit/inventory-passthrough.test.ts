@@ -13,13 +13,14 @@ test('the runbook\'s cluster: the X1 by vendor and class on vh1 and vh2, 30 min 
   assert.deepEqual(passthroughHosts(runbook), ['vh1', 'vh2']);
   const input = enablePassthroughInput(runbook, 'vh1');
   assert.deepEqual(input, {
-    host: { name: 'vh1', vsphere: { url: 'https://vcenter.example/sdk', credentials: 'vcenter', thumbprint: '5F:2A:91:0C:7B:44:E3:18:AA:D0:6E:93:21:BC:47:F5:08:9D:3E:9A' } },
+    host: { name: 'vh1', vsphere: { url: 'https://vcenter.example/sdk', credential: { user: 'administrator@vsphere.local', passwordEnv: 'VSPHERE_PASSWORD' }, thumbprint: '5F:2A:91:0C:7B:44:E3:18:AA:D0:6E:93:21:BC:47:F5:08:9D:3E:9A' } },
     device: { vendorId: '0x19e3', classId: '0x0100' },
     rebootTimeoutMs: 30 * 60_000,
     maintenanceMode: true,
     runningVms: 'refuse',
   });
-  assert.ok(!JSON.stringify(input).includes('VSPHERE_PASSWORD'), 'the credential is named, not resolved');
+  process.env.VSPHERE_PASSWORD = 'not-in-any-input';
+  assert.ok(!JSON.stringify(enablePassthroughInput(runbook, 'vh1')).includes('not-in-any-input'), 'the password is named by its variable, never read here');
   assert.throws(() => enablePassthroughInput(runbook, 'vh0'), /vh0 has no passthrough device/);
 });
 

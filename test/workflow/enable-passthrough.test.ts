@@ -18,7 +18,7 @@ import {
 } from '../../core/passthrough/shared';
 
 const temporal = timeSkippingEnv();
-const host: EsxiHostRef = { name: 'vh1', vsphere: { url: 'https://vcenter.example/sdk', credentials: 'vcenter' } };
+const host: EsxiHostRef = { name: 'vh1', vsphere: { url: 'https://vcenter.example/sdk', credential: { user: 'administrator@vsphere.local', passwordEnv: 'VSPHERE_PASSWORD' } } };
 const input: EnablePassthroughInput = {
   host, device: { vendorId: '0x19e3', classId: '0x0100' }, rebootTimeoutMs: 60_000, maintenanceMode: true, runningVms: 'refuse',
 };
