@@ -347,8 +347,8 @@ const passthrough = z.strictObject({
   rebootTimeout: duration('1m', '1d').default('30m'),
   /** Enter maintenance mode before the reboot (and leave it after). */
   maintenanceMode: z.boolean().default(true),
-  /** The host's running VMs before the reboot: refuse (listed, for the operator to move) or shut down (guest shutdown). */
-  runningVms: z.enum(['refuse', 'shutdown']).default('refuse'),
+  /** The host's running VMs before the reboot: refuse (listed, for the operator to move) or power them off. */
+  runningVms: z.enum(['refuse', 'powerOff']).default('refuse'),
 });
 
 const storageNetwork = z.strictObject({

@@ -35,7 +35,7 @@ export interface PciDeviceSelector {
 }
 
 /** What to do about the host's running VMs before the reboot. */
-export type RunningVmPolicy = 'refuse' | 'shutdown';
+export type RunningVmPolicy = 'refuse' | 'powerOff';
 
 export interface EnablePassthroughInput {
   host: EsxiHostRef;
@@ -106,7 +106,7 @@ export interface PassthroughActivities {
   findPassthroughDevice(host: EsxiHostRef, selector: PciDeviceSelector): Promise<{ device: PassthroughDevice; report: StepReport }>;
   /** UpdatePassthruConfig with passthruEnabled true, unless it is already. */
   updatePassthruConfig(host: EsxiHostRef, deviceId: string): Promise<StepReport>;
-  /** Running VMs refused (listed) or shut down, as the policy says; then EnterMaintenanceMode_Task unless in it. */
+  /** Running VMs refused (listed) or powered off, as the policy says; then EnterMaintenanceMode_Task unless in it. */
   enterMaintenanceMode(host: EsxiHostRef, runningVms: RunningVmPolicy): Promise<StepReport>;
   /** RebootHost_Task, only while the host is connected and still has `bootTimeBefore`: a retry never reboots twice. */
   rebootHost(host: EsxiHostRef, bootTimeBefore: string): Promise<StepReport>;

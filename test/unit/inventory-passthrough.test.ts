@@ -25,14 +25,14 @@ test('the runbook\'s cluster: the X1 by vendor and class on vh1 and vh2, 30 min 
 });
 
 test('maintenanceMode and runningVms as written; anything else is refused by the schema', () => {
-  const text = readFileSync(file, 'utf8').replace('rebootTimeout: 30m }   # DDRdrive X1', 'rebootTimeout: 5m, maintenanceMode: false, runningVms: shutdown }');
+  const text = readFileSync(file, 'utf8').replace('rebootTimeout: 30m }   # DDRdrive X1', 'rebootTimeout: 5m, maintenanceMode: false, runningVms: powerOff }');
   const loaded = parseInventory(text, 'x.yaml');
   assert.ok(loaded.ok);
   const input = enablePassthroughInput(loaded.inventory, 'vh1');
   assert.equal(input.rebootTimeoutMs, 5 * 60_000);
   assert.equal(input.maintenanceMode, false);
-  assert.equal(input.runningVms, 'shutdown');
-  const bad = parseInventory(text.replace('runningVms: shutdown', 'runningVms: migrate'), 'x.yaml');
+  assert.equal(input.runningVms, 'powerOff');
+  const bad = parseInventory(text.replace('runningVms: powerOff', 'runningVms: migrate'), 'x.yaml');
   assert.ok(!bad.ok);
   assert.match(bad.problems[0]!.path, /hosts\[1\]\.passthrough\.runningVms/);
 });
