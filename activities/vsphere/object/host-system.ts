@@ -1,0 +1,88 @@
+// HostSystem: an ESXi host, its configuration managers, its reboot and maintenance mode.
+import { EnterMaintenanceMode_Task, ExitMaintenanceMode_Task, RebootHost_Task } from '../vim25/methods';
+import type { HostConfigManager, HostPciDevice, HostPciPassthruInfo, ManagedObjectReference } from '../vim25/types';
+import type { Client } from './client';
+import { findOne } from './finder';
+import { HostAutoStartManager } from './host-auto-start-manager';
+import { HostDatastoreSystem } from './host-datastore-system';
+import { HostNetworkSystem } from './host-network-system';
+import { HostPciPassthruSystem } from './host-pci-passthru-system';
+import { retrieveOne, waitForProperties, type Properties, type WaitOptions, type WaitResult } from './property-collector';
+import { Task } from './task';
+
+type ManagerName = 'pciPassthruSystem' | 'networkSystem' | 'datastoreSystem' | 'autoStartManager';
+
+export class HostSystem {
+  constructor(
+    readonly client: Client,
+    readonly ref: ManagedObjectReference,
+  ) {}
+
+  static async find(client: Client, name: string): Promise<HostSystem> {
+    return new HostSystem(client, (await findOne(client, 'HostSystem', name)).ref);
+  }
+
+  properties(pathSet: string[]): Promise<Properties> {
+    return retrieveOne(this.client, this.ref, pathSet);
+  }
+
+  /** Waits for the host's properties to satisfy `isDone` (connection state, boot time, maintenance mode). */
+  waitFor(pathSet: string[], isDone: (properties: Properties) => boolean, options?: WaitOptions): Promise<WaitResult> {
+    return waitForProperties(this.client, this.ref, pathSet, isDone, options);
+  }
+
+  async configManager(): Promise<HostConfigManager> {
+    return (await this.properties(['configManager'])).configManager as HostConfigManager;
+  }
+
+  async pciDevices(): Promise<HostPciDevice[]> {
+    return ((await this.properties(['hardware.pciDevice']))['hardware.pciDevice'] ?? []) as HostPciDevice[];
+  }
+
+  async pciPassthruInfo(): Promise<HostPciPassthruInfo[]> {
+    return ((await this.properties(['config.pciPassthruInfo']))['config.pciPassthruInfo'] ?? []) as HostPciPassthruInfo[];
+  }
+
+  async pciPassthruSystem(): Promise<HostPciPassthruSystem> {
+    return new HostPciPassthruSystem(this.client, this.manager(await this.configManager(), 'pciPassthruSystem'));
+  }
+
+  async networkSystem(): Promise<HostNetworkSystem> {
+    return new HostNetworkSystem(this.client, this.manager(await this.configManager(), 'networkSystem'));
+  }
+
+  async datastoreSystem(): Promise<HostDatastoreSystem> {
+    return new HostDatastoreSystem(this.client, this.manager(await this.configManager(), 'datastoreSystem'));
+  }
+
+  async autoStartManager(): Promise<HostAutoStartManager> {
+    return new HostAutoStartManager(this.client, this.manager(await this.configManager(), 'autoStartManager'));
+  }
+
+  /** The resource pool of the host's compute resource: where CreateVM_Task puts a VM for this host. */
+  async resourcePool(): Promise<ManagedObjectReference> {
+    const parent = (await this.properties(['parent'])).parent as ManagedObjectReference;
+    const pool = (await retrieveOne(this.client, parent, ['resourcePool'])).resourcePool as ManagedObjectReference | undefined;
+    if (!pool) throw new Error(`host ${this.ref.value}: its ${parent.type} ${parent.value} has no resource pool`);
+    return pool;
+  }
+
+  async rebootHost(force: boolean): Promise<Task> {
+    return new Task(this.client, await RebootHost_Task(this.client, { _this: this.ref, force }));
+  }
+
+  /** `timeoutSeconds` 0: no limit on the server's side. */
+  async enterMaintenanceMode(timeoutSeconds: number, evacuatePoweredOffVms?: boolean): Promise<Task> {
+    return new Task(this.client, await EnterMaintenanceMode_Task(this.client, { _this: this.ref, timeout: timeoutSeconds, evacuatePoweredOffVms }));
+  }
+
+  async exitMaintenanceMode(timeoutSeconds: number): Promise<Task> {
+    return new Task(this.client, await ExitMaintenanceMode_Task(this.client, { _this: this.ref, timeout: timeoutSeconds }));
+  }
+
+  private manager(managers: HostConfigManager, name: ManagerName): ManagedObjectReference {
+    const ref = managers[name];
+    if (!ref) throw new Error(`host ${this.ref.value} has no ${name}`);
+    return ref;
+  }
+}
