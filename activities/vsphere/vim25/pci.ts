@@ -1,20 +1,20 @@
 // PCI ids on the wire: HostPciDevice's vendorId, deviceId and classId are xsd:short, so ids from
-// 0x8000 up arrive negative (Intel's 0x8086 is -31610); VirtualPCIPassthroughDeviceBackingInfo
+// 0x8000 up arrive negative (Intel's 0x8086 is -32634); VirtualPCIPassthroughDeviceBackingInfo
 // wants the vendor id as that same short and the device id as a hex string.
 import type { HostPciDevice, VirtualPCIPassthroughDeviceBackingInfo } from './types';
 
-/** 0x8086 -> -31610: an unsigned 16-bit id as the signed short the API carries. */
+/** 0x8086 -> -32634: an unsigned 16-bit id as the signed short the API carries. */
 export function toSignedShort(id: number): number {
   if (!Number.isInteger(id) || id < 0 || id > 0xffff) throw new RangeError(`a PCI id is 0 to 0xffff, not ${id}`);
   return id > 0x7fff ? id - 0x10000 : id;
 }
 
-/** -31610 -> 0x8086: the id as the hardware has it. */
+/** -32634 -> 0x8086: the id as the hardware has it. */
 export function toUnsignedId(short: number): number {
   return short & 0xffff;
 }
 
-/** -31610 -> `8086`: lower-case hex, no prefix. */
+/** -32634 -> `8086`: lower-case hex, no prefix. */
 export function idHex(short: number): string {
   return toUnsignedId(short).toString(16);
 }

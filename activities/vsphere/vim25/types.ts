@@ -204,7 +204,7 @@ export interface TaskInfo extends DynamicData {
 
 // --- PCI passthrough ---
 
-/** `HostSystem.hardware.pciDevice[]`. The ids are xsd:short: 0x8086 arrives as -31610 (see pci.ts). */
+/** `HostSystem.hardware.pciDevice[]`. The ids are xsd:short: 0x8086 arrives as -32634 (see pci.ts). */
 export interface HostPciDevice extends DynamicData {
   id: string;
   classId: number;
@@ -351,6 +351,7 @@ export interface VirtualEthernetCardNetworkBackingInfo extends VirtualDeviceDevi
 }
 
 export interface VirtualEthernetCard extends VirtualDevice {
+  backing?: VirtualEthernetCardNetworkBackingInfo;
   addressType?: string;
   macAddress?: string;
   wakeOnLanEnabled?: boolean;
@@ -376,6 +377,7 @@ export interface VirtualDiskFlatVer2BackingInfo extends VirtualDeviceFileBacking
 
 export interface VirtualDisk extends VirtualDevice {
   _type: 'VirtualDisk';
+  backing?: VirtualDiskFlatVer2BackingInfo;
   capacityInKB: number;
   capacityInBytes?: number;
 }
@@ -386,7 +388,11 @@ export interface VirtualCdromIsoBackingInfo extends VirtualDeviceFileBackingInfo
 
 export interface VirtualCdrom extends VirtualDevice {
   _type: 'VirtualCdrom';
+  backing?: VirtualCdromIsoBackingInfo;
 }
+
+/** The devices this client builds, told apart by `_type`. */
+export type AnyVirtualDevice = VirtualPCIPassthrough | VirtualE1000 | VirtualVmxnet3 | VirtualDisk | VirtualCdrom;
 
 export type VirtualDeviceConfigSpecOperation = 'add' | 'remove' | 'edit';
 export type VirtualDeviceConfigSpecFileOperation = 'create' | 'destroy' | 'replace';
@@ -394,7 +400,8 @@ export type VirtualDeviceConfigSpecFileOperation = 'create' | 'destroy' | 'repla
 export interface VirtualDeviceConfigSpec extends DynamicData {
   operation?: VirtualDeviceConfigSpecOperation;
   fileOperation?: VirtualDeviceConfigSpecFileOperation;
-  device: VirtualDevice;
+  /** Read back from a VM, any VirtualDevice; sent, one of the devices this client builds. */
+  device: AnyVirtualDevice | VirtualDevice;
 }
 
 /** The elements schema.ts lists, in that order on the wire. */
