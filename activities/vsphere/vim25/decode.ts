@@ -1,7 +1,8 @@
 // XML elements to typed values, led by the schema (and by xsi:type where the server gives one): the
 // declared repeated elements become arrays even with one item, numbers and booleans are converted.
-// Elements of types not in the schema are read without typing: text as strings, repeated names as
-// arrays, an element with a `type` attribute and text as a ManagedObjectReference.
+// A subtype not in the schema is read as the type the schema declares there, its extra elements
+// without typing: text as strings, repeated names as arrays, an element with a `type` attribute
+// and text as a ManagedObjectReference. `_type` keeps the xsi:type the server gave.
 import type { ManagedObjectReference } from './types';
 import { allFields, isKnownType, PRIMITIVES } from './schema';
 import type { XmlElement } from './xml';
@@ -15,7 +16,8 @@ export function decodeValue(element: XmlElement, declared: string): unknown {
   if (type === 'ManagedObjectReference') return decodeReference(element);
   if (PRIMITIVES.has(type)) return decodePrimitive(type, element.text, element.name);
   if (type === 'anyType') return decodeUntyped(element);
-  if (!isKnownType(type)) return decodeUntyped(element);
+  // A subtype this schema lacks (VirtualKeyboard for a VirtualDevice) is read as its declared base type.
+  if (!isKnownType(type)) return isKnownType(declared) ? decodeObject(element, declared) : decodeUntyped(element);
   return decodeObject(element, type);
 }
 

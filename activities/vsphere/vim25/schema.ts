@@ -1,8 +1,8 @@
 // The part of the vim25 WSDL this client speaks: for each data object and request type, its base
 // type and its own elements in the schema's order (a sequence: the server rejects another order).
 // Field types are XML Schema primitives, `ManagedObjectReference`, `anyType` or a type named here;
-// `[]` marks a repeated element. Types the server returns that are not listed here are still read,
-// without typing (see decode.ts).
+// `[]` marks a repeated element. Types the server returns that are not listed here are still read:
+// as their declared base type, their own extra elements without typing (see decode.ts).
 
 export type Primitive = 'string' | 'boolean' | 'byte' | 'short' | 'int' | 'long' | 'float' | 'double' | 'dateTime' | 'base64Binary';
 
@@ -139,6 +139,17 @@ const dataObjects: Record<string, TypeDef> = {
   VirtualCdromIsoBackingInfo: t('VirtualDeviceFileBackingInfo'),
   VirtualCdromRemotePassthroughBackingInfo: t('VirtualDeviceRemoteDeviceBackingInfo', 'exclusive:boolean'),
   VirtualController: t('VirtualDevice', 'busNumber:int', 'device:int[]'),
+  VirtualPCIController: t('VirtualController'),
+  VirtualIDEController: t('VirtualController'),
+  VirtualSIOController: t('VirtualController'),
+  VirtualPS2Controller: t('VirtualController'),
+  VirtualSATAController: t('VirtualController'),
+  VirtualAHCIController: t('VirtualSATAController'),
+  VirtualNVMEController: t('VirtualController', 'sharedBus:string'),
+  VirtualSCSIController: t('VirtualController', 'hotAddRemove:boolean', 'sharedBus:string', 'scsiCtlrUnitNumber:int'),
+  ParaVirtualSCSIController: t('VirtualSCSIController'),
+  VirtualLsiLogicController: t('VirtualSCSIController'),
+  VirtualLsiLogicSASController: t('VirtualSCSIController'),
 
   // Host networking
   HostIpConfig: t('DynamicData', 'dhcp:boolean', 'ipAddress:string', 'subnetMask:string'),
