@@ -36,6 +36,8 @@ export class Session implements RoundTripper {
   #credentials: Credentials | undefined;
   #cookie: string | undefined;
   #userSession: UserSession | undefined;
+  /** One Login again for all the calls that met NotAuthenticated at once. */
+  #relogin: Promise<UserSession> | undefined;
 
   private constructor(
     private readonly endpoint: URL,
@@ -43,7 +45,10 @@ export class Session implements RoundTripper {
     readonly version: string,
     readonly serviceContent: ServiceContent,
     private readonly timeoutMs: number,
-  ) {}
+    cookie: string | undefined,
+  ) {
+    this.#cookie = cookie;
+  }
 
   /** Connects (TLS checked as `trust` says), agrees on the API version and reads the service content. */
   static async connect(options: SessionOptions): Promise<Session> {
@@ -54,9 +59,12 @@ export class Session implements RoundTripper {
       for (const warning of transport.warnings) (options.warn ?? console.warn)(warning);
       const timeoutMs = options.timeoutMs ?? 60_000;
       const version = options.version ?? (await negotiateVersion(transport, endpoint, timeoutMs));
-      const bootstrap = { roundTrip: (call: MethodCall) => exchange(transport, endpoint, version, undefined, call, { timeoutMs }) };
+      let cookie: string | undefined;
+      const bootstrap = {
+        roundTrip: (call: MethodCall) => exchange(transport, endpoint, version, undefined, call, { timeoutMs }, (c) => { cookie = c; }),
+      };
       const serviceContent = await RetrieveServiceContent(bootstrap, { _this: SERVICE_INSTANCE });
-      return new Session(endpoint, transport, version, serviceContent, timeoutMs);
+      return new Session(endpoint, transport, version, serviceContent, timeoutMs, cookie);
     } catch (error) {
       transport.close();
       throw error;
@@ -102,7 +110,10 @@ export class Session implements RoundTripper {
     } catch (error) {
       const credentials = this.#credentials;
       if (!isFault(error, 'NotAuthenticated') || !credentials || call.method === 'Login' || call.method === 'Logout') throw error;
-      await this.login(credentials);
+      this.#relogin ??= this.login(credentials).finally(() => {
+        this.#relogin = undefined;
+      });
+      await this.#relogin;
       return this.send(call, first);
     }
   }

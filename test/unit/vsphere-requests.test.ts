@@ -10,7 +10,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { create } from 'xmlbuilder2';
 import { EncodeError } from '../../activities/vsphere/vim25/encode';
-import { CreateNasDatastore, CreateVM_Task, ReconfigVM_Task, UpdatePassthruConfig } from '../../activities/vsphere/vim25/methods';
+import {
+  AddVirtualNic, AddVirtualSwitch, CreateNasDatastore, CreateVM_Task, ReconfigureAutostart, ReconfigVM_Task, RetrievePropertiesEx,
+  UpdatePassthruConfig, WaitForUpdatesEx,
+} from '../../activities/vsphere/vim25/methods';
 import { deviceBackingFor, idHex, toSignedShort, toUnsignedId } from '../../activities/vsphere/vim25/pci';
 import type { HostPciDevice, VirtualMachineConfigSpec, VirtualPCIPassthrough } from '../../activities/vsphere/vim25/types';
 import { RecordingRoundTripper } from '../helpers/vsphere-recording';
@@ -175,4 +178,43 @@ test('text is escaped, and a character XML cannot carry is refused', async () =>
   await UpdatePassthruConfig(rt, { _this: ref('HostPciPassthruSystem', 'a<b&"c'), config: [] });
   assert.match(rt.lastBody, /<_this type="HostPciPassthruSystem">a&lt;b&amp;"c<\/_this>/);
   await assert.rejects(UpdatePassthruConfig(rt, { _this: ref('HostPciPassthruSystem', 'a\u0000b'), config: [] }));
+});
+
+test('the storage network and boot order: AddVirtualSwitch with a bond bridge, AddVirtualNic, ReconfigureAutostart', async () => {
+  const rt = new RecordingRoundTripper((call) => (call.method === 'AddVirtualNic' ? 'vmk1' : undefined));
+  const network = ref('HostNetworkSystem', 'networkSystem');
+  await AddVirtualSwitch(rt, {
+    _this: network, vswitchName: 'vSwitch1', spec: { mtu: 9000, numPorts: 128, bridge: { _type: 'HostVirtualSwitchBondBridge', nicDevice: ['vmnic1'] } },
+  });
+  assert.equal(await AddVirtualNic(rt, {
+    _this: network, portgroup: 'eSAN', nic: { ip: { dhcp: false, ipAddress: '10.0.1.11', subnetMask: '255.255.255.0' }, mtu: 9000 },
+  }), 'vmk1');
+  await ReconfigureAutostart(rt, {
+    _this: ref('HostAutoStartManager', 'ha-autostart-mgr'),
+    spec: {
+      defaults: { enabled: true, startDelay: 120, waitForHeartbeat: true },
+      powerInfo: [
+        { key: ref('VirtualMachine', 'vm-uss1'), startOrder: 1, startDelay: -1, waitForHeartbeat: 'yes', startAction: 'powerOn', stopDelay: -1, stopAction: 'guestShutdown' },
+        { key: ref('VirtualMachine', 'vm-app'), startOrder: 2, startDelay: -1, waitForHeartbeat: 'systemDefault', startAction: 'powerOn', stopDelay: -1, stopAction: 'systemDefault' },
+      ],
+    },
+  });
+  golden('AddVirtualSwitch.xml', rt.calls[0].body);
+  golden('AddVirtualNic.xml', rt.calls[1].body);
+  golden('ReconfigureAutostart.xml', rt.calls[2].body);
+});
+
+test('RetrievePropertiesEx with a TraversalSpec (xsi:type) and WaitForUpdatesEx with its options', async () => {
+  const rt = new RecordingRoundTripper();
+  await RetrievePropertiesEx(rt, {
+    _this: ref('PropertyCollector', 'ha-property-collector'),
+    specSet: [{
+      propSet: [{ type: 'HostSystem', pathSet: ['name', 'config.pciPassthruInfo'] }],
+      objectSet: [{ obj: ref('ContainerView', 'session[1]view'), skip: true, selectSet: [{ _type: 'TraversalSpec', name: 'view', type: 'ContainerView', path: 'view', skip: false }] }],
+    }],
+    options: {},
+  });
+  await WaitForUpdatesEx(rt, { _this: ref('PropertyCollector', 'session[1]pc'), version: '3', options: { maxWaitSeconds: 30 } });
+  golden('RetrievePropertiesEx.xml', rt.calls[0].body);
+  golden('WaitForUpdatesEx.xml', rt.calls[1].body);
 });
