@@ -86,9 +86,12 @@ export class Session implements RoundTripper {
     return this.#userSession;
   }
 
+  /** A session the server already dropped (NotAuthenticated) counts as logged out. */
   async logout(): Promise<void> {
     if (!this.#userSession) return;
-    await Logout(this, { _this: this.sessionManager() });
+    await Logout(this, { _this: this.sessionManager() }).catch((error: unknown) => {
+      if (!isFault(error, 'NotAuthenticated')) throw error;
+    });
     this.#userSession = undefined;
     this.#credentials = undefined;
     this.#cookie = undefined;

@@ -7,7 +7,7 @@ import { HostAutoStartManager } from './host-auto-start-manager';
 import { HostDatastoreSystem } from './host-datastore-system';
 import { HostNetworkSystem } from './host-network-system';
 import { HostPciPassthruSystem } from './host-pci-passthru-system';
-import { retrieveOne, waitForProperties, type Properties, type WaitOptions, type WaitResult } from './property-collector';
+import { retrieveOne, waitForProperties, type Properties, type PropertyWaitOptions, type WaitResult } from './property-collector';
 import { Task } from './task';
 
 type ManagerName = 'pciPassthruSystem' | 'networkSystem' | 'datastoreSystem' | 'autoStartManager';
@@ -27,7 +27,7 @@ export class HostSystem {
   }
 
   /** Waits for the host's properties to satisfy `isDone` (connection state, boot time, maintenance mode). */
-  waitFor(pathSet: string[], isDone: (properties: Properties) => boolean, options?: WaitOptions): Promise<WaitResult> {
+  waitFor(pathSet: string[], isDone: (properties: Properties) => boolean, options?: PropertyWaitOptions): Promise<WaitResult> {
     return waitForProperties(this.client, this.ref, pathSet, isDone, options);
   }
 

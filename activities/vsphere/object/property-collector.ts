@@ -34,7 +34,7 @@ export async function retrieveOne(client: Client, obj: ManagedObjectReference, p
   return content ? propertiesOf(content) : {};
 }
 
-export interface WaitOptions {
+export interface PropertyWaitOptions {
   /** Stop waiting (CancelWaitForUpdates) when this aborts; the wait then rejects with its reason. */
   readonly signal?: AbortSignal;
   /** Give up after this long and resolve with `reached: false`. Default: no limit. */
@@ -59,7 +59,7 @@ export async function waitForProperties(
   obj: ManagedObjectReference,
   pathSet: string[],
   isDone: (properties: Properties) => boolean,
-  options: WaitOptions = {},
+  options: PropertyWaitOptions = {},
 ): Promise<WaitResult> {
   options.signal?.throwIfAborted();
   const collector = await CreatePropertyCollector(client, { _this: client.serviceContent.propertyCollector });

@@ -2,7 +2,7 @@
 import { TaskError } from '../vim25/fault';
 import type { ManagedObjectReference, TaskInfo } from '../vim25/types';
 import type { Client } from './client';
-import { waitForProperties, type WaitOptions } from './property-collector';
+import { waitForProperties, type PropertyWaitOptions } from './property-collector';
 
 export class TaskTimeoutError extends Error {
   override name = 'TaskTimeoutError';
@@ -18,7 +18,7 @@ export class TaskTimeoutError extends Error {
 const ended = (info: TaskInfo | undefined) => info?.state === 'success' || info?.state === 'error';
 
 /** The task's info once it succeeded. Throws TaskError when it failed, TaskTimeoutError after `maxWaitSeconds`. */
-export async function waitForTask(client: Client, task: ManagedObjectReference, options: WaitOptions = {}): Promise<TaskInfo> {
+export async function waitForTask(client: Client, task: ManagedObjectReference, options: PropertyWaitOptions = {}): Promise<TaskInfo> {
   const { reached, properties } = await waitForProperties(client, task, ['info'], (p) => ended(p.info as TaskInfo), options);
   const info = properties.info as TaskInfo | undefined;
   if (!reached || !info) throw new TaskTimeoutError(task, info);
@@ -33,7 +33,7 @@ export class Task {
     readonly ref: ManagedObjectReference,
   ) {}
 
-  wait(options: WaitOptions = {}): Promise<TaskInfo> {
+  wait(options: PropertyWaitOptions = {}): Promise<TaskInfo> {
     return waitForTask(this.client, this.ref, options);
   }
 }

@@ -3,7 +3,7 @@ import { CreateVM_Task, Destroy_Task, PowerOffVM_Task, PowerOnVM_Task, ReconfigV
 import type { ManagedObjectReference, VirtualMachineConfigSpec } from '../vim25/types';
 import type { Client } from './client';
 import { findOne, listEntities } from './finder';
-import { retrieveOne, waitForProperties, type Properties, type WaitOptions, type WaitResult } from './property-collector';
+import { retrieveOne, waitForProperties, type Properties, type PropertyWaitOptions, type WaitResult } from './property-collector';
 import { Task } from './task';
 
 export class VirtualMachine {
@@ -21,7 +21,7 @@ export class VirtualMachine {
   }
 
   /** Waits for the VM's properties to satisfy `isDone` (power state, `guest.ipAddress`, `guest.net`). */
-  waitFor(pathSet: string[], isDone: (properties: Properties) => boolean, options?: WaitOptions): Promise<WaitResult> {
+  waitFor(pathSet: string[], isDone: (properties: Properties) => boolean, options?: PropertyWaitOptions): Promise<WaitResult> {
     return waitForProperties(this.client, this.ref, pathSet, isDone, options);
   }
 
