@@ -15,6 +15,6 @@ export { HostDatastoreSystem } from './object/host-datastore-system';
 export { HostNetworkSystem, type HostNetworkState } from './object/host-network-system';
 export { HostPciPassthruSystem } from './object/host-pci-passthru-system';
 export { HostSystem } from './object/host-system';
-export { propertiesOf, retrieveOne, retrieveProperties, waitForProperties, type Properties, type PropertyWaitOptions, type WaitResult } from './object/property-collector';
+export { ObjectGoneError, propertiesOf, retrieveOne, retrieveProperties, waitForProperties, type Properties, type PropertyWaitOptions, type WaitResult } from './object/property-collector';
 export { Task, TaskTimeoutError, waitForTask } from './object/task';
 export { createVm, VirtualMachine, vmFolder } from './object/virtual-machine';

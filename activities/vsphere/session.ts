@@ -107,9 +107,9 @@ export class Session implements RoundTripper {
   }
 
   async roundTrip(call: MethodCall, options: CallOptions = {}): Promise<unknown> {
-    const first = { timeoutMs: options.timeoutMs ?? this.timeoutMs, signal: options.signal };
+    const callOptions = { timeoutMs: options.timeoutMs ?? this.timeoutMs, signal: options.signal };
     try {
-      return await this.send(call, first);
+      return await this.send(call, callOptions);
     } catch (error) {
       const credentials = this.#credentials;
       if (!isFault(error, 'NotAuthenticated') || !credentials || call.method === 'Login' || call.method === 'Logout') throw error;
@@ -117,7 +117,7 @@ export class Session implements RoundTripper {
         this.#relogin = undefined;
       });
       await this.#relogin;
-      return this.send(call, first);
+      return this.send(call, callOptions);
     }
   }
 

@@ -156,12 +156,17 @@ test('WaitForUpdatesEx sees a power state change and a task run to its end', asy
   assert.ok(states.includes('running'), `the 400 ms task was seen running: ${states.join(', ')}`);
   assert.equal((await machine.properties(['runtime.powerState']))['runtime.powerState'], 'poweredOff');
 
+  // Power on once the wait has seen the VM off: the change then reaches it through WaitForUpdatesEx.
   const seen: unknown[] = [];
-  const poweredOn = machine.waitFor(['runtime.powerState'], (p) => p['runtime.powerState'] === 'poweredOn', {
-    maxWaitSeconds: 20, onUpdate: (p) => { seen.push(p['runtime.powerState']); },
+  let poweringOn: Promise<TaskInfo> | undefined;
+  const result = await machine.waitFor(['runtime.powerState'], (p) => p['runtime.powerState'] === 'poweredOn', {
+    maxWaitSeconds: 20,
+    onUpdate: (p) => {
+      seen.push(p['runtime.powerState']);
+      poweringOn ??= machine.powerOn().then((task) => task.wait());
+    },
   });
-  await (await machine.powerOn()).wait();
-  const result = await poweredOn;
+  assert.equal((await poweringOn)?.state, 'success');
   assert.equal(result.reached, true);
   assert.deepEqual(seen.slice(0, 1), ['poweredOff']);
   assert.equal(seen.at(-1), 'poweredOn');

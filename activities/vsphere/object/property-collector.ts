@@ -71,7 +71,7 @@ export async function waitForProperties(
     await CreateFilter(client, { _this: collector, spec: { propSet: [{ type: obj.type, pathSet }], objectSet: [{ obj }] }, partialUpdates: false });
     const deadline = options.maxWaitSeconds === undefined ? Infinity : Date.now() + options.maxWaitSeconds * 1000;
     const properties: Properties = {};
-    let version = '';
+    let version: string | undefined;
     for (;;) {
       const left = Math.ceil((deadline - Date.now()) / 1000);
       if (left <= 0) return { reached: false, properties };
@@ -85,7 +85,10 @@ export async function waitForProperties(
       if (updates) {
         version = updates.version;
         for (const filter of updates.filterSet ?? []) {
-          for (const update of filter.objectSet ?? []) applyChanges(properties, update.changeSet ?? []);
+          for (const update of filter.objectSet ?? []) {
+            if (update.kind === 'leave') throw new ObjectGoneError(obj);
+            applyChanges(properties, update.changeSet ?? []);
+          }
         }
       }
       await options.onUpdate?.(properties);
@@ -94,6 +97,15 @@ export async function waitForProperties(
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
     await DestroyPropertyCollector(client, { _this: collector }).catch(() => undefined);
+  }
+}
+
+/** The object waited for was destroyed (or left the filter) before its properties got there. */
+export class ObjectGoneError extends Error {
+  override name = 'ObjectGoneError';
+
+  constructor(readonly obj: ManagedObjectReference) {
+    super(`${obj.type} ${obj.value} is gone`);
   }
 }
 
