@@ -14,6 +14,7 @@ import { X509Certificate } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import https from 'node:https';
 import tls from 'node:tls';
 import { findByName, findOne, listEntities } from '../../activities/vsphere/object/finder';
 import { HostSystem } from '../../activities/vsphere/object/host-system';
@@ -24,6 +25,7 @@ import { Session, type SessionOptions } from '../../activities/vsphere/session';
 import { ThumbprintMismatchError } from '../../activities/vsphere/tls';
 import { isFault, SoapFault, TaskError } from '../../activities/vsphere/vim25/fault';
 import { Logout, PowerOffVM_Task, PowerOnVM_Task } from '../../activities/vsphere/vim25/methods';
+import { SoapProtocolError } from '../../activities/vsphere/vim25/soap';
 import type { HostPortGroup, HostVirtualSwitch, NasDatastoreInfo, OptionValue, TaskInfo, VirtualDevice } from '../../activities/vsphere/vim25/types';
 import { startSimulator, type Simulator } from '../helpers/vsphere-sim';
 
@@ -98,13 +100,19 @@ test('insecure: allowed only when asked, and it warns on every connect', async (
   assert.equal(warnings.length, 2);
 });
 
-test('a wrong thumbprint: not one byte of any request reaches the server, so never a Login password', async () => {
-  const dir = join(scratch, 'tls');
+/** A self-signed key and certificate made by openssl for a TLS server of the test's own. */
+function selfSigned(name: string): { key: Buffer; cert: Buffer } {
+  const dir = join(scratch, name);
   mkdirSync(dir);
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
     '-subj', '/CN=127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+  return { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) };
+}
+
+test('a wrong thumbprint: not one byte of any request reaches the server, so never a Login password', async () => {
+  const credentials = selfSigned('tls-bytes');
   const received: Buffer[] = [];
-  const server = tls.createServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (socket) => {
+  const server = tls.createServer(credentials, (socket) => {
     socket.on('data', (chunk: Buffer) => {
       received.push(chunk);
       socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
@@ -118,10 +126,30 @@ test('a wrong thumbprint: not one byte of any request reaches the server, so nev
     await new Promise((resolve) => setTimeout(resolve, 100));
     assert.equal(Buffer.concat(received).length, 0);
     // The same server with its own thumbprint pinned does receive the request: the probe above could see one.
-    const own = new X509Certificate(readFileSync(join(dir, 'cert.pem'))).fingerprint256;
+    const own = new X509Certificate(credentials.cert).fingerprint256;
     await assert.rejects(Session.connect({ url, trust: { thumbprint: own } }), /HTTP 404/);
     assert.match(Buffer.concat(received).toString(), /^GET \/sdk\/vimServiceVersions\.xml/);
   } finally {
+    server.close();
+  }
+});
+
+test('an HTML error page from the endpoint (a proxy, a starting vCenter) is a clear error, never read as SOAP', async () => {
+  const credentials = selfSigned('tls-html');
+  const page = readFileSync(join(__dirname, '../fixtures/vsphere/responses/error-page.html'));
+  const server = https.createServer(credentials, (_req, res) => {
+    res.writeHead(503, { 'Content-Type': 'text/html; charset=utf-8' }).end(page);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `https://127.0.0.1:${(server.address() as { port: number }).port}/sdk`;
+  const trust = { thumbprint: new X509Certificate(credentials.cert).fingerprint256 };
+  try {
+    await assert.rejects(Session.connect({ url, trust }), /cannot read the server's API version from \/sdk\/vimServiceVersions\.xml \(HTTP 503\)/);
+    await assert.rejects(Session.connect({ url, trust, version: '8.0.3.0' }), (error: Error) =>
+      error instanceof SoapProtocolError && error.status === 503 &&
+      error.message === `RetrieveServiceContent: HTTP 503 (text/html; charset=utf-8): not a SOAP response (${page.length} bytes)`);
+  } finally {
+    server.closeAllConnections();
     server.close();
   }
 });

@@ -134,3 +134,14 @@ test('a method returning a reference: the returnval', () => {
   const task = parseResponse(call('PowerOnVM_Task', { type: 'ManagedObjectReference' }), xml(body)) as ManagedObjectReference;
   assert.deepEqual(task, { type: 'Task', value: 'task-9' });
 });
+
+test('a subtype the schema lacks is read as its declared base type, keeping its xsi:type and extra elements', () => {
+  const body = `<?xml version="1.0" encoding="UTF-8"?>
+<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><RetrievePropertiesExResponse xmlns="urn:vim25"><returnval><objects><obj type="VirtualMachine">vm-12</obj><propSet><name>config.hardware.device</name><val xsi:type="ArrayOfVirtualDevice"><VirtualDevice xsi:type="VirtualKeyboard"><key>600</key><deviceInfo><label>Keyboard</label><summary>Keyboard</summary></deviceInfo><controllerKey>300</controllerKey><unitNumber>0</unitNumber><futureField>x</futureField></VirtualDevice><VirtualDevice xsi:type="VirtualLsiLogicController"><key>1000</key><busNumber>0</busNumber><device>2000</device><hotAddRemove>true</hotAddRemove><sharedBus>noSharing</sharedBus></VirtualDevice></val></propSet></objects></returnval></RetrievePropertiesExResponse></soapenv:Body></soapenv:Envelope>`;
+  const result = parseResponse(retrieve, xml(body)) as RetrieveResult;
+  const [keyboard, controller] = result.objects[0].propSet?.[0].val as Record<string, unknown>[];
+  assert.deepEqual(keyboard, {
+    _type: 'VirtualKeyboard', key: 600, deviceInfo: { label: 'Keyboard', summary: 'Keyboard' }, controllerKey: 300, unitNumber: 0, futureField: 'x',
+  });
+  assert.deepEqual(controller, { _type: 'VirtualLsiLogicController', key: 1000, busNumber: 0, device: [2000], hotAddRemove: true, sharedBus: 'noSharing' });
+});
