@@ -14,6 +14,7 @@ export { HostAutoStartManager } from './object/host-auto-start-manager';
 export { HostDatastoreSystem } from './object/host-datastore-system';
 export { HostNetworkSystem, type HostNetworkState } from './object/host-network-system';
 export { HostPciPassthruSystem } from './object/host-pci-passthru-system';
+export { HostStorageSystem } from './object/host-storage-system';
 export { HostSystem } from './object/host-system';
 export { ObjectGoneError, propertiesOf, retrieveOne, retrieveProperties, waitForProperties, type Properties, type PropertyWaitOptions, type WaitResult } from './object/property-collector';
 export { Task, TaskTimeoutError, waitForTask } from './object/task';

@@ -38,7 +38,7 @@ export function parseThumbprint(text: string): Thumbprint {
   return { algorithm: pairs.length === 20 ? 'sha1' : 'sha256', text: pairs.join(':').toUpperCase() };
 }
 
-export function certificateThumbprint(cert: tls.PeerCertificate, algorithm: Thumbprint['algorithm']): string {
+function certificateThumbprint(cert: tls.PeerCertificate, algorithm: Thumbprint['algorithm']): string {
   return algorithm === 'sha1' ? cert.fingerprint : cert.fingerprint256;
 }
 

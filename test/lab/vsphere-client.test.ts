@@ -298,6 +298,10 @@ test('CreateNasDatastore: mounted with its remote; the same name again is Duplic
     e instanceof SoapFault && e.faultType === 'DuplicateName' && e.fault.name === 'uss1-nas-vol0');
   await assert.rejects(datastores.createNasDatastore({ ...spec, localPath: join(scratch, 'absent') }), (e: Error) =>
     e instanceof SoapFault && e.faultType === 'NotFound' && /no such file or directory/.test(e.message));
+  // What recoverDatastores does after a storage VM comes back.
+  const storage = await host.storageSystem();
+  await storage.rescanAllHba();
+  await storage.refreshStorageSystem();
 });
 
 test('CreateVM_Task then ReconfigVM_Task: the storage VM with a passthrough device, msiEnabled FALSE and locked memory', async () => {

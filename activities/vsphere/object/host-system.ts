@@ -7,10 +7,11 @@ import { HostAutoStartManager } from './host-auto-start-manager';
 import { HostDatastoreSystem } from './host-datastore-system';
 import { HostNetworkSystem } from './host-network-system';
 import { HostPciPassthruSystem } from './host-pci-passthru-system';
+import { HostStorageSystem } from './host-storage-system';
 import { retrieveOne, waitForProperties, type Properties, type PropertyWaitOptions, type WaitResult } from './property-collector';
 import { Task } from './task';
 
-type ManagerName = 'pciPassthruSystem' | 'networkSystem' | 'datastoreSystem' | 'autoStartManager';
+type ManagerName = 'pciPassthruSystem' | 'networkSystem' | 'datastoreSystem' | 'storageSystem' | 'autoStartManager';
 
 export class HostSystem {
   constructor(
@@ -53,6 +54,10 @@ export class HostSystem {
 
   async datastoreSystem(): Promise<HostDatastoreSystem> {
     return new HostDatastoreSystem(this.client, this.manager(await this.configManager(), 'datastoreSystem'));
+  }
+
+  async storageSystem(): Promise<HostStorageSystem> {
+    return new HostStorageSystem(this.client, this.manager(await this.configManager(), 'storageSystem'));
   }
 
   async autoStartManager(): Promise<HostAutoStartManager> {

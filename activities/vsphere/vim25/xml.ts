@@ -74,7 +74,7 @@ function toElement(node: Ordered, inherited: ReadonlyMap<string, string>): XmlEl
   return { name: localName(qname), attributes, children, text, xsiType };
 }
 
-export function localName(qname: string): string {
+function localName(qname: string): string {
   const colon = qname.indexOf(':');
   return colon < 0 ? qname : qname.slice(colon + 1);
 }
