@@ -341,6 +341,11 @@ test('CreateVM_Task then ReconfigVM_Task: the storage VM with a passthrough devi
       },
     }],
   })).wait({ maxWaitSeconds: 30 });
+  // The stock simulator offers no passthrough device; the list is empty, not missing.
+  const target = await host.configTarget();
+  assert.ok(target.numCpus > 0 && (target.datastore ?? []).length > 0);
+  assert.deepEqual(target.pciPassthrough ?? [], []);
+
   const props = await vm.properties(['config.extraConfig', 'config.hardware.device', 'config.memoryReservationLockedToMax', 'config.hardware.numCPU']);
   const extra = props['config.extraConfig'] as OptionValue[];
   assert.equal(extra.find((o) => o.key === 'pciPassthru0.msiEnabled')?.value, 'FALSE');

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isFault, SoapFault, TaskError } from '../../activities/vsphere/vim25/fault';
 import { parseResponse, SoapProtocolError, type MethodCall } from '../../activities/vsphere/vim25/soap';
-import type { HostConfigManager, ManagedObjectReference, RetrieveResult, TaskInfo } from '../../activities/vsphere/vim25/types';
+import type { ConfigTarget, HostConfigManager, ManagedObjectReference, RetrieveResult, TaskInfo } from '../../activities/vsphere/vim25/types';
 
 const fixture = (name: string) => readFileSync(join(__dirname, '../fixtures/vsphere/responses', name), 'utf8');
 const xml = (body: string, status = 200) => ({ status, contentType: 'text/xml; charset=utf-8', body });
@@ -144,4 +144,16 @@ test('a subtype the schema lacks is read as its declared base type, keeping its 
     _type: 'VirtualKeyboard', key: 600, deviceInfo: { label: 'Keyboard', summary: 'Keyboard' }, controllerKey: 300, unitNumber: 0, futureField: 'x',
   });
   assert.deepEqual(controller, { _type: 'VirtualLsiLogicController', key: 1000, busNumber: 0, device: [2000], hotAddRemove: true, sharedBus: 'noSharing' });
+});
+
+test("QueryConfigTarget's passthrough devices: the HostPciDevice and the systemId a device backing must carry", () => {
+  const body = `<?xml version="1.0" encoding="UTF-8"?>
+<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><QueryConfigTargetResponse xmlns="urn:vim25"><returnval><numCpus>2</numCpus><numCpuCores>8</numCpuCores><numNumaNodes>1</numNumaNodes><smcPresent>false</smcPresent><maxMemMBOptimalPerf>65536</maxMemMBOptimalPerf><pciPassthrough xsi:type="VirtualMachinePciPassthroughInfo"><name>DDRdrive X1</name><pciDevice><id>0000:03:00.0</id><classId>256</classId><bus>3</bus><slot>0</slot><function>0</function><vendorId>6627</vendorId><subVendorId>6627</subVendorId><vendorName>DDRdrive LLC</vendorName><deviceId>1</deviceId><subDeviceId>1</subDeviceId><deviceName>DDRdrive X1</deviceName></pciDevice><systemId>5e2f3c1a-0b4d-22c1-9f1e-001b21a3c4d5</systemId></pciPassthrough></returnval></QueryConfigTargetResponse></soapenv:Body></soapenv:Envelope>`;
+  const target = parseResponse(call('QueryConfigTarget', { type: 'ConfigTarget' }), xml(body)) as ConfigTarget;
+  assert.equal(target.pciPassthrough?.length, 1);
+  const [info] = target.pciPassthrough!;
+  assert.equal(info.systemId, '5e2f3c1a-0b4d-22c1-9f1e-001b21a3c4d5');
+  assert.equal(info.pciDevice.vendorId, 0x19e3);
+  assert.equal(info.pciDevice.classId, 0x0100);
+  assert.equal(target.maxMemMBOptimalPerf, 65536);
 });

@@ -1,6 +1,6 @@
 // HostSystem: an ESXi host, its configuration managers, its reboot and maintenance mode.
-import { EnterMaintenanceMode_Task, ExitMaintenanceMode_Task, RebootHost_Task } from '../vim25/methods';
-import type { HostConfigManager, HostPciDevice, HostPciPassthruInfo, ManagedObjectReference } from '../vim25/types';
+import { EnterMaintenanceMode_Task, ExitMaintenanceMode_Task, QueryConfigTarget, RebootHost_Task } from '../vim25/methods';
+import type { ConfigTarget, HostConfigManager, HostPciDevice, HostPciPassthruInfo, ManagedObjectReference } from '../vim25/types';
 import type { Client } from './client';
 import { findOne } from './finder';
 import { HostAutoStartManager } from './host-auto-start-manager';
@@ -66,10 +66,15 @@ export class HostSystem {
 
   /** The resource pool of the host's compute resource: where CreateVM_Task puts a VM for this host. */
   async resourcePool(): Promise<ManagedObjectReference> {
-    const parent = (await this.properties(['parent'])).parent as ManagedObjectReference;
-    const pool = (await retrieveOne(this.client, parent, ['resourcePool'])).resourcePool as ManagedObjectReference | undefined;
-    if (!pool) throw new Error(`host ${this.ref.value}: its ${parent.type} ${parent.value} has no resource pool`);
-    return pool;
+    return this.computeResourceProperty('resourcePool');
+  }
+
+  /** What this host offers a VM: its passthrough devices with the systemId a device backing needs. */
+  async configTarget(): Promise<ConfigTarget> {
+    const browser = await this.computeResourceProperty('environmentBrowser');
+    const target = await QueryConfigTarget(this.client, { _this: browser, host: this.ref });
+    if (!target) throw new Error(`host ${this.ref.value}: QueryConfigTarget returned nothing`);
+    return target;
   }
 
   async rebootHost(force: boolean): Promise<Task> {
@@ -83,6 +88,13 @@ export class HostSystem {
 
   async exitMaintenanceMode(timeoutSeconds: number): Promise<Task> {
     return new Task(this.client, await ExitMaintenanceMode_Task(this.client, { _this: this.ref, timeout: timeoutSeconds }));
+  }
+
+  private async computeResourceProperty(name: 'resourcePool' | 'environmentBrowser'): Promise<ManagedObjectReference> {
+    const parent = (await this.properties(['parent'])).parent as ManagedObjectReference;
+    const ref = (await retrieveOne(this.client, parent, [name]))[name] as ManagedObjectReference | undefined;
+    if (!ref) throw new Error(`host ${this.ref.value}: its ${parent.type} ${parent.value} has no ${name}`);
+    return ref;
   }
 
   private manager(managers: HostConfigManager, name: ManagerName): ManagedObjectReference {

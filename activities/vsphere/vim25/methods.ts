@@ -2,7 +2,7 @@
 // session) and the method's request: `_this` (the managed object called) and its arguments.
 import type { CallOptions, RoundTripper } from './soap';
 import type {
-  HostAutoStartManagerConfig, HostNasVolumeSpec, HostPciPassthruConfig, HostPortGroupSpec, HostVirtualNicSpec,
+  ConfigTarget, HostAutoStartManagerConfig, HostNasVolumeSpec, HostPciPassthruConfig, HostPortGroupSpec, HostVirtualNicSpec,
   HostVirtualSwitchSpec, ManagedObjectReference, PropertyFilterSpec, RetrieveOptions, RetrieveResult,
   ServiceContent, UpdateSet, UserSession, VirtualMachineConfigSpec, WaitOptions,
 } from './types';
@@ -99,6 +99,12 @@ export const RemoveDatastore = (rt: RoundTripper, req: This & { datastore: Ref }
 export const RefreshStorageSystem = (rt: RoundTripper, req: This): Promise<void> => call(rt, 'RefreshStorageSystem', req);
 
 export const RescanAllHba = (rt: RoundTripper, req: This): Promise<void> => call(rt, 'RescanAllHba', req);
+
+// --- EnvironmentBrowser ---
+
+/** What `host` (or, without it, the compute resource) offers a VM: passthrough devices with their systemId. */
+export const QueryConfigTarget = (rt: RoundTripper, req: This & { host?: Ref }): Promise<ConfigTarget | undefined> =>
+  call(rt, 'QueryConfigTarget', req, { type: 'ConfigTarget' });
 
 // --- Folder, VirtualMachine, ManagedEntity ---
 

@@ -19,7 +19,7 @@ export function idHex(short: number): string {
   return toUnsignedId(short).toString(16);
 }
 
-/** The backing that pins a VM's passthrough device to this host's device (DirectPath I/O). */
+/** The backing that pins a VM's passthrough device to this host's device (DirectPath I/O); `systemId` from HostSystem.configTarget(). */
 export function deviceBackingFor(device: HostPciDevice, systemId: string): VirtualPCIPassthroughDeviceBackingInfo {
   return {
     _type: 'VirtualPCIPassthroughDeviceBackingInfo',

@@ -95,6 +95,16 @@ const dataObjects: Record<string, TypeDef> = {
   HostPciPassthruInfo: t('DynamicData', 'id:string', 'dependentDevice:string', 'passthruEnabled:boolean', 'passthruCapable:boolean',
     'passthruActive:boolean', 'hardwareLabel:string'),
 
+  // What a host offers a VM (EnvironmentBrowser.QueryConfigTarget): the passthrough devices and their systemId
+  VirtualMachineTargetInfo: t('DynamicData', 'name:string', 'configurationTag:string[]'),
+  VirtualMachinePciPassthroughInfo: t('VirtualMachineTargetInfo', 'pciDevice:HostPciDevice', 'systemId:string'),
+  VirtualMachineDynamicPassthroughInfo: t('VirtualMachineTargetInfo', 'vendorName:string', 'deviceName:string', 'customLabel:string',
+    'vendorId:int', 'deviceId:int'),
+  // A subset of the elements, in order, for reading.
+  ConfigTarget: t('DynamicData', 'numCpus:int', 'numCpuCores:int', 'numNumaNodes:int', 'maxCpusPerHost:int', 'smcPresent:boolean',
+    'datastore:anyType[]', 'network:anyType[]', 'maxMemMBOptimalPerf:int', 'supportedMaxMemMB:int',
+    'pciPassthrough:VirtualMachinePciPassthroughInfo[]', 'dynamicPassthrough:VirtualMachineDynamicPassthroughInfo[]'),
+
   // Virtual machine configuration
   Description: t('DynamicData', 'label:string', 'summary:string'),
   OptionValue: t('DynamicData', 'key:string', 'value:anyType'),
@@ -225,6 +235,7 @@ const requests: Record<string, TypeDef> = {
   PowerOnVMRequestType: t(undefined, `_this:${MOR}`, `host:${MOR}`),
   PowerOffVMRequestType: t(undefined, `_this:${MOR}`),
   DestroyRequestType: t(undefined, `_this:${MOR}`),
+  QueryConfigTargetRequestType: t(undefined, `_this:${MOR}`, `host:${MOR}`),
   ReconfigureAutostartRequestType: t(undefined, `_this:${MOR}`, 'spec:HostAutoStartManagerConfig'),
   AddVirtualSwitchRequestType: t(undefined, `_this:${MOR}`, 'vswitchName:string', 'spec:HostVirtualSwitchSpec'),
   AddPortGroupRequestType: t(undefined, `_this:${MOR}`, 'portgrp:HostPortGroupSpec'),

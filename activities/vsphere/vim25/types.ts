@@ -238,6 +238,40 @@ export interface HostPciPassthruInfo extends DynamicData {
   hardwareLabel?: string;
 }
 
+// --- What a host offers a VM ---
+
+export interface VirtualMachineTargetInfo extends DynamicData {
+  name: string;
+  configurationTag?: string[];
+}
+
+/** A device a VM may be given by DirectPath I/O, with the `systemId` its backing must carry. */
+export interface VirtualMachinePciPassthroughInfo extends VirtualMachineTargetInfo {
+  pciDevice: HostPciDevice;
+  systemId: string;
+}
+
+export interface VirtualMachineDynamicPassthroughInfo extends VirtualMachineTargetInfo {
+  vendorName: string;
+  deviceName: string;
+  customLabel?: string;
+  vendorId: number;
+  deviceId: number;
+}
+
+/** EnvironmentBrowser.QueryConfigTarget's answer (the parts the runbooks read). */
+export interface ConfigTarget extends DynamicData {
+  numCpus: number;
+  numCpuCores: number;
+  numNumaNodes: number;
+  smcPresent: boolean;
+  datastore?: unknown[];
+  network?: unknown[];
+  maxMemMBOptimalPerf: number;
+  pciPassthrough?: VirtualMachinePciPassthroughInfo[];
+  dynamicPassthrough?: VirtualMachineDynamicPassthroughInfo[];
+}
+
 // --- Virtual machines ---
 
 export interface Description extends DynamicData {
