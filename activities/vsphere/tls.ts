@@ -54,7 +54,11 @@ class PinnedAgent extends https.Agent {
     const socket = tls.connect({ ...(options as tls.ConnectionOptions), rejectUnauthorized: false, session: undefined });
     const onError = (error: Error) => callback?.(error, socket);
     socket.once('error', onError);
+    // The request's own timeout starts only once it has the socket: bound the handshake here.
+    const handshakeMs = options.timeout ?? 30_000;
+    socket.setTimeout(handshakeMs, () => socket.destroy(new Error(`${host}: no TLS handshake within ${handshakeMs} ms`)));
     socket.once('secureConnect', () => {
+      socket.setTimeout(0);
       socket.removeListener('error', onError);
       const actual = certificateThumbprint(socket.getPeerCertificate(), this.pin.algorithm);
       if (actual !== this.pin.text) {

@@ -15,6 +15,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import https from 'node:https';
+import net from 'node:net';
 import tls from 'node:tls';
 import { findByName, findOne, listEntities } from '../../activities/vsphere/object/finder';
 import { HostSystem } from '../../activities/vsphere/object/host-system';
@@ -131,6 +132,21 @@ test('a wrong thumbprint: not one byte of any request reaches the server, so nev
     assert.match(Buffer.concat(received).toString(), /^GET \/sdk\/vimServiceVersions\.xml/);
   } finally {
     server.close();
+  }
+});
+
+test('a server that accepts the connection but never completes the TLS handshake: an error within the timeout', async () => {
+  const silent = net.createServer(() => undefined);
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const started = Date.now();
+  try {
+    await assert.rejects(
+      Session.connect({ url: `https://127.0.0.1:${(silent.address() as { port: number }).port}/sdk`, trust: { thumbprint: sim.thumbprint }, timeoutMs: 1000 }),
+      /no TLS handshake within 1000 ms/,
+    );
+    assert.ok(Date.now() - started < 5000);
+  } finally {
+    silent.close();
   }
 });
 
