@@ -1,0 +1,21 @@
+// The vSphere client's public surface, for the activities built on it.
+export { Session, CLIENT_VERSION, type Credentials, type SessionOptions } from './session';
+export { ThumbprintMismatchError, parseThumbprint, type TlsTrust } from './tls';
+export { TransportError } from './transport';
+export { isFault, isFaultType, SoapFault, TaskError, VimFault } from './vim25/fault';
+export { EncodeError } from './vim25/encode';
+export { SoapProtocolError, type CallOptions, type RoundTripper } from './vim25/soap';
+export { deviceBackingFor, idHex, toSignedShort, toUnsignedId } from './vim25/pci';
+export * as methods from './vim25/methods';
+export type * from './vim25/types';
+export type { Client } from './object/client';
+export { AmbiguousNameError, findByName, findOne, listEntities, NotFoundError, type EntityType, type Found } from './object/finder';
+export { HostAutoStartManager } from './object/host-auto-start-manager';
+export { HostDatastoreSystem } from './object/host-datastore-system';
+export { HostNetworkSystem, type HostNetworkState } from './object/host-network-system';
+export { HostPciPassthruSystem } from './object/host-pci-passthru-system';
+export { HostStorageSystem } from './object/host-storage-system';
+export { HostSystem } from './object/host-system';
+export { ObjectGoneError, propertiesOf, retrieveOne, retrieveProperties, waitForProperties, type Properties, type PropertyWaitOptions, type WaitResult } from './object/property-collector';
+export { Task, TaskTimeoutError, waitForTask } from './object/task';
+export { createVm, VirtualMachine, vmFolder } from './object/virtual-machine';
