@@ -1,0 +1,23 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+
+	"github.com/vmware/govmomi/vim25"
+	"github.com/vmware/govmomi/vim25/methods"
+	"github.com/vmware/govmomi/vim25/types"
+)
+
+func sha256Of(b []byte) []byte {
+	sum := sha256.Sum256(b)
+	return sum[:]
+}
+
+func methodsReboot(c *vim25.Client, host types.ManagedObjectReference, force bool) (types.ManagedObjectReference, error) {
+	res, err := methods.RebootHost_Task(context.Background(), c, &types.RebootHost_Task{This: host, Force: force})
+	if err != nil {
+		return types.ManagedObjectReference{}, err
+	}
+	return res.Returnval, nil
+}

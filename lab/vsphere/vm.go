@@ -1,0 +1,178 @@
+package main
+
+import (
+	"github.com/vmware/govmomi/simulator"
+	"github.com/vmware/govmomi/vim25/methods"
+	"github.com/vmware/govmomi/vim25/soap"
+	"github.com/vmware/govmomi/vim25/types"
+)
+
+// vmMethods wraps a VM's power operations: vcsim's own task does the power change, then a
+// storage VM gets its guest identity (its lab host's addresses) and the hook starts or stops
+// the lab host's sshd before the task ends.
+type vmMethods struct {
+	*simulator.VirtualMachine
+	alias
+	lab *lab
+}
+
+func (w *vmMethods) PowerOnVMTask(ctx *simulator.Context, req *types.PowerOnVM_Task) soap.HasFault {
+	ref := w.afterPower(ctx, "powerOn", func() soap.HasFault { return w.VirtualMachine.PowerOnVMTask(ctx, req) }, true)
+	return &methods.PowerOnVM_TaskBody{Res: &types.PowerOnVM_TaskResponse{Returnval: ref}}
+}
+
+func (w *vmMethods) PowerOffVMTask(ctx *simulator.Context, req *types.PowerOffVM_Task) soap.HasFault {
+	ref := w.afterPower(ctx, "powerOff", func() soap.HasFault { return w.VirtualMachine.PowerOffVMTask(ctx, req) }, false)
+	return &methods.PowerOffVM_TaskBody{Res: &types.PowerOffVM_TaskResponse{Returnval: ref}}
+}
+
+// afterPower runs vcsim's power task inside ours (as vcsim's own ResetVM_Task does) and, when it
+// succeeded, applies the lab's side of it.
+func (w *vmMethods) afterPower(ctx *simulator.Context, name string, call func() soap.HasFault, on bool) types.ManagedObjectReference {
+	return simulator.CreateTask(w.VirtualMachine, name, func(*simulator.Task) (types.AnyType, types.BaseMethodFault) {
+		inner, fault := taskOf(ctx, call())
+		if fault != nil {
+			return nil, fault
+		}
+		inner.Wait()
+		if err := inner.Info.Error; err != nil {
+			return nil, err.Fault
+		}
+		owner := w.lab.storageVMs[w.Name]
+		if owner == nil {
+			return nil, nil
+		}
+		vm := owner.model.StorageVM
+		if on {
+			ctx.Update(w.VirtualMachine, guestOn(w.VirtualMachine, vm))
+			w.lab.hook.run("vm-on", vm.Name, vm.LabHost)
+		} else {
+			ctx.Update(w.VirtualMachine, guestOff())
+			w.lab.hook.run("vm-off", vm.Name, vm.LabHost)
+		}
+		return nil, nil
+	}).Run(ctx)
+}
+
+// taskOf finds the task a task method's response names, or the fault it returned instead.
+func taskOf(ctx *simulator.Context, res soap.HasFault) (*simulator.Task, types.BaseMethodFault) {
+	if f := res.Fault(); f != nil {
+		return nil, f.VimFault().(types.BaseMethodFault)
+	}
+	var ref types.ManagedObjectReference
+	switch body := res.(type) {
+	case *methods.PowerOnVM_TaskBody:
+		ref = body.Res.Returnval
+	case *methods.PowerOffVM_TaskBody:
+		ref = body.Res.Returnval
+	}
+	return ctx.Map.Get(ref).(*simulator.Task), nil
+}
+
+// guestOn is what VMware Tools would report in a running storage VM: the management address, and
+// both NICs with the addresses in the model (in the order of the VM's NICs).
+func guestOn(vm *simulator.VirtualMachine, model *StorageVMModel) []types.PropertyChange {
+	addresses := []string{model.Address, model.StorageAddress}
+	var nics []types.GuestNicInfo
+	for _, d := range vm.Config.Hardware.Device {
+		card, ok := d.(types.BaseVirtualEthernetCard)
+		if !ok || len(nics) == len(addresses) {
+			continue
+		}
+		eth := card.GetVirtualEthernetCard()
+		network := ""
+		if b, ok := eth.Backing.(*types.VirtualEthernetCardNetworkBackingInfo); ok {
+			network = b.DeviceName
+		}
+		nics = append(nics, guestNic(network, eth.MacAddress, eth.Key, addresses[len(nics)]))
+	}
+	for len(nics) < len(addresses) {
+		nics = append(nics, guestNic("", "", int32(4000+len(nics)), addresses[len(nics)]))
+	}
+	running := string(types.VirtualMachineToolsRunningStatusGuestToolsRunning)
+	return []types.PropertyChange{
+		{Name: "guest.ipAddress", Val: model.Address},
+		{Name: "guest.hostName", Val: model.LabHost},
+		{Name: "guest.net", Val: nics},
+		{Name: "guest.toolsRunningStatus", Val: running},
+		{Name: "guest.toolsStatus", Val: types.VirtualMachineToolsStatusToolsOk},
+		{Name: "guest.guestState", Val: "running"},
+		{Name: "guestHeartbeatStatus", Val: types.ManagedEntityStatusGreen},
+		{Name: "summary.guest.ipAddress", Val: model.Address},
+		{Name: "summary.guest.hostName", Val: model.LabHost},
+		{Name: "summary.guest.toolsRunningStatus", Val: running},
+	}
+}
+
+func guestNic(network, mac string, key int32, address string) types.GuestNicInfo {
+	return types.GuestNicInfo{
+		Network: network, IpAddress: []string{address}, MacAddress: mac, Connected: true, DeviceConfigId: key,
+		IpConfig: &types.NetIpConfigInfo{IpAddress: []types.NetIpConfigInfoIpAddress{{IpAddress: address, PrefixLength: 24, State: "preferred"}}},
+	}
+}
+
+func guestOff() []types.PropertyChange {
+	notRunning := string(types.VirtualMachineToolsRunningStatusGuestToolsNotRunning)
+	return []types.PropertyChange{
+		{Name: "guest.ipAddress", Val: ""},
+		{Name: "guest.hostName", Val: ""},
+		{Name: "guest.net", Val: []types.GuestNicInfo{}},
+		{Name: "guest.toolsRunningStatus", Val: notRunning},
+		{Name: "guest.toolsStatus", Val: types.VirtualMachineToolsStatusToolsNotRunning},
+		{Name: "guest.guestState", Val: "notRunning"},
+		{Name: "guestHeartbeatStatus", Val: types.ManagedEntityStatusGray},
+		{Name: "summary.guest.ipAddress", Val: ""},
+		{Name: "summary.guest.hostName", Val: ""},
+		{Name: "summary.guest.toolsRunningStatus", Val: notRunning},
+	}
+}
+
+func powerChanges(state types.VirtualMachinePowerState) []types.PropertyChange {
+	return []types.PropertyChange{
+		{Name: "runtime.powerState", Val: state},
+		{Name: "summary.runtime.powerState", Val: state},
+	}
+}
+
+// powerOffAll powers off every running VM of a host going down (no guest shutdown: the host is
+// rebooting); returns the storage VMs it stopped, by their lab host.
+func (l *lab) powerOffAll(ctx *simulator.Context, host *simulator.HostSystem) []*labHost {
+	var stopped []*labHost
+	for _, ref := range host.Vm {
+		vm, ok := l.reg.Get(ref).(*simulator.VirtualMachine)
+		if !ok {
+			continue
+		}
+		ctx.WithLock(vm, func() {
+			if vm.Runtime.PowerState != types.VirtualMachinePowerStatePoweredOn {
+				return
+			}
+			changes := powerChanges(types.VirtualMachinePowerStatePoweredOff)
+			if owner := l.storageVMs[vm.Name]; owner != nil {
+				changes = append(changes, guestOff()...)
+				stopped = append(stopped, owner)
+			} else {
+				changes = append(changes, types.PropertyChange{Name: "guest.toolsRunningStatus",
+					Val: string(types.VirtualMachineToolsRunningStatusGuestToolsNotRunning)})
+			}
+			ctx.Update(vm, changes)
+		})
+	}
+	return stopped
+}
+
+func (l *lab) poweredOnVMs(ctx *simulator.Context, host *simulator.HostSystem) []string {
+	var on []string
+	for _, ref := range host.Vm {
+		vm, ok := l.reg.Get(ref).(*simulator.VirtualMachine)
+		if !ok {
+			continue
+		}
+		ctx.WithLock(vm, func() {
+			if vm.Runtime.PowerState == types.VirtualMachinePowerStatePoweredOn {
+				on = append(on, vm.Name)
+			}
+		})
+	}
+	return on
+}
