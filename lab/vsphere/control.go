@@ -15,17 +15,17 @@ const controlPrefix = "/esxi-zfs-lab"
 
 // hostState is what GET /esxi-zfs-lab/hosts/{name} answers.
 type hostState struct {
-	Name              string            `json:"name"`
-	ConnectionState   string            `json:"connectionState"`
-	InMaintenanceMode bool              `json:"inMaintenanceMode"`
-	BootTime          *time.Time        `json:"bootTime"`
-	RebootSeconds     float64           `json:"rebootSeconds"`
-	NeverReturn       bool              `json:"neverReturn"`
-	RevertPassthrough bool              `json:"revertPassthroughOnNextReboot"`
-	Rebooting         bool              `json:"rebooting"`
-	Reboots           int               `json:"reboots"`
-	Passthrough       []passthruState   `json:"passthrough"`
-	VMs               []vmState         `json:"vms"`
+	Name              string          `json:"name"`
+	ConnectionState   string          `json:"connectionState"`
+	InMaintenanceMode bool            `json:"inMaintenanceMode"`
+	BootTime          *time.Time      `json:"bootTime"`
+	RebootSeconds     float64         `json:"rebootSeconds"`
+	NeverReturn       bool            `json:"neverReturn"`
+	RevertPassthrough bool            `json:"revertPassthroughOnNextReboot"`
+	Rebooting         bool            `json:"rebooting"`
+	Reboots           int             `json:"reboots"`
+	Passthrough       []passthruState `json:"passthrough"`
+	VMs               []vmState       `json:"vms"`
 }
 
 type passthruState struct {

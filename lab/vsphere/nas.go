@@ -62,19 +62,25 @@ func (w *dssMethods) CreateNasDatastore(ctx *simulator.Context, req *types.Creat
 		body.Fault_ = f
 		return body
 	}
-	ref := res.(*methods.CreateNasDatastoreBody).Res.Returnval
+	// vcsim answers an empty reference when the datastore already existed (mounted on another host).
+	ref := w.lab.datastoreNamed(name).Self
 	w.describe(ctx, ref, name, spec)
 	body.Res = &types.CreateNasDatastoreResponse{Returnval: ref}
 	return body
 }
 
+func (l *lab) datastoreNamed(name string) *simulator.Datastore {
+	for _, e := range l.reg.All("Datastore") {
+		if ds := e.(*simulator.Datastore); ds.Name == name {
+			return ds
+		}
+	}
+	return nil
+}
+
 // sameExport refuses a name that already stands for something else than this export.
 func (w *dssMethods) sameExport(name string, spec types.HostNasVolumeSpec) *soap.Fault {
-	for _, e := range w.lab.reg.All("Datastore") {
-		ds := e.(*simulator.Datastore)
-		if ds.Name != name {
-			continue
-		}
+	if ds := w.lab.datastoreNamed(name); ds != nil {
 		nas, ok := ds.Info.(*types.NasDatastoreInfo)
 		if !ok || nas.Nas == nil {
 			return faultf(&types.DuplicateName{Name: name, Object: ds.Self}, "datastore %s already exists and is not an NFS datastore", name)

@@ -21,3 +21,8 @@ func methodsReboot(c *vim25.Client, host types.ManagedObjectReference, force boo
 	}
 	return res.Returnval, nil
 }
+
+func methodsUpdatePassthru(c *vim25.Client, ref types.ManagedObjectReference, enabled bool) (*types.UpdatePassthruConfigResponse, error) {
+	return methods.UpdatePassthruConfig(context.Background(), c, &types.UpdatePassthruConfig{This: ref,
+		Config: []types.BaseHostPciPassthruConfig{&types.HostPciPassthruConfig{Id: ddrdriveAddress, PassthruEnabled: enabled}}})
+}
