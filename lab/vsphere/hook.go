@@ -45,7 +45,7 @@ func (h *hook) run(event string, args ...string) {
 func (h *hook) history() []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return append([]string(nil), h.events...)
+	return append([]string{}, h.events...)
 }
 
 func prefixed(text string) string {
