@@ -127,4 +127,11 @@ func (l *lab) configureHost(h *labHost, host *simulator.HostSystem) {
 	ref := l.reg.Put(h.pci).Reference()
 	host.ConfigManager.PciPassthruSystem = &ref
 	l.owner[ref] = h
+
+	h.autoStart = &autoStartManager{lab: l, host: h}
+	h.autoStart.Self.Type = "HostAutoStartManager"
+	h.autoStart.Config = *host.Config.AutoStart
+	autoStartRef := l.reg.Put(h.autoStart).Reference()
+	host.ConfigManager.AutoStartManager = &autoStartRef
+	l.owner[autoStartRef] = h
 }

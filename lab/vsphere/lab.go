@@ -32,9 +32,10 @@ type lab struct {
 
 // labHost is one ESXi host's lab state. mu guards the fields below it.
 type labHost struct {
-	model HostModel
-	ref   types.ManagedObjectReference
-	pci   *pciPassthruSystem
+	model     HostModel
+	ref       types.ManagedObjectReference
+	pci       *pciPassthruSystem
+	autoStart *autoStartManager
 
 	mu            sync.Mutex
 	rebootSeconds float64

@@ -122,6 +122,7 @@ func (l *lab) comeBack(h *labHost, stopped []*labHost, deadline time.Time, relea
 	h.released = nil
 	h.mu.Unlock()
 	l.hook.run("host-up", h.model.Name)
+	l.autoStart(h)
 }
 
 // setNeverReturn holds the host down after its reboot time (true), or brings a held host back.
