@@ -100,7 +100,8 @@ func (l *lab) autoStart(h *labHost) {
 			continue
 		}
 		w := &vmMethods{VirtualMachine: vm, lab: l}
-		res := w.PowerOnVMTask(ctx, &types.PowerOnVM_Task{This: vm.Self})
+		var res soap.HasFault
+		ctx.WithLock(vm, func() { res = w.PowerOnVMTask(ctx, &types.PowerOnVM_Task{This: vm.Self}) })
 		task := ctx.Map.Get(res.(*methods.PowerOnVM_TaskBody).Res.Returnval).(*simulator.Task)
 		task.Wait()
 		if task.Info.Error != nil {

@@ -37,6 +37,10 @@ func (l *lab) route(ctx *simulator.Context, m *simulator.Method) (mo.Reference, 
 		if m.Name == "CreateNasDatastore" {
 			return l.answer(ctx, m, &dssMethods{HostDatastoreSystem: obj, lab: l, h: h}), nil
 		}
+	case *simulator.EnvironmentBrowser:
+		if m.Name == "QueryConfigTarget" {
+			return l.answer(ctx, m, &envBrowserMethods{EnvironmentBrowser: obj, lab: l}), nil
+		}
 	case *simulator.VirtualMachine:
 		if m.Name == "PowerOnVM_Task" || m.Name == "PowerOffVM_Task" {
 			return l.answer(ctx, m, &vmMethods{VirtualMachine: obj, lab: l}), nil

@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 
+	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/vim25"
 	"github.com/vmware/govmomi/vim25/methods"
+	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 )
 
@@ -25,4 +27,12 @@ func methodsReboot(c *vim25.Client, host types.ManagedObjectReference, force boo
 func methodsUpdatePassthru(c *vim25.Client, ref types.ManagedObjectReference, enabled bool) (*types.UpdatePassthruConfigResponse, error) {
 	return methods.UpdatePassthruConfig(context.Background(), c, &types.UpdatePassthruConfig{This: ref,
 		Config: []types.BaseHostPciPassthruConfig{&types.HostPciPassthruConfig{Id: ddrdriveAddress, PassthruEnabled: enabled}}})
+}
+
+func environmentBrowserOf(ctx context.Context, cr *object.ComputeResource) (types.ManagedObjectReference, error) {
+	var m mo.ComputeResource
+	if err := cr.Properties(ctx, cr.Reference(), []string{"environmentBrowser"}, &m); err != nil {
+		return types.ManagedObjectReference{}, err
+	}
+	return *m.EnvironmentBrowser, nil
 }

@@ -17,6 +17,13 @@ type vmMethods struct {
 }
 
 func (w *vmMethods) PowerOnVMTask(ctx *simulator.Context, req *types.PowerOnVM_Task) soap.HasFault {
+	if h := w.lab.hostOf(w.Self); h != nil && w.Runtime.PowerState != types.VirtualMachinePowerStatePoweredOn {
+		if problem := w.lab.passthroughProblem(ctx, w.VirtualMachine, h); problem != "" {
+			fault := &types.GenericVmConfigFault{Reason: problem}
+			ref := w.lab.failedTask(ctx, w.VirtualMachine, "powerOn", fault, problem)
+			return &methods.PowerOnVM_TaskBody{Res: &types.PowerOnVM_TaskResponse{Returnval: ref}}
+		}
+	}
 	ref := w.afterPower(ctx, "powerOn", func() soap.HasFault { return w.VirtualMachine.PowerOnVMTask(ctx, req) }, true)
 	return &methods.PowerOnVM_TaskBody{Res: &types.PowerOnVM_TaskResponse{Returnval: ref}}
 }
