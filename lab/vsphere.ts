@@ -47,6 +47,8 @@ export interface VsphereSimState {
 
 export interface SimHostState {
   name: string;
+  /** The HostSystem's managed object id, like "host-21". */
+  ref: string;
   connectionState: 'connected' | 'notResponding' | 'disconnected';
   inMaintenanceMode: boolean;
   bootTime: string;

@@ -16,6 +16,7 @@ const controlPrefix = "/esxi-zfs-lab"
 // hostState is what GET /esxi-zfs-lab/hosts/{name} answers.
 type hostState struct {
 	Name              string          `json:"name"`
+	Ref               string          `json:"ref"`
 	ConnectionState   string          `json:"connectionState"`
 	InMaintenanceMode bool            `json:"inMaintenanceMode"`
 	BootTime          *time.Time      `json:"bootTime"`
@@ -132,7 +133,7 @@ func (l *lab) withHost(f func(http.ResponseWriter, *http.Request, *labHost)) htt
 
 func (l *lab) state(h *labHost) hostState {
 	ctx := l.context()
-	s := hostState{Name: h.model.Name}
+	s := hostState{Name: h.model.Name, Ref: h.ref.Value}
 	h.mu.Lock()
 	s.RebootSeconds, s.NeverReturn, s.RevertPassthrough = h.rebootSeconds, h.neverReturn, h.revertNext
 	s.Rebooting, s.Reboots = h.rebooting, h.reboots

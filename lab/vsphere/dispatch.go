@@ -22,7 +22,11 @@ func (l *lab) route(ctx *simulator.Context, m *simulator.Method) (mo.Reference, 
 		return l.answer(ctx, m, &failer{Self: m.This, lab: l, rule: *rule, fault: fault, msg: msg}), nil
 	}
 	if h != nil && !l.connected(ctx, h) && !allowedWhileDown[m.Name] {
-		return nil, &types.HostNotConnected{}
+		// The simulator sends a Handler's fault with an empty faultstring: the message goes in faultMessage.
+		fault := &types.HostNotConnected{}
+		fault.FaultMessage = []types.LocalizableMessage{{Key: "esxi-zfs.lab.hostNotConnected",
+			Message: fmt.Sprintf("host %s is not responding (%s on %s)", h.model.Name, m.Name, m.This.Value)}}
+		return nil, fault
 	}
 	switch obj := l.reg.Get(m.This).(type) {
 	case *simulator.HostSystem:
