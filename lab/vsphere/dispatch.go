@@ -46,7 +46,7 @@ func (l *lab) route(ctx *simulator.Context, m *simulator.Method) (mo.Reference, 
 			return l.answer(ctx, m, &envBrowserMethods{EnvironmentBrowser: obj, lab: l}), nil
 		}
 	case *simulator.VirtualMachine:
-		if m.Name == "PowerOnVM_Task" || m.Name == "PowerOffVM_Task" {
+		if vmMethodNames[m.Name] {
 			return l.answer(ctx, m, &vmMethods{VirtualMachine: obj, lab: l}), nil
 		}
 	}
@@ -83,6 +83,7 @@ func (l *lab) answer(ctx *simulator.Context, m *simulator.Method, w routed) mo.R
 
 var (
 	hostMethodNames    = map[string]bool{"RebootHost_Task": true, "EnterMaintenanceMode_Task": true, "ExitMaintenanceMode_Task": true}
+	vmMethodNames      = map[string]bool{"PowerOnVM_Task": true, "PowerOffVM_Task": true, "SuspendVM_Task": true, "ResetVM_Task": true, "ShutdownGuest": true, "RebootGuest": true}
 	networkMethodNames = map[string]bool{"AddVirtualSwitch": true, "AddPortGroup": true, "AddVirtualNic": true}
 	// A host that does not respond refuses every call to it, its managers and its VMs, but these.
 	allowedWhileDown = map[string]bool{"DisconnectHost_Task": true, "ReconnectHost_Task": true, "Destroy_Task": true}

@@ -29,8 +29,7 @@ func (w *hostMethods) RebootHostTask(ctx *simulator.Context, req *types.RebootHo
 			fmt.Sprintf("host %s is not in maintenance mode: reboot it with force=true or enter maintenance mode first", w.Name))
 	default:
 		ref = simulator.CreateTask(w.HostSystem, "rebootHost", func(*simulator.Task) (types.AnyType, types.BaseMethodFault) {
-			w.lab.goDown(ctx, w.h, w.HostSystem)
-			return nil, nil
+			return nil, w.lab.goDown(ctx, w.h, w.HostSystem)
 		}).Run(ctx)
 	}
 	return &methods.RebootHost_TaskBody{Res: &types.RebootHost_TaskResponse{Returnval: ref}}
@@ -77,8 +76,12 @@ func connectionChanges(state types.HostSystemConnectionState) []types.PropertyCh
 // goDown runs in the reboot task, holding the host's lock: VMs off, host not responding. The
 // rest of the reboot (hooks, the wait, coming back) runs after the task has succeeded, as on
 // ESXi, whose reboot task ends when the reboot has begun.
-func (l *lab) goDown(ctx *simulator.Context, h *labHost, host *simulator.HostSystem) {
+func (l *lab) goDown(ctx *simulator.Context, h *labHost, host *simulator.HostSystem) types.BaseMethodFault {
 	h.mu.Lock()
+	if h.rebooting { // a second reboot task queued behind the first on the host's lock
+		h.mu.Unlock()
+		return &types.HostNotConnected{}
+	}
 	h.rebooting = true
 	h.reboots++
 	deadline := time.Now().Add(time.Duration(h.rebootSeconds * float64(time.Second)))
@@ -89,6 +92,7 @@ func (l *lab) goDown(ctx *simulator.Context, h *labHost, host *simulator.HostSys
 	stopped := l.powerOffAll(ctx, host)
 	ctx.Update(host, connectionChanges(types.HostSystemConnectionStateNotResponding))
 	go l.comeBack(h, stopped, deadline, released)
+	return nil
 }
 
 func (l *lab) comeBack(h *labHost, stopped []*labHost, deadline time.Time, released chan struct{}) {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"time"
+
 	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25/methods"
 	"github.com/vmware/govmomi/vim25/soap"
@@ -33,6 +35,72 @@ func (w *vmMethods) PowerOffVMTask(ctx *simulator.Context, req *types.PowerOffVM
 	return &methods.PowerOffVM_TaskBody{Res: &types.PowerOffVM_TaskResponse{Returnval: ref}}
 }
 
+func (w *vmMethods) SuspendVMTask(ctx *simulator.Context, req *types.SuspendVM_Task) soap.HasFault {
+	ref := w.afterPower(ctx, "suspend", func() soap.HasFault { return w.VirtualMachine.SuspendVMTask(ctx, req) }, false)
+	return &methods.SuspendVM_TaskBody{Res: &types.SuspendVM_TaskResponse{Returnval: ref}}
+}
+
+// ShutdownGuest of a storage VM: the guest stops (its lab host's sshd with it), then the VM is off.
+func (w *vmMethods) ShutdownGuest(ctx *simulator.Context, req *types.ShutdownGuest) soap.HasFault {
+	owner := w.lab.storageVMs[w.Name]
+	if owner == nil || w.Runtime.PowerState != types.VirtualMachinePowerStatePoweredOn {
+		return w.VirtualMachine.ShutdownGuest(ctx, req)
+	}
+	simulator.CreateTask(w.VirtualMachine, "shutdownGuest", func(*simulator.Task) (types.AnyType, types.BaseMethodFault) {
+		w.guestDown(ctx, owner)
+		ctx.Update(w.VirtualMachine, powerChanges(types.VirtualMachinePowerStatePoweredOff))
+		return nil, nil
+	}).Run(ctx)
+	return &methods.ShutdownGuestBody{Res: &types.ShutdownGuestResponse{}}
+}
+
+// RebootGuest of a storage VM: the guest goes down and comes back, the VM stays on.
+func (w *vmMethods) RebootGuest(ctx *simulator.Context, req *types.RebootGuest) soap.HasFault {
+	owner := w.lab.storageVMs[w.Name]
+	if owner == nil || w.Runtime.PowerState != types.VirtualMachinePowerStatePoweredOn {
+		return w.VirtualMachine.RebootGuest(ctx, req)
+	}
+	simulator.CreateTask(w.VirtualMachine, "rebootGuest", func(*simulator.Task) (types.AnyType, types.BaseMethodFault) {
+		w.guestDown(ctx, owner)
+		w.guestUp(ctx, owner)
+		return nil, nil
+	}).Run(ctx)
+	return &methods.RebootGuestBody{Res: &types.RebootGuestResponse{}}
+}
+
+// ResetVM_Task of a storage VM: off and on again, hooks included (vcsim's own reset skips them).
+func (w *vmMethods) ResetVMTask(ctx *simulator.Context, req *types.ResetVM_Task) soap.HasFault {
+	owner := w.lab.storageVMs[w.Name]
+	if owner == nil {
+		return w.VirtualMachine.ResetVMTask(ctx, req)
+	}
+	var ref types.ManagedObjectReference
+	if state := w.Runtime.PowerState; state != types.VirtualMachinePowerStatePoweredOn {
+		ref = w.lab.failedTask(ctx, w.VirtualMachine, "reset", &types.InvalidPowerState{
+			RequestedState: types.VirtualMachinePowerStatePoweredOn, ExistingState: state}, "the VM is "+string(state))
+	} else {
+		ref = simulator.CreateTask(w.VirtualMachine, "reset", func(*simulator.Task) (types.AnyType, types.BaseMethodFault) {
+			w.guestDown(ctx, owner)
+			ctx.Update(w.VirtualMachine, []types.PropertyChange{{Name: "summary.runtime.bootTime", Val: time.Now()}})
+			w.guestUp(ctx, owner)
+			return nil, nil
+		}).Run(ctx)
+	}
+	return &methods.ResetVM_TaskBody{Res: &types.ResetVM_TaskResponse{Returnval: ref}}
+}
+
+func (w *vmMethods) guestUp(ctx *simulator.Context, owner *labHost) {
+	vm := owner.model.StorageVM
+	ctx.Update(w.VirtualMachine, guestOn(w.VirtualMachine, vm))
+	w.lab.hook.run("vm-on", vm.Name, vm.LabHost)
+}
+
+func (w *vmMethods) guestDown(ctx *simulator.Context, owner *labHost) {
+	vm := owner.model.StorageVM
+	ctx.Update(w.VirtualMachine, guestOff())
+	w.lab.hook.run("vm-off", vm.Name, vm.LabHost)
+}
+
 // afterPower runs vcsim's power task inside ours (as vcsim's own ResetVM_Task does) and, when it
 // succeeded, applies the lab's side of it.
 func (w *vmMethods) afterPower(ctx *simulator.Context, name string, call func() soap.HasFault, on bool) types.ManagedObjectReference {
@@ -49,13 +117,10 @@ func (w *vmMethods) afterPower(ctx *simulator.Context, name string, call func() 
 		if owner == nil {
 			return nil, nil
 		}
-		vm := owner.model.StorageVM
 		if on {
-			ctx.Update(w.VirtualMachine, guestOn(w.VirtualMachine, vm))
-			w.lab.hook.run("vm-on", vm.Name, vm.LabHost)
+			w.guestUp(ctx, owner)
 		} else {
-			ctx.Update(w.VirtualMachine, guestOff())
-			w.lab.hook.run("vm-off", vm.Name, vm.LabHost)
+			w.guestDown(ctx, owner)
 		}
 		return nil, nil
 	}).Run(ctx)
@@ -71,6 +136,8 @@ func taskOf(ctx *simulator.Context, res soap.HasFault) (*simulator.Task, types.B
 	case *methods.PowerOnVM_TaskBody:
 		ref = body.Res.Returnval
 	case *methods.PowerOffVM_TaskBody:
+		ref = body.Res.Returnval
+	case *methods.SuspendVM_TaskBody:
 		ref = body.Res.Returnval
 	}
 	return ctx.Map.Get(ref).(*simulator.Task), nil

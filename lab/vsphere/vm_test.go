@@ -103,3 +103,44 @@ func TestTheStorageVMsPowerStartsAndStopsItsLabHost(t *testing.T) {
 		t.Fatal("the storage VM came back powered on (no autostart in the lab)")
 	}
 }
+
+// Every way a storage VM's guest stops or starts tells the hook: guest shutdown, reset, suspend.
+func TestGuestShutdownResetAndSuspendOfTheStorageVM(t *testing.T) {
+	s := startSim(t, testModel(0.2))
+	ctx := context.Background()
+	vm := s.createVM("vh1", "uss1", "VM Network")
+	_, err := s.wait(vm.PowerOn(ctx))
+	must(t, err)
+	_, err = s.wait(vm.Reset(ctx))
+	must(t, err)
+	if m := s.vmMo(vm); m.Runtime.PowerState != types.VirtualMachinePowerStatePoweredOn || m.Guest.IpAddress != "10.213.0.11" {
+		t.Fatalf("after reset: %s %q", m.Runtime.PowerState, m.Guest.IpAddress)
+	}
+	must(t, vm.ShutdownGuest(ctx))
+	waitPower(t, s, vm, types.VirtualMachinePowerStatePoweredOff)
+	if ip := s.vmMo(vm).Guest.IpAddress; ip != "" {
+		t.Fatalf("after guest shutdown the guest reports %q", ip)
+	}
+	_, err = s.wait(vm.PowerOn(ctx))
+	must(t, err)
+	_, err = s.wait(vm.Suspend(ctx))
+	must(t, err)
+	_, err = s.wait(vm.PowerOn(ctx))
+	must(t, err)
+	want := []string{"vm-on uss1 test-san-01", "vm-off uss1 test-san-01", "vm-on uss1 test-san-01", "vm-off uss1 test-san-01",
+		"vm-on uss1 test-san-01", "vm-off uss1 test-san-01", "vm-on uss1 test-san-01"}
+	if got := s.hookEvents(); !equal(got, want) {
+		t.Fatalf("hook events %v, want %v", got, want)
+	}
+}
+
+func waitPower(t *testing.T, s *testSim, vm *object.VirtualMachine, want types.VirtualMachinePowerState) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for s.vmMo(vm).Runtime.PowerState != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("not %s in 5 s", want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
