@@ -33,6 +33,22 @@ fi
 
 bash scripts/install-toolchain.sh
 
+# The lab's vCenter (lab/vsphere, Go on govmomi's simulator): rebuilt only when its sources or
+# go.sum are newer than the binary. Needs Go 1.24+ and the Go module proxy (or a filled module cache).
+# No -trimpath: `go test` in lab/vsphere (test/lab/vsphere-sim.test.ts) then reuses the compiled packages.
+vcsim=.data/bin/esxi-zfs-vcsim
+if [ ! -x "$vcsim" ] || [ -n "$(find lab/vsphere \( -name '*.go' ! -name '*_test.go' -o -name go.mod -o -name go.sum \) -newer "$vcsim" -print -quit)" ]; then
+  go=$(command -v go || echo /usr/local/go/bin/go)
+  if [ ! -x "$go" ]; then
+    echo "setup: the lab's vSphere simulator needs Go 1.24 or newer (https://go.dev/dl/) on PATH" >&2
+    exit 1
+  fi
+  echo "setup: building $vcsim"
+  mkdir -p .data/bin
+  (cd lab/vsphere && "$go" build -mod=readonly -buildvcs=false -o "../../$vcsim.tmp" .)
+  mv "$vcsim.tmp" "$vcsim"
+fi
+
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
