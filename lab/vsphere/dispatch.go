@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25/mo"
@@ -70,15 +71,38 @@ var aliases atomic.Int64
 // answer hands the call to w. For a logged-in session the simulator looks the object up again in
 // the session after asking the Handler (v0.53.0: the Handler's answer only counts for calls
 // without a session), so w is put in the session's own registry under a reference of its own,
-// used by this call alone, and the call is pointed at it. Nothing else ever sees that reference.
+// used by this call alone, and the call is pointed at it. Nothing else ever sees that reference;
+// it is dropped a minute later (a call's dispatch takes milliseconds: tasks run on their own).
 func (l *lab) answer(ctx *simulator.Context, m *simulator.Method, w routed) mo.Reference {
 	if ctx.Session != nil {
 		ref := types.ManagedObjectReference{Type: "EsxiZfsLab" + m.This.Type, Value: fmt.Sprintf("%s-call-%d", m.This.Value, aliases.Add(1))}
 		w.setAlias(ref)
 		ctx.Session.Registry.Put(w)
 		m.This = ref
+		l.forgetAliases(ctx, routedAlias{ref: ref, registry: ctx.Session.Registry, at: time.Now()})
 	}
 	return w
+}
+
+type routedAlias struct {
+	ref      types.ManagedObjectReference
+	registry *simulator.Registry
+	at       time.Time
+}
+
+// forgetAliases records a new alias and removes those older than a minute.
+func (l *lab) forgetAliases(ctx *simulator.Context, added routedAlias) {
+	l.aliasMu.Lock()
+	defer l.aliasMu.Unlock()
+	kept := l.aliases[:0]
+	for _, a := range l.aliases {
+		if time.Since(a.at) > time.Minute {
+			a.registry.Remove(ctx, a.ref)
+		} else {
+			kept = append(kept, a)
+		}
+	}
+	l.aliases = append(kept, added)
 }
 
 var (

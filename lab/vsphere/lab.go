@@ -26,6 +26,8 @@ type lab struct {
 	// owner maps a host's configuration managers (network, datastore, PCI passthrough systems) to it.
 	owner      map[types.ManagedObjectReference]*labHost
 	storageVMs map[string]*labHost // by storage VM name
+	aliasMu    sync.Mutex
+	aliases    []routedAlias
 	// networkFolder is the datacenter's, where standard port groups appear as Network objects.
 	networkFolder types.ManagedObjectReference
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -39,7 +40,9 @@ func loadModel(file string) (*Model, error) {
 		return nil, err
 	}
 	var m Model
-	if err := json.Unmarshal(data, &m); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	if err := m.validate(); err != nil {

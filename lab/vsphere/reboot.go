@@ -13,7 +13,7 @@ import (
 
 // hostMethods answers the HostSystem methods vcsim gets wrong for this lab: a reboot that takes
 // the host away for a while and applies pending passthrough, and maintenance mode that tells
-// property collectors. It is handed to the dispatcher per call, never put in the registry.
+// property collectors. It answers one call (dispatch.go), never stands for the host in the registry.
 type hostMethods struct {
 	*simulator.HostSystem
 	alias
@@ -25,7 +25,7 @@ func (w *hostMethods) RebootHostTask(ctx *simulator.Context, req *types.RebootHo
 	var ref types.ManagedObjectReference
 	switch {
 	case !req.Force && !w.Runtime.InMaintenanceMode:
-		ref = w.lab.failedTask(ctx, w.HostSystem, "RebootHost_Task", &types.InvalidState{},
+		ref = w.lab.failedTask(ctx, w.HostSystem, "rebootHost", &types.InvalidState{},
 			fmt.Sprintf("host %s is not in maintenance mode: reboot it with force=true or enter maintenance mode first", w.Name))
 	default:
 		ref = simulator.CreateTask(w.HostSystem, "rebootHost", func(*simulator.Task) (types.AnyType, types.BaseMethodFault) {
@@ -40,7 +40,7 @@ func (w *hostMethods) RebootHostTask(ctx *simulator.Context, req *types.RebootHo
 func (w *hostMethods) EnterMaintenanceModeTask(ctx *simulator.Context, req *types.EnterMaintenanceMode_Task) soap.HasFault {
 	var ref types.ManagedObjectReference
 	if on := w.lab.poweredOnVMs(ctx, w.HostSystem); len(on) > 0 {
-		ref = w.lab.failedTask(ctx, w.HostSystem, "EnterMaintenanceMode_Task", &types.InvalidState{},
+		ref = w.lab.failedTask(ctx, w.HostSystem, "enterMaintenanceMode", &types.InvalidState{},
 			fmt.Sprintf("host %s has powered-on VMs (%s): power them off first", w.Name, strings.Join(on, ", ")))
 	} else {
 		ref = simulator.CreateTask(w.HostSystem, "enterMaintenanceMode", func(*simulator.Task) (types.AnyType, types.BaseMethodFault) {
