@@ -7,10 +7,14 @@ import { createTransferActivities } from './replication/transfer';
 import { createResumeActivities } from './replication/resume';
 import { createCloneActivities } from './replication/clone';
 import { createConfigureActivities } from './guest/configure';
+import { createPassthroughActivities } from './vsphere/passthrough';
+import type { VsphereSessions } from './vsphere/sessions';
 
 export interface ActivityDeps {
   /** How activities reach a storage VM. */
   transport: Transport;
+  /** How activities reach vCenter or an ESXi host. */
+  sessions: VsphereSessions;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -22,5 +26,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createResumeActivities(deps),
     ...createCloneActivities(deps),
     ...createConfigureActivities(deps),
+    ...createPassthroughActivities(deps),
   };
 }

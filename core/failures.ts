@@ -43,6 +43,13 @@ export const Failure = {
   VmsRunning: 'VmsRunning',
   /** Still not active after the reboot and one more: the BIOS (VT-d/IOMMU) or the device. */
   PassthroughNotActive: 'PassthroughNotActive',
+  // vSphere: the endpoint refuses us. A person fixes the inventory or the worker's environment.
+  /** The password variable the inventory names is not set in the worker's environment. */
+  VsphereCredentials: 'VsphereCredentials',
+  /** Wrong user or password (InvalidLogin). */
+  VsphereLogin: 'VsphereLogin',
+  /** The server's certificate is not the pinned one. */
+  VsphereThumbprint: 'VsphereThumbprint',
   // Retryable: the stream failed, stalled, or ended without the snapshot arriving.
   StreamFailed: 'StreamFailed',
   StreamStalled: 'StreamStalled',
@@ -60,5 +67,5 @@ export const NON_RETRYABLE = {
     Failure.GuestOsMismatch, Failure.NetworkConfig, Failure.DiskSelection, Failure.PoolLayoutDiffers, Failure.UnresolvedClient,
     Failure.ManagementSwitchFailed,
   ],
-  passthrough: [Failure.PassthroughDevice, Failure.VmsRunning],
+  passthrough: [Failure.PassthroughDevice, Failure.VmsRunning, Failure.VsphereCredentials, Failure.VsphereLogin, Failure.VsphereThumbprint],
 } as const satisfies Record<string, readonly FailureType[]>;

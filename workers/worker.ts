@@ -7,6 +7,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { sshTransport } from '../activities/transport';
 import { SshPool } from '../activities/ssh';
+import { vsphereSessions } from '../activities/vsphere/sessions';
 import { connectOrStart, type DevServerOptions } from './dev-server';
 import { MAX_HEARTBEAT_THROTTLE, TASK_QUEUE } from './config';
 
@@ -35,6 +36,8 @@ export interface RunningWorker {
 export async function startWorker(opts: { taskQueue?: string; devServer?: DevServerOptions } = {}): Promise<RunningWorker> {
   const endpoint = await connectOrStart(opts.devServer);
   const pool = new SshPool();
+  // vSphere's warnings (plain HTTP, no TLS check) go to the worker's log on every connect.
+  const sessions = vsphereSessions({ warn: (message) => console.warn(`vSphere: ${message}`) });
   let connection: NativeConnection | undefined;
   try {
     connection = await NativeConnection.connect({ address: endpoint.address });
@@ -43,12 +46,13 @@ export async function startWorker(opts: { taskQueue?: string; devServer?: DevSer
       namespace: endpoint.namespace,
       taskQueue: opts.taskQueue ?? TASK_QUEUE,
       workflowBundle: { codePath: await bundleInChildProcess() },
-      activities: createActivities({ transport: sshTransport(pool) }),
+      activities: createActivities({ transport: sshTransport(pool), sessions }),
       maxHeartbeatThrottleInterval: MAX_HEARTBEAT_THROTTLE,
     });
     const conn = connection;
     const done = worker.run().finally(async () => {
       await pool.closeAll();
+      await sessions.closeAll();
       await conn.close();
       await endpoint.stop();
     });

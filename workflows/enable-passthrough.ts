@@ -98,7 +98,8 @@ export async function enablePassthrough(input: EnablePassthroughInput): Promise<
     let deadline = started + input.rebootTimeoutMs;
     at('waitForHostReboot', { deadline: new Date(deadline).toISOString() });
     for (;;) {
-      const state = await waits.waitForHostReboot(host, { bootTimeBefore: before, maxWaitSeconds: WAIT_SECONDS });
+      const left = Math.ceil((deadline - Date.now()) / 1000);
+      const state = await waits.waitForHostReboot(host, { bootTimeBefore: before, maxWaitSeconds: Math.max(1, Math.min(WAIT_SECONDS, left)) });
       if (state.back) {
         reports.push({ step: 'waitForHostReboot', report: noChange(`${host.name} back after ${Math.round((Date.now() - started) / 1000)} s (${state.connectionState}, booted ${state.bootTime})`) });
         return state.bootTime!;

@@ -15,6 +15,7 @@ import { createTestEnv } from '../../workers/temporal-binaries';
 import { createActivities } from '../../activities';
 import { sshTransport, type Transport } from '../../activities/transport';
 import { SshPool } from '../../activities/ssh';
+import { vsphereSessions } from '../../activities/vsphere/sessions';
 import { MAX_HEARTBEAT_THROTTLE, TASK_QUEUE } from '../../workers/config';
 
 export function portFree(port: number): Promise<boolean> {
@@ -108,6 +109,7 @@ export async function startTestTemporal(name: string): Promise<TestTemporal> {
   const client = new Client({ connection, namespace: server.namespace });
   const pool = new SshPool();
   const transport = sshTransport(pool);
+  const sessions = vsphereSessions();
   const taskQueue = TASK_QUEUE; // what the product's starters use; the server is this test's own
   let worker: Worker | undefined;
   let nativeConnection: NativeConnection | undefined;
@@ -124,13 +126,14 @@ export async function startTestTemporal(name: string): Promise<TestTemporal> {
         namespace: server.namespace,
         taskQueue,
         workflowBundle: await workflowBundle(),
-        activities: createActivities({ transport }),
+        activities: createActivities({ transport, sessions }),
         maxHeartbeatThrottleInterval: MAX_HEARTBEAT_THROTTLE,
       });
       return worker.runUntil(fn);
     },
     async stop() {
       await pool.closeAll();
+      await sessions.closeAll();
       await nativeConnection?.close();
       await connection.close();
       await server.stop();
