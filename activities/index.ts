@@ -8,6 +8,7 @@ import { createResumeActivities } from './replication/resume';
 import { createCloneActivities } from './replication/clone';
 import { createConfigureActivities } from './guest/configure';
 import { createPassthroughActivities } from './vsphere/passthrough';
+import { createStorageVmActivities } from './vsphere/storage-vm';
 import type { VsphereSessions } from './vsphere/sessions';
 
 export interface ActivityDeps {
@@ -27,5 +28,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createCloneActivities(deps),
     ...createConfigureActivities(deps),
     ...createPassthroughActivities(deps),
+    ...createStorageVmActivities(deps),
   };
 }

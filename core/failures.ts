@@ -43,6 +43,15 @@ export const Failure = {
   VmsRunning: 'VmsRunning',
   /** Still not active after the reboot and one more: the BIOS (VT-d/IOMMU) or the device. */
   PassthroughNotActive: 'PassthroughNotActive',
+  // buildStorageVm: the host, the VM or the inventory is not as the runbook needs it.
+  /** An existing VM of the storage VM's name differs from the inventory (the differences listed): never changed. */
+  StorageVmDiffers: 'StorageVmDiffers',
+  /** What the VM needs is not on the host: a port group, the datastore, the device active (run passthrough first). */
+  StorageVmPrerequisite: 'StorageVmPrerequisite',
+  /** The host refused to power the VM on (its reason: passthrough, memory reservation). */
+  StorageVmPowerOn: 'StorageVmPowerOn',
+  /** The guest did not show its management address or answer SSH in the inventory's guestTimeout. */
+  GuestNotReady: 'GuestNotReady',
   // vSphere: the endpoint refuses us. A person fixes the inventory or the worker's environment.
   /** The password variable the inventory names is not set in the worker's environment. */
   VsphereCredentials: 'VsphereCredentials',
@@ -68,4 +77,8 @@ export const NON_RETRYABLE = {
     Failure.ManagementSwitchFailed,
   ],
   passthrough: [Failure.PassthroughDevice, Failure.VmsRunning, Failure.VsphereCredentials, Failure.VsphereLogin, Failure.VsphereThumbprint],
+  storageVm: [
+    Failure.PassthroughDevice, Failure.PassthroughNotActive, Failure.StorageVmDiffers, Failure.StorageVmPrerequisite, Failure.StorageVmPowerOn,
+    Failure.GuestNotReady, Failure.VsphereCredentials, Failure.VsphereLogin, Failure.VsphereThumbprint,
+  ],
 } as const satisfies Record<string, readonly FailureType[]>;

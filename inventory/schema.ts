@@ -309,12 +309,41 @@ const nic = z.strictObject({
 
 const route = z.strictObject({ to: cidr, via: ipv4 });
 
+/** A vSphere datastore's name, as the storage VM's files and the NFS datastores use it. */
+const datastoreName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,41}$/, 'datastore names use letters, digits, . _ - (at most 42)');
+
+/** A file on a datastore, as vSphere writes it: `[datastore1] iso/omnios.iso`. */
+const isoPath = z
+  .string()
+  .regex(/^\[[A-Za-z0-9][A-Za-z0-9._-]{0,41}\] [A-Za-z0-9._-][A-Za-z0-9._/-]{0,254}\.iso$/i, 'must be an ISO on a datastore, like "[datastore1] iso/omnios.iso" (letters, digits, . _ - /)')
+  .refine((value) => !value.split(/[ /]/).includes('..'), 'must not climb out of the datastore (..)');
+
+/** The VM's hardware version, `vmx-17`: Dynamic DirectPath I/O needs 17 or later. */
+const hardwareVersion = z
+  .string()
+  .regex(/^vmx-(\d{1,2})$/, 'must be a hardware version like vmx-19')
+  .refine((value) => Number(value.slice(4)) >= 7 && Number(value.slice(4)) <= 30, 'hardware versions run from vmx-7 to vmx-30');
+
+/** vSphere's guest OS identifier (`solaris11_64Guest`, `debian12_64Guest`); default per os. */
+const guestId = z.string().regex(/^[a-z][A-Za-z0-9]{1,40}(_64)?Guest$/, 'must be a vSphere guest id like solaris11_64Guest or debian12_64Guest');
+
 const storageVm = z.strictObject({
   name: hostName,
   os: z.enum(OS_PROFILES),
   cpus: z.int().min(1).max(128),
   memoryGiB: z.number().positive().max(4096),
   nics: z.array(nic).min(1).max(10),
+  // How buildStorageVm makes it (absent: defaults per os, see inventory/storage-vm.ts).
+  /** The datastore for the VM's own files; absent: the host's only datastore that is not NFS. */
+  datastore: datastoreName.optional(),
+  bootDisk: z.strictObject({ sizeGiB: z.int().min(1).max(62 * 1024) }).optional(),
+  iso: isoPath.optional(),
+  guestId: guestId.optional(),
+  hardwareVersion: hardwareVersion.optional(),
+  /** The virtual NIC model; default per os: illumos e1000 (the runbook's e1000g), linux vmxnet3. */
+  nicType: z.enum(['vmxnet3', 'e1000']).optional(),
+  /** How long the built VM may take to show its management address and answer SSH. */
+  guestTimeout: duration('1m', '1d').optional(),
   routes: z.array(route).max(32).optional(),
   dns: z.strictObject({ domain: hostName.optional(), servers: z.array(ipv4).max(3) }).optional(),
   /** Where file-backed disks live (the lab's sparse files); block devices are discovered too. */
@@ -327,6 +356,14 @@ const storageVm = z.strictObject({
   }),
   pool,
   datasets: z.array(dataset).default([]),
+}).superRefine((value, ctx) => {
+  const own = value.datasets.flatMap((d) => (d.datastore ? [d.datastore.name] : []));
+  if (value.datastore !== undefined && own.includes(value.datastore)) {
+    ctx.addIssue({ code: 'custom', path: ['datastore'], message: `${value.datastore} is served by this VM itself: its files must live on a datastore that is there before it boots` });
+  }
+  if (value.iso?.startsWith('[') && own.includes(value.iso.slice(1, value.iso.indexOf(']')))) {
+    ctx.addIssue({ code: 'custom', path: ['iso'], message: 'the ISO is on a datastore this VM serves: it cannot boot from it' });
+  }
 });
 
 const pciId = z.string().regex(/^0x[0-9a-fA-F]{4}$/, 'must be a 16-bit hex id like 0x19e3');

@@ -425,8 +425,35 @@ export interface VirtualCdrom extends VirtualDevice {
   backing?: VirtualCdromIsoBackingInfo;
 }
 
+export interface VirtualController extends VirtualDevice {
+  busNumber: number;
+  device?: number[];
+}
+
+export type VirtualSCSISharing = 'noSharing' | 'virtualSharing' | 'physicalSharing';
+
+export interface VirtualSCSIController extends VirtualController {
+  hotAddRemove?: boolean;
+  sharedBus: VirtualSCSISharing;
+  scsiCtlrUnitNumber?: number;
+}
+
+export interface ParaVirtualSCSIController extends VirtualSCSIController {
+  _type: 'ParaVirtualSCSIController';
+}
+
+export interface VirtualLsiLogicSASController extends VirtualSCSIController {
+  _type: 'VirtualLsiLogicSASController';
+}
+
+export interface VirtualAHCIController extends VirtualController {
+  _type: 'VirtualAHCIController';
+}
+
 /** The devices this client builds, told apart by `_type`. */
-export type AnyVirtualDevice = VirtualPCIPassthrough | VirtualE1000 | VirtualVmxnet3 | VirtualDisk | VirtualCdrom;
+export type AnyVirtualDevice =
+  | VirtualPCIPassthrough | VirtualE1000 | VirtualVmxnet3 | VirtualDisk | VirtualCdrom
+  | ParaVirtualSCSIController | VirtualLsiLogicSASController | VirtualAHCIController;
 
 export type VirtualDeviceConfigSpecOperation = 'add' | 'remove' | 'edit';
 export type VirtualDeviceConfigSpecFileOperation = 'create' | 'destroy' | 'replace';
