@@ -258,7 +258,8 @@ export function createStorageVmActivities(deps: { sessions: VsphereSessions; tra
       const host = await hostSystem(ref);
       const existing = await findVm(host.client, vm.name);
       if (existing) {
-        const device = ((await host.pciDevices()).find((d) => d.id === deviceId))!;
+        const device = (await host.pciDevices()).find((d) => d.id === deviceId);
+        if (!device) throw prerequisite(`${ref.name} has no PCI device ${deviceId}`);
         const read = await readExisting(existing);
         const { differs, warnings } = vmDifferences(vm, read, { host: ref.name, device });
         if (differs.length > 0) {
@@ -352,7 +353,10 @@ export function createStorageVmActivities(deps: { sessions: VsphereSessions; tra
       const dependents = hostVms.filter((v) => onThem.has(v.ref.value) && v.ref.value !== storage.ref.value);
       const manager = await host.autoStartManager();
       const config: HostAutoStartManagerConfig = await manager.config();
-      const current = (config.powerInfo ?? []).filter((p) => p.startOrder >= 1).sort((a, b) => a.startOrder - b.startOrder);
+      // Entries of VMs that are no longer the host's (destroyed, moved) are left alone: the host refuses them.
+      const current = (config.powerInfo ?? [])
+        .filter((p) => p.startOrder >= 1 && hostVms.some((v) => v.ref.value === p.key.value))
+        .sort((a, b) => a.startOrder - b.startOrder);
       const nameOf = (key: ManagedObjectReference) => hostVms.find((v) => v.ref.value === key.value)?.name ?? key.value;
       const entry = (key: ManagedObjectReference, startOrder: number, over: Partial<AutoStartPowerInfo> = {}): AutoStartPowerInfo => ({
         key, startOrder, startDelay: -1, waitForHeartbeat: 'systemDefault', startAction: 'powerOn', stopDelay: -1, stopAction: 'systemDefault', ...over,

@@ -168,4 +168,21 @@ test('buildStorageVm from a fresh model, again, and against a VM that differs', 
   assert.equal(differs.type, Failure.StorageVmDiffers);
   assert.match(differs.message, /exists \(vm-\d+\) and is not the inventory's: 4 CPUs, the inventory says 2; pciPassthru0.msiEnabled is TRUE, the runbook sets FALSE\. Nothing was changed/);
   assert.equal((await vm.properties(['config.hardware.numCPU']))['config.hardware.numCPU'], 4);
+
+  // Hardware version 14 (before Dynamic DirectPath I/O): the VM is built anew with the backing
+  // pinned to the device (QueryConfigTarget's systemId), which the host checks at power on.
+  await (await vm.powerOff()).wait();
+  assert.equal(await sshBanner(labHost.address), '', 'the guest went down with its VM');
+  await (await vm.destroy()).wait();
+  const v14 = input();
+  const fixed = await build({ ...v14, vm: { ...v14.vm, hardwareVersion: 'vmx-14' } });
+  assert.equal(fixed.backing, 'fixed');
+  assert.match(fixed.steps[1]!.report.changed[0]!, /0000:0b:00\.0 by DirectPath I\/O pinned to the device/);
+  const rebuilt = await VirtualMachine.find(session, vmName);
+  const backing = ((await rebuilt.properties(['config.hardware.device']))['config.hardware.device'] as { _type?: string; backing?: Record<string, unknown> }[])
+    .find((d) => d._type === 'VirtualPCIPassthrough')?.backing;
+  assert.equal(backing?._type, 'VirtualPCIPassthroughDeviceBackingInfo');
+  assert.deepEqual([backing?.id, backing?.deviceId, backing?.vendorId], ['0000:0b:00.0', '4dd1', 0x19e3]);
+  assert.ok(String(backing?.systemId ?? '').length > 0, 'the systemId from QueryConfigTarget');
+  assert.match(await sshBanner(labHost.address), /^SSH-2\.0-/);
 });
