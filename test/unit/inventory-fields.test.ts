@@ -49,6 +49,13 @@ const VALUE_FIELDS: (string | number)[][] = [
   [...VM, 'ssh', 'address'],
   [...VM, 'ssh', 'credentials'],
   [...VM, 'ssh', 'hostKey'],
+  [...VM, 'datastore'],
+  [...VM, 'iso'],
+  [...VM, 'guestId'],
+  [...VM, 'hardwareVersion'],
+  [...VM, 'nicType'],
+  [...VM, 'guestTimeout'],
+  [...VM, 'bootDisk', 'sizeGiB'],
   [...VM, 'pool', 'name'],
   [...VM, 'pool', 'data', 0, 'disk'],
   [...VM, 'pool', 'data', 0, 'model'],
@@ -121,5 +128,9 @@ test('the fields above accept what real inventories write', () => {
   doc.setIn([...VM, 'pool', 'properties'], { ashift: '12', 'feature@lz4_compress': 'enabled' });
   doc.setIn([...DATASET, 'properties'], { compression: 'lz4', 'com.example:owner': 'ops-team', quota: '100G' });
   doc.setIn(['credentials', 'storage-root', 'privateKeyFile'], '/etc/esxi-zfs/id_ed25519');
+  doc.setIn([...VM, 'datastore'], 'local-ssd_01.vh1');
+  doc.setIn([...VM, 'iso'], '[iso-store] OmniOS/omnios-r151054.ISO');
+  doc.setIn([...VM, 'guestId'], 'other5xLinux64Guest');
+  doc.setIn([...VM, 'hardwareVersion'], 'vmx-21');
   assertValid(doc.toString());
 });
