@@ -159,7 +159,47 @@ export function vmDifferences(vm: StorageVmSpec, existing: ExistingVm, want: { h
   return { differs, warnings };
 }
 
-interface Named {
+/**
+ * The autostart entries to send so that the storage VM starts first and is waited for (its
+ * heartbeat), the VMs on its datastores after it (those with an order keep it relative to each
+ * other, new ones by name), then the host's other ordered VMs as they were; only the entries that
+ * differ from `config`. Entries of VMs no longer on the host (destroyed, moved) are left alone: the
+ * host refuses them.
+ */
+export function autostartChanges(
+  config: HostAutoStartManagerConfig,
+  vms: { storage: ManagedObjectReference; dependents: Named[]; hostVms: ManagedObjectReference[] },
+): { changes: AutoStartPowerInfo[]; first: ManagedObjectReference } {
+  const { storage, dependents } = vms;
+  const same = (a: ManagedObjectReference) => (b: ManagedObjectReference) => a.value === b.value;
+  const was = (key: ManagedObjectReference) => (config.powerInfo ?? []).find((p) => same(key)(p.key));
+  const current = (config.powerInfo ?? [])
+    .filter((p) => p.startOrder >= 1 && vms.hostVms.some(same(p.key)))
+    .sort((a, b) => a.startOrder - b.startOrder);
+  const entry = (key: ManagedObjectReference, startOrder: number, over: Partial<AutoStartPowerInfo> = {}): AutoStartPowerInfo => ({
+    key, startOrder, startDelay: -1, waitForHeartbeat: 'systemDefault', startAction: 'powerOn', stopDelay: -1, stopAction: 'systemDefault', ...over,
+  });
+  const isDependent = (key: ManagedObjectReference) => dependents.some((d) => same(key)(d.ref));
+  const dependentOrder = [
+    ...current.filter((p) => isDependent(p.key)).map((p) => p.key),
+    ...dependents.filter((d) => !current.some((p) => same(d.ref)(p.key))).sort((a, b) => a.name.localeCompare(b.name)).map((d) => d.ref),
+  ];
+  const rest = current.filter((p) => !same(storage)(p.key) && !isDependent(p.key));
+  const wanted: AutoStartPowerInfo[] = [
+    entry(storage, 1, { waitForHeartbeat: 'yes', stopAction: was(storage)?.stopAction ?? 'guestShutdown' }),
+    ...dependentOrder.map((key, i) => entry(key, i + 2, was(key) ? { ...was(key)!, startOrder: i + 2, startAction: 'powerOn' } : {})),
+    ...rest.map((p, i) => ({ ...p, startOrder: dependentOrder.length + i + 2 })),
+  ];
+  const changes = wanted.filter((w, i) => {
+    const now = was(w.key);
+    if (!now) return true;
+    if (i === 0) return now.startOrder !== 1 || now.waitForHeartbeat !== 'yes' || now.startAction.toLowerCase() !== 'poweron';
+    return now.startOrder !== w.startOrder || now.startAction.toLowerCase() !== w.startAction.toLowerCase();
+  });
+  return { changes, first: storage };
+}
+
+export interface Named {
   ref: ManagedObjectReference;
   name: string;
 }
@@ -354,34 +394,10 @@ export function createStorageVmActivities(deps: { sessions: VsphereSessions; tra
       const manager = await host.autoStartManager();
       const config: HostAutoStartManagerConfig = await manager.config();
       // Entries of VMs that are no longer the host's (destroyed, moved) are left alone: the host refuses them.
-      const current = (config.powerInfo ?? [])
-        .filter((p) => p.startOrder >= 1 && hostVms.some((v) => v.ref.value === p.key.value))
-        .sort((a, b) => a.startOrder - b.startOrder);
+      const { changes: changedInfo, first } = autostartChanges(config, { storage: storage.ref, dependents, hostVms: hostVms.map((v) => v.ref) });
       const nameOf = (key: ManagedObjectReference) => hostVms.find((v) => v.ref.value === key.value)?.name ?? key.value;
-      const entry = (key: ManagedObjectReference, startOrder: number, over: Partial<AutoStartPowerInfo> = {}): AutoStartPowerInfo => ({
-        key, startOrder, startDelay: -1, waitForHeartbeat: 'systemDefault', startAction: 'powerOn', stopDelay: -1, stopAction: 'systemDefault', ...over,
-      });
-      // The storage VM first, then the VMs on its datastores (in the order they had, new ones by name), then the rest as they were.
-      const isDependent = (key: ManagedObjectReference) => dependents.some((d) => d.ref.value === key.value);
-      const dependentOrder = [
-        ...current.filter((p) => isDependent(p.key)).map((p) => p.key),
-        ...dependents.filter((d) => !current.some((p) => p.key.value === d.ref.value)).sort((a, b) => a.name.localeCompare(b.name)).map((d) => d.ref),
-      ];
-      const rest = current.filter((p) => p.key.value !== storage.ref.value && !isDependent(p.key));
       const was = (key: ManagedObjectReference) => (config.powerInfo ?? []).find((p) => p.key.value === key.value);
-      const wanted: AutoStartPowerInfo[] = [
-        entry(storage.ref, 1, { waitForHeartbeat: 'yes', stopAction: was(storage.ref)?.stopAction ?? 'guestShutdown' }),
-        ...dependentOrder.map((key, i) => entry(key, i + 2, was(key) ? { ...was(key)!, startOrder: i + 2, startAction: 'powerOn' } : {})),
-        ...rest.map((p, i) => ({ ...p, startOrder: dependentOrder.length + i + 2 })),
-      ];
-      const first = wanted[0]!;
       const storageNow = was(storage.ref);
-      const changedInfo = wanted.filter((w) => {
-        const now = was(w.key);
-        if (!now) return true;
-        if (w === first) return now.startOrder !== 1 || now.waitForHeartbeat !== 'yes' || now.startAction.toLowerCase() !== 'poweron';
-        return now.startOrder !== w.startOrder || now.startAction.toLowerCase() !== w.startAction.toLowerCase();
-      });
       const enable = config.defaults?.enabled !== true;
       const found = [
         `autostart ${config.defaults?.enabled === true ? 'on' : 'off'}`,
@@ -392,7 +408,7 @@ export function createStorageVmActivities(deps: { sessions: VsphereSessions; tra
       await manager.reconfigureAutostart({ ...(enable && { defaults: { enabled: true } }), ...(changedInfo.length > 0 && { powerInfo: changedInfo }) });
       const changed = [
         ...(enable ? ['autostart enabled'] : []),
-        ...changedInfo.map((p) => `${nameOf(p.key)}: start order ${p.startOrder}${p === first ? ', waits for its heartbeat' : ''} (was ${was(p.key)?.startOrder ?? 'none'})`),
+        ...changedInfo.map((p) => `${nameOf(p.key)}: start order ${p.startOrder}${p.key.value === first.value ? ', waits for its heartbeat' : ''} (was ${was(p.key)?.startOrder ?? 'none'})`),
       ];
       return report(found, [`ReconfigureAutostart: ${changed.join('; ')}`]);
     },

@@ -10,9 +10,9 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseInventory, requireInventory } from '../../inventory/load';
 import { buildStorageVmInput, storageVmHosts } from '../../inventory/storage-vm';
-import { passthroughBackingKind, storageVmConfigSpec, vmDifferences, type ExistingVm, type VmPlacement } from '../../activities/vsphere/storage-vm';
+import { autostartChanges, passthroughBackingKind, storageVmConfigSpec, vmDifferences, type ExistingVm, type VmPlacement } from '../../activities/vsphere/storage-vm';
 import { CreateVM_Task } from '../../activities/vsphere/vim25/methods';
-import type { HostPciDevice, VirtualDevice } from '../../activities/vsphere/vim25/types';
+import type { AutoStartPowerInfo, HostPciDevice, VirtualDevice } from '../../activities/vsphere/vim25/types';
 import type { StorageVmSpec } from '../../core/storage-vm/shared';
 import { RecordingRoundTripper } from '../helpers/vsphere-recording';
 
@@ -183,4 +183,35 @@ test('an existing VM: the same configuration is accepted; each difference is nam
   assert.deepEqual(vmDifferences(spec, vmxnet, { host: 'vh1', device: x1 }).differs, ['its NICs are VirtualVmxnet3, the inventory says e1000']);
   const small = { ...same, devices: same.devices.map((d) => (d._type === 'VirtualDisk' ? { ...d, capacityInKB: 1024 } : d)) };
   assert.deepEqual(vmDifferences(spec, small, { host: 'vh1', device: x1 }).differs, ["its disks are smaller than the inventory's 16 GiB boot disk"]);
+});
+
+test('boot order: the storage VM first with its heartbeat, the VMs on its datastores after it, others after them; only what differs is sent', () => {
+  const vm = (value: string) => ref('VirtualMachine', value);
+  const info = (key: string, startOrder: number, over: Partial<AutoStartPowerInfo> = {}): AutoStartPowerInfo => ({
+    key: vm(key), startOrder, startDelay: -1, waitForHeartbeat: 'systemDefault', startAction: 'powerOn', stopDelay: -1, stopAction: 'systemDefault', ...over,
+  });
+  const hostVms = ['uss1', 'app1', 'app2', 'app3', 'dns'].map(vm);
+  const dependents = [{ ref: vm('app3'), name: 'c-app' }, { ref: vm('app2'), name: 'b-app' }, { ref: vm('app1'), name: 'a-app' }];
+  const order = (changes: AutoStartPowerInfo[]) => changes.map((c) => `${c.key.value}:${c.startOrder}`);
+
+  // Nothing ordered yet: every entry is new; the dependents by name.
+  const fresh = autostartChanges({ defaults: { enabled: false } }, { storage: vm('uss1'), dependents, hostVms });
+  assert.deepEqual(order(fresh.changes), ['uss1:1', 'app1:2', 'app2:3', 'app3:4']);
+  assert.deepEqual([fresh.changes[0]!.waitForHeartbeat, fresh.changes[0]!.startAction, fresh.changes[0]!.stopAction], ['yes', 'powerOn', 'guestShutdown']);
+
+  // Applied: nothing to send.
+  assert.deepEqual(autostartChanges({ powerInfo: fresh.changes }, { storage: vm('uss1'), dependents, hostVms }).changes, []);
+
+  // A dependent and an unrelated VM ahead of the storage VM, a stale entry of a destroyed VM: the
+  // storage VM moves first, the ordered dependent keeps its place among the dependents, the DNS VM
+  // comes after them with its own settings, the stale entry is not sent.
+  const before = [info('app2', 1), info('dns', 2, { startDelay: 30 }), info('uss1', 3), info('gone', 4)];
+  const moved = autostartChanges({ powerInfo: before }, { storage: vm('uss1'), dependents, hostVms });
+  assert.deepEqual(order(moved.changes), ['uss1:1', 'app2:2', 'app1:3', 'app3:4', 'dns:5']);
+  assert.equal(moved.changes.at(-1)!.startDelay, 30, 'an unrelated VM keeps its own settings');
+  assert.ok(!moved.changes.some((c) => c.key.value === 'gone'));
+
+  // In place but not waited for, a dependent set not to start: only those two are sent.
+  const almost = [info('uss1', 1, { waitForHeartbeat: 'no' }), info('app1', 2), info('app2', 3, { startAction: 'none' }), info('app3', 4)];
+  assert.deepEqual(order(autostartChanges({ powerInfo: almost }, { storage: vm('uss1'), dependents, hostVms }).changes), ['uss1:1', 'app2:3']);
 });
