@@ -51,6 +51,8 @@ export interface VmPlacement {
   backing: PassthroughBacking;
   /** From QueryConfigTarget, for the fixed backing. */
   systemId?: string;
+  /** The ids as QueryConfigTarget's dynamicPassthrough gives them (xsd:int), for the dynamic backing; else the device's. */
+  allowed?: { vendorId: number; deviceId: number };
 }
 
 export function passthroughBacking(placement: VmPlacement): VirtualPCIPassthroughDeviceBackingInfo | VirtualPCIPassthroughDynamicBackingInfo {
@@ -59,7 +61,7 @@ export function passthroughBacking(placement: VmPlacement): VirtualPCIPassthroug
   return {
     _type: 'VirtualPCIPassthroughDynamicBackingInfo',
     deviceName: '',
-    allowedDevice: [{ vendorId: device.vendorId, deviceId: device.deviceId }],
+    allowedDevice: [placement.allowed ?? { vendorId: device.vendorId, deviceId: device.deviceId }],
   };
 }
 
@@ -266,7 +268,12 @@ export function createStorageVmActivities(deps: { sessions: VsphereSessions; tra
     const target = await host.configTarget();
     const offered = (target.pciPassthrough ?? []).find((t) => t.pciDevice.id === deviceId);
     if (!offered) throw prerequisite(`${ref.name} does not offer ${deviceId} to VMs (QueryConfigTarget): run \`esxi-zfs passthrough\` first`);
-    return { datastore, networks: nics.map((n) => ({ portGroup: n.portGroup, network: n.network! })), device, backing, systemId: offered.systemId };
+    // Dynamic DirectPath I/O matches on the ids as the host lists them for it (as it writes them, signed or not).
+    const dynamic = (target.dynamicPassthrough ?? []).find((t) => toUnsignedId(t.vendorId) === toUnsignedId(device.vendorId) && toUnsignedId(t.deviceId) === toUnsignedId(device.deviceId));
+    return {
+      datastore, networks: nics.map((n) => ({ portGroup: n.portGroup, network: n.network! })), device, backing, systemId: offered.systemId,
+      ...(dynamic && { allowed: { vendorId: dynamic.vendorId, deviceId: dynamic.deviceId } }),
+    };
   }
 
   async function readExisting(vm: VirtualMachine): Promise<ExistingVm & { hostRef?: ManagedObjectReference }> {

@@ -137,6 +137,10 @@ test('CreateVM_Task config: memory all reserved and locked, NICs on their networ
   assert.deepEqual(dd.map((d) => d._type).slice(0, 3), ['VirtualVmxnet3', 'VirtualVmxnet3', 'ParaVirtualSCSIController']);
   assert.deepEqual(dd.at(-1)!.backing, { _type: 'VirtualPCIPassthroughDynamicBackingInfo', deviceName: '', allowedDevice: [{ vendorId: 0x19e3, deviceId: 0x4dd1 }] });
 
+  // The ids as the host's config target lists them for Dynamic DirectPath I/O, when it does (Intel's 0x8086 unsigned here).
+  const intel = storageVmConfigSpec(spec, { ...placement('dynamic'), device: { ...x1, vendorId: -32634 }, allowed: { vendorId: 0x8086, deviceId: 0x4dd1 } });
+  assert.deepEqual((intel.deviceChange!.at(-1)!.device.backing as { allowedDevice?: unknown }).allowedDevice, [{ vendorId: 0x8086, deviceId: 0x4dd1 }]);
+
   // Both encode through the client (which refuses an element the schema lacks) in the WSDL's order.
   for (const config of [storageVmConfigSpec(spec, placement('fixed')), dynamic]) {
     const rt = new RecordingRoundTripper(() => ref('Task', 'task-1'));
