@@ -7,6 +7,7 @@ import { createTransferActivities } from './replication/transfer';
 import { createResumeActivities } from './replication/resume';
 import { createCloneActivities } from './replication/clone';
 import { createConfigureActivities } from './guest/configure';
+import { createDatastoreActivities } from './vsphere/datastore';
 import { createPassthroughActivities } from './vsphere/passthrough';
 import type { VsphereSessions } from './vsphere/sessions';
 
@@ -27,5 +28,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createCloneActivities(deps),
     ...createConfigureActivities(deps),
     ...createPassthroughActivities(deps),
+    ...createDatastoreActivities(deps),
   };
 }

@@ -43,6 +43,11 @@ export const Failure = {
   VmsRunning: 'VmsRunning',
   /** Still not active after the reboot and one more: the BIOS (VT-d/IOMMU) or the device. */
   PassthroughNotActive: 'PassthroughNotActive',
+  // registerDatastore
+  /** A datastore name taken by another export, a port group on another vSwitch, a VMkernel NIC with another address. */
+  DatastoreConflict: 'DatastoreConflict',
+  /** Some hosts could not mount the shares (the others did): the run's details list each. */
+  DatastoreHostsFailed: 'DatastoreHostsFailed',
   // vSphere: the endpoint refuses us. A person fixes the inventory or the worker's environment.
   /** The password variable the inventory names is not set in the worker's environment. */
   VsphereCredentials: 'VsphereCredentials',
@@ -68,4 +73,5 @@ export const NON_RETRYABLE = {
     Failure.ManagementSwitchFailed,
   ],
   passthrough: [Failure.PassthroughDevice, Failure.VmsRunning, Failure.VsphereCredentials, Failure.VsphereLogin, Failure.VsphereThumbprint],
+  datastore: [Failure.DatastoreConflict, Failure.VsphereCredentials, Failure.VsphereLogin, Failure.VsphereThumbprint],
 } as const satisfies Record<string, readonly FailureType[]>;

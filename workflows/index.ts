@@ -5,3 +5,4 @@ export { setupReplicationTrust, prepareReplicationHost, exchangeReplicationKeys 
 export { cloneReplica } from './clone-replica';
 export { configureStorage } from './configure-storage';
 export { enablePassthrough } from './enable-passthrough';
+export { registerDatastore } from './register-datastore';
