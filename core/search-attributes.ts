@@ -24,6 +24,7 @@ export const Runbook = {
   cloneReplica: 'clone-replica',
   configureStorage: 'configure-storage',
   enablePassthrough: 'enable-passthrough',
+  registerDatastore: 'register-datastore',
 } as const;
 export type RunbookName = (typeof Runbook)[keyof typeof Runbook];
 

@@ -17,6 +17,7 @@ export function buildProgram(): Command {
   registerValidate(program);
   (require('./commands/configure') as typeof import('./commands/configure')).registerConfigure(program);
   (require('./commands/passthrough') as typeof import('./commands/passthrough')).registerPassthrough(program);
+  (require('./commands/datastores') as typeof import('./commands/datastores')).registerDatastores(program);
   (require('./commands/trust') as typeof import('./commands/trust')).registerTrust(program);
   (require('./commands/worker') as typeof import('./commands/worker')).registerWorker(program);
   (require('./commands/probe') as typeof import('./commands/probe')).registerProbe(program);
