@@ -5,15 +5,13 @@
  * shares are to be mounted on.
  */
 import type { Command } from 'commander';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { registerDatastore } from '../../workflows';
 import { Runbook, runSearchAttributes } from '../../core/search-attributes';
 import type { RegisterDatastoreResult } from '../../core/datastore/shared';
 import { requireInventory } from '../../inventory/load';
 import { registerDatastoreInput } from '../../inventory/datastore';
 import { storageVms } from '../../inventory/targets';
-import { TASK_QUEUE, workflowUiLink } from '../../workers/config';
-import { failureMessage } from '../failure-message';
+import { report, settle, startOrFollow } from '../start-runs';
 import { withClient } from '../temporal-client';
 
 export const datastoreWorkflowId = (vm: string) => `register-datastore/${vm}`;
@@ -44,31 +42,14 @@ export function registerDatastores(program: Command): void {
       const names = options.vm ?? storageVms(inventory).filter((vm) => vm.datasets.some((d) => d.datastore)).map((vm) => vm.name);
       const inputs = names.map((name) => registerDatastoreInput(inventory, name));
       await withClient(async (client) => {
-        const handles = await Promise.all(inputs.map(async (input) => {
-          const workflowId = datastoreWorkflowId(input.vm);
-          try {
-            const handle = await client.workflow.start(registerDatastore, {
-              taskQueue: TASK_QUEUE,
-              workflowId,
-              args: [input],
-              typedSearchAttributes: runSearchAttributes(Runbook.registerDatastore, { hosts: input.hosts.map((h) => h.host.name) }),
-              staticSummary: `NFS datastores of ${input.vm} on ${input.hosts.map((h) => h.host.name).join(', ')}`,
-            });
-            if (!options.json) console.log(`workflow ${workflowId}: ${workflowUiLink(workflowId, handle.firstExecutionRunId)}`);
-            return handle;
-          } catch (error) {
-            if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-            if (!options.json) console.log(`workflow ${workflowId} is already running: following it (${workflowUiLink(workflowId)})`);
-            return client.workflow.getHandle<typeof registerDatastore>(workflowId);
-          }
-        }));
+        const handles = await startOrFollow(client, registerDatastore, inputs.map((input) => ({
+          workflowId: datastoreWorkflowId(input.vm),
+          args: [input],
+          searchAttributes: runSearchAttributes(Runbook.registerDatastore, { hosts: input.hosts.map((h) => h.host.name) }),
+          summary: `NFS datastores of ${input.vm} on ${input.hosts.map((h) => h.host.name).join(', ')}`,
+        })), options.json);
         if (!options.wait) return;
-        const settled = await Promise.allSettled(handles.map((h) => h.result()));
-        const failed = settled.flatMap((s, i) => (s.status === 'rejected' ? [`${names[i]}: ${failureMessage(s.reason)}`] : []));
-        const results = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-        if (options.json) console.log(JSON.stringify({ results, failed }, null, 2));
-        else for (const r of results) console.log(formatDatastoreResult(r));
-        if (failed.length > 0) throw new Error(`registerDatastore failed:\n${failed.join('\n')}`);
+        report('registerDatastore', await settle(names, handles.map((h) => h.result())), options.json, formatDatastoreResult);
       });
     });
 }
