@@ -7,6 +7,7 @@ import { createTransferActivities } from './replication/transfer';
 import { createResumeActivities } from './replication/resume';
 import { createCloneActivities } from './replication/clone';
 import { createConfigureActivities } from './guest/configure';
+import { createDatastoreActivities } from './vsphere/datastore';
 import { createPassthroughActivities } from './vsphere/passthrough';
 import { createStorageVmActivities } from './vsphere/storage-vm';
 import type { VsphereSessions } from './vsphere/sessions';
@@ -29,5 +30,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createConfigureActivities(deps),
     ...createPassthroughActivities(deps),
     ...createStorageVmActivities(deps),
+    ...createDatastoreActivities(deps),
   };
 }

@@ -52,6 +52,11 @@ export const Failure = {
   StorageVmPowerOn: 'StorageVmPowerOn',
   /** The guest did not show its management address or answer SSH in the inventory's guestTimeout. */
   GuestNotReady: 'GuestNotReady',
+  // registerDatastore
+  /** A datastore name taken by another export, a port group on another vSwitch, a VMkernel NIC with another address. */
+  DatastoreConflict: 'DatastoreConflict',
+  /** Some hosts could not mount the shares (the others did): the run's details list each. */
+  DatastoreHostsFailed: 'DatastoreHostsFailed',
   // vSphere: the endpoint refuses us. A person fixes the inventory or the worker's environment.
   /** The password variable the inventory names is not set in the worker's environment. */
   VsphereCredentials: 'VsphereCredentials',
@@ -81,4 +86,5 @@ export const NON_RETRYABLE = {
     Failure.PassthroughDevice, Failure.PassthroughNotActive, Failure.StorageVmDiffers, Failure.StorageVmPrerequisite, Failure.StorageVmPowerOn,
     Failure.GuestNotReady, Failure.VsphereCredentials, Failure.VsphereLogin, Failure.VsphereThumbprint,
   ],
+  datastore: [Failure.DatastoreConflict, Failure.VsphereCredentials, Failure.VsphereLogin, Failure.VsphereThumbprint],
 } as const satisfies Record<string, readonly FailureType[]>;

@@ -25,6 +25,7 @@ export const Runbook = {
   configureStorage: 'configure-storage',
   enablePassthrough: 'enable-passthrough',
   buildStorageVm: 'build-storage-vm',
+  registerDatastore: 'register-datastore',
 } as const;
 export type RunbookName = (typeof Runbook)[keyof typeof Runbook];
 

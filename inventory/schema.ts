@@ -284,6 +284,8 @@ const share = z.strictObject({
 const datastore = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,41}$/, 'datastore names use letters, digits, . _ - (at most 42)'),
   mountOn: z.array(hostName).min(1),
+  /** NFS 3 (the runbook's) or 4.1. */
+  nfs: z.enum(['3', '4.1']).default('3'),
 });
 
 const zfsProperty = z.string().regex(/^[a-z][a-z0-9_:.]{0,255}$/, 'property names are lower-case ZFS property names');

@@ -6,3 +6,4 @@ export { cloneReplica } from './clone-replica';
 export { configureStorage } from './configure-storage';
 export { enablePassthrough } from './enable-passthrough';
 export { buildStorageVm } from './build-storage-vm';
+export { registerDatastore } from './register-datastore';

@@ -11,11 +11,13 @@ import type {
   EsxiHostRef, HostRebootState, PassthroughActivities, PassthroughDevice, PciDeviceSelector, RunningVmPolicy,
 } from '../../core/passthrough/shared';
 import { startHeartbeat } from '../heartbeat';
-import { HostSystem, retrieveOne, toUnsignedId, VirtualMachine, type HostPciDevice, type HostPciPassthruInfo, type ManagedObjectReference } from './index';
+import { HostSystem, retrieveOne, TaskError, toUnsignedId, VirtualMachine, type HostPciDevice, type HostPciPassthruInfo, type ManagedObjectReference } from './index';
 import type { VsphereSessions } from './sessions';
 
 /** A task such as entering maintenance mode: minutes at worst. */
 const TASK_WAIT_SECONDS = 30 * 60;
+/** RebootHost_Task ends when the reboot has begun: seconds. */
+const REBOOT_TASK_SECONDS = 120;
 
 const hex = (n: number) => `0x${n.toString(16).padStart(4, '0')}`;
 const iso = (t: unknown) => (t instanceof Date ? t.toISOString() : String(t ?? ''));
@@ -122,7 +124,14 @@ export function createPassthroughActivities(deps: { sessions: VsphereSessions })
       if (p['runtime.connectionState'] !== 'connected') return report([`${ref.name} is ${String(p['runtime.connectionState'])}: rebooting already, not asked again`]);
       // Outside maintenance mode ESXi reboots only when forced: the inventory chose not to enter it.
       const force = p['runtime.inMaintenanceMode'] !== true;
-      await host.rebootHost(force);
+      const task = await host.rebootHost(force);
+      try {
+        await task.wait({ maxWaitSeconds: REBOOT_TASK_SECONDS });
+      } catch (error) {
+        // A task that failed did not reboot the host: retried. One whose end cannot be read (the
+        // host, when it is the endpoint, went down first) is left to the wait, which reads bootTime.
+        if (error instanceof TaskError) throw new Error(`${ref.name}: RebootHost_Task failed: ${error.message}`, { cause: error });
+      }
       return report([], [`RebootHost_Task on ${ref.name}${force ? ' (force: not in maintenance mode)' : ''}`]);
     },
 

@@ -257,7 +257,7 @@ export function createStorageVmActivities(deps: { sessions: VsphereSessions; tra
     if (missing.length > 0) {
       throw prerequisite(
         `${ref.name} has no port group ${missing.join(', ')} (it has ${networks.map((n) => n.name).join(', ') || 'none'}): ` +
-          'create it (the storage network\'s comes with `esxi-zfs register-datastore`, or by hand), then run again',
+          "create it (the storage network's comes with `esxi-zfs datastores`, or by hand), then run again",
       );
     }
     const p = await host.properties(['hardware.pciDevice', 'config.product.apiVersion']);

@@ -6,7 +6,7 @@
  *   /etc/ganesha/ganesha.conf            the server (written here); it includes
  *   /var/lib/nfs/ganesha-exports.conf    the exports, written by the lab's exportfs from
  *   /var/lib/nfs/etab                    the export table, as nfs-utils keeps it (zfs-fuse reads it)
- *   /usr/local/sbin/exportfs             the lab's exportfs (lab/nfs/exportfs.ts), first in PATH
+ *   /usr/local/sbin/exportfs             the lab's exportfs (lab/nfs/exportfs/), first in PATH
  *   /var/log/ganesha/ganesha.log         ganesha's log;  /run/ganesha/ganesha.pid its pid file
  *
  * /usr/local/sbin and /var/lib/nfs are the host's own (bound from hosts/NAME/usr-local-sbin and
@@ -90,7 +90,8 @@ export function makeNfsFolders(h: Pick<NfsHost, 'root' | 'name'>): void {
 function installExportfs(h: Pick<NfsHost, 'root'>): void {
   const file = outside(h, '/usr/local/sbin/exportfs');
   const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, `#!${process.execPath}\n${fs.readFileSync(exportfsScript(), 'utf8')}`, { mode: 0o755 });
+  // The modules stay in the repository's lab/bin, which every lab host sees at its own path.
+  fs.writeFileSync(tmp, `#!${process.execPath}\nrequire(${JSON.stringify(exportfsScript())}).main();\n`, { mode: 0o755 });
   fs.renameSync(tmp, file);
 }
 

@@ -1,7 +1,7 @@
 /**
  * The lab's two NFS artefacts, built on this machine into lab/bin (git-ignored) when missing or
  * older than their source: zfs-fuse's preload library (gcc) and the exportfs stand-in (this
- * repository's TypeScript transpiled to one plain script, so a lab host runs it with bare node).
+ * repository's TypeScript transpiled to plain CommonJS modules, so a lab host runs it with bare node).
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -14,7 +14,7 @@ const BIN_DIR = path.resolve(__dirname, '..', 'bin');
 function buildIfStale(src: string, out: string, make: (tmp: string) => void): string {
   const stale = !fs.existsSync(out) || fs.statSync(out).mtimeMs < fs.statSync(src).mtimeMs;
   if (stale) {
-    fs.mkdirSync(BIN_DIR, { recursive: true });
+    fs.mkdirSync(path.dirname(out), { recursive: true });
     const tmp = `${out}.${process.pid}.tmp`;
     try {
       make(tmp);
@@ -38,19 +38,22 @@ export function zfsFusePreload(): string {
   });
 }
 
-/** lab/bin/exportfs.js: exportfs.ts as one CommonJS script (it imports only node: modules). */
+/** lab/bin/exportfs/: each module of lab/nfs/exportfs as CommonJS (they import only node: modules and each other); returns its command.js. */
 export function exportfsScript(): string {
-  return buildIfStale(path.join(NFS_DIR, 'exportfs.ts'), path.join(BIN_DIR, 'exportfs.js'), (tmp) => {
-    // typescript is a dev dependency, needed only here and only when the source changed.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const ts = require('typescript') as typeof import('typescript');
-    const source = fs.readFileSync(path.join(NFS_DIR, 'exportfs.ts'), 'utf8');
-    const { outputText } = ts.transpileModule(source, {
-      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
-      fileName: 'exportfs.ts',
+  const sourceDir = path.join(NFS_DIR, 'exportfs');
+  for (const file of fs.readdirSync(sourceDir).filter((f) => f.endsWith('.ts'))) {
+    buildIfStale(path.join(sourceDir, file), path.join(BIN_DIR, 'exportfs', file.replace(/\.ts$/, '.js')), (tmp) => {
+      // typescript is a dev dependency, needed only here and only when a source changed.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const ts = require('typescript') as typeof import('typescript');
+      const { outputText } = ts.transpileModule(fs.readFileSync(path.join(sourceDir, file), 'utf8'), {
+        compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+        fileName: file,
+      });
+      fs.writeFileSync(tmp, outputText);
     });
-    fs.writeFileSync(tmp, outputText);
-  });
+  }
+  return path.join(BIN_DIR, 'exportfs', 'command.js');
 }
 
 /** Whether a running zfs-fuse has the preload mapped (ld.so only warns when it cannot load it). */

@@ -5,14 +5,13 @@
  * the guest is awaited its deadline) and prints what each step changed.
  */
 import type { Command } from 'commander';
-import { WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import { buildStorageVm } from '../../workflows';
 import { Runbook, runSearchAttributes } from '../../core/search-attributes';
 import { storageVmStatusQuery, type BuildStorageVmResult, type StorageVmStatus } from '../../core/storage-vm/shared';
 import { requireInventory } from '../../inventory/load';
 import { buildStorageVmInput, storageVmHosts } from '../../inventory/storage-vm';
-import { TASK_QUEUE, workflowUiLink } from '../../workers/config';
-import { failureMessage } from '../failure-message';
+import { report, settle, startOrFollow } from '../start-runs';
 import { withClient } from '../temporal-client';
 
 export const buildVmWorkflowId = (host: string) => `build-storage-vm/${host}`;
@@ -56,31 +55,15 @@ export function registerBuildVm(program: Command): void {
       const names = options.host ?? storageVmHosts(inventory);
       const inputs = names.map((name) => buildStorageVmInput(inventory, name));
       await withClient(async (client) => {
-        const handles = await Promise.all(inputs.map(async (input) => {
-          const workflowId = buildVmWorkflowId(input.host.name);
-          try {
-            const handle = await client.workflow.start(buildStorageVm, {
-              taskQueue: TASK_QUEUE,
-              workflowId,
-              args: [input],
-              typedSearchAttributes: runSearchAttributes(Runbook.buildStorageVm, { host: input.host.name }),
-              staticSummary: `storage VM ${input.vm.name} on ${input.host.name}: build, power on, boot order`,
-            });
-            if (!options.json) console.log(`workflow ${workflowId}: ${workflowUiLink(workflowId, handle.firstExecutionRunId)}`);
-            return handle;
-          } catch (error) {
-            if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-            if (!options.json) console.log(`workflow ${workflowId} is already running: following it (${workflowUiLink(workflowId)})`);
-            return client.workflow.getHandle<typeof buildStorageVm>(workflowId);
-          }
-        }));
+        const handles = await startOrFollow(client, buildStorageVm, inputs.map((input) => ({
+          workflowId: buildVmWorkflowId(input.host.name),
+          args: [input],
+          searchAttributes: runSearchAttributes(Runbook.buildStorageVm, { host: input.host.name }),
+          summary: `storage VM ${input.vm.name} on ${input.host.name}: build, power on, boot order`,
+        })), options.json);
         if (!options.wait) return;
-        const settled = await Promise.allSettled(handles.map((h, i) => (options.json ? h.result() : follow(names[i]!, h))));
-        const failed = settled.flatMap((s, i) => (s.status === 'rejected' ? [`${names[i]}: ${failureMessage(s.reason)}`] : []));
-        const results = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-        if (options.json) console.log(JSON.stringify({ results, failed }, null, 2));
-        else for (const r of results) console.log(formatBuildVmResult(r));
-        if (failed.length > 0) throw new Error(`buildStorageVm failed:\n${failed.join('\n')}`);
+        const settled = await settle(names, handles.map((h, i) => (options.json ? h.result() : follow(names[i]!, h))));
+        report('buildStorageVm', settled, options.json, formatBuildVmResult);
       });
     });
 }

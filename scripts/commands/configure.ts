@@ -4,15 +4,13 @@
  * (`configure-storage/<vm>`): its network, name resolution, pool, datasets and shares.
  */
 import type { Command } from 'commander';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { configureStorage } from '../../workflows';
 import { Runbook, runSearchAttributes } from '../../core/search-attributes';
 import type { ConfigureStorageResult } from '../../core/configure/shared';
 import { requireInventory } from '../../inventory/load';
 import { configureStorageInput } from '../../inventory/configure';
 import { storageVms } from '../../inventory/targets';
-import { TASK_QUEUE, workflowUiLink } from '../../workers/config';
-import { failureMessage } from '../failure-message';
+import { report, settle, startOrFollow } from '../start-runs';
 import { withClient } from '../temporal-client';
 
 export const configureWorkflowId = (vm: string) => `configure-storage/${vm}`;
@@ -43,31 +41,14 @@ export function registerConfigure(program: Command): void {
       if (options.reachAt !== undefined && names.length !== 1) throw new Error('--reach-at needs exactly one --vm');
       const inputs = names.map((name) => configureStorageInput(inventory, name, options.reachAt));
       await withClient(async (client) => {
-        const handles = await Promise.all(inputs.map(async (input) => {
-          const workflowId = configureWorkflowId(input.host.name);
-          try {
-            const handle = await client.workflow.start(configureStorage, {
-              taskQueue: TASK_QUEUE,
-              workflowId,
-              args: [input],
-              typedSearchAttributes: runSearchAttributes(Runbook.configureStorage, { host: input.host.name }),
-              staticSummary: `configure storage VM ${input.host.name}: network, pool ${input.pool.name}, ${input.datasets.length} dataset(s)`,
-            });
-            if (!options.json) console.log(`workflow ${workflowId}: ${workflowUiLink(workflowId, handle.firstExecutionRunId)}`);
-            return handle;
-          } catch (error) {
-            if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-            if (!options.json) console.log(`workflow ${workflowId} is already running: following it (${workflowUiLink(workflowId)})`);
-            return client.workflow.getHandle<typeof configureStorage>(workflowId);
-          }
-        }));
+        const handles = await startOrFollow(client, configureStorage, inputs.map((input) => ({
+          workflowId: configureWorkflowId(input.host.name),
+          args: [input],
+          searchAttributes: runSearchAttributes(Runbook.configureStorage, { host: input.host.name }),
+          summary: `configure storage VM ${input.host.name}: network, pool ${input.pool.name}, ${input.datasets.length} dataset(s)`,
+        })), options.json);
         if (!options.wait) return;
-        const settled = await Promise.allSettled(handles.map((h) => h.result()));
-        const failed = settled.flatMap((s, i) => (s.status === 'rejected' ? [`${names[i]}: ${failureMessage(s.reason)}`] : []));
-        const results = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-        if (options.json) console.log(JSON.stringify({ results, failed }, null, 2));
-        else for (const r of results) console.log(formatConfigureResult(r));
-        if (failed.length > 0) throw new Error(`configureStorage failed:\n${failed.join('\n')}`);
+        report('configureStorage', await settle(names, handles.map((h) => h.result())), options.json, formatConfigureResult);
       });
     });
 }

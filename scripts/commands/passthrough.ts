@@ -6,14 +6,13 @@
  * `esxi-zfs host-is-back HOST`: the operator's signal that a host that did not come back is up.
  */
 import type { Command } from 'commander';
-import { WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import { enablePassthrough } from '../../workflows';
 import { Runbook, runSearchAttributes } from '../../core/search-attributes';
 import { hostIsBackSignal, passthroughStatusQuery, type EnablePassthroughResult, type PassthroughStatus } from '../../core/passthrough/shared';
 import { requireInventory } from '../../inventory/load';
 import { enablePassthroughInput, passthroughHosts } from '../../inventory/passthrough';
-import { TASK_QUEUE, workflowUiLink } from '../../workers/config';
-import { failureMessage } from '../failure-message';
+import { report, settle, startOrFollow } from '../start-runs';
 import { withClient } from '../temporal-client';
 
 export const passthroughWorkflowId = (host: string) => `enable-passthrough/${host}`;
@@ -58,31 +57,15 @@ export function registerPassthrough(program: Command): void {
       const names = options.host ?? passthroughHosts(inventory);
       const inputs = names.map((name) => enablePassthroughInput(inventory, name));
       await withClient(async (client) => {
-        const handles = await Promise.all(inputs.map(async (input) => {
-          const workflowId = passthroughWorkflowId(input.host.name);
-          try {
-            const handle = await client.workflow.start(enablePassthrough, {
-              taskQueue: TASK_QUEUE,
-              workflowId,
-              args: [input],
-              typedSearchAttributes: runSearchAttributes(Runbook.enablePassthrough, { host: input.host.name }),
-              staticSummary: `passthrough on ${input.host.name}: enable, reboot, verify`,
-            });
-            if (!options.json) console.log(`workflow ${workflowId}: ${workflowUiLink(workflowId, handle.firstExecutionRunId)}`);
-            return handle;
-          } catch (error) {
-            if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-            if (!options.json) console.log(`workflow ${workflowId} is already running: following it (${workflowUiLink(workflowId)})`);
-            return client.workflow.getHandle<typeof enablePassthrough>(workflowId);
-          }
-        }));
+        const handles = await startOrFollow(client, enablePassthrough, inputs.map((input) => ({
+          workflowId: passthroughWorkflowId(input.host.name),
+          args: [input],
+          searchAttributes: runSearchAttributes(Runbook.enablePassthrough, { host: input.host.name }),
+          summary: `passthrough on ${input.host.name}: enable, reboot, verify`,
+        })), options.json);
         if (!options.wait) return;
-        const settled = await Promise.allSettled(handles.map((h, i) => (options.json ? h.result() : follow(names[i]!, h))));
-        const failed = settled.flatMap((s, i) => (s.status === 'rejected' ? [`${names[i]}: ${failureMessage(s.reason)}`] : []));
-        const results = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-        if (options.json) console.log(JSON.stringify({ results, failed }, null, 2));
-        else for (const r of results) console.log(formatPassthroughResult(r));
-        if (failed.length > 0) throw new Error(`enablePassthrough failed:\n${failed.join('\n')}`);
+        const settled = await settle(names, handles.map((h, i) => (options.json ? h.result() : follow(names[i]!, h))));
+        report('enablePassthrough', settled, options.json, formatPassthroughResult);
       });
     });
 

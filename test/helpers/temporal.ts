@@ -74,6 +74,8 @@ export interface TestTemporal {
   transport: Transport;
   /** Runs `fn` while a worker with every workflow and activity polls `taskQueue`. */
   withWorker<T>(fn: () => Promise<T>): Promise<T>;
+  /** Stops the dev server and starts it again on the same SQLite file and ports (clients reconnect). */
+  restartServer(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -104,7 +106,7 @@ export function timeSkippingEnv(): { readonly env: TestWorkflowEnvironment } {
 export async function startTestTemporal(name: string): Promise<TestTemporal> {
   installRuntimeOnce();
   const dir = mkdtempSync(path.join(tmpdir(), `esxi-zfs-${name}-`));
-  const server = await startOnFreePorts(path.join(dir, 'temporal.sqlite'));
+  let server = await startOnFreePorts(path.join(dir, 'temporal.sqlite'));
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection, namespace: server.namespace });
   const pool = new SshPool();
@@ -114,7 +116,9 @@ export async function startTestTemporal(name: string): Promise<TestTemporal> {
   let worker: Worker | undefined;
   let nativeConnection: NativeConnection | undefined;
   return {
-    server,
+    get server() {
+      return server;
+    },
     client,
     taskQueue,
     pool,
@@ -130,6 +134,11 @@ export async function startTestTemporal(name: string): Promise<TestTemporal> {
         maxHeartbeatThrottleInterval: MAX_HEARTBEAT_THROTTLE,
       });
       return worker.runUntil(fn);
+    },
+    async restartServer() {
+      const { dbFile, address, uiUrl } = server;
+      await server.stop();
+      server = await startDevServer({ dbFile, port: Number(address.split(':').at(-1)), uiPort: Number(new URL(uiUrl).port) });
     },
     async stop() {
       await pool.closeAll();

@@ -2,8 +2,8 @@
  * enablePassthrough against the lab's vSphere (govmomi's simulator with the lab's passthrough,
  * reboot and maintenance mode: lab/vsphere) over HTTPS and SOAP, with a real Temporal dev server
  * and the product's activities: from a fresh host and again, a host that reverts passthrough,
- * a host that does not come back (then hostIsBack), the worker stopped during the reboot wait,
- * wrong credentials and a wrong thumbprint.
+ * a host that does not come back (then hostIsBack), the worker stopped during the reboot wait, the
+ * Temporal server restarted during it, wrong credentials and a wrong thumbprint.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,7 +18,7 @@ import { startVsphereSim, type VsphereSim } from '../../lab/vsphere';
 import { startTestTemporal, type TestTemporal } from '../helpers/temporal';
 
 const PASSWORD_ENV = 'ESXI_ZFS_TEST_VSPHERE_PASSWORD';
-const HOSTS = ['vh1', 'vh2', 'vh3', 'vh4', 'vh5'];
+const HOSTS = ['vh1', 'vh2', 'vh3', 'vh4', 'vh5', 'vh6', 'vh7'];
 let sim: VsphereSim;
 let temporal: TestTemporal;
 let dir: string;
@@ -117,6 +117,29 @@ test('the worker stopped during the reboot wait and started again: the run compl
   assert.equal(result.reboots, 1);
   assert.equal((await sim.control.host('vh4')).reboots, 1);
   assert.equal((await device('vh4')).passthruActive, true);
+});
+
+test('the Temporal server stopped and started again (same SQLite file) during a reboot longer than the wait\'s heartbeat timeout: the run completes', async () => {
+  // 25 s: longer than the wait activity's heartbeat timeout (20 s), which its heartbeats ride out.
+  await sim.control.setRebootSeconds('vh6', 25);
+  const result = await temporal.withWorker(async () => {
+    const handle = await start(input('vh6'));
+    await until(handle, (s) => s.step === 'waitForHostReboot', 'the reboot wait');
+    await temporal.restartServer();
+    assert.equal((await sim.control.host('vh6')).connectionState, 'notResponding', 'the server was back before the host');
+    return handle.result();
+  });
+  assert.equal(result.reboots, 1);
+  assert.equal((await sim.control.host('vh6')).reboots, 1);
+  assert.equal((await device('vh6')).passthruActive, true);
+});
+
+test('RebootHost_Task failing once with a SystemError fault: retried, the host rebooted once', async () => {
+  await sim.control.failOnce({ method: 'RebootHost_Task', host: 'vh7', fault: 'SystemError', message: 'lab: the reboot request was lost' });
+  const result = await temporal.withWorker(async () => (await start(input('vh7'))).result());
+  assert.equal(result.reboots, 1);
+  assert.equal((await sim.control.host('vh7')).reboots, 1);
+  assert.equal((await device('vh7')).passthruActive, true);
 });
 
 test('a wrong password and a wrong thumbprint: non-retryable failures that say what to fix, nothing changed', async () => {
