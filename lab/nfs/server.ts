@@ -87,11 +87,22 @@ export function makeNfsFolders(h: Pick<NfsHost, 'root' | 'name'>): void {
   fs.writeFileSync(outside(h, GANESHA_CONF), ganeshaConfig(h.name));
 }
 
+/** The host's /usr/local/sbin/exportfs, and its modules beside it (a host does not see this machine's /tmp, where a checkout may be). */
+/** Inside a host: the lab exportfs's modules (usr-local-sbin is the host's own folder). */
+const EXPORTFS_MODULES = '/usr/local/sbin/.exportfs';
+
 function installExportfs(h: Pick<NfsHost, 'root'>): void {
+  const modules = outside(h, EXPORTFS_MODULES);
+  const built = path.dirname(exportfsScript());
+  fs.mkdirSync(modules, { recursive: true });
+  for (const file of fs.readdirSync(built).filter((f) => f.endsWith('.js'))) {
+    const tmp = path.join(modules, `${file}.${process.pid}.tmp`);
+    fs.copyFileSync(path.join(built, file), tmp);
+    fs.renameSync(tmp, path.join(modules, file));
+  }
   const file = outside(h, '/usr/local/sbin/exportfs');
   const tmp = `${file}.${process.pid}.tmp`;
-  // The modules stay in the repository's lab/bin, which every lab host sees at its own path.
-  fs.writeFileSync(tmp, `#!${process.execPath}\nrequire(${JSON.stringify(exportfsScript())}).main();\n`, { mode: 0o755 });
+  fs.writeFileSync(tmp, `#!${process.execPath}\nrequire(${JSON.stringify(`${EXPORTFS_MODULES}/command.js`)}).main();\n`, { mode: 0o755 });
   fs.renameSync(tmp, file);
 }
 
