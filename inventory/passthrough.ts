@@ -2,9 +2,9 @@
  * enablePassthrough's input for one ESXi host, from the inventory: no secret (the vSphere
  * credential is a reference, resolved by the activities).
  */
-import type { EnablePassthroughInput, EsxiHostRef } from '../core/passthrough/shared';
+import type { EnablePassthroughInput, EsxiHostRef, PciDeviceSelector } from '../core/passthrough/shared';
 import { durationMs } from './duration';
-import type { Inventory } from './schema';
+import type { Host, Inventory } from './schema';
 
 export function esxiHostRef(inventory: Inventory, name: string): EsxiHostRef {
   const { vsphere } = inventory;
@@ -13,6 +13,16 @@ export function esxiHostRef(inventory: Inventory, name: string): EsxiHostRef {
   return {
     name,
     vsphere: { url: vsphere.url, credential: { user, passwordEnv }, ...(vsphere.thumbprint !== undefined && { thumbprint: vsphere.thumbprint }) },
+  };
+}
+
+/** The inventory's passthrough device as the runbooks select it (only the ids it names). */
+export function pciDeviceSelector(device: NonNullable<Host['passthrough']>['device']): PciDeviceSelector {
+  return {
+    ...(device.address !== undefined && { address: device.address }),
+    ...(device.vendorId !== undefined && { vendorId: device.vendorId }),
+    ...(device.deviceId !== undefined && { deviceId: device.deviceId }),
+    ...(device.classId !== undefined && { classId: device.classId }),
   };
 }
 
@@ -28,12 +38,7 @@ export function enablePassthroughInput(inventory: Inventory, hostName: string): 
   const { device, rebootTimeout, maintenanceMode, runningVms } = host.passthrough;
   return {
     host: esxiHostRef(inventory, hostName),
-    device: {
-      ...(device.address !== undefined && { address: device.address }),
-      ...(device.vendorId !== undefined && { vendorId: device.vendorId }),
-      ...(device.deviceId !== undefined && { deviceId: device.deviceId }),
-      ...(device.classId !== undefined && { classId: device.classId }),
-    },
+    device: pciDeviceSelector(device),
     rebootTimeoutMs: durationMs(rebootTimeout),
     maintenanceMode,
     runningVms,

@@ -7,7 +7,7 @@
 import type { OsProfile } from '../core/hosts';
 import type { BuildStorageVmInput, NicType, StorageVmSpec } from '../core/storage-vm/shared';
 import { durationMs } from './duration';
-import { esxiHostRef } from './passthrough';
+import { esxiHostRef, pciDeviceSelector } from './passthrough';
 import type { Inventory } from './schema';
 import { storageHostRef } from './targets';
 
@@ -37,12 +37,7 @@ export function buildStorageVmInput(inventory: Inventory, hostName: string): Bui
   const { device } = host.passthrough;
   return {
     host: esxiHostRef(inventory, hostName),
-    device: {
-      ...(device.address !== undefined && { address: device.address }),
-      ...(device.vendorId !== undefined && { vendorId: device.vendorId }),
-      ...(device.deviceId !== undefined && { deviceId: device.deviceId }),
-      ...(device.classId !== undefined && { classId: device.classId }),
-    },
+    device: pciDeviceSelector(device),
     vm: {
       name: vm.name,
       guestId: vm.guestId ?? defaults.guestId,
