@@ -21,7 +21,8 @@ import { renderSharenfs } from '../../core/guest/storage/shares';
 import { startReplication } from '../../scripts/replication-start';
 import { failureMessage } from '../../scripts/failure-message';
 import { defaultCloneName } from '../../scripts/commands/clone-replica';
-import { desiredSchedules } from '../../scripts/schedules/desired';
+import { desiredSchedules } from '../../activities/schedules/desired';
+import { TASK_QUEUE } from '../../workers/config';
 import { SPLICE_COUNTER_MARK } from '../../activities/replication/byte-counter';
 import { allPids, processNs } from '../../lab/sys';
 
@@ -561,7 +562,7 @@ describe('replicateDataset', () => {
     const dataset = inventory.hosts[0]!.storageVm!.datasets[0]!;
     dataset.name = 'sp1/t/sched';
     dataset.replicateTo = { ...dataset.replicateTo!, dataset: 'sp2/r/sched' };
-    const desired = desiredSchedules(inventory).find((d) => d.job.source.dataset === 'sp1/t/sched')!;
+    const desired = desiredSchedules(inventory, TASK_QUEUE).find((d) => d.job.source.dataset === 'sp1/t/sched')!;
     assert.deepEqual(desired.options.spec, { cronExpressions: ['59 23 * * *'], timezone: 'America/Chicago' });
     // The inventory's own spec fires at 23:59 Chicago time; this one fires within seconds.
     const schedule = await temporal.client.schedule.create({ ...desired.options, spec: { intervals: [{ every: '3s' }] } });
