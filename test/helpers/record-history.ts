@@ -46,6 +46,10 @@ export async function recordHistory(client: Client, workflowId: string, fileName
   if (!last.workflowExecutionCompletedEventAttributes && !last.workflowExecutionFailedEventAttributes) {
     throw new Error(`${workflowId}: the run has not completed or failed; record a finished run`);
   }
+  // The dev server names the run in its first event; the time-skipping server does not. Replay needs
+  // the id: setupReplicationTrust derives its children's ids from its own.
+  const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+  if (started && !started.workflowId) started.workflowId = workflowId;
   const secrets = secretsIn(history);
   if (secrets.length > 0) throw new Error(`${workflowId}: the history carries ${secrets.join(', ')}; not recorded`);
   const file = path.join(HISTORIES_DIR, `${fileName}.json`);
