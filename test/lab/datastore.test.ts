@@ -17,6 +17,7 @@ import type { AccessMode, HostMounts, RegisterDatastoreInput, RegisterDatastoreR
 import { HostSystem, Session, retrieveOne, type HostNasVolume } from '../../activities/vsphere';
 import { startVsphereSim, type VsphereSim } from '../../lab/vsphere';
 import { startTestTemporal, type TestTemporal } from '../helpers/temporal';
+import { recordHistory } from '../helpers/record-history';
 
 const PASSWORD_ENV = 'ESXI_ZFS_TEST_VSPHERE_PASSWORD_DS';
 let sim: VsphereSim;
@@ -45,8 +46,9 @@ function hostMounts(name: string, vmkernelAddress: string, datastore = 'uss1-nas
 }
 
 let runs = 0;
+const workflowIdOf = (run: number) => `datastore-lab-${process.pid}-${run}`;
 const run = (input: RegisterDatastoreInput): Promise<RegisterDatastoreResult> =>
-  temporal.withWorker(async () => (await temporal.client.workflow.start(registerDatastore, { args: [input], taskQueue: temporal.taskQueue, workflowId: `datastore-lab-${process.pid}-${++runs}` })).result());
+  temporal.withWorker(async () => (await temporal.client.workflow.start(registerDatastore, { args: [input], taskQueue: temporal.taskQueue, workflowId: workflowIdOf(++runs) })).result());
 
 /** What the host reports, read with the client directly: its VMkernel NICs and NFS datastores. */
 async function seen(host: string) {
@@ -72,6 +74,7 @@ async function seen(host: string) {
 test('from a fresh model: port groups, VMkernel NIC and the NFS datastore on both hosts; again: nothing changes', async () => {
   const input = { vm: 'uss1', hosts: [hostMounts('vh0', '10.0.1.10/24'), hostMounts('vh1', '10.0.1.11/24')] };
   const first = await run(input);
+  await recordHistory(temporal.client, workflowIdOf(runs), 'registerDatastore');
   for (const h of first.hosts) {
     const changed = h.steps.flatMap((s) => s.report.changed);
     assert.ok(changed.some((c) => /port group eSAN added/.test(c)) && changed.some((c) => /VMkernel NIC vmk\d+ 10\.0\.1\.1\d\/24 on eSAN-Interface1/.test(c)), changed.join('\n'));

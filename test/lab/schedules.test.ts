@@ -29,6 +29,7 @@ import { listSchedules, pauseSchedule, unpauseSchedule } from '../../activities/
 import { calendarToCron } from '../../activities/schedules/crontab';
 import { desiredSchedules } from '../../activities/schedules/desired';
 import { formatInZone, replicationStatus } from '../../scripts/status';
+import { recordHistory } from '../helpers/record-history';
 
 const run = promisify(execFile);
 const EXAMPLE = path.join(__dirname, '../../examples/runbook.yaml');
@@ -286,6 +287,7 @@ describe('replication schedules on a real dev server', () => {
       });
       const secondResult = await client.workflow.getHandle(second.workflowId, second.firstExecutionRunId).result();
       assert.deepEqual(secondResult, { skipped: `a run of sp1/nas/vol0 is already in progress: ${childId}` });
+      await recordHistory(client, second.workflowId, 'scheduledReplication-skipped', second.firstExecutionRunId);
 
       // status sees the run in progress and the schedule's next run
       const status = await replicationStatus(client, inventory);
