@@ -1,0 +1,106 @@
+/**
+ * provisionCluster's decisions with fake activities (every host already provisioned unless a test
+ * makes a step fail), on the runbook's example inventory: four ESXi hosts, storage VMs on vh1 and
+ * vh2, each share mounted on all four. A failing host stops only itself and what needs it.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { Worker } from '@temporalio/worker';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { provisionCluster } from '../../workflows';
+import { Failure } from '../../core/failures';
+import type { ProvisionClusterResult } from '../../core/provision/shared';
+import type { StorageHostRef } from '../../core/hosts';
+import type { EsxiHostRef } from '../../core/passthrough/shared';
+import { requireInventory } from '../../inventory/load';
+import { provisionClusterInput } from '../../inventory/provision';
+import { timeSkippingEnv, workflowBundle } from '../helpers/temporal';
+
+const temporal = timeSkippingEnv();
+const input = provisionClusterInput(requireInventory(path.join(__dirname, '../../examples/runbook.yaml')));
+const found = (what: string) => ({ found: [what], changed: [], warnings: [] });
+const none = { changed: [], warnings: [] };
+
+/** Every activity the runbooks call, answering "in place"; `failOn` makes one (activity, host) fail for good. */
+function fakes(failOn?: { activity: string; host: string }) {
+  const calls: string[] = [];
+  const call = (activity: string, host: string) => {
+    calls.push(`${activity} ${host}`);
+    if (failOn && failOn.activity === activity && failOn.host === host) {
+      throw ApplicationFailure.nonRetryable(`${host}: ${activity} refused by the test`, Failure.StorageVmDiffers);
+    }
+  };
+  const device = { id: '0000:0b:00.0', description: 'DDRdrive X1', passthruEnabled: true, passthruActive: true, bootTime: '2026-12-03T00:00:00Z' };
+  const activities = {
+    async findPassthroughDevice(host: EsxiHostRef) { call('findPassthroughDevice', host.name); return { device, report: found('active') }; },
+    async configureStorageNetwork(host: EsxiHostRef) { call('configureStorageNetwork', host.name); return found('vSwitch1'); },
+    async createStorageVm(host: EsxiHostRef) { call('createStorageVm', host.name); return { vm: { id: 'vm-1', backing: 'dynamic' }, report: found('vm') }; },
+    async powerOnStorageVm(host: EsxiHostRef) { call('powerOnStorageVm', host.name); return found('on'); },
+    async waitForGuest(host: EsxiHostRef) { call('waitForGuest', host.name); return { ready: true, ipAddresses: ['192.0.2.41'] }; },
+    async waitForSsh(ssh: StorageHostRef) { call('waitForSsh', ssh.name); return found('ssh'); },
+    async configureBootOrder(host: EsxiHostRef) { call('configureBootOrder', host.name); return found('order'); },
+    async checkGuestOs(host: StorageHostRef) { call('checkGuestOs', host.name); return { address: host.address, report: found('os') }; },
+    async configureNetwork(host: StorageHostRef) { call('configureNetwork', host.name); return found('net'); },
+    async configureNameResolution(host: StorageHostRef) { call('configureNameResolution', host.name); return found('names'); },
+    async createPool(host: StorageHostRef) { call('createPool', host.name); return found('pool'); },
+    async configureDatasets(host: StorageHostRef) { call('configureDatasets', host.name); return found('datasets'); },
+    async shareDatasets(host: StorageHostRef) { call('shareDatasets', host.name); return found('shares'); },
+    async mountNasDatastores(host: EsxiHostRef) { call('mountNasDatastores', host.name); return found('mounted'); },
+    async ensureReplicationUser(host: StorageHostRef) { call('ensureReplicationUser', host.name); return none; },
+    async ensureReplicationKey(host: StorageHostRef) { call('ensureReplicationKey', host.name); return { ...none, publicKey: `ssh-ed25519 AAAA ${host.name}` }; },
+    async installReceiveGuard(host: StorageHostRef) { call('installReceiveGuard', host.name); return none; },
+    async authorizeReplicationKeys(host: StorageHostRef) { call('authorizeReplicationKeys', host.name); return none; },
+    async pinReplicationHostKeys(host: StorageHostRef) { call('pinReplicationHostKeys', host.name); return none; },
+    async closeStaleConnections(host: StorageHostRef) { call('closeStaleConnections', host.name); return none; },
+    async applyReplicationSchedules(jobs: unknown[]) { call('applyReplicationSchedules', String(jobs.length)); return { created: [], updated: [], unchanged: [], deleted: [], changes: {} }; },
+  };
+  return { calls, activities };
+}
+
+let runs = 0;
+async function run(activities: object): Promise<ProvisionClusterResult> {
+  const taskQueue = `provision-test-${process.pid}-${++runs}`;
+  const worker = await Worker.create({
+    connection: temporal.env.nativeConnection, namespace: temporal.env.namespace ?? 'default', workflowBundle: await workflowBundle(), taskQueue, activities,
+  });
+  return worker.runUntil(temporal.env.client.workflow.execute(provisionCluster, { args: [input], taskQueue, workflowId: `provision-test-${process.pid}-${runs}` }));
+}
+
+test('everything in place: every step done with nothing changed; the shares on all four hosts, vh0 and vh3 included', async () => {
+  const f = fakes();
+  const result = await run(f.activities);
+  assert.deepEqual(result.failures, []);
+  assert.deepEqual(result.hosts.map((h) => [h.host, h.steps.map((s) => s.state).join(',')]), [
+    ['vh1', 'done,done,done,done,done'], ['vh2', 'done,done,done,done,done'],
+  ]);
+  assert.deepEqual(result.steps.map((s) => [s.step, s.state, s.changed.length]), [
+    ['provisionHosts', 'done', 0], ['registerDatastores', 'done', 0], ['setupReplicationTrust', 'done', 0], ['applyReplicationSchedules', 'done', 0],
+  ]);
+  for (const h of ['vh0', 'vh1', 'vh2', 'vh3']) assert.ok(f.calls.includes(`mountNasDatastores ${h}`), `mounts on ${h}`);
+  // Per host, the runbook's order.
+  const order = ['findPassthroughDevice vh1', 'configureStorageNetwork vh1', 'createStorageVm vh1', 'checkGuestOs uss1', 'mountNasDatastores vh1'];
+  assert.deepEqual(order.map((c) => f.calls.indexOf(c)), [...order.map((c) => f.calls.indexOf(c))].sort((a, b) => a - b));
+  assert.ok(f.calls.includes('applyReplicationSchedules 2'));
+});
+
+test('a host that fails stops only itself: the other completes; its shares, trust and schedules are skipped and the run fails naming the step', async () => {
+  const f = fakes({ activity: 'createStorageVm', host: 'vh2' });
+  const error = await run(f.activities).then(() => undefined, (e: unknown) => e);
+  assert.ok(error instanceof WorkflowFailedError, String(error));
+  const cause = error.cause as ApplicationFailure;
+  assert.equal(cause.type, Failure.ProvisionFailed);
+  assert.match(cause.message, /vh2: buildStorageVm: vh2: createStorageVm refused by the test/);
+  const result = cause.details![0] as ProvisionClusterResult;
+  assert.deepEqual(result.hosts.map((h) => [h.host, h.failed, h.steps.map((s) => s.state).join(',')]), [
+    ['vh1', undefined, 'done,done,done,done,done'],
+    ['vh2', 'buildStorageVm', 'done,done,failed,notRun,notRun'],
+  ]);
+  assert.ok(!f.calls.includes('checkGuestOs uss2'), 'nothing after the failed step on vh2');
+  // uss1's shares still go to vh0, vh1 and vh3, not to the failed vh2; no ring edge has both ends.
+  assert.deepEqual(['vh0', 'vh1', 'vh2', 'vh3'].map((h) => f.calls.filter((c) => c === `mountNasDatastores ${h}`).length), [1, 2, 0, 1]);
+  assert.deepEqual(result.steps.map((s) => s.state), ['done', 'done', 'skipped', 'skipped']);
+  assert.match(result.steps[2]!.reason!, /skipped for vh2: failed/);
+  assert.ok(!f.calls.some((c) => c.startsWith('applyReplicationSchedules')));
+});
