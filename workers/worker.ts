@@ -50,7 +50,7 @@ export async function startWorker(opts: { taskQueue?: string; devServer?: DevSer
   const sessions = vsphereSessions({ warn: (message) => console.warn(`vSphere: ${message}`) });
   let connection: NativeConnection | undefined;
   try {
-    connection = await NativeConnection.connect({ address: endpoint.address });
+    connection = await NativeConnection.connect({ address: endpoint.address, ...endpoint.security });
     const worker = await Worker.create({
       connection,
       namespace: endpoint.namespace,
