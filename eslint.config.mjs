@@ -16,7 +16,7 @@ const folders = (...names) => names.map((name) => ({
 const nodeFree = (message) => nodeBuiltins.map((name) => ({ name, message }));
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.data/', '.venv/', 'lab/bin/', 'lab/vcsim/', '.stryker-tmp/', 'reports/'] },
+  { ignores: ['node_modules/', 'dist/', '.data/', '.venv/', 'lab/bin/', 'lab/vcsim/', '.stryker-tmp/', 'reports/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,10 +1,12 @@
 /** The operator CLI: `esxi-zfs <command>`. Each command lives in its own module under scripts/commands. */
 import { Command } from 'commander';
 import { registerValidate } from './commands/validate';
+import { packageVersion, RUNNING_FROM_SOURCE } from '../workers/package-root';
 
 function newProgram(): Command {
   return new Command('esxi-zfs')
     .description('Build and run all-in-one ZFS storage on VMware ESXi with Temporal workflows')
+    .version(packageVersion())
     .showHelpAfterError()
     .configureHelp({ showGlobalOptions: true });
 }
@@ -25,16 +27,27 @@ export function buildProgram(): Command {
   (require('./commands/probe') as typeof import('./commands/probe')).registerProbe(program);
   (require('./commands/replicate') as typeof import('./commands/replicate')).registerReplicate(program);
   (require('./commands/clone-replica') as typeof import('./commands/clone-replica')).registerCloneReplica(program);
-  (require('./commands/lab') as typeof import('./commands/lab')).registerLab(program);
+  if (RUNNING_FROM_SOURCE) registerLab(program);
   (require('./commands/schedules') as typeof import('./commands/schedules')).registerSchedules(program);
   (require('./commands/status') as typeof import('./commands/status')).registerStatus(program);
   /* eslint-enable @typescript-eslint/no-require-imports */
   return program;
 }
 
+/**
+ * `esxi-zfs lab`, in a checkout only: the lab needs the repository (the simulator setup.sh builds,
+ * the zfs-fuse NFS module compiled from lab/nfs, tsx for its hooks), so the package has no lab. The
+ * module is named by a variable to keep lab/ out of the compiled package.
+ */
+function registerLab(program: Command): void {
+  const labCommands = './commands/lab';
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  (require(labCommands) as { registerLab(program: Command): void }).registerLab(program);
+}
+
 export async function main(argv: string[]): Promise<void> {
-  // `validate` needs only itself: the same command, registered alone.
-  if (argv[2] === 'validate') {
+  // `validate` (and `--version`) need only themselves: the same command, registered alone.
+  if (argv[2] === 'validate' || argv[2] === '--version' || argv[2] === '-V') {
     const program = newProgram();
     registerValidate(program);
     await program.parseAsync(argv);

@@ -1,12 +1,16 @@
-/** The CLI's Temporal client: TEMPORAL_ADDRESS (default the embedded server's 127.0.0.1:7233). */
+/**
+ * The CLI's Temporal client: TEMPORAL_ADDRESS (default the embedded server's 127.0.0.1:7233), with
+ * TLS and an API key when the TEMPORAL_TLS_* / TEMPORAL_API_KEY variables say so.
+ */
 import { Client, Connection } from '@temporalio/client';
-import { temporalAddress, temporalNamespace } from '../workers/config';
+import { temporalAddress, temporalNamespace, temporalSecurity } from '../workers/config';
 
 export async function withClient<T>(fn: (client: Client) => Promise<T>): Promise<T> {
   const address = temporalAddress();
+  const security = temporalSecurity();
   let connection: Connection;
   try {
-    connection = await Connection.connect({ address, connectTimeout: 5_000 });
+    connection = await Connection.connect({ address, ...security, connectTimeout: 5_000 });
   } catch (error) {
     throw new Error(
       `cannot reach Temporal at ${address} (${(error as Error).message}); start a worker with \`esxi-zfs worker\` (it embeds a dev server) or set TEMPORAL_ADDRESS`,

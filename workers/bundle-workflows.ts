@@ -1,5 +1,6 @@
 /**
- * Bundles the workflows into one file (`node --import tsx workers/bundle-workflows.ts OUT`). The
+ * Bundles the workflows into one file (`node --import tsx workers/bundle-workflows.ts OUT`): at build
+ * time into dist/workflow-bundle.js (scripts/build.sh), and at a worker's start from the sources. The
  * worker runs this in a child process: webpack and its loaders would otherwise stay in the
  * worker's memory for its whole life (about 100 MiB).
  */

@@ -14,6 +14,7 @@ import { REPO_ROOT, resolveTemporalCli } from './temporal-binaries';
 import { hasExited, stopper } from './child-process';
 import { SearchAttribute } from '../core/search-attributes';
 import { removePidFile, stopLeftoverServer, writePidFile } from './dev-server-pid';
+import { temporalSecurity, type TemporalSecurity } from './config';
 
 type CliSearchAttributeType = 'Text' | 'Keyword' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'KeywordList';
 
@@ -70,6 +71,8 @@ export interface TemporalEndpoint {
   uiUrl: string | undefined;
   /** See DevServer.replacedPid. */
   replacedPid?: number;
+  /** TLS and API key to connect with (an external server's; none for the embedded one). */
+  security: TemporalSecurity;
   /** Stops the server if this process started it; no-op for an external one. */
   stop(): Promise<void>;
 }
@@ -353,16 +356,17 @@ export async function ensureSearchAttributes(
 
 /**
  * The Temporal the product talks to: TEMPORAL_ADDRESS (namespace TEMPORAL_NAMESPACE, default
- * 'default'; UI TEMPORAL_UI_URL) when set, with the search attributes ensured; otherwise an
+ * 'default'; UI TEMPORAL_UI_URL; TLS from temporalSecurity()) when set, with the search attributes ensured; otherwise an
  * embedded dev server started with `opts`.
  */
 export async function connectOrStart(opts: DevServerOptions = {}): Promise<TemporalEndpoint> {
   const external = process.env.TEMPORAL_ADDRESS?.trim();
   if (external) {
     const namespace = process.env.TEMPORAL_NAMESPACE?.trim() || 'default';
+    const security = temporalSecurity();
     let connection: Connection;
     try {
-      connection = await Connection.connect({ address: external, connectTimeout: 5_000 });
+      connection = await Connection.connect({ address: external, ...security, connectTimeout: 5_000 });
     } catch (err) {
       throw new Error(`Cannot connect to TEMPORAL_ADDRESS=${external}: ${(err as Error).message}`, { cause: err });
     }
@@ -375,6 +379,7 @@ export async function connectOrStart(opts: DevServerOptions = {}): Promise<Tempo
       address: external,
       namespace,
       uiUrl: process.env.TEMPORAL_UI_URL?.trim() || undefined,
+      security,
       stop: async () => undefined,
     };
   }
@@ -384,6 +389,7 @@ export async function connectOrStart(opts: DevServerOptions = {}): Promise<Tempo
     namespace: server.namespace,
     uiUrl: server.uiUrl,
     replacedPid: server.replacedPid,
+    security: {},
     stop: () => server.stop(),
   };
 }

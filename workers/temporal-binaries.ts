@@ -10,10 +10,10 @@
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { TestWorkflowEnvironment, type TimeSkippingTestWorkflowEnvironmentOptions } from '@temporalio/testing';
+import { PACKAGE_ROOT } from './package-root';
 
-/** The repository root (this file lives in `<repo>/workers/`). */
-export const REPO_ROOT = path.resolve(__dirname, '..');
+/** The repository root (or the installed package's). */
+export const REPO_ROOT = PACKAGE_ROOT;
 
 export interface ResolveOptions {
   /** Environment to read (default: process.env). */
@@ -87,21 +87,4 @@ export function resolveTestServer(opts: ResolveOptions = {}): string | undefined
 function venvBinary(repoRoot: string, name: string): string | undefined {
   const file = path.join(repoRoot, '.venv', 'bin', name);
   return isExecutableFile(file) ? file : undefined;
-}
-
-/**
- * A time-skipping TestWorkflowEnvironment running the resolved test server binary
- * (`existing-path`), or the SDK's downloaded one when none is installed locally.
- */
-export async function createTestEnv(
-  opts: TimeSkippingTestWorkflowEnvironmentOptions = {},
-): Promise<TestWorkflowEnvironment> {
-  const testServer = resolveTestServer();
-  if (testServer === undefined || opts.server?.executable !== undefined) {
-    return TestWorkflowEnvironment.createTimeSkipping(opts);
-  }
-  return TestWorkflowEnvironment.createTimeSkipping({
-    ...opts,
-    server: { ...opts.server, executable: { type: 'existing-path', path: testServer } },
-  });
 }

@@ -1,6 +1,6 @@
 /** The worker process: connects to (or starts) Temporal and runs every workflow and activity. */
 import { execFile } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from '@temporalio/client';
@@ -11,15 +11,25 @@ import { SshPool } from '../activities/ssh';
 import { vsphereSessions } from '../activities/vsphere/sessions';
 import { connectOrStart, type DevServerOptions } from './dev-server';
 import { MAX_HEARTBEAT_THROTTLE, TASK_QUEUE } from './config';
+import { PACKAGE_ROOT, RUNNING_FROM_SOURCE } from './package-root';
 
 const execFileAsync = promisify(execFile);
 
-/** The workflow bundle, made by a child process so that webpack never loads into the worker. */
-async function bundleInChildProcess(): Promise<string> {
-  const dir = path.resolve(__dirname, '..', '.data');
+/** Where `npm run build` puts the workflows, bundled: the packed package runs it, no webpack at start. */
+const PREBUILT_BUNDLE = path.join(PACKAGE_ROOT, 'dist', 'workflow-bundle.js');
+
+/**
+ * The workflow bundle: the prebuilt one when running the compiled package; from the sources (a
+ * checkout: never a stale dist), made now by a child process so that webpack never loads into the
+ * worker.
+ */
+async function workflowBundle(): Promise<string> {
+  if (!RUNNING_FROM_SOURCE && existsSync(PREBUILT_BUNDLE)) return PREBUILT_BUNDLE;
+  const dir = path.join(PACKAGE_ROOT, '.data');
   mkdirSync(dir, { recursive: true });
   const out = path.join(dir, 'workflow-bundle.js');
-  await execFileAsync(process.execPath, ['--import', 'tsx', path.join(__dirname, 'bundle-workflows.ts'), out], { cwd: path.resolve(__dirname, '..') });
+  const script = path.join(__dirname, `bundle-workflows${path.extname(__filename)}`);
+  await execFileAsync(process.execPath, [...(RUNNING_FROM_SOURCE ? ['--import', 'tsx'] : []), script, out], { cwd: PACKAGE_ROOT });
   return out;
 }
 
@@ -41,12 +51,12 @@ export async function startWorker(opts: { taskQueue?: string; devServer?: DevSer
   const sessions = vsphereSessions({ warn: (message) => console.warn(`vSphere: ${message}`) });
   let connection: NativeConnection | undefined;
   try {
-    connection = await NativeConnection.connect({ address: endpoint.address });
+    connection = await NativeConnection.connect({ address: endpoint.address, ...endpoint.security });
     const worker = await Worker.create({
       connection,
       namespace: endpoint.namespace,
       taskQueue: opts.taskQueue ?? TASK_QUEUE,
-      workflowBundle: { codePath: await bundleInChildProcess() },
+      workflowBundle: { codePath: await workflowBundle() },
       activities: createActivities({ transport: sshTransport(pool), sessions, temporal: new Client({ connection, namespace: endpoint.namespace }) }),
       maxHeartbeatThrottleInterval: MAX_HEARTBEAT_THROTTLE,
     });

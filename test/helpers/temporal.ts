@@ -11,7 +11,7 @@ import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, t
 import { after, before } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startDevServer, type DevServer } from '../../workers/dev-server';
-import { createTestEnv } from '../../workers/temporal-binaries';
+import { createTestEnv } from './test-env';
 import { createActivities } from '../../activities';
 import { sshTransport, type Transport } from '../../activities/transport';
 import { SshPool } from '../../activities/ssh';
