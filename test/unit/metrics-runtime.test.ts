@@ -20,6 +20,8 @@ before(async () => {
 
 after(async () => {
   await new Promise((resolve) => taken.close(resolve));
+  // A Runtime that never ran a worker stays up (its log forwarding keeps the process alive).
+  await Runtime._instance?.shutdown();
 });
 
 test('an explicit address in use: a clear error, and no Runtime installed', () => {
