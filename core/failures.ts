@@ -57,6 +57,9 @@ export const Failure = {
   DatastoreConflict: 'DatastoreConflict',
   /** Some hosts could not mount the shares (the others did): the run's details list each. */
   DatastoreHostsFailed: 'DatastoreHostsFailed',
+  // provisionHost, provisionCluster
+  /** A step of a host's provisioning failed (the later ones did not run): the run's details list each step. */
+  ProvisionFailed: 'ProvisionFailed',
   // vSphere: the endpoint refuses us. A person fixes the inventory or the worker's environment.
   /** The password variable the inventory names is not set in the worker's environment. */
   VsphereCredentials: 'VsphereCredentials',

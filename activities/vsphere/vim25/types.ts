@@ -629,6 +629,20 @@ export interface DatastoreInfo extends DynamicData {
   timestamp?: string;
 }
 
+/** One host's mount of a datastore (the Datastore's `host` property). */
+export interface DatastoreHostMount extends DynamicData {
+  key: ManagedObjectReference;
+  mountInfo: HostMountInfo;
+}
+
+export interface HostMountInfo extends DynamicData {
+  path?: string;
+  accessMode: HostMountMode;
+  mounted?: boolean;
+  accessible?: boolean;
+  inaccessibleReason?: string;
+}
+
 export interface NasDatastoreInfo extends DatastoreInfo {
   _type: 'NasDatastoreInfo';
   nas?: HostNasVolume;
