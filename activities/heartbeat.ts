@@ -5,7 +5,7 @@
  * processes were started) is sent at once, and the retry reads the dead attempt's last details.
  * Outside an activity (unit tests, scripts) it does nothing.
  */
-import { Context } from '@temporalio/activity';
+import { activityContext } from './context';
 
 export interface Heartbeat<T> {
   /** The last details the previous attempt of this activity sent, if any. */
@@ -34,12 +34,4 @@ export function startHeartbeat<T>(initial: T, intervalMs = HEARTBEAT_INTERVAL_MS
       clearInterval(timer);
     },
   };
-}
-
-function activityContext(): Context | undefined {
-  try {
-    return Context.current();
-  } catch {
-    return undefined; // not inside an activity
-  }
 }

@@ -4,11 +4,13 @@ import { existsSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { sshTransport } from '../activities/transport';
 import { SshPool } from '../activities/ssh';
 import { vsphereSessions } from '../activities/vsphere/sessions';
+import { stepLog } from '../activities/context';
+import { stepDurationInterceptor } from './step-metrics';
 import { connectOrStart, type DevServerOptions } from './dev-server';
 import { MAX_HEARTBEAT_THROTTLE, TASK_QUEUE } from './config';
 import { PACKAGE_ROOT, RUNNING_FROM_SOURCE } from './package-root';
@@ -47,8 +49,9 @@ export interface RunningWorker {
 export async function startWorker(opts: { taskQueue?: string; devServer?: DevServerOptions } = {}): Promise<RunningWorker> {
   const endpoint = await connectOrStart(opts.devServer);
   const pool = new SshPool();
-  // vSphere's warnings (plain HTTP, no TLS check) go to the worker's log on every connect.
-  const sessions = vsphereSessions({ warn: (message) => console.warn(`vSphere: ${message}`) });
+  // vSphere's warnings (plain HTTP, no TLS check) go to the worker's log on every connect, with
+  // the ids of the step that connected.
+  const sessions = vsphereSessions({ warn: (message) => (stepLog() ?? Runtime.instance().logger).warn(`vSphere: ${message}`) });
   let connection: NativeConnection | undefined;
   try {
     connection = await NativeConnection.connect({ address: endpoint.address, ...endpoint.security });
@@ -59,6 +62,7 @@ export async function startWorker(opts: { taskQueue?: string; devServer?: DevSer
       workflowBundle: { codePath: await workflowBundle() },
       activities: createActivities({ transport: sshTransport(pool), sessions, temporal: new Client({ connection, namespace: endpoint.namespace }) }),
       maxHeartbeatThrottleInterval: MAX_HEARTBEAT_THROTTLE,
+      interceptors: { activity: [stepDurationInterceptor] },
     });
     const conn = connection;
     const done = worker.run().finally(async () => {

@@ -4,7 +4,7 @@
  * One run per dataset at a time: every run of a dataset has the same workflow id.
  */
 import {
-  ActivityFailure, ApplicationFailure, proxyActivities, proxyLocalActivities, setHandler, sleep, type RetryPolicy,
+  ActivityFailure, ApplicationFailure, log, metricMeter, proxyActivities, proxyLocalActivities, setHandler, sleep, type RetryPolicy,
 } from '@temporalio/workflow';
 import type { createDatasetActivities } from '../activities/replication/datasets';
 import type { createTransferActivities } from '../activities/replication/transfer';
@@ -18,6 +18,7 @@ import { sendFlags } from '../core/zfs/send-flags';
 import { progressQuery, type ReplicationJob, type ReplicationProgress, type ReplicationResult } from '../core/replication/shared';
 import { Failure, NON_RETRYABLE } from '../core/failures';
 import type { Snapshot } from '../core/zfs/snapshot';
+import { Metric, replicationLabels } from '../core/metrics';
 
 type DatasetActivities = ReturnType<typeof createDatasetActivities>;
 type TransferActivities = ReturnType<typeof createTransferActivities>;
@@ -113,6 +114,7 @@ export async function replicateDataset(job: ReplicationJob): Promise<Replication
     progress = { ...progress, phase: 'send' };
     sent = await send(run, plan, state);
   }
+  countSent(job, sent.bytes); // 0 when up to date: every replicated dataset has its series
 
   // 5. Retention on each side separately; the newest common snapshot is never pruned.
   progress = { ...progress, phase: 'prune' };
@@ -121,7 +123,26 @@ export async function replicateDataset(job: ReplicationJob): Promise<Replication
   const pruned = await prune(run, newestCommon, { source: state.source.snapshots ?? [first.snapshot], target: sent.targetSnapshots });
 
   progress = { ...progress, phase: 'done' };
-  return report(run, { plan, sent, pruned, rolledBackTo, durationMs: Date.now() - started });
+  const result = report(run, { plan, sent, pruned, rolledBackTo, durationMs: Date.now() - started });
+  recordSuccess(job, result);
+  return result;
+}
+
+/**
+ * Bytes a stream of this run delivered to the target (a resumed one's too), counted as soon as the
+ * target has them: a later step failing does not take them back. Metrics from workflow code are
+ * not emitted while a worker replays history, so each run counts once.
+ */
+function countSent(job: ReplicationJob, bytes: number): void {
+  metricMeter.createCounter(Metric.replicationBytes, 'bytes', 'Bytes of replication streams the target received').add(bytes, replicationLabels(job));
+}
+
+/** The run's duration and the dataset's last success (workflow time), and its line in the worker's log. */
+function recordSuccess(job: ReplicationJob, result: ReplicationResult): void {
+  const labels = replicationLabels(job);
+  metricMeter.createHistogram(Metric.replicationDuration, 'float', 's', 'Seconds a successful replication run took').record(result.durationMs / 1000, labels);
+  metricMeter.createGauge(Metric.replicationLastSuccess, 'int', 's', 'Unix time of the last successful replication of a dataset').set(Math.floor(Date.now() / 1000), labels);
+  log.info('replication done', { source: result.source, target: result.target, kind: result.kind, snapshot: result.snapshot, bytes: result.bytes, durationMs: result.durationMs });
 }
 
 /** What every step of one run reads, and where each adds its warnings (in the order they happen). */
@@ -187,7 +208,8 @@ async function finishInterruptedReceive(run: Run, state: EndStates): Promise<End
   if (!resumeToken) return state;
   const token = await steps.inspectResumeToken({ ...source, token: resumeToken });
   if (token.toguid) {
-    await transferSteps.sendSnapshot({ source, target, user: job.user, sendArgs: ['-t', resumeToken], flags: [], resumable: true, expectGuid: token.toguid, stallTimeoutMs: job.stallTimeoutMs, ciphers: job.sshCiphers });
+    const resumed = await transferSteps.sendSnapshot({ source, target, user: job.user, sendArgs: ['-t', resumeToken], flags: [], resumable: true, expectGuid: token.toguid, stallTimeoutMs: job.stallTimeoutMs, ciphers: job.sshCiphers });
+    countSent(job, resumed.bytes);
   } else {
     await steps.abortPartialReceive(target);
     run.warnings.push(`cleared a stale resume token on ${label(target)}: ${token.reason}`);

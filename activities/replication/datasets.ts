@@ -5,7 +5,7 @@
  */
 import { Failure } from '../../core/failures';
 import { ApplicationFailure } from '@temporalio/common';
-import { Context } from '@temporalio/activity';
+import { activityContext } from '../context';
 import { startHeartbeat } from '../heartbeat';
 import type { Transport } from '../transport';
 import { guestProfile } from '../../core/guest/profile';
@@ -30,14 +30,6 @@ export interface DatasetState {
 }
 
 const TIMEOUT = { timeoutMs: 120_000 };
-
-function activityContext(): Context | undefined {
-  try {
-    return Context.current();
-  } catch {
-    return undefined; // called outside an activity (tests)
-  }
-}
 
 function attemptNumber(): number {
   return activityContext()?.info.attempt ?? 1;

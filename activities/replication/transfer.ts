@@ -26,6 +26,7 @@ import { clearlyShort, noRoomFailure, readRoom, type StreamEstimate } from './sp
 import { openSharedConnection, type SharedConnectionInput } from './connection';
 import { runStream, type SendHeartbeat } from './stream';
 import { stopLeftovers } from './stream-stop';
+import { stepLog } from '../context';
 
 export interface TransferInput {
   source: DatasetRef;
@@ -101,6 +102,7 @@ async function sendSnapshot(transport: Transport, input: TransferInput): Promise
     if (clearlyShort(room)) throw noRoomFailure(input.source, input.target, room);
     const sent = await runStream(transport, input, { ...facts, room }, heartbeat);
     const { after, replica } = await receivedAndProtected(transport, input, holds.release());
+    stepLog()?.info('stream received', { source: `${input.source.host.name}:${input.source.dataset}`, target: `${input.target.host.name}:${input.target.dataset}`, bytes: sent.bytes, durationMs: sent.durationMs });
     return { ...sent, alreadyReceived: false, warnings: [...warnings, ...replica.warnings], targetSnapshots: after, replicaChanged: replica.changed, ...(createdParent ? { createdParent } : {}) };
   } finally {
     heartbeat.stop();
