@@ -242,7 +242,7 @@ async function main(): Promise<void> {
   if (json) {
     console.log(JSON.stringify({
       date: new Date().toISOString(), cores: os.cpus().length, loadavgAtStart: loadAtStart.map((l) => round(l, 2)), loadavgAtEnd: loadAtEnd.map((l) => round(l, 2)), runs, rebootSeconds,
-      rows: rows.map((r) => ({ ...r, directSeconds: round(r.directSeconds), workflowSeconds: round(r.workflowSeconds), overheadSeconds: round(r.overheadSeconds), ratio: round(r.ratio, 2),
+      rows: rows.map((r) => ({ ...r, longest: { workflowId: r.longest.workflowId, type: r.longest.type, events: r.longest.events }, directSeconds: round(r.directSeconds), workflowSeconds: round(r.workflowSeconds), overheadSeconds: round(r.overheadSeconds), ratio: round(r.ratio, 2),
         phases: r.phases.map((p) => ({ step: p.step, directSeconds: round(p.directSeconds), workflowSeconds: round(p.workflowSeconds) })) })),
       targets,
     }));
