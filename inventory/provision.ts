@@ -9,7 +9,6 @@ import { replicationJobs, replicationTrustInput } from './jobs';
 import { enablePassthroughInput, esxiHostRef } from './passthrough';
 import type { Inventory } from './schema';
 import { buildStorageVmInput, storageVmHosts } from './storage-vm';
-import { storageVms } from './targets';
 
 export function provisionHostInput(inventory: Inventory, hostName: string): ProvisionHostInput {
   const host = inventory.hosts.find((h) => h.name === hostName);
@@ -17,7 +16,8 @@ export function provisionHostInput(inventory: Inventory, hostName: string): Prov
   const vm = host.storageVm;
   if (!vm) throw new Error(`host ${hostName} has no storage VM in the inventory: nothing to provision there (its datastores are mounted by the cluster's run)`);
   const datastores = registerDatastoreInput(inventory, vm.name);
-  const own = datastores.hosts.filter((h) => h.host.name === hostName);
+  // Its storage network is this run's own step, before the VM: the datastores' step only mounts.
+  const own = datastores.hosts.filter((h) => h.host.name === hostName).map(({ storageNetwork: _, ...mounts }) => mounts);
   const net = host.storageNetwork;
   return {
     host: hostName,
@@ -30,12 +30,21 @@ export function provisionHostInput(inventory: Inventory, hostName: string): Prov
   };
 }
 
-/** Every host with a storage VM, every VM's shares on every host listed, the ring's trust and schedules. */
+/**
+ * Every host with a storage VM, every VM's shares on the other hosts listed (its own host mounts
+ * them in its provisionHost), the ring's trust and schedules.
+ */
 export function provisionClusterInput(inventory: Inventory): ProvisionClusterInput {
   const jobs = replicationJobs(inventory);
+  const hosts = storageVmHosts(inventory).map((name) => provisionHostInput(inventory, name));
   return {
-    hosts: storageVmHosts(inventory).map((name) => provisionHostInput(inventory, name)),
-    datastores: storageVms(inventory).map((vm) => registerDatastoreInput(inventory, vm.name)).filter((d) => d.hosts.length > 0),
+    hosts,
+    datastores: hosts
+      .map(({ host, vm }) => {
+        const d = registerDatastoreInput(inventory, vm);
+        return { ...d, hosts: d.hosts.filter((m) => m.host.name !== host) };
+      })
+      .filter((d) => d.hosts.length > 0),
     ...(jobs.length > 0 && { trust: replicationTrustInput(inventory) }),
     schedules: jobs.filter((j) => j.schedule),
   };

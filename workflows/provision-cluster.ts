@@ -3,7 +3,7 @@
  *
  *   each host, side by side: provisionHost (passthrough, storage network, VM, storage, its own datastores)
  *   then, for the hosts that made it:
- *     each VM's shares on every host that lists them          → registerDatastore (children)
+ *     each VM's shares on the other hosts that list them      → registerDatastore (children)
  *     replication trust for the ring                          → setupReplicationTrust (child)
  *     one schedule per replicated dataset                     → applyReplicationSchedules
  *
@@ -84,7 +84,7 @@ export async function provisionCluster(input: ProvisionClusterInput): Promise<Pr
   end('provisionHosts', { changed: hosts.flatMap((h) => h.steps.flatMap((s) => s.changed.map((c) => `${h.host}: ${s.step}: ${c}`))) });
   const skippedFor = failedHosts.length > 0 ? ` (skipped for ${failedHosts.join(', ')}: failed)` : '';
 
-  // 2. Each VM's shares on every host that lists them, where both the VM's host and that host made it.
+  // 2. Each VM's shares on the other hosts that list them (its own mounted them), where both the VM's host and that host made it.
   //    A host the inventory lists without a storage VM of its own is always ready.
   const provisioned = new Set(input.hosts.map((h) => h.host));
   const ready = (name: string) => ok.has(name) || !provisioned.has(name);

@@ -65,7 +65,7 @@ export interface ProvisionHostInput {
   storageNetwork?: { host: EsxiHostRef; network: StorageNetworkSpec };
   storageVm: BuildStorageVmInput;
   configure: ConfigureStorageInput;
-  /** The VM's shares, mounted on this ESXi host only (the cluster mounts them on the others). */
+  /** The VM's shares, mounted on this ESXi host only (the cluster mounts them on the others); no storage network (a step of its own). */
   datastores?: RegisterDatastoreInput;
 }
 
@@ -89,7 +89,7 @@ export type ProvisionClusterStep = (typeof PROVISION_CLUSTER_STEPS)[number];
 
 export interface ProvisionClusterInput {
   hosts: ProvisionHostInput[];
-  /** Every VM's shares on every host the inventory lists (each VM's own host has them already). */
+  /** Every VM's shares on the other hosts the inventory lists for them (its own host mounts them in its provisionHost). */
   datastores: RegisterDatastoreInput[];
   /** Absent: no dataset is replicated. */
   trust?: SetupReplicationTrustInput;

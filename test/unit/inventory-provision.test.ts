@@ -7,10 +7,10 @@ import { provisionClusterInput, provisionHostInput } from '../../inventory/provi
 
 const runbook = requireInventory(path.join(__dirname, '../../examples/runbook.yaml'));
 
-test('the cluster: the hosts with a storage VM, each VM\'s shares on every listed host, the ring\'s trust and schedules', () => {
+test('the cluster: the hosts with a storage VM, each VM\'s shares on the other listed hosts, the ring\'s trust and schedules', () => {
   const input = provisionClusterInput(runbook);
   assert.deepEqual(input.hosts.map((h) => [h.host, h.vm]), [['vh1', 'uss1'], ['vh2', 'uss2']]);
-  assert.deepEqual(input.datastores.map((d) => [d.vm, d.hosts.map((h) => h.host.name)]), [['uss1', ['vh0', 'vh1', 'vh2', 'vh3']], ['uss2', ['vh0', 'vh1', 'vh2', 'vh3']]]);
+  assert.deepEqual(input.datastores.map((d) => [d.vm, d.hosts.map((h) => h.host.name)]), [['uss1', ['vh0', 'vh2', 'vh3']], ['uss2', ['vh0', 'vh1', 'vh3']]], 'each VM\'s own host mounts its shares in its provisionHost');
   assert.deepEqual(input.trust?.edges.map((e) => `${e.source.name}->${e.target.name}:${e.targetDataset}`), ['uss1->uss2:sp2/nas/vol0', 'uss2->uss1:sp1/nas/vol1']);
   assert.deepEqual(input.schedules.map((j) => `${j.source.host.name}:${j.source.dataset}`), ['uss1:sp1/nas/vol0', 'uss2:sp2/nas/vol1']);
 });
@@ -33,4 +33,17 @@ test('no secret in the inputs: credentials are names and variables', () => {
   const text = JSON.stringify(provisionClusterInput(runbook));
   assert.match(text, /"passwordEnv":"VSPHERE_PASSWORD"/);
   assert.doesNotMatch(text, /PRIVATE KEY|"password":/);
+});
+
+test('each VM\'s shares: on its own host in its provisionHost (the storage network is a step of its own), on the other hosts in the cluster step', () => {
+  const input = provisionClusterInput(runbook);
+  assert.deepEqual(input.hosts.map((h) => [h.host, h.vm]), [['vh1', 'uss1'], ['vh2', 'uss2']]);
+  for (const h of input.hosts) assert.equal(h.storageNetwork?.host.name, h.host, `${h.host} makes its own storage network before its VM`);
+  assert.deepEqual(input.hosts.map((h) => h.datastores!.hosts.map((m) => [m.host.name, 'storageNetwork' in m, m.mounts.map((x) => x.datastore)])), [
+    [['vh1', false, ['uss1-nas-vol0']]],
+    [['vh2', false, ['uss2-nas-vol1']]],
+  ]);
+  assert.deepEqual(input.datastores.map((d) => [d.vm, d.hosts.map((m) => m.host.name)]), [['uss1', ['vh0', 'vh2', 'vh3']], ['uss2', ['vh0', 'vh1', 'vh3']]]);
+  const vh0 = input.datastores[0]!.hosts[0]!;
+  assert.deepEqual(vh0.storageNetwork, { vswitch: 'vSwitch1', portGroup: 'eSAN', vmkernel: { name: 'eSAN-Interface1', address: '10.0.1.10/24' } }, 'a host without a storage VM gets its storage network here');
 });
