@@ -57,6 +57,9 @@ export const Failure = {
   DatastoreConflict: 'DatastoreConflict',
   /** Some hosts could not mount the shares (the others did): the run's details list each. */
   DatastoreHostsFailed: 'DatastoreHostsFailed',
+  // recoverDatastores
+  /** The storage VM's NFS server did not list its exports within the timeout: nothing was refreshed or remounted. */
+  ExportsNotAnswering: 'ExportsNotAnswering',
   // vSphere: the endpoint refuses us. A person fixes the inventory or the worker's environment.
   /** The password variable the inventory names is not set in the worker's environment. */
   VsphereCredentials: 'VsphereCredentials',
@@ -87,4 +90,5 @@ export const NON_RETRYABLE = {
     Failure.GuestNotReady, Failure.VsphereCredentials, Failure.VsphereLogin, Failure.VsphereThumbprint,
   ],
   datastore: [Failure.DatastoreConflict, Failure.VsphereCredentials, Failure.VsphereLogin, Failure.VsphereThumbprint],
+  recover: [Failure.VsphereCredentials, Failure.VsphereLogin, Failure.VsphereThumbprint],
 } as const satisfies Record<string, readonly FailureType[]>;

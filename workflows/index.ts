@@ -7,3 +7,4 @@ export { configureStorage } from './configure-storage';
 export { enablePassthrough } from './enable-passthrough';
 export { buildStorageVm } from './build-storage-vm';
 export { registerDatastore } from './register-datastore';
+export { recoverDatastores } from './recover-datastores';

@@ -33,6 +33,8 @@ export interface GuestProfile {
   firstRegularUid: number;
   /** Linux pipes can be grown (F_SETPIPE_SZ): the receive guard does so for its stdin. */
   growablePipes: boolean;
+  /** Lists an NFS server's exports (`showmount -e ADDRESS`). */
+  showmount: string;
   diskListings(diskDirectory?: string): DiskListing[];
 }
 

@@ -634,6 +634,22 @@ export interface NasDatastoreInfo extends DatastoreInfo {
   nas?: HostNasVolume;
 }
 
+/** A host's view of a datastore it mounts: `accessible` false once its NFS server stopped answering. */
+export interface HostMountInfo extends DynamicData {
+  path?: string;
+  accessMode: HostMountMode;
+  mounted?: boolean;
+  accessible?: boolean;
+  /** AllPathsDown_Start, AllPathsDown_Timeout, PermanentDeviceLoss. */
+  inaccessibleReason?: string;
+  mountFailedReason?: string;
+}
+
+export interface DatastoreHostMount extends DynamicData {
+  key: ManagedObjectReference;
+  mountInfo: HostMountInfo;
+}
+
 export interface DatastoreSummary extends DynamicData {
   datastore?: ManagedObjectReference;
   name: string;

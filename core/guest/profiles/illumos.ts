@@ -24,6 +24,7 @@ export const illumos: GuestProfile = {
       ? { argv: ['passwd', '-N', user], change: `${user}: was locked (*LK*): set no password (passwd -N) so key login works` }
       : undefined,
   growablePipes: false,
+  showmount: '/usr/sbin/showmount',
   // `format` reads its disk selection from stdin: with /dev/null it lists and exits.
   diskListings: () => [{ argv: ['sh', '-c', 'format </dev/null'], parse: parseIllumosFormat }],
 };

@@ -23,6 +23,7 @@ export const linux: GuestProfile = {
       ? { argv: ['usermod', '-p', '*', user], change: `${user}: was locked ('${password.slice(0, 2)}'): set '*' so sshd (UsePAM no) lets its key log in` }
       : undefined,
   growablePipes: true,
+  showmount: 'showmount',
   diskListings: (diskDirectory) => [
     { argv: ['lsblk', '-b', '-d', '-n', '-P', '-o', 'NAME,SIZE,MODEL,TYPE'], parse: parseLsblk },
     ...(diskDirectory
