@@ -45,6 +45,7 @@ export function recoverDatastoresInput(inventory: Inventory, vmName: string): Re
     vm: vm.name,
     storageHost: storageHostRef(inventory, vm),
     exports: [...new Set(hosts.flatMap((h) => h.mounts.map((m) => m.remotePath)))],
+    nfsVersion: hosts.some((h) => h.mounts.some((m) => m.nfsVersion === '3')) ? 3 : 4,
     hosts: hosts.map(({ host, mounts }) => ({ host, mounts })),
     exportsTimeoutMs: durationMs(vm.exportsTimeout ?? DEFAULT_EXPORTS_TIMEOUT),
   };

@@ -1,7 +1,7 @@
 /**
  * recoverDatastores — after a storage VM or its ESXi host rebooted, for that VM's shares:
  *
- *   wait until the VM's NFS server lists every export again   → checkNfsExports (short attempts, timers between)
+ *   wait until the VM's NFS server answers and exports them   → checkNfsExports (short attempts, timers between)
  *   on every host that mounts them, side by side:
  *     have the host look at its storage again                  → refreshHostStorage
  *     read each datastore: accessible? running VMs on it?      → readNasDatastores
@@ -79,7 +79,7 @@ async function waitForExports(input: RecoverDatastoresInput, deadline: number, p
   for (;;) {
     progress.exportChecks += 1;
     try {
-      const check = await checkNfsExports(input.storageHost, input.exports);
+      const check = await checkNfsExports(input.storageHost, input.exports, input.nfsVersion);
       progress.lastCheck = check.detail;
       if (check.answered) return check;
     } catch (error) {

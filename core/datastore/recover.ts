@@ -1,8 +1,8 @@
 /**
  * The recoverDatastores runbook's contract: after a storage VM or its ESXi host rebooted, the NFS
  * datastores it serves stay inaccessible on the hosts that mounted them before it came back (ESXi's
- * NFS timeout passed with nothing answering). Wait until the VM's NFS server lists every export
- * again, have each host refresh its storage, then check each datastore on each host: accessible
+ * NFS timeout passed with nothing answering). Wait until the VM's NFS server answers and exports
+ * every share again (core/guest/storage/exports.ts), have each host refresh its storage, then check each datastore on each host: accessible
  * ones are reported, an inaccessible one is remounted only when no running VM has files on it;
  * one with running VMs is reported with their names and never touched.
  */
@@ -21,10 +21,12 @@ export interface RecoverHost {
 export interface RecoverDatastoresInput {
   /** The storage VM whose shares these are. */
   vm: string;
-  /** Reached over SSH: its NFS server is asked, on the storage address, for its export list. */
+  /** Reached over SSH: asked whether its NFS server answers on its storage address and what it exports. */
   storageHost: StorageHostRef;
-  /** Every dataset mountpoint the hosts mount: each must be in the export list. */
+  /** Every dataset mountpoint the hosts mount: each must be in the export table. */
   exports: string[];
+  /** The NFS version the check asks the server for: 3 when a datastore mounts with NFS 3, else 4. */
+  nfsVersion: 3 | 4;
   hosts: RecoverHost[];
   /** How long the exports may take to answer before the run fails (ms). */
   exportsTimeoutMs: number;
@@ -132,8 +134,8 @@ export function decide(mount: NasMountSpec, view: DatastoreView, host: string): 
 }
 
 export interface RecoverDatastoresActivities {
-  /** One look: the storage VM's NFS server asked for its export list on its storage address. */
-  checkNfsExports(host: StorageHostRef, exports: string[]): Promise<ExportsCheck>;
+  /** One look, on the storage VM: NFS answers on its storage address, and its export table lists every export. */
+  checkNfsExports(host: StorageHostRef, exports: string[], nfsVersion: 3 | 4): Promise<ExportsCheck>;
   /** RefreshStorageSystem on the host, then RefreshDatastore of each of these datastores it mounts. */
   refreshHostStorage(host: EsxiHostRef, datastores: string[]): Promise<StepReport>;
   /** Each mount's datastore as the host sees it now. */

@@ -32,6 +32,7 @@ test('recoverDatastores for uss1: its shares on the hosts that mount them, uss1 
   assert.equal(input.storageHost.name, 'uss1');
   assert.equal(input.storageHost.storageAddress, '10.0.1.41');
   assert.deepEqual(input.exports, ['/export/uss1-nas-vol0']);
+  assert.equal(input.nfsVersion, 3);
   assert.deepEqual(input.hosts.map((h) => [h.host.name, h.mounts.map((m) => m.datastore)]), [['vh0', ['uss1-nas-vol0']], ['vh1', ['uss1-nas-vol0']], ['vh2', ['uss1-nas-vol0']], ['vh3', ['uss1-nas-vol0']]]);
   assert.equal(input.exportsTimeoutMs, 15 * 60_000);
   assert.ok(!JSON.stringify(input).includes('password"'), 'no secret, only references');

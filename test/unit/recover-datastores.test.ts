@@ -1,24 +1,26 @@
-/** recoverDatastores' pure parts: the NFS server's export list as showmount prints it, and what to do with a datastore a host sees. */
+/** recoverDatastores' pure parts: the NFS server's export table as exportfs and share print it, and what to do with a datastore a host sees. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decide } from '../../core/datastore/recover';
-import { exportsCheck, parseShowmount } from '../../core/guest/storage/exports';
+import { exportsCheck, parseExportfs, parseShare } from '../../core/guest/storage/exports';
 
 const mount = { datastore: 'uss1-nas-vol0', remoteHost: '10.0.1.41', remotePath: '/export/uss1-nas-vol0', nfsVersion: '3' as const };
 const seen = (accessible: boolean, runningVms: string[] = [], exp = '10.0.1.41:/export/uss1-nas-vol0') => ({ datastore: mount.datastore, seen: { export: exp, accessible, runningVms, reason: 'AllPathsDown_Timeout' } });
 
-test('showmount -e: illumos and Linux print a header, then PATH CLIENTS; the paths are read, nothing else', () => {
-  const illumos = 'export list for 10.0.1.41:\n/export/uss1-nas-vol0 vh0-nas,vh1-nas,vh2-nas,vh3-nas\n/export/uss1-nas-vol1 (everyone)\n';
-  assert.deepEqual(parseShowmount(illumos), ['/export/uss1-nas-vol0', '/export/uss1-nas-vol1']);
-  const linux = 'Export list for 10.214.3.41:\n/export/rec-san-01-nas-vol0 10.214.3.12,10.214.3.11\n';
-  assert.deepEqual(parseShowmount(linux), ['/export/rec-san-01-nas-vol0']);
-  assert.deepEqual(parseShowmount('Export list for 10.214.3.41:\n'), []);
+test('the export table: exportfs -v (a long path alone on its line) and illumos share; the paths are read, nothing else', () => {
+  const exportfs = '/export/rec-san-01-nas-very-long-name-busy\n\t\t10.213.1.1(rw,sync,wdelay,hide,no_subtree_check,sec=sys,secure,root_squash,no_all_squash)\n' +
+    '/export/x     \t<world>(rw,sync,wdelay,hide,no_subtree_check,fsid=101,sec=sys,secure,no_root_squash,no_all_squash)\n' +
+    '/export/x     \tvh1-nas(rw,no_root_squash)\n';
+  assert.deepEqual(parseExportfs(exportfs), ['/export/rec-san-01-nas-very-long-name-busy', '/export/x']);
+  assert.deepEqual(parseExportfs(''), []);
+  const share = '-               /export/uss1-nas-vol0   rw,nosuid,root=vh3-nas:vh2-nas   ""\nvol1            /export/uss1-nas-vol1   ro   "backups"\n';
+  assert.deepEqual(parseShare(share), ['/export/uss1-nas-vol0', '/export/uss1-nas-vol1']);
 });
 
 test('the exports answer only when every one is listed; the detail names what is missing', () => {
-  assert.deepEqual(exportsCheck('10.0.1.41', ['/export/a', '/export/b'], ['/export/a']), { answered: true, missing: [], detail: '10.0.1.41 exports /export/a' });
+  assert.deepEqual(exportsCheck('10.0.1.41', ['/export/a', '/export/b'], ['/export/a']), { answered: true, missing: [], detail: 'NFS answers on 10.0.1.41 and exports /export/a' });
   assert.deepEqual(exportsCheck('10.0.1.41', ['/export/a'], ['/export/a', '/export/b']), {
-    answered: false, missing: ['/export/b'], detail: '10.0.1.41 answers but does not export /export/b (it exports /export/a)',
+    answered: false, missing: ['/export/b'], detail: 'NFS answers on 10.0.1.41 but does not export /export/b (it exports /export/a)',
   });
 });
 

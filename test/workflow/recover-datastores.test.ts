@@ -25,6 +25,7 @@ const input: RecoverDatastoresInput = {
   vm: 'uss1',
   storageHost: { name: 'uss1', os: 'illumos', address: '192.0.2.41', hostKey: 'ssh-ed25519 AAAA', credential: { user: 'root', privateKeyFile: '/k' }, storageAddress: '10.0.1.41' },
   exports: ['/export/idle', '/export/busy', '/export/fine'],
+  nfsVersion: 3,
   hosts: [
     { host: { name: 'vh0', vsphere }, mounts: [share('idle'), share('busy'), share('fine')] },
     { host: { name: 'vh1', vsphere }, mounts: [share('idle'), share('fine'), share('gone'), share('other')] },
@@ -54,9 +55,9 @@ function fake(opts: { answersAfter?: number; failHost?: string } = {}) {
       calls.push(`check ${host.name}`);
       if (checks === 1) throw new Error('ssh uss1: connect ECONNREFUSED 192.0.2.41:22');
       if (opts.answersAfter === undefined || checks < opts.answersAfter) {
-        return { answered: false, missing: exports, detail: 'uss1: showmount -e 10.0.1.41: RPC: Port mapper failure' };
+        return { answered: false, missing: exports, detail: 'NFS 3 does not answer on 10.0.1.41:2049 (uss1: 10.0.1.41: RPC: Remote system error - Connection refused)' };
       }
-      return { answered: true, missing: [], detail: `10.0.1.41 exports ${exports.join(', ')}` };
+      return { answered: true, missing: [], detail: `NFS answers on 10.0.1.41 and exports ${exports.join(', ')}` };
     },
     async refreshHostStorage(host, datastores) {
       calls.push(`refresh ${host.name}`);
@@ -119,7 +120,7 @@ test('exports that never answer: the run fails at the deadline naming the VM and
     const cause = error.cause as ApplicationFailure;
     assert.equal(cause.type, Failure.ExportsNotAnswering);
     assert.equal(cause.nonRetryable, true);
-    assert.match(cause.message, /^uss1: its NFS exports did not answer within 120 s \(\d+ checks; last: uss1: showmount -e 10\.0\.1\.41: RPC: Port mapper failure\)\. Nothing was refreshed or remounted on vh0, vh1/);
+    assert.match(cause.message, /^uss1: its NFS exports did not answer within 120 s \(\d+ checks; last: NFS 3 does not answer on 10\.0\.1\.41:2049 \(uss1: 10\.0\.1\.41: RPC: Remote system error - Connection refused\)\)\. Nothing was refreshed or remounted on vh0, vh1/);
     return true;
   });
   assert.ok(f.calls.length >= 5 && f.calls.every((c) => c === 'check uss1'), f.calls.join(', '));
