@@ -88,6 +88,9 @@ export interface RecoverDatastoresProgress {
   hosts: HostRecovery[];
 }
 
+/** One run per storage VM: the CLI and a parent runbook (as a child workflow) start it under this id. */
+export const recoverWorkflowId = (vm: string) => `recover-datastores/${vm}`;
+
 export const recoverDatastoresProgressQuery = defineQuery<RecoverDatastoresProgress>('recoverDatastoresProgress');
 
 /** 15 minutes: a storage VM importing its pool after a host reboot takes minutes; the inventory may say otherwise. */

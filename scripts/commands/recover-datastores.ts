@@ -8,14 +8,12 @@
 import type { Command } from 'commander';
 import { recoverDatastores } from '../../workflows';
 import { Runbook, runSearchAttributes } from '../../core/search-attributes';
-import type { RecoverDatastoresResult } from '../../core/datastore/recover';
+import { recoverWorkflowId, type RecoverDatastoresResult } from '../../core/datastore/recover';
 import { recoverDatastoresInput } from '../../inventory/datastore';
 import { requireInventory } from '../../inventory/load';
 import { storageVms } from '../../inventory/targets';
 import { report, settle, startOrFollow } from '../start-runs';
 import { withClient } from '../temporal-client';
-
-export const recoverWorkflowId = (vm: string) => `recover-datastores/${vm}`;
 
 const settledStates = new Set(['accessible', 'remounted']);
 
