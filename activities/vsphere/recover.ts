@@ -19,7 +19,8 @@ import {
 import type { VsphereSessions } from './sessions';
 
 interface Found {
-  ref: ManagedObjectReference;
+  /** Absent: the host has no datastore of that name. */
+  ref?: ManagedObjectReference;
   view: DatastoreView;
   nas?: HostNasVolume;
   accessMode?: HostMountMode;
@@ -61,7 +62,7 @@ export function createRecoverActivities(deps: { sessions: VsphereSessions }): Om
         },
       };
     }));
-    return names.map((name) => found.find((f) => f?.view.datastore === name) ?? { ref: { type: 'Datastore', value: '' }, view: { datastore: name } });
+    return names.map((name) => found.find((f) => f?.view.datastore === name) ?? { view: { datastore: name } });
   }
 
   const specOf = (m: NasMountSpec, was?: Found): HostNasVolumeSpec => ({
@@ -78,7 +79,8 @@ export function createRecoverActivities(deps: { sessions: VsphereSessions }): Om
       const host = await hostSystem(ref);
       await (await host.storageSystem()).refreshStorageSystem();
       const found = [`${ref.name}: RefreshStorageSystem`];
-      for (const d of (await find(host, datastores)).filter((f) => f.view.seen)) {
+      for (const d of await find(host, datastores)) {
+        if (!d.ref) continue;
         await new Datastore(host.client, d.ref).refreshDatastore();
         found.push(`${ref.name}: RefreshDatastore ${d.view.datastore}`);
       }
@@ -101,7 +103,7 @@ export function createRecoverActivities(deps: { sessions: VsphereSessions }): Om
         if (decision !== 'remount' && !resuming) return decision;
         if (decision === 'remount') {
           try {
-            await dss.removeDatastore(was!.ref);
+            await dss.removeDatastore(was!.ref!);
           } catch (error) {
             // The host's refusal (ResourceInUse: VMs registered on it) is an answer, not a failure to retry.
             if (!(error instanceof VimFault)) throw error;
