@@ -1,8 +1,9 @@
-/** recoverDatastores' pure parts: the NFS server's export table as exportfs and share print it, and what to do with a datastore a host sees. */
+/** recoverDatastores' pure parts: the NFS server's export table as exportfs and share print it, what to do with a datastore a host sees, the command's output. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decide } from '../../core/datastore/recover';
 import { exportsCheck, parseExportfs, parseShare } from '../../core/guest/storage/exports';
+import { formatRecoverResult, progressLine, unsettled } from '../../scripts/commands/recover-datastores';
 
 const mount = { datastore: 'uss1-nas-vol0', remoteHost: '10.0.1.41', remotePath: '/export/uss1-nas-vol0', nfsVersion: '3' as const };
 const seen = (accessible: boolean, runningVms: string[] = [], exp = '10.0.1.41:/export/uss1-nas-vol0') => ({ datastore: mount.datastore, seen: { export: exp, accessible, runningVms, reason: 'AllPathsDown_Timeout' } });
@@ -33,4 +34,25 @@ test('decide: accessible is reported, running VMs keep it as it is, another expo
   assert.ok(other !== 'remount' && other.state === 'inaccessible' && /not touched/.test(other.reason!));
   const missing = decide(mount, { datastore: mount.datastore }, 'vh1');
   assert.ok(missing !== 'remount' && missing.state === 'missing' && /not mounted on vh1/.test(missing.reason!));
+});
+
+test('the command\'s output: each datastore\'s state and reason, what is still not accessible, the progress while it waits', () => {
+  const result = {
+    vm: 'uss1', exportChecks: 4, exports: { answered: true, missing: [], detail: 'NFS answers on 10.0.1.41 and exports /export/uss1-nas-vol0' },
+    hosts: [
+      { host: 'vh0', datastores: [{ datastore: 'uss1-nas-vol0', state: 'remounted' as const }] },
+      { host: 'vh1', datastores: [{ datastore: 'uss1-nas-vol0', state: 'inaccessible' as const, reason: 'with running VMs on it (app1)', runningVms: ['app1'] }] },
+    ],
+  };
+  assert.equal(formatRecoverResult(result), [
+    'uss1: NFS answers on 10.0.1.41 and exports /export/uss1-nas-vol0 (after 4 check(s))',
+    '  vh0 uss1-nas-vol0: remounted',
+    '  vh1 uss1-nas-vol0: inaccessible: with running VMs on it (app1)',
+  ].join('\n'));
+  assert.deepEqual(unsettled([result]), ['uss1 on vh1: uss1-nas-vol0 inaccessible']);
+  assert.equal(
+    progressLine('uss1', { phase: 'waitingForExports', deadline: '2026-12-03T11:30:00.000Z', exportChecks: 2, lastCheck: 'NFS 3 does not answer on 10.0.1.41:2049', hosts: [] }),
+    'uss1: waiting for its NFS exports (look 2, until 2026-12-03T11:30:00.000Z): NFS 3 does not answer on 10.0.1.41:2049',
+  );
+  assert.equal(progressLine('uss1', { phase: 'refreshing', deadline: '', exportChecks: 3, hosts: [{ host: 'vh0', datastores: [] }] }), 'uss1: refreshing: vh0 done');
 });
