@@ -10,12 +10,12 @@
  * recoverDatastores is started at once: it waits (SSH refused, then NFS not answering while the VM
  * is on but its NFS server not yet), the lab host reboots from its own configuration (lab/reboot.ts),
  * the exports answer, the idle datastore is remounted on both hosts, the busy one is reported with
- * app1 and left alone; a second run changes nothing. In the 'refresh' mode a VM power cycle is
+ * app1 and left alone; a second run (the CLI, `--wait --json`, exit 1 for the busy one) changes nothing. In the 'refresh' mode a VM power cycle is
  * recovered by the refresh alone. The recovered share is read over NFS from vh1's storage address.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -29,6 +29,7 @@ import { recoverDatastoresInput, registerDatastoreInput } from '../../inventory/
 import { createVm, HostSystem, VirtualMachine, vmFolder, type ManagedObjectReference } from '../../activities/vsphere';
 import { vsphereSessions } from '../../activities/vsphere/sessions';
 import { inHypervisor, labDown, labReboot, labUp, type LabState } from '../../lab/lab';
+import { run } from '../../lab/exec';
 import { nfsUrl } from '../../lab/nfs/client';
 import { stopNfs } from '../../lab/nfs/server';
 import { labHookCommand } from '../../lab/vsphere-hook';
@@ -45,6 +46,8 @@ let sim: VsphereSim;
 let temporal: TestTemporal;
 let simDir: string;
 let inventory: Inventory;
+let inventoryFile: string;
+const CLI = path.resolve(__dirname, '..', '..', 'bin', 'esxi-zfs.js');
 const sessions = vsphereSessions();
 
 before(async () => {
@@ -61,7 +64,11 @@ before(async () => {
   });
   process.env[PASSWORD_ENV] = sim.password;
   temporal = await startTestTemporal('recover');
-  inventory = labInventory();
+  inventoryFile = path.join(simDir, 'inventory.yaml');
+  writeFileSync(inventoryFile, labInventory());
+  const loaded = parseInventory(readFileSync(inventoryFile, 'utf8'), inventoryFile);
+  assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.problems));
+  inventory = loaded.inventory;
 });
 
 after(async () => {
@@ -73,7 +80,7 @@ after(async () => {
 });
 
 /** The lab's inventory with the simulator as its vSphere, a second dataset on rec-san-01, and both mounted on vh1 and vh2. */
-function labInventory(): Inventory {
+function labInventory(): string {
   const doc = YAML.parse(readFileSync(lab.inventoryFile, 'utf8')) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   doc.credentials.vsphere = { user: sim.username, passwordEnv: PASSWORD_ENV };
   doc.vsphere = { url: sim.url, credentials: 'vsphere', thumbprint: sim.thumbprint };
@@ -84,9 +91,7 @@ function labInventory(): Inventory {
   delete vol0.replicateTo;
   vm.datasets.push({ name: 'sp1/nas/busy', mountpoint: `/export/${VM}-nas-busy`, share: vol0.share, datastore: { name: BUSY, mountOn: ['vh1', 'vh2'] } });
   delete doc.hosts[1].storageVm.datasets[0].replicateTo;
-  const loaded = parseInventory(YAML.stringify(doc), 'lab.yaml');
-  assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.problems));
-  return loaded.inventory;
+  return YAML.stringify(doc);
 }
 
 let runs = 0;
@@ -187,10 +192,15 @@ test('after vh1 reboots: waits for the exports, remounts the idle datastore on b
   const listed = await inHypervisor(lab, 'vh1', ['nfs-ls', nfsUrl(lab.hosts[0]!.storageAddress, `/export/${VM}-nas-vol0`, 3)], { timeoutMs: 30_000 });
   assert.equal(listed.code, 0, listed.stderr);
 
-  const again = await temporal.withWorker(async () =>
-    (await temporal.client.workflow.start(recoverDatastores, { args: [recoverDatastoresInput(inventory, VM)], taskQueue: temporal.taskQueue, workflowId: workflowId('again') })).result());
-  assert.equal(again.exportChecks, 1);
-  assert.deepEqual(states(again), [`vh1 ${BUSY} inaccessible`, `vh1 ${IDLE} accessible`, `vh2 ${BUSY} inaccessible`, `vh2 ${IDLE} accessible`]);
+  // Again, as an operator runs it: the CLI, with the inventory file; exit 1 while a datastore is not accessible.
+  const cli = await temporal.withWorker(() => run(CLI, ['recover-datastores', inventoryFile, '--vm', VM, '--wait', '--json'], {
+    env: { ...process.env, TEMPORAL_ADDRESS: temporal.server.address, TEMPORAL_NAMESPACE: temporal.server.namespace }, timeoutMs: 180_000,
+  }));
+  assert.equal(cli.code, 1, cli.stderr);
+  assert.match(cli.stderr, new RegExp(`still not accessible:\n${VM} on vh[12]: ${BUSY} inaccessible\n${VM} on vh[12]: ${BUSY} inaccessible`));
+  const [again] = (JSON.parse(cli.stdout) as { results: RecoverDatastoresResult[] }).results;
+  assert.equal(again!.exportChecks, 1);
+  assert.deepEqual(states(again!), [`vh1 ${BUSY} inaccessible`, `vh1 ${IDLE} accessible`, `vh2 ${BUSY} inaccessible`, `vh2 ${IDLE} accessible`]);
   const now = await datastores();
   assert.deepEqual([IDLE, BUSY].map((n) => mounts(now[n]!)), [IDLE, BUSY].map((n) => mounts(after[n]!)), 'nothing changed');
 });
