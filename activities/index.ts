@@ -1,4 +1,5 @@
 /** Every activity the worker registers, built from the dependencies they share. */
+import type { Client } from '@temporalio/client';
 import type { Transport } from './transport';
 import { createProbeActivities } from './guest/probe';
 import { createTrustActivities } from './guest/trust';
@@ -13,12 +14,15 @@ import { createRecoverActivities } from './vsphere/recover';
 import { createPassthroughActivities } from './vsphere/passthrough';
 import { createStorageVmActivities } from './vsphere/storage-vm';
 import type { VsphereSessions } from './vsphere/sessions';
+import { createScheduleActivities } from './schedules/activities';
 
 export interface ActivityDeps {
   /** How activities reach a storage VM. */
   transport: Transport;
   /** How activities reach vCenter or an ESXi host. */
   sessions: VsphereSessions;
+  /** The worker's own Temporal client: runbooks that manage schedules. */
+  temporal: Client;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -35,5 +39,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createDatastoreActivities(deps),
     ...createNfsExportsActivities(deps),
     ...createRecoverActivities(deps),
+    ...createScheduleActivities(deps),
   };
 }

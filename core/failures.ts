@@ -60,6 +60,9 @@ export const Failure = {
   // recoverDatastores
   /** The storage VM's NFS server did not list its exports within the timeout: nothing was refreshed or remounted. */
   ExportsNotAnswering: 'ExportsNotAnswering',
+  // provisionHost, provisionCluster
+  /** A step of a host's provisioning failed (the later ones did not run): the run's details list each step. */
+  ProvisionFailed: 'ProvisionFailed',
   // vSphere: the endpoint refuses us. A person fixes the inventory or the worker's environment.
   /** The password variable the inventory names is not set in the worker's environment. */
   VsphereCredentials: 'VsphereCredentials',

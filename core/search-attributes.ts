@@ -27,6 +27,8 @@ export const Runbook = {
   buildStorageVm: 'build-storage-vm',
   registerDatastore: 'register-datastore',
   recoverDatastores: 'recover-datastores',
+  provisionHost: 'provision-host',
+  provisionCluster: 'provision-cluster',
 } as const;
 export type RunbookName = (typeof Runbook)[keyof typeof Runbook];
 

@@ -28,7 +28,7 @@ export function registerDatastoreInput(inventory: Inventory, vmName: string): Re
         byHost.set(name, entry);
       }
       // ZFS's own default mountpoint when the inventory gives none.
-      entry.mounts.push({ datastore: d.datastore.name, remoteHost, remotePath: d.mountpoint ?? `/${d.name}`, nfsVersion: d.datastore.nfs });
+      entry.mounts.push({ datastore: d.datastore.name, remoteHost, remotePath: d.mountpoint ?? `/${d.name}`, nfsVersion: d.datastore.nfs, accessMode: d.datastore.access });
     }
   }
   return { vm: vm.name, hosts: [...byHost.values()] };

@@ -286,6 +286,8 @@ const datastore = z.strictObject({
   mountOn: z.array(hostName).min(1),
   /** NFS 3 (the runbook's) or 4.1. */
   nfs: z.enum(['3', '4.1']).default('3'),
+  /** How the hosts mount it (the API's HostMountMode): read-write, as the runbook does, or read-only. */
+  access: z.enum(['readWrite', 'readOnly']).default('readWrite'),
 });
 
 const zfsProperty = z.string().regex(/^[a-z][a-z0-9_:.]{0,255}$/, 'property names are lower-case ZFS property names');

@@ -73,7 +73,7 @@ export function labInventory(opts: { privateKeyFile: string; prefixLength: numbe
 }
 
 /** Keys whose values read best on one line, as in the runbook's example inventory. */
-const FLOW = new Set(['schedule', 'send', 'retention', 'ssh', 'data', 'log', 'cache', 'share', 'replicateTo', 'storageNetwork']);
+const FLOW = new Set(['schedule', 'send', 'retention', 'ssh', 'data', 'log', 'cache', 'share', 'replicateTo', 'storageNetwork', 'passthrough', 'bootDisk', 'datastore']);
 
 /** Values quoted as in the example inventory (a cron line, a key). */
 const QUOTED = new Set(['cron', 'hostKey']);
@@ -92,4 +92,18 @@ export function inventoryYaml(inventory: unknown, header: string): string {
   });
   doc.commentBefore = header;
   return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
+}
+
+/** The lab's vSphere (lab/vsphere-lab.ts) in the inventory: its endpoint, the X1 on every host, a boot disk, each host's share as its datastore. */
+export function withVsphere(inventory: unknown, opts: { url: string; thumbprint: string; user: string; passwordEnv: string; rebootTimeout: string }): unknown {
+  const inv = structuredClone(inventory) as { credentials: Record<string, unknown>; vsphere?: unknown; hosts: Record<string, any>[] }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  inv.credentials.vsphere = { user: opts.user, passwordEnv: opts.passwordEnv };
+  inv.vsphere = { url: opts.url, credentials: 'vsphere', thumbprint: opts.thumbprint };
+  for (const host of inv.hosts) {
+    // The runbook's DDRdrive X1 by its ids; the lab's running VMs (none but the storage VM) may be powered off.
+    host.passthrough = { device: { vendorId: '0x19e3', classId: '0x0100' }, rebootTimeout: opts.rebootTimeout, runningVms: 'powerOff' };
+    Object.assign(host.storageVm, { bootDisk: { sizeGiB: 8 }, guestTimeout: '2m' });
+    for (const d of host.storageVm.datasets) d.datastore = { name: `${host.storageVm.name}-${d.name.split('/').slice(1).join('-')}`, mountOn: [host.name] };
+  }
+  return inv;
 }

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { labLoops } from './disks';
 import { debug, run } from './exec';
 import { bridgeAlias, bridgeName, bridgesOf, isLabVeth, netnsPrefix, releaseNetwork } from './network';
+import { labVsphereDown } from './vsphere-lab';
 import { buildPath, MARKER, readJson, statePath, type BuildRecord, type LabState } from './state';
 import {
   isUnder, links, mountsUnder, mountTable, netnsNames, pidsInNamespaces, processExe, terminate, unmountUnder,
@@ -18,6 +19,8 @@ export async function teardown(dir: string): Promise<void> {
   const marker = bridgeAlias(dir);
   const indices = ourIndices(dir, marker, await links());
   const ourNetns = () => netnsNames().filter((n) => [...indices].some((i) => n.startsWith(netnsPrefix(i))));
+
+  await labVsphereDown(dir);
 
   await stopProcesses(ourNamespaceInodes(dir, ourNetns));
   // Recorded daemons outside those namespaces cannot be ours any more; leave them alone.

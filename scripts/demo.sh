@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The demo: a lab of two storage hosts, the worker with its embedded Temporal dev server, then the
-# runbook's steps through the CLI: validate, probe, configureStorage (network, pools, datasets, NFS
-# shares, proved from a hypervisor), replication trust over the storage network, a full and an incremental
-# replication with live progress, schedules, status, and a clone of the replica for testing.
+# The demo: a lab of two storage hosts with the vSphere simulator (one ESXi host each, the X1 on
+# each), the worker with its embedded Temporal dev server, then through the CLI: validate, provision
+# the cluster from bare hosts with its live display (passthrough through a 5 s simulated reboot,
+# storage network, storage VM, pool and shares, NFS datastores, replication trust, schedules), again
+# (nothing changes), the shares proved from a hypervisor, a full and an incremental replication with
+# live progress, schedules, status, and a clone of the replica for testing.
 # Leaves everything running for the Temporal UI while attached to a terminal (Ctrl-C stops it);
 # without a terminal (CI) it stops everything at the end. Run as root: the lab makes namespaces.
 set -euo pipefail
@@ -25,8 +27,10 @@ stop() {
 trap stop EXIT
 trap 'exit 130' INT TERM
 
-step "lab up: storage hosts with their own sshd and zfs-fuse"
-cli lab up --hosts 2
+step "lab up: storage hosts with their own sshd and zfs-fuse, the vSphere simulator with one ESXi host each"
+cli lab up --hosts 2 --vsphere --reboot-seconds 5
+# The inventory names the simulator's password by a variable: the worker resolves it, never the workflow.
+export ESXI_ZFS_LAB_VSPHERE_PASSWORD="$(cat "$LAB/vsphere/password")"
 
 step "worker (embedded Temporal dev server, SQLite in .data/, UI on :8233)"
 mkdir -p .data
@@ -42,9 +46,6 @@ grep 'worker running\|Temporal UI' .data/worker.log
 step "validate the lab inventory"
 cli validate "$INV"
 
-step "probe: OS, ZFS version, pools and disks of every storage host"
-cli probe "$INV"
-
 ssh_host() {
   ssh -q -i "$LAB/id_ed25519" -o UserKnownHostsFile="$LAB/known_hosts" -o StrictHostKeyChecking=yes "root@$1" "$2"
 }
@@ -57,11 +58,11 @@ nfs_ls() {
     nfs-ls "nfs://$(state "s.hosts[$2].storageAddress")$(vol "$2")?version=3&nfsport=2049&mountport=20048"
 }
 
-step "configureStorage: eth1 on the storage network, /etc/hosts with the hypervisors' vhN-nas, pools with log and cache, datasets, NFS shares"
-cli configure "$INV" --wait
+step "provision the cluster from bare hosts: passthrough and a 5 s reboot, storage network, storage VM, pool and shares, datastores, trust, schedules"
+cli provision "$INV" --wait
 
-step "configureStorage again: everything is in place, nothing changes"
-cli configure "$INV" --wait
+step "provision again: everything is in place, nothing changes"
+cli provision "$INV" --wait
 
 step "the shares from the hypervisors: vh1 lists vol0 on $(state 's.hosts[0].name') over the storage network"
 ssh_host "$(addr 0)" "head -c 67108864 /dev/urandom > $(vol 0)/disk.vmdk"
@@ -69,16 +70,12 @@ nfs_ls vh1 0
 if nfs_ls outsider 0 >/dev/null 2>&1; then echo "the outsider (on no access list) could list the share" >&2; exit 1; fi
 echo "the lab's outsider, an address on no access list, is refused"
 
-step "replication trust: zfsadm, keys made on each host, receive guard, pinned host keys"
-cli trust "$INV" --wait
-
 step "replicate sp1/nas/vol0 to test-san-02 (full), then again (incremental)"
 cli replicate "$INV" --dataset sp1/nas/vol0 --wait
 ssh_host "$(addr 0)" "head -c 8388608 /dev/urandom > $(vol 0)/changed.bin"
 cli replicate "$INV" --dataset sp1/nas/vol0 --wait
 
-step "schedules: one per replicated dataset (59 23 * * * America/Chicago)"
-cli schedules apply "$INV"
+step "schedules: one per replicated dataset (59 23 * * * America/Chicago), made by provisioning"
 cli schedules list
 
 step "status"

@@ -11,7 +11,7 @@ import { failureMessage } from './failure-message';
 import { replicationJobs } from '../inventory/jobs';
 import { progressQuery, replicationScheduleId, replicationWorkflowId, type ReplicationJob, type ReplicationProgress, type ReplicationResult } from '../core/replication/shared';
 import type { Inventory } from '../inventory/schema';
-import { describeSchedule, listSchedules, type ScheduleListing } from './schedules/control';
+import { describeSchedule, listSchedules, type ScheduleListing } from '../activities/schedules/control';
 import { replicateDataset } from '../workflows';
 
 /** What one closed run ended with. */

@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { sshTransport } from '../activities/transport';
@@ -46,7 +47,7 @@ export async function startWorker(opts: { taskQueue?: string; devServer?: DevSer
       namespace: endpoint.namespace,
       taskQueue: opts.taskQueue ?? TASK_QUEUE,
       workflowBundle: { codePath: await bundleInChildProcess() },
-      activities: createActivities({ transport: sshTransport(pool), sessions }),
+      activities: createActivities({ transport: sshTransport(pool), sessions, temporal: new Client({ connection, namespace: endpoint.namespace }) }),
       maxHeartbeatThrottleInterval: MAX_HEARTBEAT_THROTTLE,
     });
     const conn = connection;

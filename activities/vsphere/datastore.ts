@@ -8,7 +8,7 @@ import { Failure } from '../../core/failures';
 import type { StepReport } from '../../core/configure/shared';
 import type { DatastoreActivities, NasMountSpec, StorageNetworkSpec } from '../../core/datastore/shared';
 import type { EsxiHostRef } from '../../core/passthrough/shared';
-import { HostSystem, retrieveOne, type HostNasVolume, type ManagedObjectReference } from './index';
+import { HostSystem, retrieveOne, type DatastoreHostMount, type HostNasVolume, type ManagedObjectReference } from './index';
 import type { VsphereSessions } from './sessions';
 
 const conflict = (message: string) => ApplicationFailure.nonRetryable(message, Failure.DatastoreConflict);
@@ -74,26 +74,28 @@ export function createDatastoreActivities(deps: { sessions: VsphereSessions }): 
       const host = await hostSystem(ref);
       const ds = await host.datastoreSystem();
       const existing = await Promise.all((await ds.datastores()).map(async (d: ManagedObjectReference) => {
-        const p = await retrieveOne(host.client, d, ['summary.name', 'summary.type', 'info']);
-        return { name: String(p['summary.name']), type: String(p['summary.type']), nas: (p.info as { nas?: HostNasVolume } | undefined)?.nas };
+        const p = await retrieveOne(host.client, d, ['summary.name', 'summary.type', 'info', 'host']);
+        // This host's mount of it: the access mode is per host.
+        const mount = (p.host as DatastoreHostMount[] | undefined)?.find((m) => m.key.value === host.ref.value);
+        return { name: String(p['summary.name']), type: String(p['summary.type']), nas: (p.info as { nas?: HostNasVolume } | undefined)?.nas, accessMode: mount?.mountInfo.accessMode };
       }));
       const report: StepReport = { found: [], changed: [], warnings: [] };
       for (const m of mounts) {
-        const what = `${m.remoteHost}:${m.remotePath} (${nfsType(m)})`;
+        const what = `${m.remoteHost}:${m.remotePath} (${nfsType(m)}, ${m.accessMode})`;
         const same = existing.find((e) => e.name === m.datastore);
         if (same) {
-          const theirs = same.nas ? `${same.nas.remoteHost}:${same.nas.remotePath} (${same.type})` : `a ${same.type} datastore`;
+          const theirs = same.nas ? `${same.nas.remoteHost}:${same.nas.remotePath} (${same.type}, ${same.accessMode ?? 'not mounted here'})` : `a ${same.type} datastore`;
           if (theirs !== what) throw conflict(`${ref.name}: datastore ${m.datastore} is ${theirs}, the inventory's is ${what}: rename one; nothing was changed`);
           report.found.push(`datastore ${m.datastore}: ${what}`);
           continue;
         }
         const elsewhere = existing.find((e) => e.nas && e.nas.remoteHost === m.remoteHost && e.nas.remotePath === m.remotePath);
-        if (elsewhere) report.warnings.push(`${what} is mounted as ${elsewhere.name} too`);
+        if (elsewhere) report.warnings.push(`${m.remoteHost}:${m.remotePath} is mounted as ${elsewhere.name} too`);
         await ds.createNasDatastore({
           remoteHost: m.remoteHost,
           remotePath: m.remotePath,
           localPath: m.datastore,
-          accessMode: 'readWrite',
+          accessMode: m.accessMode,
           type: nfsType(m),
           ...(m.nfsVersion === '4.1' && { remoteHostNames: [m.remoteHost] }),
         });

@@ -69,7 +69,7 @@ export function createRecoverActivities(deps: { sessions: VsphereSessions }): Om
     remoteHost: m.remoteHost,
     remotePath: m.remotePath,
     localPath: m.datastore,
-    accessMode: was?.accessMode ?? 'readWrite',
+    accessMode: was?.accessMode ?? m.accessMode,
     type: nfsType(m),
     ...(m.nfsVersion === '4.1' && { remoteHostNames: was?.nas?.remoteHostNames ?? [m.remoteHost] }),
   });

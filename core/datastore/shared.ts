@@ -3,7 +3,7 @@
  * a storage VM's shares. The storage network as the runbook lays it out (a vSwitch, the storage
  * VMs' port group, a VMkernel NIC with a static address on its own port group: the runbook's
  * eSAN-Interface1), then each share as an NFS datastore. A datastore is what it mounts: the same
- * remote host, path and NFS version under its name is in place; its name on another export is an
+ * remote host, path, NFS version and access mode under its name is in place; its name on another export is an
  * error naming both, never changed.
  */
 import type { StepReport } from '../configure/shared';
@@ -27,7 +27,11 @@ export interface NasMountSpec {
   /** The dataset's mountpoint. */
   remotePath: string;
   nfsVersion: NfsVersion;
+  /** The API's HostMountMode. */
+  accessMode: AccessMode;
 }
+
+export type AccessMode = 'readWrite' | 'readOnly';
 
 export interface HostMounts {
   host: EsxiHostRef;

@@ -5,6 +5,7 @@
  * the guest is awaited its deadline) and prints what each step changed.
  */
 import type { Command } from 'commander';
+import { WorkflowIds } from '../../core/provision/shared';
 import type { WorkflowHandle } from '@temporalio/client';
 import { buildStorageVm } from '../../workflows';
 import { Runbook, runSearchAttributes } from '../../core/search-attributes';
@@ -14,7 +15,7 @@ import { buildStorageVmInput, storageVmHosts } from '../../inventory/storage-vm'
 import { report, settle, startOrFollow } from '../start-runs';
 import { withClient } from '../temporal-client';
 
-export const buildVmWorkflowId = (host: string) => `build-storage-vm/${host}`;
+export const buildVmWorkflowId = WorkflowIds.buildStorageVm;
 const STATUS_EVERY_MS = 2000;
 
 export function formatBuildVmResult(result: BuildStorageVmResult): string {

@@ -4,6 +4,7 @@
  * (`configure-storage/<vm>`): its network, name resolution, pool, datasets and shares.
  */
 import type { Command } from 'commander';
+import { WorkflowIds } from '../../core/provision/shared';
 import { configureStorage } from '../../workflows';
 import { Runbook, runSearchAttributes } from '../../core/search-attributes';
 import type { ConfigureStorageResult } from '../../core/configure/shared';
@@ -13,7 +14,7 @@ import { storageVms } from '../../inventory/targets';
 import { report, settle, startOrFollow } from '../start-runs';
 import { withClient } from '../temporal-client';
 
-export const configureWorkflowId = (vm: string) => `configure-storage/${vm}`;
+export const configureWorkflowId = WorkflowIds.configureStorage;
 
 export function formatConfigureResult(result: ConfigureStorageResult): string {
   const lines: string[] = [];

@@ -5,6 +5,7 @@
  * shares are to be mounted on.
  */
 import type { Command } from 'commander';
+import { WorkflowIds } from '../../core/provision/shared';
 import { registerDatastore } from '../../workflows';
 import { Runbook, runSearchAttributes } from '../../core/search-attributes';
 import type { RegisterDatastoreResult } from '../../core/datastore/shared';
@@ -14,7 +15,7 @@ import { storageVms } from '../../inventory/targets';
 import { report, settle, startOrFollow } from '../start-runs';
 import { withClient } from '../temporal-client';
 
-export const datastoreWorkflowId = (vm: string) => `register-datastore/${vm}`;
+export const datastoreWorkflowId = WorkflowIds.registerDatastore;
 
 export function formatDatastoreResult(result: RegisterDatastoreResult): string {
   const lines: string[] = [];

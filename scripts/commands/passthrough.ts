@@ -6,6 +6,7 @@
  * `esxi-zfs host-is-back HOST`: the operator's signal that a host that did not come back is up.
  */
 import type { Command } from 'commander';
+import { WorkflowIds } from '../../core/provision/shared';
 import type { WorkflowHandle } from '@temporalio/client';
 import { enablePassthrough } from '../../workflows';
 import { Runbook, runSearchAttributes } from '../../core/search-attributes';
@@ -15,7 +16,7 @@ import { enablePassthroughInput, passthroughHosts } from '../../inventory/passth
 import { report, settle, startOrFollow } from '../start-runs';
 import { withClient } from '../temporal-client';
 
-export const passthroughWorkflowId = (host: string) => `enable-passthrough/${host}`;
+export const passthroughWorkflowId = WorkflowIds.enablePassthrough;
 const STATUS_EVERY_MS = 2000;
 
 export function formatPassthroughResult(result: EnablePassthroughResult): string {

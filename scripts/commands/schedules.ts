@@ -2,10 +2,10 @@ import type { Command } from 'commander';
 import { findJob } from '../../inventory/jobs';
 import { replicationWorkflowId } from '../../core/replication/shared';
 import { requireInventory } from '../../inventory/load';
-import { workflowUiLink } from '../../workers/config';
-import { applySchedules } from '../schedules/apply';
-import { listSchedules, pauseSchedule, triggerSchedule, unpauseSchedule, type ScheduleListing } from '../schedules/control';
-import { desiredSchedules } from '../schedules/desired';
+import { TASK_QUEUE, workflowUiLink } from '../../workers/config';
+import { applySchedules } from '../../activities/schedules/apply';
+import { listSchedules, pauseSchedule, triggerSchedule, unpauseSchedule, type ScheduleListing } from '../../activities/schedules/control';
+import { desiredSchedules } from '../../activities/schedules/desired';
 import { describeOutcome, formatInZone, formatRelative, readRunById, renderTable, type RunSummary } from '../status';
 import { withClient } from '../temporal-client';
 
@@ -73,8 +73,9 @@ export function registerSchedules(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (file: string, options: { json?: boolean }) => {
       const inventory = requireInventory(file);
-      const desired = new Map(desiredSchedules(inventory).map((d) => [d.scheduleId, d]));
-      const result = await withClient((client) => applySchedules(client, inventory));
+      const wanted = desiredSchedules(inventory, TASK_QUEUE);
+      const desired = new Map(wanted.map((d) => [d.scheduleId, d]));
+      const result = await withClient((client) => applySchedules(client, wanted, { prune: true }));
       if (options.json) {
         console.log(JSON.stringify(result, null, 2));
         return;

@@ -3,6 +3,7 @@
  * replication ring (every job is an edge source VM → target VM with its target dataset).
  */
 import { Runbook, runSearchAttributes } from '../../core/search-attributes';
+import { WorkflowIds } from '../../core/provision/shared';
 import { setupReplicationTrust } from '../../workflows';
 import type { Command } from 'commander';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
@@ -12,7 +13,7 @@ import { TASK_QUEUE, workflowUiLink } from '../../workers/config';
 import { withClient } from '../temporal-client';
 import type { SetupReplicationTrustResult } from '../../core/trust/shared';
 
-export const TRUST_WORKFLOW_ID = 'setup-replication-trust';
+export const TRUST_WORKFLOW_ID = WorkflowIds.setupReplicationTrust;
 
 export function formatTrustResult(result: SetupReplicationTrustResult): string {
   const lines: string[] = [];

@@ -11,6 +11,8 @@ import type { LabState } from '../../lab/lab';
 import { configureStorage } from '../../workflows';
 import type { TestTemporal } from './temporal';
 
+export const configureWorkflowId = (host: string) => `configure-storage/${host}/${process.pid}`;
+
 /** Runs configureStorage for every storage VM of the lab at once, under one worker. */
 export async function configureLab(temporal: TestTemporal, lab: LabState): Promise<ConfigureStorageResult[]> {
   const inventory = requireInventory(lab.inventoryFile);
@@ -18,7 +20,7 @@ export async function configureLab(temporal: TestTemporal, lab: LabState): Promi
   const handles = await Promise.all(inputs.map((input) => temporal.client.workflow.start(configureStorage, {
     args: [input],
     taskQueue: temporal.taskQueue,
-    workflowId: `configure-storage/${input.host.name}/${process.pid}`,
+    workflowId: configureWorkflowId(input.host.name),
   })));
   return temporal.withWorker(() => Promise.all(handles.map((h) => h.result())));
 }

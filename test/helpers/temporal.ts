@@ -130,7 +130,7 @@ export async function startTestTemporal(name: string): Promise<TestTemporal> {
         namespace: server.namespace,
         taskQueue,
         workflowBundle: await workflowBundle(),
-        activities: createActivities({ transport, sessions }),
+        activities: createActivities({ transport, sessions, temporal: client }),
         maxHeartbeatThrottleInterval: MAX_HEARTBEAT_THROTTLE,
       });
       return worker.runUntil(fn);

@@ -13,10 +13,11 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
 import { registerDatastore } from '../../workflows';
 import { Failure } from '../../core/failures';
-import type { HostMounts, RegisterDatastoreInput, RegisterDatastoreResult } from '../../core/datastore/shared';
+import type { AccessMode, HostMounts, RegisterDatastoreInput, RegisterDatastoreResult } from '../../core/datastore/shared';
 import { HostSystem, Session, retrieveOne, type HostNasVolume } from '../../activities/vsphere';
 import { startVsphereSim, type VsphereSim } from '../../lab/vsphere';
 import { startTestTemporal, type TestTemporal } from '../helpers/temporal';
+import { recordHistory } from '../helpers/record-history';
 
 const PASSWORD_ENV = 'ESXI_ZFS_TEST_VSPHERE_PASSWORD_DS';
 let sim: VsphereSim;
@@ -36,17 +37,18 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-function hostMounts(name: string, vmkernelAddress: string, datastore = 'uss1-nas-vol0', remotePath = '/export/uss1-nas-vol0'): HostMounts {
+function hostMounts(name: string, vmkernelAddress: string, datastore = 'uss1-nas-vol0', remotePath = '/export/uss1-nas-vol0', accessMode: AccessMode = 'readWrite'): HostMounts {
   return {
     host: { name, vsphere: { url: sim.url, credential: { user: sim.username, passwordEnv: PASSWORD_ENV }, thumbprint: sim.thumbprint } },
     storageNetwork: { vswitch: 'vSwitch1', portGroup: 'eSAN', vmkernel: { name: 'eSAN-Interface1', address: vmkernelAddress } },
-    mounts: [{ datastore, remoteHost: '10.0.1.41', remotePath, nfsVersion: '3' }],
+    mounts: [{ datastore, remoteHost: '10.0.1.41', remotePath, nfsVersion: '3', accessMode }],
   };
 }
 
 let runs = 0;
+const workflowIdOf = (run: number) => `datastore-lab-${process.pid}-${run}`;
 const run = (input: RegisterDatastoreInput): Promise<RegisterDatastoreResult> =>
-  temporal.withWorker(async () => (await temporal.client.workflow.start(registerDatastore, { args: [input], taskQueue: temporal.taskQueue, workflowId: `datastore-lab-${process.pid}-${++runs}` })).result());
+  temporal.withWorker(async () => (await temporal.client.workflow.start(registerDatastore, { args: [input], taskQueue: temporal.taskQueue, workflowId: workflowIdOf(++runs) })).result());
 
 /** What the host reports, read with the client directly: its VMkernel NICs and NFS datastores. */
 async function seen(host: string) {
@@ -72,10 +74,11 @@ async function seen(host: string) {
 test('from a fresh model: port groups, VMkernel NIC and the NFS datastore on both hosts; again: nothing changes', async () => {
   const input = { vm: 'uss1', hosts: [hostMounts('vh0', '10.0.1.10/24'), hostMounts('vh1', '10.0.1.11/24')] };
   const first = await run(input);
+  await recordHistory(temporal.client, workflowIdOf(runs), 'registerDatastore');
   for (const h of first.hosts) {
     const changed = h.steps.flatMap((s) => s.report.changed);
     assert.ok(changed.some((c) => /port group eSAN added/.test(c)) && changed.some((c) => /VMkernel NIC vmk\d+ 10\.0\.1\.1\d\/24 on eSAN-Interface1/.test(c)), changed.join('\n'));
-    assert.ok(changed.includes('datastore uss1-nas-vol0 mounted: 10.0.1.41:/export/uss1-nas-vol0 (NFS)'), changed.join('\n'));
+    assert.ok(changed.includes('datastore uss1-nas-vol0 mounted: 10.0.1.41:/export/uss1-nas-vol0 (NFS, readWrite)'), changed.join('\n'));
   }
   const vh1 = await seen('vh1');
   assert.ok(vh1.vnics.includes('eSAN-Interface1 10.0.1.11/255.255.255.0'), vh1.vnics.join(', '));
@@ -84,6 +87,11 @@ test('from a fresh model: port groups, VMkernel NIC and the NFS datastore on bot
 
   const again = await run(input);
   assert.deepEqual(again.hosts.flatMap((h) => h.steps.flatMap((s) => s.report.changed)), [], 'a second run changes nothing');
+
+  // The same export under its name, but the inventory now wants it read-only: a different mount, refused naming both.
+  const readOnly = await run({ vm: 'uss1', hosts: [hostMounts('vh1', '10.0.1.11/24', 'uss1-nas-vol0', '/export/uss1-nas-vol0', 'readOnly')] }).then(() => undefined, (e: unknown) => e);
+  assert.ok(readOnly instanceof WorkflowFailedError);
+  assert.match((readOnly.cause as ApplicationFailure).message, /vh1: datastore uss1-nas-vol0 is 10\.0\.1\.41:\/export\/uss1-nas-vol0 \(NFS, readWrite\), the inventory's is 10\.0\.1\.41:\/export\/uss1-nas-vol0 \(NFS, readOnly\)/);
 });
 
 test('a datastore name taken by another export, a VMkernel NIC with another address: each refused naming both, nothing changed', async () => {
@@ -92,7 +100,7 @@ test('a datastore name taken by another export, a VMkernel NIC with another addr
   assert.ok(error instanceof WorkflowFailedError);
   const cause = error.cause as ApplicationFailure;
   assert.equal(cause.type, Failure.DatastoreHostsFailed);
-  assert.match(cause.message, /vh2: datastore shared-name is 10\.0\.1\.41:\/export\/other \(NFS\), the inventory's is 10\.0\.1\.41:\/export\/uss1-nas-vol0 \(NFS\)/);
+  assert.match(cause.message, /vh2: datastore shared-name is 10\.0\.1\.41:\/export\/other \(NFS, readWrite\), the inventory's is 10\.0\.1\.41:\/export\/uss1-nas-vol0 \(NFS, readWrite\)/);
   assert.match(cause.message, /vh0: VMkernel NIC vmk\d+ on eSAN-Interface1 has 10\.0\.1\.10\/255\.255\.255\.0, the inventory 10\.0\.1\.99\/24/);
   assert.deepEqual((await seen('vh2')).nfs, ['shared-name 10.0.1.41:/export/other'], 'nothing changed');
   assert.ok((await seen('vh0')).vnics.includes('eSAN-Interface1 10.0.1.10/255.255.255.0'));

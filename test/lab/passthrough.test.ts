@@ -16,6 +16,7 @@ import { Failure } from '../../core/failures';
 import { hostIsBackSignal, passthroughStatusQuery, type EnablePassthroughInput, type PassthroughStatus } from '../../core/passthrough/shared';
 import { startVsphereSim, type VsphereSim } from '../../lab/vsphere';
 import { startTestTemporal, type TestTemporal } from '../helpers/temporal';
+import { recordHistory } from '../helpers/record-history';
 
 const PASSWORD_ENV = 'ESXI_ZFS_TEST_VSPHERE_PASSWORD';
 const HOSTS = ['vh1', 'vh2', 'vh3', 'vh4', 'vh5', 'vh6', 'vh7'];
@@ -66,7 +67,9 @@ const DX1 = '0000:0b:00.0';
 const device = async (host: string) => (await sim.control.host(host)).passthrough.find((p) => p.passthruCapable && p.id === DX1) ?? (await sim.control.host(host)).passthrough.find((p) => p.passthruCapable)!;
 
 test('from a fresh host: enabled, maintenance mode, one reboot waited out, passthruActive; a second run changes nothing', async () => {
-  const first = await temporal.withWorker(async () => (await start(input('vh1'))).result());
+  const firstRun = await start(input('vh1'));
+  const first = await temporal.withWorker(() => firstRun.result());
+  await recordHistory(temporal.client, firstRun.workflowId, 'enablePassthrough-reboot');
   assert.equal(first.reboots, 1);
   const host = await sim.control.host('vh1');
   assert.equal(host.reboots, 1);
@@ -95,8 +98,8 @@ test('a host that reverts passthrough at its reboot (ESXi 8.0): applied again, o
 
 test('a host that does not come back by its deadline: the status names the BIOS and the signal; hostIsBack continues', async () => {
   await sim.control.setNeverReturn('vh3', true);
+  const handle = await start(input('vh3', { rebootTimeoutMs: 3000 }));
   const result = await temporal.withWorker(async () => {
-    const handle = await start(input('vh3', { rebootTimeoutMs: 3000 }));
     const status = await until(handle, (s) => s.waitingForOperator !== undefined, 'waiting for the operator');
     assert.match(status.waitingForOperator!, /VT-d\/IOMMU off in its BIOS.*hostIsBack/);
     assert.equal((await sim.control.host('vh3')).connectionState, 'notResponding');
@@ -104,6 +107,7 @@ test('a host that does not come back by its deadline: the status names the BIOS 
     await handle.signal(hostIsBackSignal);
     return handle.result();
   });
+  await recordHistory(temporal.client, handle.workflowId, 'enablePassthrough-hostIsBack');
   assert.equal(result.reboots, 1);
   assert.equal((await device('vh3')).passthruActive, true);
 });

@@ -7,6 +7,7 @@ import { requireInventory } from '../../inventory/load';
 import { storageHostRef, storageVms } from '../../inventory/targets';
 import type { StorageHostFacts } from '../../activities/guest/probe';
 import { startTestTemporal, type TestTemporal } from '../helpers/temporal';
+import { recordHistory } from '../helpers/record-history';
 
 const LAB_DIR = path.resolve(__dirname, '../../.data/lab-probe-test');
 let lab: LabState;
@@ -38,7 +39,8 @@ async function probe(): Promise<{ facts: StorageHostFacts[]; workflowId: string 
 }
 
 test('probeStorageHosts reads each host: Linux, zfs-fuse pool version 23, its three blank disks, no pool', async () => {
-  const { facts } = await probe();
+  const { facts, workflowId } = await probe();
+  await recordHistory(temporal.client, workflowId, 'probeStorageHosts');
   assert.deepEqual(facts.map((f) => f.host), ['test-san-01', 'test-san-02']);
   for (const host of facts) {
     assert.equal(host.os.name, 'Linux');

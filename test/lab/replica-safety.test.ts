@@ -13,7 +13,8 @@ import { replicationJobs, replicationTrustInput } from '../../inventory/jobs';
 import type { ReplicationJob, ReplicationResult } from '../../core/replication/shared';
 import type { SetupReplicationTrustInput } from '../../core/trust/shared';
 import { startTestTemporal, type TestTemporal } from '../helpers/temporal';
-import { configureLab } from '../helpers/lab-configure';
+import { configureLab, configureWorkflowId } from '../helpers/lab-configure';
+import { recordHistory } from '../helpers/record-history';
 import type { SetupReplicationTrustResult } from '../../core/trust/shared';
 import type { CloneReplicaResult } from '../../activities/replication/clone';
 import { startReplication } from '../../scripts/replication-start';
@@ -36,14 +37,19 @@ function job(name: string, changes: Partial<ReplicationJob> = {}): ReplicationJo
 
 const run = <T>(fn: () => Promise<T>): Promise<T> => temporal.withWorker(fn);
 
-async function replicate(j: ReplicationJob): Promise<ReplicationResult> {
+/** A run to its end; with `recordAs`, its history recorded (when recording), also a failed one. */
+async function replicate(j: ReplicationJob, recordAs?: string): Promise<ReplicationResult> {
   const { handle } = await startReplication(temporal.client, j);
-  return handle.result();
+  try {
+    return await handle.result();
+  } finally {
+    if (recordAs) await recordHistory(temporal.client, handle.workflowId, recordAs, (await handle.describe()).runId);
+  }
 }
 
-function setupTrust(datasets: string[]): Promise<SetupReplicationTrustResult> {
+function setupTrust(datasets: string[], workflowId = `trust-${Date.now()}`): Promise<SetupReplicationTrustResult> {
   const edges = datasets.map((name) => ({ source: template.source.host, target: template.target.host, targetDataset: `sp2/r/${name}` }));
-  return temporal.client.workflow.execute('setupReplicationTrust', { taskQueue: temporal.taskQueue, workflowId: `trust-${Date.now()}`, args: [{ ...trust, edges }] });
+  return temporal.client.workflow.execute('setupReplicationTrust', { taskQueue: temporal.taskQueue, workflowId, args: [{ ...trust, edges }] });
 }
 
 /** `dataset property value received source` lines of the replica's safety properties and mountpoint. */
@@ -64,12 +70,17 @@ before(async () => {
   [lab, temporal] = await Promise.all([labUp({ names: ['test-san-01', 'test-san-02'], dir: LAB_DIR }), startTestTemporal('replica-safety')]);
   [src, dst] = lab.hosts as [LabHostState, LabHostState];
   await configureLab(temporal, lab);
+  await recordHistory(temporal.client, configureWorkflowId(src.name), 'configureStorage');
   await on(src, 'zfs create sp1/t');
   await on(dst, 'zfs create sp2/r');
   const inventory = requireInventory(lab.inventoryFile);
   template = replicationJobs(inventory)[0]!;
   trust = replicationTrustInput(inventory);
-  await run(() => setupTrust(RING));
+  const trustId = `trust-ring-${process.pid}`;
+  await run(() => setupTrust(RING, trustId));
+  await recordHistory(temporal.client, trustId, 'setupReplicationTrust');
+  await recordHistory(temporal.client, `${trustId}/prepare/${dst.name}`, 'prepareReplicationHost');
+  await recordHistory(temporal.client, `${trustId}/exchange/${dst.name}`, 'exchangeReplicationKeys');
 });
 
 after(async () => {
@@ -83,7 +94,7 @@ describe('the replica on the target', () => {
     // sharenfs is stored though zfs-fuse cannot share it ("property may be set").
     await on(src, `zfs create -o mountpoint=/export/t-ro sp1/t/ro; zfs set sharenfs=rw,nosuid sp1/t/ro 2>/dev/null
       zfs get -H -o value sharenfs sp1/t/ro | grep -qx rw,nosuid && echo v1 > /export/t-ro/f`);
-    const full = await run(() => replicate(job('ro')));
+    const full = await run(() => replicate(job('ro'), 'replicateDataset-full'));
     assert.equal(full.kind, 'full');
     assert.deepEqual(await props('sp2/r/ro'), protectedProps('sp2/r/ro', '/export/t-ro', 'rw,nosuid'));
     assert.ok(full.replicaChanged?.some((c) => c.includes('readonly=on')), JSON.stringify(full));
@@ -96,7 +107,7 @@ describe('the replica on the target', () => {
     // An operator mounts it by hand to read a file: read-only, so not even an atime is written.
     await on(dst, 'zfs mount sp2/r/ro && cat /export/t-ro/f && sync && zfs umount sp2/r/ro');
     await on(src, 'echo v2 > /export/t-ro/f');
-    const next = await run(() => replicate(job('ro')));
+    const next = await run(() => replicate(job('ro'), 'replicateDataset-incremental'));
     assert.equal(next.kind, 'incremental');
     assert.deepEqual(next.replicaChanged ?? [], [], 'an incremental receive keeps the local overrides');
     assert.deepEqual(await props('sp2/r/ro'), protectedProps('sp2/r/ro', '/export/t-ro', 'rw,nosuid'));
@@ -111,9 +122,11 @@ describe('the replica on the target', () => {
 
     // clone-replica with no mountpoint or sharenfs from the inventory: the received ones.
     const clone = 'sp2/clones/test-san-01/t/ro';
+    const cloneId = `clone-${Date.now()}`;
     const made: CloneReplicaResult = await run(() => temporal.client.workflow.execute('cloneReplica', {
-      taskQueue: temporal.taskQueue, workflowId: `clone-${Date.now()}`, args: [{ replica: job('ro').target, clone, replace: false }],
+      taskQueue: temporal.taskQueue, workflowId: cloneId, args: [{ replica: job('ro').target, clone, replace: false }],
     }));
+    await recordHistory(temporal.client, cloneId, 'cloneReplica');
     assert.equal(made.origin, `sp2/r/ro@${upgraded.snapshot}`);
     assert.deepEqual((await on(dst, `zfs get -H -o value mountpoint,sharenfs,readonly,mounted ${clone}`)).trim().split('\n'),
       ['/export/t-ro', 'rw,nosuid', 'off', 'yes']);
@@ -159,7 +172,7 @@ describe('a trust change', () => {
     await run(() => replicate(job('c')));
     const masters = async () => (await on(src, 'for s in /root/.ssh/esxi-zfs-*; do [ -S "$s" ] && echo "$s"; done; true')).trim();
     assert.notEqual(await masters(), '', 'the run left its shared connection open');
-    await assert.rejects(run(() => replicate(job('unlisted'))), (e: unknown) => /receive guard refused/.test(failureMessage(e)));
+    await assert.rejects(run(() => replicate(job('unlisted'), 'replicateDataset-refused')), (e: unknown) => /receive guard refused/.test(failureMessage(e)));
     assert.equal(await masters(), '', 'the next run logs in anew, under the trust as it is then');
   });
 });

@@ -16,12 +16,14 @@ import { requireInventory } from '../../inventory/load';
 import { replicationJobs, replicationTrustInput } from '../../inventory/jobs';
 import { replicationSearchAttributes, type ReplicationJob, type ReplicationResult } from '../../core/replication/shared';
 import { startTestTemporal, type TestTemporal } from '../helpers/temporal';
+import { recordHistory } from '../helpers/record-history';
 import { configureLab } from '../helpers/lab-configure';
 import { renderSharenfs } from '../../core/guest/storage/shares';
 import { startReplication } from '../../scripts/replication-start';
 import { failureMessage } from '../../scripts/failure-message';
 import { defaultCloneName } from '../../scripts/commands/clone-replica';
-import { desiredSchedules } from '../../scripts/schedules/desired';
+import { desiredSchedules } from '../../activities/schedules/desired';
+import { TASK_QUEUE } from '../../workers/config';
 import { SPLICE_COUNTER_MARK } from '../../activities/replication/byte-counter';
 import { allPids, processNs } from '../../lab/sys';
 
@@ -243,6 +245,7 @@ describe('replicateDataset', () => {
     const history = await handle.fetchHistory();
     const attempts = history.events!.flatMap((e) => (e.activityTaskStartedEventAttributes ? [e.activityTaskStartedEventAttributes.attempt] : []));
     assert.ok(attempts.some((a) => (a ?? 1) > 1), `the send was retried (attempts ${attempts.join(',')})`);
+    await recordHistory(temporal.client, handle.workflowId, 'replicateDataset-retried', (await handle.describe()).runId);
     assert.equal(await checksums(dst, `sp2/r/interrupt@${result.snapshot}`), await sourceChecksums('sp1/t/interrupt'));
   });
 
@@ -561,7 +564,7 @@ describe('replicateDataset', () => {
     const dataset = inventory.hosts[0]!.storageVm!.datasets[0]!;
     dataset.name = 'sp1/t/sched';
     dataset.replicateTo = { ...dataset.replicateTo!, dataset: 'sp2/r/sched' };
-    const desired = desiredSchedules(inventory).find((d) => d.job.source.dataset === 'sp1/t/sched')!;
+    const desired = desiredSchedules(inventory, TASK_QUEUE).find((d) => d.job.source.dataset === 'sp1/t/sched')!;
     assert.deepEqual(desired.options.spec, { cronExpressions: ['59 23 * * *'], timezone: 'America/Chicago' });
     // The inventory's own spec fires at 23:59 Chicago time; this one fires within seconds.
     const schedule = await temporal.client.schedule.create({ ...desired.options, spec: { intervals: [{ every: '3s' }] } });
@@ -569,7 +572,12 @@ describe('replicateDataset', () => {
       const result = await run(async () => {
         for (let i = 0; i < 300; i++) {
           for await (const w of temporal.client.workflow.list({ query: `WorkflowType = 'replicateDataset' AND dataset = 'sp1/t/sched' AND ExecutionStatus = 'Completed'` })) {
-            return temporal.client.workflow.getHandle(w.workflowId, w.runId).result() as Promise<ReplicationResult>;
+            const child = temporal.client.workflow.getHandle(w.workflowId, w.runId);
+            const parent = (await child.describe()).parentExecution;
+            assert.ok(parent?.workflowId && parent.runId, 'the run was started by the schedule\'s scheduledReplication');
+            await temporal.client.workflow.getHandle(parent.workflowId, parent.runId).result();
+            await recordHistory(temporal.client, parent.workflowId, 'scheduledReplication', parent.runId);
+            return child.result() as Promise<ReplicationResult>;
           }
           await new Promise((r) => setTimeout(r, 200));
         }

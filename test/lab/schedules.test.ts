@@ -24,11 +24,12 @@ import { replicationWorkflowId } from '../../core/replication/shared';
 import type { DevServer } from '../../workers/dev-server';
 import { startOnFreePorts } from '../helpers/temporal';
 import { TASK_QUEUE } from '../../workers/config';
-import { applySchedules } from '../../scripts/schedules/apply';
-import { listSchedules, pauseSchedule, unpauseSchedule } from '../../scripts/schedules/control';
-import { calendarToCron } from '../../scripts/schedules/crontab';
-import { desiredSchedules } from '../../scripts/schedules/desired';
+import { applySchedules } from '../../activities/schedules/apply';
+import { listSchedules, pauseSchedule, unpauseSchedule } from '../../activities/schedules/control';
+import { calendarToCron } from '../../activities/schedules/crontab';
+import { desiredSchedules } from '../../activities/schedules/desired';
 import { formatInZone, replicationStatus } from '../../scripts/status';
+import { recordHistory } from '../helpers/record-history';
 
 const run = promisify(execFile);
 const EXAMPLE = path.join(__dirname, '../../examples/runbook.yaml');
@@ -133,7 +134,7 @@ describe('replication schedules on a real dev server', () => {
     const before = await describeAll(ids);
     const out = await cli('schedules', 'apply', path.join(dir, 'inv.yaml'));
     assert.match(out, /0 created, 0 updated, 3 unchanged, 0 deleted/);
-    const result = await applySchedules(client, requireInventory(path.join(dir, 'inv.yaml')));
+    const result = await applySchedules(client, desiredSchedules(requireInventory(path.join(dir, 'inv.yaml')), TASK_QUEUE), { prune: true });
     assert.deepEqual(result.unchanged.sort(), [...ids].sort());
     const after = await describeAll(ids);
     for (const id of ids) {
@@ -145,7 +146,7 @@ describe('replication schedules on a real dev server', () => {
   test('a changed cron updates exactly that schedule; a crontab day-of-month OR day-of-week keeps its meaning', async () => {
     const before = await describeAll([VOL0, VOL1, VOL2]);
     const inventory = requireInventory(file('inv.yaml', inventoryText((doc) => doc.setIn([...VOL2_SCHEDULE, 'cron'], '0 0 1 * 1'))));
-    const result = await applySchedules(client, inventory);
+    const result = await applySchedules(client, desiredSchedules(inventory, TASK_QUEUE), { prune: true });
     assert.deepEqual(result.updated, [VOL2]);
     assert.deepEqual(result.unchanged.sort(), [VOL0, VOL1].sort());
     assert.deepEqual([result.created, result.deleted], [[], []]);
@@ -162,7 +163,7 @@ describe('replication schedules on a real dev server', () => {
     assert.ok(next.some((t) => t.getUTCDay() === 1 && t.getUTCDate() !== 1), 'a Monday that is no 1st');
     assert.deepEqual(after[VOL2]!.action.args?.[0], JSON.parse(JSON.stringify(findJob(inventory, 'sp1/nas/vol2'))));
 
-    const again = await applySchedules(client, inventory);
+    const again = await applySchedules(client, desiredSchedules(inventory, TASK_QUEUE), { prune: true });
     assert.equal(again.unchanged.length, 3, 'the two-calendar form compares equal too');
     assert.equal(token((await describeAll([VOL2]))[VOL2]!), token(after[VOL2]!));
   });
@@ -173,7 +174,7 @@ describe('replication schedules on a real dev server', () => {
     assert.equal(await pauseSchedule(client, inventory, 'sp1/nas/vol0', 'failover drill'), VOL0);
     let d = await client.schedule.getHandle(VOL0).describe();
     assert.deepEqual([d.state.paused, d.state.note], [true, 'failover drill']);
-    assert.ok((await applySchedules(client, inventory)).unchanged.includes(VOL0));
+    assert.ok((await applySchedules(client, desiredSchedules(inventory, TASK_QUEUE), { prune: true })).unchanged.includes(VOL0));
     assert.equal((await client.schedule.getHandle(VOL0).describe()).state.paused, true, 'still paused after apply');
 
     assert.match(await cli('schedules', 'unpause', inv, '--dataset', 'uss1:sp1/nas/vol0'), /unpaused esxi-zfs:replicate:uss1:sp1\/nas\/vol0/);
@@ -185,11 +186,11 @@ describe('replication schedules on a real dev server', () => {
       doc.setIn([...VOL2_SCHEDULE, 'cron'], '0 0 1 * 1');
       doc.setIn([...VOL2_SCHEDULE, 'paused'], true);
     })));
-    const result = await applySchedules(client, pausedInv);
+    const result = await applySchedules(client, desiredSchedules(pausedInv, TASK_QUEUE), { prune: true });
     assert.deepEqual(result.updated, [VOL2]);
     assert.deepEqual(result.changes[VOL2], ['job: schedule differs from the inventory', 'paused: false -> true']);
     assert.equal((await client.schedule.getHandle(VOL2).describe()).state.paused, true);
-    assert.equal((await applySchedules(client, pausedInv)).unchanged.length, 3);
+    assert.equal((await applySchedules(client, desiredSchedules(pausedInv, TASK_QUEUE), { prune: true })).unchanged.length, 3);
     await unpauseSchedule(client, inventory, 'sp1/nas/vol2');
     await assert.rejects(pauseSchedule(client, inventory, 'sp9/nope'), /not replicated by this inventory/);
   });
@@ -229,7 +230,7 @@ describe('replication schedules on a real dev server', () => {
     const inventory = requireInventory(path.join(dir, 'inv.yaml'));
     const job = findJob(inventory, 'sp1/nas/vol0');
     const childId = replicationWorkflowId(job);
-    const vol0 = desiredSchedules(inventory).find((d) => d.scheduleId === VOL0)!;
+    const vol0 = desiredSchedules(inventory, TASK_QUEUE).find((d) => d.scheduleId === VOL0)!;
     const fireId = 'esxi-zfs-test:every-2s';
 
     Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -286,6 +287,7 @@ describe('replication schedules on a real dev server', () => {
       });
       const secondResult = await client.workflow.getHandle(second.workflowId, second.firstExecutionRunId).result();
       assert.deepEqual(secondResult, { skipped: `a run of sp1/nas/vol0 is already in progress: ${childId}` });
+      await recordHistory(client, second.workflowId, 'scheduledReplication-skipped', second.firstExecutionRunId);
 
       // status sees the run in progress and the schedule's next run
       const status = await replicationStatus(client, inventory);

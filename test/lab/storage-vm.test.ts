@@ -30,6 +30,7 @@ import { labDown, labUp, type LabState } from '../../lab/lab';
 import { labHookCommand } from '../../lab/vsphere-hook';
 import { shellQuote, startVsphereSim, type VsphereSim } from '../../lab/vsphere';
 import { startTestTemporal, type TestTemporal } from '../helpers/temporal';
+import { recordHistory } from '../helpers/record-history';
 
 const PASSWORD_ENV = 'ESXI_ZFS_TEST_VSPHERE_PASSWORD';
 const LAB_DIR = path.resolve(__dirname, '..', '..', '.data', 'lab-storage-vm-test');
@@ -84,8 +85,9 @@ function input(): BuildStorageVmInput {
 }
 
 let runs = 0;
+const workflowIdOf = (run: number) => `storage-vm-lab-${process.pid}-${run}`;
 const start = (args: BuildStorageVmInput) =>
-  temporal.client.workflow.start(buildStorageVm, { args: [args], taskQueue: temporal.taskQueue, workflowId: `storage-vm-lab-${process.pid}-${++runs}` });
+  temporal.client.workflow.start(buildStorageVm, { args: [args], taskQueue: temporal.taskQueue, workflowId: workflowIdOf(++runs) });
 const build = (args = input()) => temporal.withWorker(async () => (await start(args)).result());
 
 async function failure(args = input()): Promise<{ type?: string; message: string }> {
@@ -132,6 +134,7 @@ test('buildStorageVm from a fresh model, again, and against a VM that differs', 
   await autostart.reconfigureAutostart({ powerInfo: [{ key: appRef, startOrder: 1, startDelay: -1, waitForHeartbeat: 'systemDefault', startAction: 'powerOn', stopDelay: -1, stopAction: 'systemDefault' }] });
 
   const first = await build();
+  await recordHistory(temporal.client, workflowIdOf(runs), 'buildStorageVm');
   assert.deepEqual(first.steps.map((s) => s.step), ['findPassthroughDevice', 'createStorageVm', 'powerOnStorageVm', 'waitForGuest', 'waitForSsh', 'configureBootOrder']);
   assert.equal(first.backing, 'dynamic', 'the model host speaks API 8.0: Dynamic DirectPath I/O');
   assert.match(first.steps[1]!.report.changed[0]!, /created on vh1 in \[datastore1-vh1\]: 2 CPUs, 4096 MB all reserved, 2 vmxnet3 NICs on VM Network, eSAN, a 8 GiB boot disk/);

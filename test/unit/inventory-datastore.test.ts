@@ -14,7 +14,7 @@ test('the runbook\'s uss1-nas-vol0 on vh0-vh3: each host\'s storage network, the
   assert.deepEqual(input.hosts.map((h) => h.host.name), ['vh0', 'vh1', 'vh2', 'vh3']);
   const vh1 = input.hosts[1]!;
   assert.deepEqual(vh1.storageNetwork, { vswitch: 'vSwitch1', portGroup: 'eSAN', vmkernel: { name: 'eSAN-Interface1', address: '10.0.1.11/24' } });
-  assert.deepEqual(vh1.mounts, [{ datastore: 'uss1-nas-vol0', remoteHost: '10.0.1.41', remotePath: '/export/uss1-nas-vol0', nfsVersion: '3' }]);
+  assert.deepEqual(vh1.mounts, [{ datastore: 'uss1-nas-vol0', remoteHost: '10.0.1.41', remotePath: '/export/uss1-nas-vol0', nfsVersion: '3', accessMode: 'readWrite' }]);
   assert.equal(vh1.host.vsphere.credential.passwordEnv, 'VSPHERE_PASSWORD');
 });
 
@@ -22,8 +22,8 @@ test('a /24 and a /20 as address and dotted mask; NFS versions as the API names 
   assert.deepEqual(ipConfig('10.0.1.11/24'), { ipAddress: '10.0.1.11', subnetMask: '255.255.255.0' });
   assert.deepEqual(ipConfig('172.16.5.4/20'), { ipAddress: '172.16.5.4', subnetMask: '255.255.240.0' });
   assert.deepEqual(ipConfig('192.0.2.1/32'), { ipAddress: '192.0.2.1', subnetMask: '255.255.255.255' });
-  assert.equal(nfsType({ datastore: 'a', remoteHost: 'h', remotePath: '/p', nfsVersion: '3' }), 'NFS');
-  assert.equal(nfsType({ datastore: 'a', remoteHost: 'h', remotePath: '/p', nfsVersion: '4.1' }), 'NFS41');
+  assert.equal(nfsType({ datastore: 'a', remoteHost: 'h', remotePath: '/p', nfsVersion: '3', accessMode: 'readWrite' }), 'NFS');
+  assert.equal(nfsType({ datastore: 'a', remoteHost: 'h', remotePath: '/p', nfsVersion: '4.1', accessMode: 'readWrite' }), 'NFS41');
 });
 
 test('recoverDatastores for uss1: its shares on the hosts that mount them, uss1 asked over SSH, 15 minutes unless the inventory says', () => {

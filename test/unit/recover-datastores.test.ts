@@ -5,7 +5,7 @@ import { decide } from '../../core/datastore/recover';
 import { exportsCheck, parseExportfs, parseShare } from '../../core/guest/storage/exports';
 import { formatRecoverResult, progressLine, unsettled } from '../../scripts/commands/recover-datastores';
 
-const mount = { datastore: 'uss1-nas-vol0', remoteHost: '10.0.1.41', remotePath: '/export/uss1-nas-vol0', nfsVersion: '3' as const };
+const mount = { datastore: 'uss1-nas-vol0', remoteHost: '10.0.1.41', remotePath: '/export/uss1-nas-vol0', nfsVersion: '3' as const, accessMode: 'readWrite' as const };
 const seen = (accessible: boolean, runningVms: string[] = [], exp = '10.0.1.41:/export/uss1-nas-vol0') => ({ datastore: mount.datastore, seen: { export: exp, accessible, runningVms, reason: 'AllPathsDown_Timeout' } });
 
 test('the export table: exportfs -v (a long path alone on its line) and illumos share; the paths are read, nothing else', () => {

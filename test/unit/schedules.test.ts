@@ -14,10 +14,10 @@ import { requireInventory, parseInventory } from '../../inventory/load';
 import { replicationJobs } from '../../inventory/jobs';
 import type { Inventory } from '../../inventory/schema';
 import { TASK_QUEUE } from '../../workers/config';
-import { parseScheduleId } from '../../scripts/schedules/control';
-import { calendarFieldSets, calendarToCron, cronFieldSets, temporalCronExpressions } from '../../scripts/schedules/crontab';
-import { desiredSchedules, type DesiredSchedule } from '../../scripts/schedules/desired';
-import { scheduleDifferences } from '../../scripts/schedules/differences';
+import { parseScheduleId } from '../../activities/schedules/control';
+import { calendarFieldSets, calendarToCron, cronFieldSets, temporalCronExpressions } from '../../activities/schedules/crontab';
+import { desiredSchedules, type DesiredSchedule } from '../../activities/schedules/desired';
+import { scheduleDifferences } from '../../activities/schedules/differences';
 import { describeOutcome, formatInZone, replicationRunsQuery } from '../../scripts/status';
 
 const EXAMPLE = join(__dirname, '../../examples/runbook.yaml');
@@ -35,7 +35,7 @@ function exampleWith(changes: [(string | number)[], unknown][]): Inventory {
 
 test('desiredSchedules of the runbook example: two schedules at 23:59 America/Chicago, overlap SKIP', () => {
   const inventory = requireInventory(EXAMPLE);
-  const desired = desiredSchedules(inventory);
+  const desired = desiredSchedules(inventory, TASK_QUEUE);
   assert.deepEqual(desired.map((d) => d.scheduleId), [
     'esxi-zfs:replicate:uss1:sp1/nas/vol0',
     'esxi-zfs:replicate:uss2:sp2/nas/vol1',
@@ -72,7 +72,7 @@ test('per-dataset schedule, catchup window and paused come from the inventory; n
     [[...vol0, 'schedule'], { cron: '15 2 * * 1-5', timezone: 'UTC', catchupWindow: '30m', paused: true }],
     [['replication', 'schedule'], undefined],
   ]);
-  const desired = desiredSchedules(inventory);
+  const desired = desiredSchedules(inventory, TASK_QUEUE);
   assert.equal(desired.length, 1, 'vol1 has no schedule once the default is gone');
   const [d] = desired;
   assert.deepEqual(d!.options.spec, { cronExpressions: ['15 2 * * 1-5'], timezone: 'UTC' });
@@ -154,10 +154,10 @@ function described(d: DesiredSchedule, calendars: CalendarSpecDescription[]): Sc
 
 test('scheduleDifferences: none for the compiled form of the same schedule, one line per real change', () => {
   const inventory = requireInventory(EXAMPLE);
-  const [d] = desiredSchedules(inventory);
+  const [d] = desiredSchedules(inventory, TASK_QUEUE);
   assert.deepEqual(scheduleDifferences(d!, described(d!, [SERVER_COMPILED['59 23 * * *']!])), []);
 
-  const changed = desiredSchedules(exampleWith([[['replication', 'schedule', 'cron'], '5 4 * * sun']]))[0]!;
+  const changed = desiredSchedules(exampleWith([[['replication', 'schedule', 'cron'], '5 4 * * sun']]), TASK_QUEUE)[0]!;
   const diff = scheduleDifferences(changed, described(d!, [SERVER_COMPILED['59 23 * * *']!]));
   assert.ok(diff.some((line) => line === 'cron: 59 23 * * * -> 5 4 * * sun'), diff.join('\n'));
   assert.ok(diff.includes('job: schedule differs from the inventory'), 'the job carries its schedule: args differ too');

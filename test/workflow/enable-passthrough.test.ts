@@ -10,6 +10,7 @@ import { Worker } from '@temporalio/worker';
 import { WorkflowFailedError } from '@temporalio/client';
 import { enablePassthrough } from '../../workflows';
 import { timeSkippingEnv, workflowBundle } from '../helpers/temporal';
+import { recordHistory } from '../helpers/record-history';
 import { Failure } from '../../core/failures';
 import type { StepReport } from '../../core/configure/shared';
 import {
@@ -88,9 +89,11 @@ async function worker(activities: PassthroughActivities): Promise<{ worker: Work
   return { worker: w, taskQueue };
 }
 
+const workflowIdOf = (run: number) => `passthrough-test-${process.pid}-${run}`;
+
 async function run(activities: PassthroughActivities, args = input) {
   const { worker: w, taskQueue } = await worker(activities);
-  return w.runUntil(temporal.env.client.workflow.execute(enablePassthrough, { args: [args], taskQueue, workflowId: `passthrough-test-${process.pid}-${runs}` }));
+  return w.runUntil(temporal.env.client.workflow.execute(enablePassthrough, { args: [args], taskQueue, workflowId: workflowIdOf(runs) }));
 }
 
 test('active already: found, nothing changed, no reboot', async () => {
@@ -104,6 +107,8 @@ test('active already: found, nothing changed, no reboot', async () => {
 test('not enabled: enabled, maintenance mode, one reboot waited out across timers, verified active, maintenance left', async () => {
   const fake = fakeHost({ downFor: 3 });
   const result = await run(fake.activities);
+  // The lab's reboots end within one wait activity: this run is the recorded history with the timers between waits.
+  await recordHistory(temporal.env.client, workflowIdOf(runs), 'enablePassthrough-timers');
   assert.deepEqual(fake.calls, [
     'findPassthroughDevice', 'updatePassthruConfig', 'enterMaintenanceMode', 'rebootHost',
     'waitForHostReboot', 'waitForHostReboot', 'waitForHostReboot', 'waitForHostReboot',

@@ -20,7 +20,7 @@ import type { NasMountSpec } from '../../core/datastore/shared';
 
 const temporal = timeSkippingEnv();
 const vsphere = { url: 'https://vcenter.example/sdk', credential: { user: 'u', passwordEnv: 'P' } };
-const share = (datastore: string): NasMountSpec => ({ datastore, remoteHost: '10.0.1.41', remotePath: `/export/${datastore}`, nfsVersion: '3' });
+const share = (datastore: string): NasMountSpec => ({ datastore, remoteHost: '10.0.1.41', remotePath: `/export/${datastore}`, nfsVersion: '3', accessMode: 'readWrite' });
 const input: RecoverDatastoresInput = {
   vm: 'uss1',
   storageHost: { name: 'uss1', os: 'illumos', address: '192.0.2.41', hostKey: 'ssh-ed25519 AAAA', credential: { user: 'root', privateKeyFile: '/k' }, storageAddress: '10.0.1.41' },

@@ -12,7 +12,7 @@ import type { DatastoreActivities, RegisterDatastoreInput } from '../../core/dat
 const temporal = timeSkippingEnv();
 const vsphere = { url: 'https://vcenter.example/sdk', credential: { user: 'u', passwordEnv: 'P' } };
 const network = { vswitch: 'vSwitch1', portGroup: 'eSAN', vmkernel: { name: 'eSAN-Interface1', address: '10.0.1.10/24' } };
-const mount = { datastore: 'uss1-nas-vol0', remoteHost: '10.0.1.41', remotePath: '/export/uss1-nas-vol0', nfsVersion: '3' as const };
+const mount = { datastore: 'uss1-nas-vol0', remoteHost: '10.0.1.41', remotePath: '/export/uss1-nas-vol0', nfsVersion: '3' as const, accessMode: 'readWrite' as const };
 const input: RegisterDatastoreInput = {
   vm: 'uss1',
   hosts: ['vh0', 'vh1', 'vh2'].map((name) => ({ host: { name, vsphere }, storageNetwork: network, mounts: [mount] })),

@@ -185,9 +185,9 @@ const dataObjects: Record<string, TypeDef> = {
   DatastoreInfo: t('DynamicData', 'name:string', 'url:string', 'freeSpace:long', 'maxFileSize:long', 'maxVirtualDiskCapacity:long',
     'maxMemoryFileSize:long', 'timestamp:dateTime', 'containerId:string', 'aliasOf:string'),
   NasDatastoreInfo: t('DatastoreInfo', 'nas:HostNasVolume'),
+  DatastoreHostMount: t('DynamicData', `key:${MOR}`, 'mountInfo:HostMountInfo'),
   HostMountInfo: t('DynamicData', 'path:string', 'accessMode:string', 'mounted:boolean', 'accessible:boolean', 'inaccessibleReason:string',
     'vmknicName:string', 'vmknicActive:boolean', 'mountFailedReason:string', 'numTcpConnections:int'),
-  DatastoreHostMount: t('DynamicData', `key:${MOR}`, 'mountInfo:HostMountInfo'),
   DatastoreSummary: t('DynamicData', `datastore:${MOR}`, 'name:string', 'url:string', 'capacity:long', 'freeSpace:long',
     'uncommitted:long', 'accessible:boolean', 'multipleHostAccess:boolean', 'type:string', 'maintenanceMode:string'),
 

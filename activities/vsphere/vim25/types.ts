@@ -629,25 +629,25 @@ export interface DatastoreInfo extends DynamicData {
   timestamp?: string;
 }
 
-export interface NasDatastoreInfo extends DatastoreInfo {
-  _type: 'NasDatastoreInfo';
-  nas?: HostNasVolume;
+/** One host's mount of a datastore (the Datastore's `host` property). */
+export interface DatastoreHostMount extends DynamicData {
+  key: ManagedObjectReference;
+  mountInfo: HostMountInfo;
 }
 
-/** A host's view of a datastore it mounts: `accessible` false once its NFS server stopped answering. */
 export interface HostMountInfo extends DynamicData {
   path?: string;
   accessMode: HostMountMode;
   mounted?: boolean;
+  /** False once the host's NFS server stopped answering (recoverDatastores). */
   accessible?: boolean;
   /** AllPathsDown_Start, AllPathsDown_Timeout, PermanentDeviceLoss. */
   inaccessibleReason?: string;
-  mountFailedReason?: string;
 }
 
-export interface DatastoreHostMount extends DynamicData {
-  key: ManagedObjectReference;
-  mountInfo: HostMountInfo;
+export interface NasDatastoreInfo extends DatastoreInfo {
+  _type: 'NasDatastoreInfo';
+  nas?: HostNasVolume;
 }
 
 export interface DatastoreSummary extends DynamicData {

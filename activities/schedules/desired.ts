@@ -12,9 +12,7 @@ import { replicationJobs } from '../../inventory/jobs';
 import { durationMs } from '../../inventory/duration';
 import { replicationScheduleId, replicationSummary, replicationWorkflowId, type ReplicationJob } from '../../core/replication/shared';
 import type { Inventory } from '../../inventory/schema';
-import { TASK_QUEUE } from '../../workers/config';
 import { Runbook, runSearchAttributes } from '../../core/search-attributes';
-import { scheduledReplication } from '../../workflows';
 import { temporalCronExpressions } from './crontab';
 
 /** Every schedule this product manages has an id starting with this. */
@@ -45,45 +43,50 @@ export interface DesiredSchedule {
 const scheduledSearchAttributes = (job: ReplicationJob): SearchAttributePair[] =>
   runSearchAttributes(Runbook.scheduledReplication, { host: job.source.host.name, dataset: job.source.dataset });
 
-/** The schedules the inventory asks for: one per replication job that has a schedule. */
-export function desiredSchedules(inventory: Inventory): DesiredSchedule[] {
-  return replicationJobs(inventory).flatMap((job): DesiredSchedule[] => {
-    const schedule = job.schedule;
-    if (!schedule) return [];
-    const scheduleId = replicationScheduleId(job);
-    let cronExpressions: string[];
-    try {
-      cronExpressions = temporalCronExpressions(schedule.cron);
-    } catch (error) {
-      throw new Error(`schedule of ${job.source.host.name}:${job.source.dataset}: ${(error as Error).message}`, { cause: error });
-    }
-    return [{
-      scheduleId,
-      job,
-      cron: schedule.cron,
-      timezone: schedule.timezone,
-      paused: schedule.paused,
-      options: {
-        scheduleId,
-        spec: { cronExpressions, timezone: schedule.timezone },
-        action: {
-          type: 'startWorkflow',
-          workflowType: scheduledReplication,
-          args: [job],
-          taskQueue: TASK_QUEUE,
-          workflowId: `${replicationWorkflowId(job)}:scheduled`,
-          typedSearchAttributes: scheduledSearchAttributes(job),
-          staticSummary: replicationSummary(job),
-        },
-        typedSearchAttributes: scheduledSearchAttributes(job),
-        policies: {
-          overlap: ScheduleOverlapPolicy.SKIP,
-          catchupWindow: durationMs(schedule.catchupWindow ?? DEFAULT_CATCHUP_WINDOW),
-          pauseOnFailure: false,
-        },
-        memo: { ...MANAGED_BY },
-        state: { paused: schedule.paused ?? false },
-      },
-    }];
-  });
+/** The schedules the inventory asks for: one per replication job that has a schedule, run on `taskQueue`. */
+export function desiredSchedules(inventory: Inventory, taskQueue: string): DesiredSchedule[] {
+  return replicationJobs(inventory).flatMap((job) => desiredSchedule(job, taskQueue) ?? []);
 }
+
+/** The schedule of one replication job (undefined: the job has none). */
+export function desiredSchedule(job: ReplicationJob, taskQueue: string): DesiredSchedule | undefined {
+  const schedule = job.schedule;
+  if (!schedule) return undefined;
+  const scheduleId = replicationScheduleId(job);
+  let cronExpressions: string[];
+  try {
+    cronExpressions = temporalCronExpressions(schedule.cron);
+  } catch (error) {
+    throw new Error(`schedule of ${job.source.host.name}:${job.source.dataset}: ${(error as Error).message}`, { cause: error });
+  }
+  return {
+    scheduleId,
+    job,
+    cron: schedule.cron,
+    timezone: schedule.timezone,
+    paused: schedule.paused,
+    options: {
+      scheduleId,
+      spec: { cronExpressions, timezone: schedule.timezone },
+      action: {
+        type: 'startWorkflow',
+        // by name: activities do not load workflow code (the schedules lab test starts it)
+        workflowType: 'scheduledReplication',
+        args: [job],
+        taskQueue,
+        workflowId: `${replicationWorkflowId(job)}:scheduled`,
+        typedSearchAttributes: scheduledSearchAttributes(job),
+        staticSummary: replicationSummary(job),
+      },
+      typedSearchAttributes: scheduledSearchAttributes(job),
+      policies: {
+        overlap: ScheduleOverlapPolicy.SKIP,
+        catchupWindow: durationMs(schedule.catchupWindow ?? DEFAULT_CATCHUP_WINDOW),
+        pauseOnFailure: false,
+      },
+      memo: { ...MANAGED_BY },
+      state: { paused: schedule.paused ?? false },
+    },
+  };
+}
+

@@ -6,8 +6,7 @@
  * deletes the first one's. Give each cluster its own namespace (TEMPORAL_NAMESPACE).
  */
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client, type ScheduleDescription } from '@temporalio/client';
-import type { Inventory } from '../../inventory/schema';
-import { desiredSchedules, SCHEDULE_ID_PREFIX } from './desired';
+import { SCHEDULE_ID_PREFIX, type DesiredSchedule } from './desired';
 import { scheduleDifferences } from './differences';
 
 export interface ApplyResult {
@@ -39,14 +38,15 @@ export async function describeOrUndefined(client: Client, scheduleId: string): P
 }
 
 /**
- * Makes the namespace's replication schedules match the inventory (see the module comment: one
- * namespace, one inventory). Equal schedules are not touched at all.
+ * Makes the namespace's replication schedules match the desired ones. Equal schedules are not
+ * touched at all. With `prune` (the whole inventory's schedules: see the module comment, one
+ * namespace, one inventory), every other managed schedule is deleted; without it (a subset, as
+ * provisioning some hosts gives) nothing else is.
  */
-export async function applySchedules(client: Client, inventory: Inventory): Promise<ApplyResult> {
-  const desired = desiredSchedules(inventory);
+export async function applySchedules(client: Client, desired: DesiredSchedule[], opts: { prune: boolean }): Promise<ApplyResult> {
   const result: ApplyResult = { created: [], updated: [], unchanged: [], deleted: [], changes: {} };
   const wanted = new Set(desired.map((d) => d.scheduleId));
-  const existing = await managedScheduleIds(client);
+  const existing = opts.prune ? await managedScheduleIds(client) : [];
 
   for (const want of desired) {
     const handle = client.schedule.getHandle(want.scheduleId);
