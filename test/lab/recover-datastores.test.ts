@@ -34,6 +34,7 @@ import { nfsUrl } from '../../lab/nfs/client';
 import { stopNfs } from '../../lab/nfs/server';
 import { labHookCommand } from '../../lab/vsphere-hook';
 import { startVsphereSim, type SimDatastoreState, type VsphereSim } from '../../lab/vsphere';
+import { recordHistory } from '../helpers/record-history';
 import { startTestTemporal, type TestTemporal } from '../helpers/temporal';
 
 const PASSWORD_ENV = 'ESXI_ZFS_TEST_VSPHERE_PASSWORD_RECOVER';
@@ -175,6 +176,7 @@ test('after vh1 reboots: waits for the exports, remounts the idle datastore on b
     assert.ok(rebooted.answers, rebooted.notes.join('; '));
     return handle.result();
   });
+  await recordHistory(temporal.client, id, 'recoverDatastores-reboot');
   assert.equal(result.exports.answered, true, result.exports.detail);
   assert.ok(result.exportChecks >= 3, `checks: ${result.exportChecks}`);
   assert.deepEqual(states(result), [`vh1 ${BUSY} inaccessible`, `vh1 ${IDLE} remounted`, `vh2 ${BUSY} inaccessible`, `vh2 ${IDLE} remounted`]);
@@ -210,8 +212,10 @@ test('a storage VM power cycle in the refresh mode: the refresh alone brings bot
   await powerStorageVm(false);
   await powerStorageVm(true);
   assert.equal((await datastores())[IDLE]!.accessible, false);
+  const id = workflowId('refresh');
   const result = await temporal.withWorker(async () =>
-    (await temporal.client.workflow.start(recoverDatastores, { args: [recoverDatastoresInput(inventory, VM)], taskQueue: temporal.taskQueue, workflowId: workflowId('refresh') })).result());
+    (await temporal.client.workflow.start(recoverDatastores, { args: [recoverDatastoresInput(inventory, VM)], taskQueue: temporal.taskQueue, workflowId: id })).result());
+  await recordHistory(temporal.client, id, 'recoverDatastores-refresh');
   assert.deepEqual(states(result), [`vh1 ${BUSY} accessible`, `vh1 ${IDLE} accessible`, `vh2 ${BUSY} accessible`, `vh2 ${IDLE} accessible`]);
   assert.ok(result.hosts.every((h) => h.refresh?.found.includes(`${h.host}: RefreshDatastore ${IDLE}`)));
   const ds = await datastores();
