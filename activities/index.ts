@@ -9,6 +9,8 @@ import { createResumeActivities } from './replication/resume';
 import { createCloneActivities } from './replication/clone';
 import { createConfigureActivities } from './guest/configure';
 import { createDatastoreActivities } from './vsphere/datastore';
+import { createNfsExportsActivities } from './guest/nfs-exports';
+import { createRecoverActivities } from './vsphere/recover';
 import { createPassthroughActivities } from './vsphere/passthrough';
 import { createStorageVmActivities } from './vsphere/storage-vm';
 import type { VsphereSessions } from './vsphere/sessions';
@@ -35,6 +37,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createPassthroughActivities(deps),
     ...createStorageVmActivities(deps),
     ...createDatastoreActivities(deps),
+    ...createNfsExportsActivities(deps),
+    ...createRecoverActivities(deps),
     ...createScheduleActivities(deps),
   };
 }

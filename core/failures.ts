@@ -57,6 +57,9 @@ export const Failure = {
   DatastoreConflict: 'DatastoreConflict',
   /** Some hosts could not mount the shares (the others did): the run's details list each. */
   DatastoreHostsFailed: 'DatastoreHostsFailed',
+  // recoverDatastores
+  /** The storage VM's NFS server did not list its exports within the timeout: nothing was refreshed or remounted. */
+  ExportsNotAnswering: 'ExportsNotAnswering',
   // provisionHost, provisionCluster
   /** A step of a host's provisioning failed (the later ones did not run): the run's details list each step. */
   ProvisionFailed: 'ProvisionFailed',
@@ -90,4 +93,5 @@ export const NON_RETRYABLE = {
     Failure.GuestNotReady, Failure.VsphereCredentials, Failure.VsphereLogin, Failure.VsphereThumbprint,
   ],
   datastore: [Failure.DatastoreConflict, Failure.VsphereCredentials, Failure.VsphereLogin, Failure.VsphereThumbprint],
+  recover: [Failure.VsphereCredentials, Failure.VsphereLogin, Failure.VsphereThumbprint],
 } as const satisfies Record<string, readonly FailureType[]>;

@@ -26,6 +26,7 @@ export const Runbook = {
   enablePassthrough: 'enable-passthrough',
   buildStorageVm: 'build-storage-vm',
   registerDatastore: 'register-datastore',
+  recoverDatastores: 'recover-datastores',
   provisionHost: 'provision-host',
   provisionCluster: 'provision-cluster',
 } as const;

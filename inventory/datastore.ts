@@ -3,7 +3,9 @@
  * the VM is to be mounted on, its storage network, and the mounts (the VM's storage address, the
  * dataset's mountpoint). No secret: the vSphere credential is a reference.
  */
+import { DEFAULT_EXPORTS_TIMEOUT, type RecoverDatastoresInput } from '../core/datastore/recover';
 import type { HostMounts, RegisterDatastoreInput } from '../core/datastore/shared';
+import { durationMs } from './duration';
 import { esxiHostRef } from './passthrough';
 import type { Inventory } from './schema';
 import { findStorageVm, storageHostRef } from './targets';
@@ -30,4 +32,21 @@ export function registerDatastoreInput(inventory: Inventory, vmName: string): Re
     }
   }
   return { vm: vm.name, hosts: [...byHost.values()] };
+}
+
+/**
+ * recoverDatastores' input for one storage VM: the same hosts and mounts as registerDatastore's
+ * (what was mounted is what is recovered), the VM to ask for its exports, and how long to wait.
+ */
+export function recoverDatastoresInput(inventory: Inventory, vmName: string): RecoverDatastoresInput {
+  const vm = findStorageVm(inventory, vmName);
+  const { hosts } = registerDatastoreInput(inventory, vmName);
+  return {
+    vm: vm.name,
+    storageHost: storageHostRef(inventory, vm),
+    exports: [...new Set(hosts.flatMap((h) => h.mounts.map((m) => m.remotePath)))],
+    nfsVersion: hosts.some((h) => h.mounts.some((m) => m.nfsVersion === '3')) ? 3 : 4,
+    hosts: hosts.map(({ host, mounts }) => ({ host, mounts })),
+    exportsTimeoutMs: durationMs(vm.exportsTimeout ?? DEFAULT_EXPORTS_TIMEOUT),
+  };
 }

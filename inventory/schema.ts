@@ -348,6 +348,8 @@ const storageVm = z.strictObject({
   nicType: z.enum(['vmxnet3', 'e1000']).optional(),
   /** How long the built VM may take to show its management address and answer SSH. */
   guestTimeout: duration('1m', '1d').optional(),
+  /** How long recoverDatastores waits for the VM's NFS exports to answer after a reboot (default 15m). */
+  exportsTimeout: duration('10s', '1d').optional(),
   routes: z.array(route).max(32).optional(),
   dns: z.strictObject({ domain: hostName.optional(), servers: z.array(ipv4).max(3) }).optional(),
   /** Where file-backed disks live (the lab's sparse files); block devices are discovered too. */

@@ -70,6 +70,23 @@ export interface FailOnce {
   message?: string;
 }
 
+/** How an NFS datastore of a storage VM comes back after the VM was away (lab/vsphere/stale.go). */
+export type StaleDatastores = 'none' | 'refresh' | 'remount';
+
+export interface SimDatastoreState {
+  name: string;
+  remoteHost: string;
+  remotePath: string;
+  /** summary.accessible: some host has it. */
+  accessible: boolean;
+  /** Whether its server answers (its storage VM runs). */
+  serverAnswers: boolean;
+  hosts: { host: string; accessible: boolean; inaccessibleReason?: string }[];
+  /** "NAME powerState" of each VM with files on it. */
+  vms: string[];
+  staleMode: StaleDatastores;
+}
+
 export interface VsphereSimControl {
   hosts(): Promise<SimHostState[]>;
   host(name: string): Promise<SimHostState>;
@@ -81,6 +98,14 @@ export interface VsphereSimControl {
   failOnce(rule: FailOnce): Promise<FailOnce[]>;
   /** Every hook event so far, like "vm-on uss1 test-san-01". */
   hookEvents(): Promise<string[]>;
+  /**
+   * After its storage VM stopped, a datastore stays inaccessible once the VM is back until: nothing
+   * ('none': it comes back by itself), a refresh (RefreshStorageSystem, RefreshDatastore: 'refresh',
+   * the default), or only a remount ('remount').
+   */
+  setStaleDatastores(mode: StaleDatastores): Promise<{ staleMode: StaleDatastores }>;
+  /** The NFS datastores, each host's mount and the VMs on them. */
+  datastores(): Promise<SimDatastoreState[]>;
 }
 
 export interface VsphereSim {
@@ -191,6 +216,8 @@ function controlClient(base: string, ca: string, username: string, password: str
     setRevertPassthrough: (name, revert) => call<SimHostState>('PUT', `${host(name)}/revert-passthrough`, { value: revert }),
     failOnce: (rule) => call<FailOnce[]>('POST', '/fail-once', rule),
     hookEvents: () => call<string[]>('GET', '/hook-events'),
+    setStaleDatastores: (mode) => call<{ staleMode: StaleDatastores }>('PUT', '/stale-datastores', { value: mode }),
+    datastores: () => call<SimDatastoreState[]>('GET', '/datastores'),
   };
 }
 

@@ -21,6 +21,7 @@ export function buildProgram(): Command {
   (require('./commands/passthrough') as typeof import('./commands/passthrough')).registerPassthrough(program);
   (require('./commands/build-vm') as typeof import('./commands/build-vm')).registerBuildVm(program);
   (require('./commands/datastores') as typeof import('./commands/datastores')).registerDatastores(program);
+  (require('./commands/recover-datastores') as typeof import('./commands/recover-datastores')).registerRecoverDatastores(program);
   (require('./commands/provision') as typeof import('./commands/provision')).registerProvision(program);
   (require('./commands/trust') as typeof import('./commands/trust')).registerTrust(program);
   (require('./commands/worker') as typeof import('./commands/worker')).registerWorker(program);

@@ -7,5 +7,6 @@ export { configureStorage } from './configure-storage';
 export { enablePassthrough } from './enable-passthrough';
 export { buildStorageVm } from './build-storage-vm';
 export { registerDatastore } from './register-datastore';
+export { recoverDatastores } from './recover-datastores';
 export { provisionHost } from './provision-host';
 export { provisionCluster } from './provision-cluster';

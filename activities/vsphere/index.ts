@@ -10,6 +10,7 @@ export * as methods from './vim25/methods';
 export type * from './vim25/types';
 export type { Client } from './object/client';
 export { AmbiguousNameError, findByName, findOne, listEntities, NotFoundError, type EntityType, type Found } from './object/finder';
+export { Datastore } from './object/datastore';
 export { HostAutoStartManager } from './object/host-auto-start-manager';
 export { HostDatastoreSystem } from './object/host-datastore-system';
 export { HostNetworkSystem, type HostNetworkState } from './object/host-network-system';

@@ -33,6 +33,10 @@ export interface GuestProfile {
   firstRegularUid: number;
   /** Linux pipes can be grown (F_SETPIPE_SZ): the receive guard does so for its stdin. */
   growablePipes: boolean;
+  /** Asks an RPC service for an answer (`rpcinfo -n PORT -t ADDRESS PROGRAM VERSION`). */
+  rpcinfo: string;
+  /** The NFS server's live export table, and the exported paths in its output. */
+  exportTable: { argv: string[]; parse(output: string): string[] };
   diskListings(diskDirectory?: string): DiskListing[];
 }
 

@@ -106,6 +106,22 @@ func (l *lab) controlHandler(username, password string) http.Handler {
 	mux.HandleFunc("GET "+controlPrefix+"/fail-once", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, l.faults.pending())
 	})
+	mux.HandleFunc("GET "+controlPrefix+"/datastores", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, l.datastoreStates(l.context()))
+	})
+	mux.HandleFunc("PUT "+controlPrefix+"/stale-datastores", func(w http.ResponseWriter, r *http.Request) {
+		var body struct{ Value *string }
+		if !readJSON(w, r, &body) || !present(w, body.Value) {
+			return
+		}
+		mode, ok := parseStaleMode(*body.Value)
+		if !ok {
+			writeError(w, http.StatusBadRequest, "value: none, refresh or remount")
+			return
+		}
+		l.nfs.setMode(mode)
+		writeJSON(w, http.StatusOK, map[string]staleMode{"staleMode": mode})
+	})
 	mux.HandleFunc("GET "+controlPrefix+"/hook-events", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, l.hook.history())
 	})

@@ -39,8 +39,16 @@ func (l *lab) route(ctx *simulator.Context, m *simulator.Method) (mo.Reference, 
 			return l.answer(ctx, m, &netMethods{HostNetworkSystem: obj, lab: l, h: h}), nil
 		}
 	case *simulator.HostDatastoreSystem:
-		if m.Name == "CreateNasDatastore" {
+		if m.Name == "CreateNasDatastore" || m.Name == "RemoveDatastore" {
 			return l.answer(ctx, m, &dssMethods{HostDatastoreSystem: obj, lab: l, h: h}), nil
+		}
+	case *simulator.HostStorageSystem:
+		if m.Name == "RefreshStorageSystem" {
+			return l.answer(ctx, m, &storageSystemMethods{HostStorageSystem: obj, lab: l, h: h}), nil
+		}
+	case *simulator.Datastore:
+		if m.Name == "RefreshDatastore" {
+			return l.answer(ctx, m, &datastoreMethods{Datastore: obj, lab: l}), nil
 		}
 	case *simulator.EnvironmentBrowser:
 		if m.Name == "QueryConfigTarget" {

@@ -30,7 +30,7 @@ func newLab(model *Model, hookCommand, dataDir string) (*lab, error) {
 		return nil, err
 	}
 	l := &lab{
-		model: m, reg: m.Map(), hook: &hook{command: hookCommand}, faults: &faultRules{}, dataDir: dataDir,
+		model: m, reg: m.Map(), hook: &hook{command: hookCommand}, faults: &faultRules{}, nfs: newNfsServers(model), dataDir: dataDir,
 		hosts: map[string]*labHost{}, hostByRef: map[types.ManagedObjectReference]*labHost{},
 		owner: map[types.ManagedObjectReference]*labHost{}, storageVMs: map[string]*labHost{},
 	}
@@ -111,6 +111,7 @@ func (l *lab) configureHost(h *labHost, host *simulator.HostSystem) {
 	ns.NetworkInfo = network
 	l.owner[ns.Self] = h
 	l.owner[*host.ConfigManager.DatastoreSystem] = h
+	l.owner[*host.ConfigManager.StorageSystem] = h
 
 	devices := pciDevices()
 	hardware := *host.Hardware

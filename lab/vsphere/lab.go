@@ -18,6 +18,7 @@ type lab struct {
 	reg     *simulator.Registry
 	hook    *hook
 	faults  *faultRules
+	nfs     *nfsServers
 	dataDir string
 
 	hosts     map[string]*labHost // by host name

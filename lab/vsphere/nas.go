@@ -50,6 +50,10 @@ func (w *dssMethods) CreateNasDatastore(ctx *simulator.Context, req *types.Creat
 		body.Fault_ = fault
 		return body
 	}
+	if !w.lab.nfs.answers(spec.RemoteHost) {
+		body.Fault_ = faultf(&types.HostConfigFault{}, "NFS mount %s:%s failed: Unable to connect to NFS server (its storage VM is not running)", spec.RemoteHost, spec.RemotePath)
+		return body
+	}
 	dir := filepath.Join(w.lab.dataDir, "nfs", spec.RemoteHost, filepath.Clean(spec.RemotePath), name)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		body.Fault_ = faultf(&types.HostConfigFault{}, "the lab's directory for %s: %v", name, err)
@@ -114,4 +118,6 @@ func (w *dssMethods) describe(ctx *simulator.Context, ref types.ManagedObjectRef
 		}
 		ctx.Update(ds, []types.PropertyChange{{Name: "info", Val: nas}, {Name: "host", Val: mounts}})
 	})
+	// The new mount answers; the summary says so even where other hosts' mounts are still dead.
+	w.lab.setMounts(ctx, ds, func(host types.ManagedObjectReference) bool { return host == w.h.ref }, true)
 }

@@ -90,6 +90,9 @@ func (l *lab) goDown(ctx *simulator.Context, h *labHost, host *simulator.HostSys
 	h.mu.Unlock()
 
 	stopped := l.powerOffAll(ctx, host)
+	for _, owner := range stopped {
+		l.serverGone(ctx, owner.model.StorageVM.StorageAddress)
+	}
 	ctx.Update(host, connectionChanges(types.HostSystemConnectionStateNotResponding))
 	go l.comeBack(h, stopped, deadline, released)
 	return nil
@@ -125,6 +128,7 @@ func (l *lab) comeBack(h *labHost, stopped []*labHost, deadline time.Time, relea
 	h.rebooting = false
 	h.released = nil
 	h.mu.Unlock()
+	l.hostBooted(ctx, h)
 	l.hook.run("host-up", h.model.Name)
 	l.autoStart(h)
 }

@@ -93,11 +93,13 @@ func (w *vmMethods) guestUp(ctx *simulator.Context, owner *labHost) {
 	vm := owner.model.StorageVM
 	ctx.Update(w.VirtualMachine, guestOn(w.VirtualMachine, vm))
 	w.lab.hook.run("vm-on", vm.Name, vm.LabHost)
+	w.lab.serverBack(ctx, vm.StorageAddress)
 }
 
 func (w *vmMethods) guestDown(ctx *simulator.Context, owner *labHost) {
 	vm := owner.model.StorageVM
 	ctx.Update(w.VirtualMachine, guestOff())
+	w.lab.serverGone(ctx, vm.StorageAddress)
 	w.lab.hook.run("vm-off", vm.Name, vm.LabHost)
 }
 

@@ -314,7 +314,7 @@ test('CreateNasDatastore: mounted with its remote; the same name again is Duplic
     e instanceof SoapFault && e.faultType === 'DuplicateName' && e.fault.name === 'uss1-nas-vol0');
   await assert.rejects(datastores.createNasDatastore({ ...spec, localPath: join(scratch, 'absent') }), (e: Error) =>
     e instanceof SoapFault && e.faultType === 'NotFound' && /no such file or directory/.test(e.message));
-  // What recoverDatastores does after a storage VM comes back.
+  // The host storage rescans answer (recoverDatastores refreshes; RescanAllHba is for block storage).
   const storage = await host.storageSystem();
   await storage.rescanAllHba();
   await storage.refreshStorageSystem();

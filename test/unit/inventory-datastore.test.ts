@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { requireInventory } from '../../inventory/load';
-import { registerDatastoreInput } from '../../inventory/datastore';
+import { recoverDatastoresInput, registerDatastoreInput } from '../../inventory/datastore';
 import { ipConfig, nfsType } from '../../activities/vsphere/datastore';
 
 const runbook = requireInventory(path.join(__dirname, '../../examples/runbook.yaml'));
@@ -24,4 +24,16 @@ test('a /24 and a /20 as address and dotted mask; NFS versions as the API names 
   assert.deepEqual(ipConfig('192.0.2.1/32'), { ipAddress: '192.0.2.1', subnetMask: '255.255.255.255' });
   assert.equal(nfsType({ datastore: 'a', remoteHost: 'h', remotePath: '/p', nfsVersion: '3', accessMode: 'readWrite' }), 'NFS');
   assert.equal(nfsType({ datastore: 'a', remoteHost: 'h', remotePath: '/p', nfsVersion: '4.1', accessMode: 'readWrite' }), 'NFS41');
+});
+
+test('recoverDatastores for uss1: its shares on the hosts that mount them, uss1 asked over SSH, 15 minutes unless the inventory says', () => {
+  const input = recoverDatastoresInput(runbook, 'uss1');
+  assert.equal(input.vm, 'uss1');
+  assert.equal(input.storageHost.name, 'uss1');
+  assert.equal(input.storageHost.storageAddress, '10.0.1.41');
+  assert.deepEqual(input.exports, ['/export/uss1-nas-vol0']);
+  assert.equal(input.nfsVersion, 3);
+  assert.deepEqual(input.hosts.map((h) => [h.host.name, h.mounts.map((m) => m.datastore)]), [['vh0', ['uss1-nas-vol0']], ['vh1', ['uss1-nas-vol0']], ['vh2', ['uss1-nas-vol0']], ['vh3', ['uss1-nas-vol0']]]);
+  assert.equal(input.exportsTimeoutMs, 15 * 60_000);
+  assert.ok(!JSON.stringify(input).includes('password"'), 'no secret, only references');
 });

@@ -55,6 +55,7 @@ const VALUE_FIELDS: (string | number)[][] = [
   [...VM, 'hardwareVersion'],
   [...VM, 'nicType'],
   [...VM, 'guestTimeout'],
+  [...VM, 'exportsTimeout'],
   [...VM, 'bootDisk', 'sizeGiB'],
   [...VM, 'pool', 'name'],
   [...VM, 'pool', 'data', 0, 'disk'],

@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { create } from 'xmlbuilder2';
 import { EncodeError } from '../../activities/vsphere/vim25/encode';
 import {
-  AddVirtualNic, AddVirtualSwitch, CreateNasDatastore, CreateVM_Task, ReconfigureAutostart, ReconfigVM_Task, RetrievePropertiesEx,
-  UpdatePassthruConfig, WaitForUpdatesEx,
+  AddVirtualNic, AddVirtualSwitch, CreateNasDatastore, CreateVM_Task, ReconfigureAutostart, ReconfigVM_Task, RefreshDatastore,
+  RefreshStorageSystem, RemoveDatastore, RetrievePropertiesEx, UpdatePassthruConfig, WaitForUpdatesEx,
 } from '../../activities/vsphere/vim25/methods';
 import { deviceBackingFor, idHex, toSignedShort, toUnsignedId } from '../../activities/vsphere/vim25/pci';
 import type { HostPciDevice, VirtualMachineConfigSpec, VirtualPCIPassthrough } from '../../activities/vsphere/vim25/types';
@@ -142,6 +142,16 @@ test('CreateNasDatastore: remote host and path, local name, access mode, then th
   });
   assert.deepEqual(datastore, ref('Datastore', 'ds-1'));
   golden('CreateNasDatastore.xml', rt.lastBody);
+});
+
+test('recoverDatastores: RefreshStorageSystem on the host, RefreshDatastore on the datastore, RemoveDatastore names the datastore after _this', async () => {
+  const rt = new RecordingRoundTripper();
+  await RefreshStorageSystem(rt, { _this: ref('HostStorageSystem', 'storageSystem-1') });
+  golden('RefreshStorageSystem.xml', rt.lastBody);
+  await RefreshDatastore(rt, { _this: ref('Datastore', 'datastore-12') });
+  golden('RefreshDatastore.xml', rt.lastBody);
+  await RemoveDatastore(rt, { _this: ref('HostDatastoreSystem', 'hostdatastoresystem-1'), datastore: ref('Datastore', 'datastore-12') });
+  golden('RemoveDatastore.xml', rt.lastBody);
 });
 
 test('the signed short: 0x19e3 fits, 0x8086 must go as -32634, and an unsigned 0x8086 is refused before sending', async () => {

@@ -100,6 +100,11 @@ export const RefreshStorageSystem = (rt: RoundTripper, req: This): Promise<void>
 
 export const RescanAllHba = (rt: RoundTripper, req: This): Promise<void> => call(rt, 'RescanAllHba', req);
 
+// --- Datastore ---
+
+/** Datastore.RefreshDatastore: the hosts read the datastore's state again (accessibility, space). */
+export const RefreshDatastore = (rt: RoundTripper, req: This): Promise<void> => call(rt, 'RefreshDatastore', req);
+
 // --- EnvironmentBrowser ---
 
 /** What `host` (or, without it, the compute resource) offers a VM: passthrough devices with their systemId. */

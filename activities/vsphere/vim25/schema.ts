@@ -247,6 +247,7 @@ const requests: Record<string, TypeDef> = {
   RemoveDatastoreRequestType: t(undefined, `_this:${MOR}`, `datastore:${MOR}`),
   RefreshStorageSystemRequestType: t(undefined, `_this:${MOR}`),
   RescanAllHbaRequestType: t(undefined, `_this:${MOR}`),
+  RefreshDatastoreRequestType: t(undefined, `_this:${MOR}`),
 };
 
 export const TYPES: Readonly<Record<string, TypeDef>> = { ...dataObjects, ...requests };

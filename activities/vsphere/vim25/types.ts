@@ -639,7 +639,9 @@ export interface HostMountInfo extends DynamicData {
   path?: string;
   accessMode: HostMountMode;
   mounted?: boolean;
+  /** False once the host's NFS server stopped answering (recoverDatastores). */
   accessible?: boolean;
+  /** AllPathsDown_Start, AllPathsDown_Timeout, PermanentDeviceLoss. */
   inaccessibleReason?: string;
 }
 

@@ -1,6 +1,7 @@
 /** illumos (OmniOS, OpenIndiana, the runbook's OpenSolaris descendants). */
 import type { GuestProfile } from '../profile';
 import { parseIllumosFormat } from '../probe-parse';
+import { parseShare } from '../storage/exports';
 
 /** The runbook's rights profile for the replication user (`zfs allow` stands for it where it delegates). */
 export const ILLUMOS_RIGHTS_PROFILE = 'ZFS File System Management';
@@ -24,6 +25,8 @@ export const illumos: GuestProfile = {
       ? { argv: ['passwd', '-N', user], change: `${user}: was locked (*LK*): set no password (passwd -N) so key login works` }
       : undefined,
   growablePipes: false,
+  rpcinfo: '/usr/sbin/rpcinfo',
+  exportTable: { argv: ['/usr/sbin/share'], parse: parseShare },
   // `format` reads its disk selection from stdin: with /dev/null it lists and exits.
   diskListings: () => [{ argv: ['sh', '-c', 'format </dev/null'], parse: parseIllumosFormat }],
 };

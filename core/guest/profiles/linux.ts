@@ -1,6 +1,7 @@
 /** Linux with ZFS (OpenZFS on Debian/Ubuntu, and the lab's zfs-fuse). */
 import type { GuestProfile } from '../profile';
 import { parseDiskFiles, parseLsblk } from '../probe-parse';
+import { parseExportfs } from '../storage/exports';
 
 /** Files and block devices in a directory (`$1`), with their sizes: path TAB bytes. */
 const DISK_DIRECTORY_LISTING = `for f in "$1"/*; do
@@ -23,6 +24,8 @@ export const linux: GuestProfile = {
       ? { argv: ['usermod', '-p', '*', user], change: `${user}: was locked ('${password.slice(0, 2)}'): set '*' so sshd (UsePAM no) lets its key log in` }
       : undefined,
   growablePipes: true,
+  rpcinfo: 'rpcinfo',
+  exportTable: { argv: ['exportfs', '-v'], parse: parseExportfs },
   diskListings: (diskDirectory) => [
     { argv: ['lsblk', '-b', '-d', '-n', '-P', '-o', 'NAME,SIZE,MODEL,TYPE'], parse: parseLsblk },
     ...(diskDirectory
