@@ -26,6 +26,8 @@ export const Runbook = {
   enablePassthrough: 'enable-passthrough',
   buildStorageVm: 'build-storage-vm',
   registerDatastore: 'register-datastore',
+  failover: 'failover',
+  failback: 'failback',
 } as const;
 export type RunbookName = (typeof Runbook)[keyof typeof Runbook];
 

@@ -7,3 +7,5 @@ export { configureStorage } from './configure-storage';
 export { enablePassthrough } from './enable-passthrough';
 export { buildStorageVm } from './build-storage-vm';
 export { registerDatastore } from './register-datastore';
+export { failover } from './failover';
+export { failback } from './failback';
