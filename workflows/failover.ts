@@ -96,7 +96,7 @@ export async function failover(input: FailoverInput): Promise<FailoverResult> {
     }));
     const failed = hosts.filter((h) => h.failed !== undefined);
     if (failed.length > 0) {
-      throw ApplicationFailure.nonRetryable(`${plan.recoveredName}: ${failed.map((h) => `${h.host}: ${h.failed}`).join('; ')}; run failover again once fixed`, Failure.DatastoreHostsFailed);
+      throw ApplicationFailure.nonRetryable(`${plan.recoveredName}: ${failed.map((h) => (h.failed!.startsWith(`${h.host}: `) ? h.failed : `${h.host}: ${h.failed}`)).join('; ')}; run failover again once fixed`, Failure.DatastoreHostsFailed);
     }
     for (const h of hosts) datastores.push(`${h.host}: ${plan.recoveredName}`);
     const reports = hosts.map((h) => h.report!);

@@ -219,6 +219,12 @@ export function createFailoverStorageActivities(deps: { transport: Transport }) 
         report.changed.push(`renamed ${input.incoming} to ${dataset}`);
       }
       if (await exists(host, input.aside)) {
+        // zfs-fuse may mount a dataset again as it renames it (or fail to, "busy", and leave it to
+        // a retry): the original set aside must not hold the mountpoint the copy takes.
+        if ((await property(host, input.aside, 'mounted')) === 'yes') {
+          await zfsOk(host, ['unmount', input.aside]);
+          report.changed.push(`unmounted ${input.aside}`);
+        }
         await restoreProperties(host, input.aside, dataset, report);
         await zfsOk(host, ['destroy', '-r', input.aside]);
         report.changed.push(`destroyed ${input.aside} (the original's state before failback)`);

@@ -39,7 +39,7 @@ func (l *lab) route(ctx *simulator.Context, m *simulator.Method) (mo.Reference, 
 			return l.answer(ctx, m, &netMethods{HostNetworkSystem: obj, lab: l, h: h}), nil
 		}
 	case *simulator.HostDatastoreSystem:
-		if m.Name == "CreateNasDatastore" {
+		if m.Name == "CreateNasDatastore" || m.Name == "RemoveDatastore" {
 			return l.answer(ctx, m, &dssMethods{HostDatastoreSystem: obj, lab: l, h: h}), nil
 		}
 	case *simulator.EnvironmentBrowser:
