@@ -58,6 +58,12 @@ const steps = proxyActivities<Activities>({
 const label = (ref: { host: { name: string }; dataset: string }) => `${ref.host.name}:${ref.dataset}`;
 const messageOf = (error: unknown) => ((error as { cause?: Error }).cause ?? (error as Error)).message;
 const none = (): StepReport => ({ found: [], changed: [], warnings: [] });
+/**
+ * The copy's snapshots are named `<prefix>-failback_<time>`: not the replication's own names, so
+ * retention never prunes them; the final one stays on the original and the replica as the point
+ * the failback happened (an operator destroys it when it is no longer wanted).
+ */
+const failbackPrefix = (prefix: string) => `${prefix}-failback`;
 
 export async function failback(input: FailbackInput): Promise<FailbackResult> {
   const { job } = input;
@@ -145,7 +151,7 @@ export async function failback(input: FailbackInput): Promise<FailbackResult> {
     let bulkName: string | undefined;
     if (!facts.clone!.finalSnapshot) {
       await step('bulkSync', async () => {
-        bulkName = snapshotName(job.snapshotPrefix, new Date());
+        bulkName = snapshotName(failbackPrefix(job.snapshotPrefix), new Date());
         const { snapshot, report } = await steps.snapshotRecoveredCopy({ clone: copy, name: bulkName, freeze: false });
         const synced = await sync(snapshot);
         return { found: [...report.found, ...synced.found], changed: [...report.changed, ...synced.changed], warnings: synced.warnings };
@@ -166,8 +172,8 @@ export async function failback(input: FailbackInput): Promise<FailbackResult> {
     }, (r) => r);
 
     // The final snapshot is taken after the freeze: never under the bulk snapshot's name (one name per second).
-    if (bulkName === snapshotName(job.snapshotPrefix, new Date())) await sleep('1 second');
-    const frozen = await step('freezeCopy', () => steps.snapshotRecoveredCopy({ clone: copy, name: snapshotName(job.snapshotPrefix, new Date()), freeze: true }), (r) => r.report);
+    if (bulkName === snapshotName(failbackPrefix(job.snapshotPrefix), new Date())) await sleep('1 second');
+    const frozen = await step('freezeCopy', () => steps.snapshotRecoveredCopy({ clone: copy, name: snapshotName(failbackPrefix(job.snapshotPrefix), new Date()), freeze: true }), (r) => r.report);
     const last = frozen.snapshot;
     final = last;
     await step('finalSync', () => sync(last), (r) => r);

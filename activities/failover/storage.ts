@@ -20,6 +20,7 @@ import { REPLICA_OVERRIDES } from '../replication/replica';
 const TIMEOUT = { timeoutMs: 120_000 };
 /** How many changed paths a report names before it only counts the rest. */
 const CHANGES_LISTED = 50;
+const RENAME_ATTEMPTS = 15;
 
 export interface FailbackStateInput {
   original: DatasetRef;
@@ -212,10 +213,10 @@ export function createFailoverStorageActivities(deps: { transport: Transport }) 
             await zfsOk(host, ['unmount', dataset]);
             report.changed.push(`unmounted ${dataset}`);
           }
-          await zfsOk(host, ['rename', dataset, input.aside]);
+          await renameWhenFree(host, dataset, input.aside);
           report.changed.push(`set ${dataset} aside as ${input.aside}`);
         }
-        await zfsOk(host, ['rename', input.incoming, dataset]);
+        await renameWhenFree(host, input.incoming, dataset);
         report.changed.push(`renamed ${input.incoming} to ${dataset}`);
       }
       if (await exists(host, input.aside)) {
@@ -264,6 +265,21 @@ export function createFailoverStorageActivities(deps: { transport: Transport }) 
       return report;
     },
   };
+
+  /**
+   * `zfs rename`, waiting while ZFS calls the dataset busy: zfs-fuse does for a few seconds after a
+   * promote or the rename of its neighbour (seen in the lab, 3 attempts in one run).
+   */
+  async function renameWhenFree(host: StorageHostRef, from: string, to: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const renamed = await zfsRun(host, ['rename', from, to]);
+      if (renamed.code === 0) return;
+      if (!/dataset is busy/.test(renamed.stderr) || attempt >= RENAME_ATTEMPTS) {
+        throw new Error(`${host.name}: zfs rename ${from} ${to} failed: ${renamed.stderr.trim()}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
 
   /** The original's own (local) properties onto the copy that replaces it; the replica protections the stream set are undone. */
   async function restoreProperties(host: StorageHostRef, from: string, to: string, report: StepReport): Promise<void> {
