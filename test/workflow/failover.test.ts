@@ -1,7 +1,7 @@
 /**
- * failover's and failback's own decisions, on the time-skipping server with fake activities over
- * an in-memory world (no host is touched): the step order, each refusal, the consent, and a run
- * started again after a failed step continuing from what is already true.
+ * failover's own decisions, on the time-skipping server with fake activities over an in-memory
+ * world (no host is touched): the step order, each refusal, and a run started again after a failed
+ * step continuing from what is already true. failback's are in failback.test.ts.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,17 +9,15 @@ import * as path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { failback, failover } from '../../workflows';
+import { failover } from '../../workflows';
 import { Failure } from '../../core/failures';
 import type { StepReport } from '../../core/configure/shared';
-import type { FailbackInput, FailbackResult, FailoverInput, FailoverResult } from '../../core/failover/shared';
+import type { FailoverInput, FailoverResult } from '../../core/failover/shared';
 import { requireInventory } from '../../inventory/load';
-import { failbackInput, failoverInput } from '../../inventory/failover';
+import { failoverInput } from '../../inventory/failover';
 import { capabilities } from '../../core/zfs/capabilities';
 import type { Snapshot } from '../../core/zfs/snapshot';
 import type { DatasetRef, DatasetState } from '../../activities/replication/datasets';
-import type { TransferInput } from '../../activities/replication/transfer';
-import type { FailbackState } from '../../activities/failover/storage';
 import { timeSkippingEnv, workflowBundle } from '../helpers/temporal';
 
 const inventory = requireInventory(path.join(__dirname, '../../examples/runbook.yaml'));
@@ -87,10 +85,10 @@ function failoverActivities(world: World) {
 }
 
 let runs = 0;
-async function run<R>(workflow: typeof failover | typeof failback, input: FailoverInput | FailbackInput, activities: object, workflowId = `fo-${process.pid}-${++runs}`): Promise<R> {
+async function run<R>(workflow: typeof failover, input: FailoverInput, activities: object, workflowId = `fo-${process.pid}-${++runs}`): Promise<R> {
   const taskQueue = `failover-${process.pid}-${++runs}`;
   const worker = await Worker.create({ connection: temporal.env.nativeConnection, namespace: temporal.env.namespace ?? 'default', workflowBundle: await workflowBundle(), activities, taskQueue });
-  return worker.runUntil(temporal.env.client.workflow.execute(workflow as typeof failover, { args: [input as FailoverInput], taskQueue, workflowId })) as Promise<R>;
+  return worker.runUntil(temporal.env.client.workflow.execute(workflow, { args: [input], taskQueue, workflowId })) as Promise<R>;
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
@@ -156,162 +154,4 @@ test('failover started again after a failed step continues: what is done is foun
   assert.ok(byStep.get('mountRecovered')!.changed.length > 0);
   const again = await run<FailoverResult>(failover, input(), failoverActivities(w), id);
   assert.deepEqual(again.steps.flatMap((s) => s.report.changed), [], 'a third run changes nothing');
-});
-
-// failback
-
-const S = snap('sp2/nas/vol0', 'esxi-zfs_20261202T235900Z', '42');
-const ORIGIN = `sp2/nas/vol0@${S.name}`;
-const CLONE = 'sp2/recovered/uss1/nas/vol0';
-const INCOMING = 'sp1/nas/vol0-failback';
-
-interface BackWorld {
-  facts: FailbackState;
-  vms: string[];
-  calls: string[];
-  sends: TransferInput[];
-}
-
-function failbackActivities(w: BackWorld) {
-  const call = (name: string) => w.calls.push(name);
-  const none = { changed: [], warnings: [] };
-  let guid = 500;
-  return {
-    async probeStorageAnswers() {
-      call('probeStorageAnswers');
-      return { answers: true, detail: 'uss1 answers SSH' };
-    },
-    async readFailbackState() {
-      call('readFailbackState');
-      return structuredClone(w.facts);
-    },
-    // setupReplicationTrust's steps (its child workflows run here too)
-    async ensureReplicationUser() { call('trust'); return none; },
-    async ensureReplicationKey() { return { ...none, publicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFake' }; },
-    async installReceiveGuard() { return none; },
-    async authorizeReplicationKeys() { return none; },
-    async pinReplicationHostKeys() { return none; },
-    async closeStaleConnections() { return none; },
-    async snapshotRecoveredCopy(input: { name: string; freeze: boolean }) {
-      call(input.freeze ? 'freeze' : 'snapshotRecoveredCopy');
-      const clone = w.facts.clone!;
-      const name = input.freeze ? clone.finalSnapshot ?? input.name : input.name;
-      if (input.freeze) clone.finalSnapshot = name;
-      let made = clone.snapshots.find((s) => s.name === name);
-      if (!made) clone.snapshots.push((made = snap(CLONE, name, String(++guid))));
-      return { snapshot: made, report: report([`snapshot @${name}`]) };
-    },
-    async sendSnapshot(input: TransferInput) {
-      call(`sendSnapshot ${input.target.dataset}`);
-      w.sends.push(input);
-      if (input.target.dataset === INCOMING) {
-        const sent = w.facts.clone!.snapshots.find((s) => s.guid === input.expectGuid)!;
-        w.facts.incoming = [...(w.facts.incoming ?? []), { ...sent, dataset: INCOMING }];
-        return { bytes: 100, durationMs: 1, alreadyReceived: false, warnings: [], targetSnapshots: w.facts.incoming, replicaChanged: [] };
-      }
-      return { bytes: 10, durationMs: 1, alreadyReceived: false, warnings: [], targetSnapshots: [], replicaChanged: [] };
-    },
-    async unmountNasDatastores(host: { name: string }, names: string[]) {
-      call('unmountNasDatastores');
-      return { report: report(w.vms.length > 0 ? [] : [`datastore ${names[0]} unmounted from ${host.name}`]), vms: [...w.vms] };
-    },
-    async swapInReceivedCopy() {
-      call('swapInReceivedCopy');
-      w.facts.original = [...w.facts.original!, ...w.facts.incoming!.map((s) => ({ ...s, dataset: 'sp1/nas/vol0' }))];
-      w.facts.incoming = null;
-      return report(['swapped']);
-    },
-    async mountNasDatastores() { call('mountNasDatastores'); return report([], ['mounted']); },
-    async clearReplicaFence() { call('clearReplicaFence'); w.facts.fence = undefined; return report(['lifted']); },
-    // replicateDataset's steps (the child)
-    async readDatasetState(): Promise<DatasetState> { call('replicate'); return { pool, snapshots: [{ ...S }] }; },
-    async createSnapshot(input: { name: string }) {
-      const made = snap('sp1/nas/vol0', input.name, String(++guid));
-      return { snapshot: made, created: true, state: { pool, snapshots: [{ ...S, dataset: 'sp1/nas/vol0' }, made] } };
-    },
-    async openSharedConnection() { return { connection: 'started' }; },
-    async destroySnapshots() { return { destroyed: [], kept: [] }; },
-    async unpauseReplicationSchedules() { call('unpauseReplicationSchedules'); return report(['unpaused']); },
-    async destroyRecoveredCopy() { call('destroyRecoveredCopy'); w.facts.clone = null; return report([`destroyed the recovered copy uss2:${CLONE}`]); },
-  };
-}
-
-const backWorld = (changes: Partial<BackWorld> = {}, facts: Partial<FailbackState> = {}): BackWorld => ({
-  facts: {
-    fence: 'failover:uss1:sp1/nas/vol0 2026-12-03T10:00:00.000Z',
-    clone: { origin: ORIGIN, snapshots: [] },
-    replica: [S],
-    original: [{ ...S, dataset: 'sp1/nas/vol0' }],
-    originalChanges: [],
-    changesMethod: 'zfs diff',
-    incoming: null,
-    aside: false,
-    ...facts,
-  },
-  vms: [],
-  calls: [],
-  sends: [],
-  ...changes,
-});
-const backInput = (consent: boolean) => failbackInput(inventory, 'sp1/nas/vol0', consent);
-
-test('failback: the steps in order; the first sync a clone stream from the common snapshot, the last an incremental; then the replication, incremental', async () => {
-  const w = backWorld();
-  const result = await run<FailbackResult>(failback, backInput(false), failbackActivities(w));
-  assert.deepEqual(result.steps.map((s) => s.step), [
-    'probeOriginal', 'inspect', 'openTrust', 'bulkSync', 'unmountRecovered', 'freezeCopy', 'finalSync', 'swapIn', 'mountOriginal',
-    'closeTrust', 'liftFence', 'replicate', 'unpauseSchedules', 'destroyCopy',
-  ]);
-  const [bulk, last] = w.sends;
-  assert.deepEqual(bulk!.sendArgs.slice(0, 2), ['-i', ORIGIN]);
-  assert.equal(bulk!.source.dataset, CLONE);
-  assert.equal(bulk!.target.dataset, INCOMING);
-  assert.match(last!.sendArgs[1]!, new RegExp(`^${CLONE}@`), 'the final sync from the bulk snapshot');
-  assert.notEqual(last!.sendArgs[2], bulk!.sendArgs[2], 'the final snapshot is not the bulk one');
-  assert.equal(result.replication?.kind, 'incremental');
-  assert.match(result.copy, /destroyed the recovered copy/);
-  assert.deepEqual(result.discarded, []);
-});
-
-test('failback without consent stops naming what the original holds after the common snapshot; nothing is changed', async () => {
-  const later = snap('sp1/nas/vol0', 'hourly-1100', '77');
-  const w = backWorld({}, {
-    original: [{ ...S, dataset: 'sp1/nas/vol0' }, later],
-    originalChanges: ['M /export/uss1-nas-vol0/vm1/vm1-flat.vmdk', '+ /export/uss1-nas-vol0/notes.txt'],
-  });
-  const stopped = await failureOf(run(failback, backInput(false), failbackActivities(w)));
-  assert.equal(stopped.type, Failure.FailbackNeedsConsent);
-  assert.equal(stopped.nonRetryable, true);
-  assert.match(stopped.message, /snapshot @hourly-1100/);
-  assert.match(stopped.message, /notes\.txt/);
-  assert.match(stopped.message, /vm1-flat\.vmdk/);
-  assert.match(stopped.message, /--discard-changes-after-common-snapshot/);
-  assert.deepEqual(w.calls, ['probeStorageAnswers', 'readFailbackState']);
-  const consented = await run<FailbackResult>(failback, backInput(true), failbackActivities(w));
-  assert.ok(consented.discarded.some((d) => d.includes('hourly-1100')));
-});
-
-test('failback with VMs on the recovered datastore stops before the freeze; started again once they moved, it continues', async () => {
-  const w = backWorld({ vms: ['uss1-nas-vol0-recovered: vm1 (poweredOn)'] });
-  const id = `fb-resume-${process.pid}`;
-  const stopped = await failureOf(run(failback, backInput(false), failbackActivities(w), id));
-  assert.equal(stopped.type, Failure.FailbackVmsOnRecovered);
-  assert.match(stopped.message, /vm1 \(poweredOn\)/);
-  assert.ok(!w.calls.includes('freeze'));
-  w.vms = [];
-  w.calls = [];
-  const result = await run<FailbackResult>(failback, backInput(false), failbackActivities(w), id);
-  assert.ok(w.calls.includes('freeze') && w.calls.includes('swapInReceivedCopy'));
-  assert.equal(result.replication?.kind, 'incremental');
-  const again = await run<FailbackResult>(failback, backInput(false), failbackActivities(w), id);
-  assert.ok(again.nothingToDo, 'once done, failback has nothing to do');
-});
-
-test('failback refuses while the original does not answer, and when the copy is gone but the replica is fenced', async () => {
-  const down = failbackActivities(backWorld());
-  down.probeStorageAnswers = async () => ({ answers: false, detail: 'uss1 does not answer SSH' });
-  assert.equal((await failureOf(run(failback, backInput(false), down))).type, Failure.OriginalDown);
-  const gone = await failureOf(run(failback, backInput(false), failbackActivities(backWorld({}, { clone: null }))));
-  assert.equal(gone.type, Failure.FailbackState);
-  assert.match(gone.message, /recovered copy .* is gone/);
 });
