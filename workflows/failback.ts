@@ -193,7 +193,8 @@ export async function failback(input: FailbackInput): Promise<FailbackResult> {
     return { found: hosts.flatMap((h) => h.found), changed: hosts.flatMap((h) => h.changed), warnings: hosts.flatMap((h) => h.warnings) };
   }, (r) => r);
 
-  if (!plan.swapped) await step('closeTrust', () => trustChild(input.trust, `${id}/trust-close`), (r) => r);
+  // Also after a swap found done: a run that stopped between the swap and here left the extra edge.
+  await step('closeTrust', () => trustChild(input.trust, `${id}/trust-close`), (r) => r);
   await step('liftFence', () => steps.clearReplicaFence(job.target), (r) => r);
 
   const replication = await step('replicate', async () => {

@@ -86,6 +86,8 @@ export function createFailoverStorageActivities(deps: { transport: Transport }) 
   return {
     /** Whether the host answers SSH: a refused or timed-out connection is "no"; any other answer, even a refusal to log in, is "yes". */
     async probeStorageAnswers(host: StorageHostRef): Promise<{ answers: boolean; detail: string }> {
+      // A fresh connection: one kept from before could be half dead and only time out.
+      await transport.disconnect(host);
       try {
         await transport.runOk(host, ['true'], { timeoutMs: 20_000 });
         return { answers: true, detail: `${host.name} answers SSH on ${host.address}` };

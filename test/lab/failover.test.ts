@@ -180,7 +180,9 @@ test('fo-san-01 lost: failover clones, shares and mounts the replica on vh2, fen
   assert.match(stopped.message, /--discard-changes-after-common-snapshot/);
   assert.equal((await on(src, `cat ${MOUNTPOINT}/lost.txt`)), 'never-replicated\n', 'nothing discarded without consent');
 
+  const failbackStarted = Date.now();
   const back = await runFailback(true);
+  console.log(`failback took ${Date.now() - failbackStarted} ms (bulk and final sync, swap, trust twice, one replication)`);
   assert.equal(await on(src, `cat ${MOUNTPOINT}/during.txt`), 'written-during-failover\n');
   assert.equal(await on(src, `cat ${MOUNTPOINT}/before.txt`), 'replicated\n');
   assert.equal(await on(src, `test -e ${MOUNTPOINT}/lost.txt && echo present || echo discarded`), 'discarded\n');
