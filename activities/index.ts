@@ -15,6 +15,8 @@ import { createPassthroughActivities } from './vsphere/passthrough';
 import { createStorageVmActivities } from './vsphere/storage-vm';
 import type { VsphereSessions } from './vsphere/sessions';
 import { createScheduleActivities } from './schedules/activities';
+import { createFailoverStorageActivities } from './failover/storage';
+import { createDatastoreUnmountActivities } from './vsphere/datastore-unmount';
 
 export interface ActivityDeps {
   /** How activities reach a storage VM. */
@@ -40,5 +42,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createNfsExportsActivities(deps),
     ...createRecoverActivities(deps),
     ...createScheduleActivities(deps),
+    ...createFailoverStorageActivities(deps),
+    ...createDatastoreUnmountActivities(deps),
   };
 }

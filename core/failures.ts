@@ -21,6 +21,8 @@ export const Failure = {
   TrustMissing: 'TrustMissing',
   TrustConfig: 'TrustConfig',
   ReplicaMissing: 'ReplicaMissing',
+  /** A failover fenced the replica (esxi-zfs:fenced): no replication writes it until failback. */
+  ReplicaFenced: 'ReplicaFenced',
   CloneConflict: 'CloneConflict',
   CloneOutdated: 'CloneOutdated',
   // configureStorage: the guest or the inventory is not as the runbook needs it. A person decides.
@@ -70,6 +72,17 @@ export const Failure = {
   VsphereLogin: 'VsphereLogin',
   /** The server's certificate is not the pinned one. */
   VsphereThumbprint: 'VsphereThumbprint',
+  // failover / failback: a precondition an operator must settle.
+  /** The source still answers SSH: failing over would split the brain (--force overrides). */
+  SourceAnswers: 'SourceAnswers',
+  /** Failback needs the original storage VM back. */
+  OriginalDown: 'OriginalDown',
+  /** The original holds changes after the common snapshot: named, kept until the operator consents. */
+  FailbackNeedsConsent: 'FailbackNeedsConsent',
+  /** VMs are registered on the recovered datastore: the cut-over waits until they are moved. */
+  FailbackVmsOnRecovered: 'FailbackVmsOnRecovered',
+  /** The recovered copy, the original or the received copy is not as failback left or expects it. */
+  FailbackState: 'FailbackState',
   // Retryable: the stream failed, stalled, or ended without the snapshot arriving.
   StreamFailed: 'StreamFailed',
   StreamStalled: 'StreamStalled',
@@ -94,4 +107,8 @@ export const NON_RETRYABLE = {
   ],
   datastore: [Failure.DatastoreConflict, Failure.VsphereCredentials, Failure.VsphereLogin, Failure.VsphereThumbprint],
   recover: [Failure.VsphereCredentials, Failure.VsphereLogin, Failure.VsphereThumbprint],
+  failover: [
+    Failure.ReplicaMissing, Failure.CloneConflict, Failure.CloneOutdated, Failure.PoolMissing, Failure.FailbackState, Failure.FailbackVmsOnRecovered,
+    Failure.DatastoreConflict, Failure.VsphereCredentials, Failure.VsphereLogin, Failure.VsphereThumbprint, Failure.RollbackBaseChanged,
+  ],
 } as const satisfies Record<string, readonly FailureType[]>;

@@ -29,6 +29,8 @@ export const Runbook = {
   recoverDatastores: 'recover-datastores',
   provisionHost: 'provision-host',
   provisionCluster: 'provision-cluster',
+  failover: 'failover',
+  failback: 'failback',
 } as const;
 export type RunbookName = (typeof Runbook)[keyof typeof Runbook];
 

@@ -28,6 +28,7 @@ export function buildProgram(): Command {
   (require('./commands/probe') as typeof import('./commands/probe')).registerProbe(program);
   (require('./commands/replicate') as typeof import('./commands/replicate')).registerReplicate(program);
   (require('./commands/clone-replica') as typeof import('./commands/clone-replica')).registerCloneReplica(program);
+  (require('./commands/failover') as typeof import('./commands/failover')).registerFailover(program);
   if (RUNNING_FROM_SOURCE) registerLab(program);
   (require('./commands/schedules') as typeof import('./commands/schedules')).registerSchedules(program);
   (require('./commands/status') as typeof import('./commands/status')).registerStatus(program);

@@ -10,3 +10,5 @@ export { registerDatastore } from './register-datastore';
 export { recoverDatastores } from './recover-datastores';
 export { provisionHost } from './provision-host';
 export { provisionCluster } from './provision-cluster';
+export { failover } from './failover';
+export { failback } from './failback';

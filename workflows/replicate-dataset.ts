@@ -88,9 +88,9 @@ export async function replicateDataset(job: ReplicationJob): Promise<Replication
   const started = Date.now();
   const run: Run = { job, activities: activitiesFor(job), warnings: [] };
 
-  // 1. Snapshot the source (a name that sorts by time, says it is ours, in UTC: workflow time),
-  //    read the target meanwhile, and start the source's ssh connection to the target: its
-  //    handshake goes on in the background while the run plans and holds the base.
+  // 1. Read the target (a failover's fence stops the run here), snapshot the source (a name that
+  //    sorts by time, says it is ours, in UTC: workflow time), and start the source's ssh connection
+  //    to the target: its handshake goes on in the background while the run plans and holds the base.
   const first = await snapshotAndRead(run);
   const name = first.snapshot.name;
   progress = { phase: 'inspect', snapshot: name };
@@ -179,12 +179,22 @@ function newestOf(plan: Plan): Snapshot {
   return plan.kind === 'up-to-date' ? plan.base : plan.kind === 'full' ? plan.snapshot : plan.target;
 }
 
-/** Step 1: the source's new snapshot and both ends' state, the shared connection started meanwhile. */
+/**
+ * Step 1: the target's state first (a fenced replica stops the run before either end is touched:
+ * no snapshot is left on a source that a failback will compare), then the source's new snapshot,
+ * the shared connection started meanwhile.
+ */
 async function snapshotAndRead({ job, activities: { firstSteps } }: Run): Promise<{ snapshot: Snapshot; state: EndStates }> {
   const { source, target } = job;
-  const [made, targetState] = await Promise.all([
+  const targetState = await firstSteps.readDatasetState.executeWithOptions(on('target', target), [target]);
+  if (targetState.fence) {
+    throw ApplicationFailure.nonRetryable(
+      `${label(target)} is fenced by a failover (${targetState.fence}): no replication writes it until \`esxi-zfs failback\` of ${label(source)} has run`,
+      Failure.ReplicaFenced,
+    );
+  }
+  const [made] = await Promise.all([
     takeSnapshot(job, firstSteps),
-    firstSteps.readDatasetState.executeWithOptions(on('target', target), [target]),
     firstSteps.openSharedConnection({ source, target, user: job.user, ciphers: job.sshCiphers }),
   ]);
   return { snapshot: made.snapshot, state: { source: made.state, target: targetState } };

@@ -15,6 +15,7 @@ import { datasetPropsArgv, poolPropsArgv, snapshotPropsArgv } from '../../core/z
 import { isOurs } from '../../core/zfs/snapshot-name';
 import type { Snapshot } from '../../core/zfs/snapshot';
 import type { StorageHostRef } from '../../core/hosts';
+import { FENCE_PROPERTY } from '../../core/failover/shared';
 
 export interface DatasetRef {
   host: StorageHostRef;
@@ -27,6 +28,8 @@ export interface DatasetState {
   snapshots: Snapshot[] | null;
   resumeToken?: string;
   writtenBytes?: number;
+  /** A failover's fence on this dataset (`esxi-zfs:fenced`): no replication may write it. */
+  fence?: string;
 }
 
 const TIMEOUT = { timeoutMs: 120_000 };
@@ -55,13 +58,24 @@ export async function snapshotsOf(transport: Transport, ref: DatasetRef): Promis
 }
 
 /** Pool version and capabilities, snapshots, resume token and written bytes: two round trips at most. */
+/** The fence a failover set on the dataset (a user property), or undefined. */
+export async function fenceOf(transport: Transport, ref: DatasetRef): Promise<string | undefined> {
+  const got = await zfsRun(transport, ref.host, ['zfs', 'get', '-H', '-o', 'value', FENCE_PROPERTY, ref.dataset]);
+  const value = got.stdout.trim();
+  return got.code === 0 && value !== '-' && value !== '' ? value : undefined;
+}
+
 async function readDatasetState(transport: Transport, ref: DatasetRef): Promise<DatasetState> {
   const poolName = ref.dataset.split('/')[0]!;
-  const [poolProps, snapshots] = await Promise.all([zfsOutput(transport, ref.host, poolPropsArgv(poolName)), snapshotsOf(transport, ref)]);
+  const [poolProps, snapshots, fence] = await Promise.all([
+    zfsOutput(transport, ref.host, poolPropsArgv(poolName)),
+    snapshotsOf(transport, ref),
+    fenceOf(transport, ref),
+  ]);
   const info = parseZpoolGet(poolProps)[poolName];
   if (!info) throw ApplicationFailure.nonRetryable(`${ref.host.name}: pool ${poolName} does not exist`, Failure.PoolMissing);
   const caps = capabilities(info.version, info.features);
-  const state: DatasetState = { pool: { version: info.version, capabilities: caps }, snapshots };
+  const state: DatasetState = { pool: { version: info.version, capabilities: caps }, snapshots, ...(fence !== undefined && { fence }) };
   if (snapshots !== null && (caps.resumeTokens || caps.writtenProperty)) {
     const props = parseDatasetProps(await zfsOutput(transport, ref.host, datasetPropsArgv(ref.dataset, caps)))[ref.dataset] ?? {};
     if (props.receive_resume_token) state.resumeToken = props.receive_resume_token;

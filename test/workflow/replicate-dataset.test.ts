@@ -211,3 +211,18 @@ test('zfs receive refusing a modified target: one failure type, TargetModified, 
     return true;
   });
 });
+
+test('a replica fenced by a failover: refused before the source is touched (no snapshot, no connection, nothing sent)', async () => {
+  const fake = fakeActivities({ source: [], target: [] });
+  const read = fake.activities.readDatasetState;
+  fake.activities.readDatasetState = async (input: DatasetRef) => ({ ...(await read(input)), fence: 'failover:uss1:sp1/nas/vol0 2026-12-03T10:00:00.000Z' });
+  await assert.rejects(runWith(fake), (error: unknown) => {
+    assert.ok(error instanceof WorkflowFailedError);
+    const cause = error.cause as ApplicationFailure;
+    assert.equal(cause.type, 'ReplicaFenced');
+    assert.equal(cause.nonRetryable, true);
+    assert.match(cause.message, /uss2:sp2\/nas\/vol0 is fenced by a failover \(failover:uss1:sp1\/nas\/vol0 .*\): no replication writes it until `esxi-zfs failback` of uss1:sp1\/nas\/vol0/);
+    return true;
+  });
+  assert.deepEqual(fake.calls.map((c) => c.name), ['readDatasetState']);
+});
