@@ -13,6 +13,8 @@ import { createPassthroughActivities } from './vsphere/passthrough';
 import { createStorageVmActivities } from './vsphere/storage-vm';
 import type { VsphereSessions } from './vsphere/sessions';
 import { createScheduleActivities } from './schedules/activities';
+import { createInspectStorageActivities } from './guest/inspect';
+import { createInspectEsxiActivities } from './vsphere/inspect';
 
 export interface ActivityDeps {
   /** How activities reach a storage VM. */
@@ -36,5 +38,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createStorageVmActivities(deps),
     ...createDatastoreActivities(deps),
     ...createScheduleActivities(deps),
+    ...createInspectStorageActivities(deps),
+    ...createInspectEsxiActivities(deps),
   };
 }

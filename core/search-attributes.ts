@@ -28,6 +28,7 @@ export const Runbook = {
   registerDatastore: 'register-datastore',
   provisionHost: 'provision-host',
   provisionCluster: 'provision-cluster',
+  inspectCluster: 'inspect-cluster',
 } as const;
 export type RunbookName = (typeof Runbook)[keyof typeof Runbook];
 

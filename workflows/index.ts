@@ -9,3 +9,4 @@ export { buildStorageVm } from './build-storage-vm';
 export { registerDatastore } from './register-datastore';
 export { provisionHost } from './provision-host';
 export { provisionCluster } from './provision-cluster';
+export { inspectCluster } from './inspect-cluster';
