@@ -13,7 +13,7 @@ import { storageHostRef, storageVms } from './targets';
 
 export function inspectClusterInput(inventory: Inventory): InspectClusterInput {
   const mounts = new Map<string, NasMountSpec[]>();
-  for (const vm of storageVms(inventory)) {
+  for (const vm of inventory.vsphere ? storageVms(inventory) : []) {
     for (const h of registerDatastoreInput(inventory, vm.name).hosts) mounts.set(h.host.name, [...(mounts.get(h.host.name) ?? []), ...h.mounts]);
   }
   const replicas = replicationJobs(inventory);
