@@ -11,6 +11,9 @@ import { datastoreStates, guestAddresses } from '../../activities/vsphere/inspec
 import { hostFindings, replicationFindings } from '../../scripts/status-health';
 import { clusterStatus, clusterStatusToJson, formatClusterStatus } from '../../scripts/status-view';
 import { longestGap, type DatasetStatus } from '../../scripts/status';
+import { createInspectStorageActivities } from '../../activities/guest/inspect';
+import { SshConnectionError } from '../../activities/ssh';
+import { RecordingTransport } from '../helpers/recording-transport';
 
 const FIXTURES = path.join(__dirname, '../fixtures/guest');
 const fixture = (name: string) => readFileSync(path.join(FIXTURES, name), 'utf8');
@@ -222,4 +225,32 @@ test('the view: healthy or not from every part; the tables; JSON of the document
   const replicationOnly = clusterStatus({ now: NOW, replication: [row()], marginMs: HOUR });
   assert.equal((clusterStatusToJson(replicationOnly) as { inspection: unknown }).inspection, null);
   assert.doesNotMatch(formatClusterStatus(replicationOnly), /^HOST/m);
+});
+
+test('inspectStorageVm (illumos: /usr/sbin): reads the pool, the datasets and their snapshots; a VM that does not answer is unreachable, not a failure', async () => {
+  const vm = inspectClusterInput(runbook).hosts[1]!.storageVm!;
+  const transport = new RecordingTransport([
+    { match: /^\/usr\/sbin\/zpool list -H/, reply: { stdout: 'sp1\t1.98G\t120K\t1.98G\tONLINE\n' } },
+    { match: /^\/usr\/sbin\/zpool status sp1$/, reply: { stdout: fixture('zfs-fuse-zpool-status-sp1.txt') } },
+    {
+      match: /^\/usr\/sbin\/zfs get -H -p -o name,property,value,source used,available,mountpoint,sharenfs sp1\/nas\/vol0 sp1\/nas\/vol1$/,
+      reply: { code: 1, stdout: 'sp1/nas/vol0\tused\t4096\t-\nsp1/nas/vol0\tavailable\t8192\t-\nsp1/nas/vol0\tmountpoint\t/export/uss1-nas-vol0\tlocal\nsp1/nas/vol0\tsharenfs\trw\tlocal\n', stderr: "cannot open 'sp1/nas/vol1': dataset does not exist\n" },
+    },
+    { match: /^\/usr\/sbin\/zfs get -H -p -d 1 -o name,property,value guid,createtxg,creation,userrefs sp1\/nas\/vol0$/, reply: { stdout: 'sp1/nas/vol0@s1\tguid\t11\nsp1/nas/vol0@s1\tcreatetxg\t5\nsp1/nas/vol0@s1\tcreation\t1000\nsp1/nas/vol0@s1\tuserrefs\t0\n' } },
+  ]);
+  const { inspectStorageVm } = createInspectStorageActivities({ transport });
+  const state = await inspectStorageVm(vm);
+  assert.equal(state.reachable, true);
+  assert.deepEqual([state.pool!.health, state.pool!.log], ['ONLINE', ['/srv/disks/c11t0d0']]);
+  assert.deepEqual(state.datasets.map((d) => [d.name, d.exists, d.sharenfs, d.newestSnapshot?.name]), [
+    ['sp1/nas/vol0', true, 'rw', 's1'], ['sp1/nas/vol1', false, undefined, undefined],
+  ]);
+
+  const broken = new RecordingTransport([{ match: /./, reply: { code: 1, stderr: 'zfs get: bad property list' } }]);
+  broken.runOk = async () => {
+    throw new SshConnectionError('uss1', '192.0.2.41', 22, 'connect', 'ssh uss1 (192.0.2.41:22): cannot connect: connect ECONNREFUSED 192.0.2.41:22');
+  };
+  assert.deepEqual(await createInspectStorageActivities({ transport: broken }).inspectStorageVm(vm), {
+    name: 'uss1', address: '192.0.2.41', reachable: false, error: 'ssh uss1 (192.0.2.41:22): cannot connect: connect ECONNREFUSED 192.0.2.41:22', poolName: 'sp1', datasets: [],
+  });
 });
