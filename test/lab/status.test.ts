@@ -4,7 +4,8 @@
  * with the product's worker reading the hosts (inspectCluster): both hosts connected, the X1
  * active, the VMs on and answering SSH, pools ONLINE, datastores mounted and accessible: exit 0.
  * Then one storage VM is powered off through the simulator (its lab host's sshd stops): status
- * says it is off and unreachable, the other host is still healthy, exit 1. Runs as root.
+ * says it is off and unreachable, the other host is still healthy, exit 1. With no worker, status
+ * says the live state was not read and still shows the replication, exit 1. Runs as root.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -76,7 +77,9 @@ test('status of a provisioned lab: everything healthy (exit 0); a storage VM pow
     assert.deepEqual(result.failures, []);
   });
 
+  const started = Date.now();
   const healthy = await temporal.withWorker(statusJson);
+  console.log(`# status --json of the 2-host lab (CLI start, inspectCluster, replication from Temporal): ${Date.now() - started} ms`);
   assert.equal(healthy.code, 0, `${healthy.stderr}\n${JSON.stringify(healthy.out.problems)}`);
   const out = healthy.out;
   assert.equal(out.healthy, true);
@@ -138,4 +141,12 @@ test('status of a provisioned lab: everything healthy (exit 0); a storage VM pow
   assert.ok(subjects.some((p) => /^vh2\/st-san-02: unreachable over SSH/.test(p)), subjects.join('\n'));
   assert.ok(!subjects.some((p) => p.startsWith('vh1')), `vh1 is still healthy: ${subjects.join('\n')}`);
   assert.equal(vh1!.storageVm!.state!.pool!.health, 'ONLINE');
+
+  // No worker: the live state is missing and says why, the replication part is still there; the run is not left behind.
+  const noWorker = await statusJson();
+  assert.equal(noWorker.code, 1);
+  assert.match(noWorker.out.inspection!.error!, /^no worker took inspect-cluster\/\S+ within 10 s: is `esxi-zfs worker` running on task queue/);
+  assert.deepEqual(noWorker.out.hosts, []);
+  assert.equal(noWorker.out.replication.length, 2);
+  assert.equal((await temporal.client.workflow.getHandle(noWorker.out.inspection!.workflowId).describe()).status.name, 'TERMINATED');
 });
