@@ -22,6 +22,7 @@ import { vsphereSessions } from '../../activities/vsphere/sessions';
 import { labDown, labUp, type LabState } from '../../lab/lab';
 import { LAB_VSPHERE_PASSWORD_ENV, labVsphereUp } from '../../lab/vsphere-lab';
 import type { VsphereSim } from '../../lab/vsphere';
+import { recordHistory } from '../helpers/record-history';
 import { startTestTemporal, type TestTemporal } from '../helpers/temporal';
 
 const execFileAsync = promisify(execFile);
@@ -85,6 +86,7 @@ test('status of a provisioned lab: everything healthy (exit 0); a storage VM pow
   assert.equal(out.healthy, true);
   assert.deepEqual(out.problems, []);
   assert.match(out.inspection!.workflowId, /^inspect-cluster\//);
+  await recordHistory(temporal.client, out.inspection!.workflowId, 'inspectCluster');
   assert.deepEqual(out.hosts.map((h) => h.name), ['vh1', 'vh2']);
   for (const [j, h] of out.hosts.entries()) {
     const esxi = h.esxi!.state!;

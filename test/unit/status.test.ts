@@ -37,7 +37,7 @@ test('the inspection input: every inventory host, its datastores, the storage VM
     { name: 'sp1/nas/vol1', shared: false, replicaOf: 'uss2:sp2/nas/vol1' },
   ]);
   assert.equal(vh1.storageVm!.pool, 'sp1');
-  assert.deepEqual(vh1.esxi!.datastores[0], { datastore: 'uss1-nas-vol0', remoteHost: '10.0.1.41', remotePath: '/export/uss1-nas-vol0', nfsVersion: '3' });
+  assert.deepEqual(vh1.esxi!.datastores[0], { datastore: 'uss1-nas-vol0', remoteHost: '10.0.1.41', remotePath: '/export/uss1-nas-vol0', nfsVersion: '3', accessMode: 'readWrite' });
   const text = JSON.stringify(input);
   assert.match(text, /"passwordEnv":"VSPHERE_PASSWORD"/);
   assert.doesNotMatch(text, /PRIVATE KEY/);
@@ -85,8 +85,8 @@ test('datasets: used, available, mountpoint, sharenfs and the newest snapshot by
 
 test('datastores: the inventory\'s (mounted or not), other NFS ones, not the local VMFS one; the host\'s mount info over summary.accessible', () => {
   const expected = [
-    { datastore: 'uss1-nas-vol0', remoteHost: '10.0.1.41', remotePath: '/export/uss1-nas-vol0', nfsVersion: '3' as const },
-    { datastore: 'uss2-nas-vol1', remoteHost: '10.0.1.42', remotePath: '/export/uss2-nas-vol1', nfsVersion: '4.1' as const },
+    { datastore: 'uss1-nas-vol0', remoteHost: '10.0.1.41', remotePath: '/export/uss1-nas-vol0', nfsVersion: '3' as const, accessMode: 'readWrite' as const },
+    { datastore: 'uss2-nas-vol1', remoteHost: '10.0.1.42', remotePath: '/export/uss2-nas-vol1', nfsVersion: '4.1' as const, accessMode: 'readWrite' as const },
   ];
   const states = datastoreStates(expected, [
     { name: 'datastore1', type: 'VMFS', summaryAccessible: true },

@@ -190,9 +190,6 @@ const dataObjects: Record<string, TypeDef> = {
     'vmknicName:string', 'vmknicActive:boolean', 'mountFailedReason:string', 'numTcpConnections:int'),
   DatastoreSummary: t('DynamicData', `datastore:${MOR}`, 'name:string', 'url:string', 'capacity:long', 'freeSpace:long',
     'uncommitted:long', 'accessible:boolean', 'multipleHostAccess:boolean', 'type:string', 'maintenanceMode:string'),
-  DatastoreHostMount: t('DynamicData', `key:${MOR}`, 'mountInfo:HostMountInfo'),
-  HostMountInfo: t('DynamicData', 'path:string', 'accessMode:string', 'mounted:boolean', 'accessible:boolean', 'inaccessibleReason:string',
-    'vmknicActive:boolean', 'mountFailedReason:string'),
 
   // Autostart
   AutoStartDefaults: t('DynamicData', 'enabled:boolean', 'startDelay:int', 'stopDelay:int', 'waitForHeartbeat:boolean',

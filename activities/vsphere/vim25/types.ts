@@ -648,22 +648,6 @@ export interface NasDatastoreInfo extends DatastoreInfo {
   nas?: HostNasVolume;
 }
 
-/** A host's mount of a datastore (Datastore.host): whether it is mounted and accessible there. */
-export interface HostMountInfo extends DynamicData {
-  path?: string;
-  accessMode: string;
-  mounted?: boolean;
-  accessible?: boolean;
-  /** AllPathsDown_Start, AllPathsDown_Timeout, PermanentDeviceLoss. */
-  inaccessibleReason?: string;
-  mountFailedReason?: string;
-}
-
-export interface DatastoreHostMount extends DynamicData {
-  key: ManagedObjectReference;
-  mountInfo: HostMountInfo;
-}
-
 export interface DatastoreSummary extends DynamicData {
   datastore?: ManagedObjectReference;
   name: string;
