@@ -3,10 +3,11 @@
  * inspection's result and the replication rows, at a given time.
  *
  * Problems: a host not connected or not answering; the passthrough device missing or not active;
- * the storage VM missing, not powered on or not answering SSH; an inventory datastore not mounted or
- * any NFS datastore inaccessible; the pool missing or not ONLINE; a dataset missing or not shared
- * when the inventory shares it; a replication whose last run failed, whose schedule is missing, or
- * whose last success is older than its schedule's period plus the margin.
+ * the storage VM missing, not powered on or not answering SSH; an inventory datastore not mounted
+ * or mounted with another access mode than the inventory's; any NFS datastore inaccessible; the
+ * pool missing or not ONLINE; a dataset missing or not shared when the inventory shares it; a
+ * replication whose last run failed, whose schedule is missing, or whose last success is older
+ * than its schedule's period plus the margin.
  * Warnings: maintenance mode, a guest that does not show its address, a pool 80 % full or more, a
  * replica not received yet, a paused schedule, a scheduled run open without a replication.
  */
@@ -49,6 +50,9 @@ export function hostFindings(h: HostInspection): Findings {
     for (const d of esxi.datastores) {
       if (d.expected && !d.mounted) problem(h.name, `datastore ${d.name} (${d.remote ?? d.type}) is not mounted`);
       else if (d.mounted && d.accessible === false) problem(h.name, `datastore ${d.name} is inaccessible${d.inaccessibleReason ? ` (${d.inaccessibleReason})` : ''}`);
+      if (d.mounted && d.accessMode && d.expectedAccessMode && d.accessMode !== d.expectedAccessMode) {
+        problem(h.name, `datastore ${d.name} is mounted ${d.accessMode}, the inventory says ${d.expectedAccessMode}`);
+      }
     }
   }
 

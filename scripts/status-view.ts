@@ -64,9 +64,10 @@ export function formatClusterStatus(status: ClusterStatus): string {
   if (hosts.length > 0) {
     sections.push(renderTable(['HOST', 'ESXI', 'MAINT', 'PASSTHROUGH', 'STORAGE VM', 'POWER', 'GUEST', 'SSH'], hosts.map(hostRow)));
     const datastores = hosts.flatMap((h) => (h.esxi?.state?.datastores ?? []).map((d) => [
-      h.name, d.name, d.remote ?? d.type, d.expected ? 'inventory' : 'other', yesNo(d.mounted), d.mounted ? `${yesNo(d.accessible)}${d.inaccessibleReason ? ` (${d.inaccessibleReason})` : ''}` : '-',
+      h.name, d.name, d.remote ?? d.type, d.expected ? 'inventory' : 'other', yesNo(d.mounted), d.mounted ? d.accessMode ?? '?' : '-',
+      d.mounted ? `${yesNo(d.accessible)}${d.inaccessibleReason ? ` (${d.inaccessibleReason})` : ''}` : '-',
     ]));
-    if (datastores.length > 0) sections.push(renderTable(['HOST', 'DATASTORE', 'REMOTE', 'LISTED', 'MOUNTED', 'ACCESSIBLE'], datastores));
+    if (datastores.length > 0) sections.push(renderTable(['HOST', 'DATASTORE', 'REMOTE', 'LISTED', 'MOUNTED', 'MODE', 'ACCESSIBLE'], datastores));
     const vms = hosts.flatMap((h) => (h.storageVm?.state?.reachable ? [h.storageVm.state] : []));
     if (vms.length > 0) {
       sections.push(renderTable(['VM', 'POOL', 'HEALTH', 'SIZE', 'ALLOC', 'FREE', 'LOG', 'CACHE'], vms.map((vm) => {

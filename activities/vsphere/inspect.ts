@@ -3,6 +3,7 @@
  * connection and maintenance mode, the inventory's passthrough device, its storage VM's power and
  * guest addresses, and its NFS datastores (the inventory's, mounted or not, and any other). Read-only.
  */
+import type { NasMountSpec } from '../../core/datastore/shared';
 import type { DatastoreState, EsxiHostExpectation, EsxiHostState, PassthroughDeviceState, StorageVmPowerState } from '../../core/status/shared';
 import { nfsType } from './datastore';
 import { HostSystem, retrieveOne, type DatastoreHostMount, type GuestNicInfo, type HostNasVolume, type HostPciDevice, type HostPciPassthruInfo, type ManagedObjectReference } from './index';
@@ -16,7 +17,7 @@ export interface HostDatastore {
   nas?: Pick<HostNasVolume, 'remoteHost' | 'remotePath'>;
   summaryAccessible?: boolean;
   /** This host's mount info (DatastoreHostMount), where the endpoint gives one. */
-  mount?: { mounted?: boolean; accessible?: boolean; inaccessibleReason?: string };
+  mount?: { mounted?: boolean; accessible?: boolean; inaccessibleReason?: string; accessMode?: string };
 }
 
 /**
@@ -24,23 +25,25 @@ export interface HostDatastore {
  * Local (VMFS) datastores are the host's own business and left out.
  */
 export function datastoreStates(expected: EsxiHostExpectation['datastores'], found: HostDatastore[]): DatastoreState[] {
-  const state = (d: HostDatastore, isExpected: boolean): DatastoreState => {
+  const state = (d: HostDatastore, listed?: NasMountSpec): DatastoreState => {
     const accessible = d.mount?.accessible ?? d.summaryAccessible;
     return {
       name: d.name,
       type: d.type,
       ...(d.nas && { remote: `${d.nas.remoteHost}:${d.nas.remotePath}` }),
-      expected: isExpected,
+      expected: listed !== undefined,
       mounted: d.mount?.mounted ?? true,
       ...(accessible !== undefined && { accessible }),
       ...(d.mount?.inaccessibleReason && { inaccessibleReason: d.mount.inaccessibleReason }),
+      ...(d.mount?.accessMode && { accessMode: d.mount.accessMode }),
+      ...(listed && { expectedAccessMode: listed.accessMode }),
     };
   };
-  const listed = expected.map((m) => {
+  const listed = expected.map((m): DatastoreState => {
     const d = found.find((x) => x.name === m.datastore);
-    return d ? state(d, true) : { name: m.datastore, type: nfsType(m), remote: `${m.remoteHost}:${m.remotePath}`, expected: true, mounted: false };
+    return d ? state(d, m) : { name: m.datastore, type: nfsType(m), remote: `${m.remoteHost}:${m.remotePath}`, expected: true, mounted: false, expectedAccessMode: m.accessMode };
   });
-  const others = found.filter((d) => d.type.startsWith('NFS') && !expected.some((m) => m.datastore === d.name)).map((d) => state(d, false));
+  const others = found.filter((d) => d.type.startsWith('NFS') && !expected.some((m) => m.datastore === d.name)).map((d) => state(d));
   return [...listed, ...others];
 }
 

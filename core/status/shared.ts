@@ -74,6 +74,10 @@ export interface DatastoreState {
   /** This host's view (its mount info) where given, else `summary.accessible`; absent when not mounted. */
   accessible?: boolean;
   inaccessibleReason?: string;
+  /** How this host mounts it (readWrite, readOnly), where the endpoint says. */
+  accessMode?: string;
+  /** The inventory's access mode, for a datastore it lists. */
+  expectedAccessMode?: string;
 }
 
 export interface EsxiHostState {

@@ -99,7 +99,7 @@ test('status of a provisioned lab: everything healthy (exit 0); a storage VM pow
     assert.ok(esxi.storageVm!.guestAddresses.includes(lab.hosts[j]!.address), `guest shows ${lab.hosts[j]!.address}: ${esxi.storageVm!.guestAddresses.join(', ')}`);
     const datastore = inventory.hosts[j]!.storageVm!.datasets[0]!.datastore!.name;
     const ds = esxi.datastores.find((d) => d.name === datastore)!;
-    assert.deepEqual([ds.expected, ds.mounted, ds.accessible, ds.type], [true, true, true, 'NFS'], JSON.stringify(ds));
+    assert.deepEqual([ds.expected, ds.mounted, ds.accessible, ds.type, ds.accessMode], [true, true, true, 'NFS', 'readWrite'], JSON.stringify(ds));
     assert.equal(ds.remote, `${lab.hosts[j]!.storageAddress}:/export/${NAMES[j]}-nas-vol${j}`);
 
     const vm = h.storageVm!.state!;

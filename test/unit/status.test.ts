@@ -90,12 +90,12 @@ test('datastores: the inventory\'s (mounted or not), other NFS ones, not the loc
   ];
   const states = datastoreStates(expected, [
     { name: 'datastore1', type: 'VMFS', summaryAccessible: true },
-    { name: 'uss1-nas-vol0', type: 'NFS', nas: { remoteHost: '10.0.1.41', remotePath: '/export/uss1-nas-vol0' }, summaryAccessible: true, mount: { mounted: true, accessible: false, inaccessibleReason: 'AllPathsDown_Start' } },
+    { name: 'uss1-nas-vol0', type: 'NFS', nas: { remoteHost: '10.0.1.41', remotePath: '/export/uss1-nas-vol0' }, summaryAccessible: true, mount: { mounted: true, accessible: false, inaccessibleReason: 'AllPathsDown_Start', accessMode: 'readWrite' } },
     { name: 'old-share', type: 'NFS', nas: { remoteHost: '10.0.1.99', remotePath: '/x' }, summaryAccessible: false },
   ]);
   assert.deepEqual(states, [
-    { name: 'uss1-nas-vol0', type: 'NFS', remote: '10.0.1.41:/export/uss1-nas-vol0', expected: true, mounted: true, accessible: false, inaccessibleReason: 'AllPathsDown_Start' },
-    { name: 'uss2-nas-vol1', type: 'NFS41', remote: '10.0.1.42:/export/uss2-nas-vol1', expected: true, mounted: false },
+    { name: 'uss1-nas-vol0', type: 'NFS', remote: '10.0.1.41:/export/uss1-nas-vol0', expected: true, mounted: true, accessible: false, inaccessibleReason: 'AllPathsDown_Start', accessMode: 'readWrite', expectedAccessMode: 'readWrite' },
+    { name: 'uss2-nas-vol1', type: 'NFS41', remote: '10.0.1.42:/export/uss2-nas-vol1', expected: true, mounted: false, expectedAccessMode: 'readWrite' },
     { name: 'old-share', type: 'NFS', remote: '10.0.1.99:/x', expected: false, mounted: true, accessible: false },
   ]);
   assert.deepEqual(guestAddresses({ 'guest.ipAddress': '192.0.2.41', 'guest.net': [{ ipAddress: ['192.0.2.41', 'fe80::1'] }, { ipAddress: ['10.0.1.41'] }] }), ['192.0.2.41', 'fe80::1', '10.0.1.41']);
@@ -105,7 +105,7 @@ const goodEsxi = (): EsxiHostState => ({
   name: 'vh1', connectionState: 'connected', inMaintenanceMode: false,
   passthrough: { devices: [{ id: '0000:0b:00.0', description: 'DDRdrive X1', passthruEnabled: true, passthruActive: true }] },
   storageVm: { name: 'uss1', found: true, powerState: 'poweredOn', guestAddresses: ['192.0.2.41'] },
-  datastores: [{ name: 'uss1-nas-vol0', type: 'NFS', remote: '10.0.1.41:/export/uss1-nas-vol0', expected: true, mounted: true, accessible: true }],
+  datastores: [{ name: 'uss1-nas-vol0', type: 'NFS', remote: '10.0.1.41:/export/uss1-nas-vol0', expected: true, mounted: true, accessible: true, accessMode: 'readWrite', expectedAccessMode: 'readWrite' }],
 });
 const goodVm = (): StorageVmState => ({
   name: 'uss1', address: '192.0.2.41', reachable: true, poolName: 'sp1',
@@ -146,6 +146,7 @@ test('host problems: not connected, vSphere not answering, passthrough not activ
       { name: 'old', type: 'NFS', expected: false, mounted: true, accessible: false, inaccessibleReason: 'AllPathsDown_Timeout' },
     ],
   }))), ['vh1: datastore uss1-nas-vol0 (10.0.1.41:/export/uss1-nas-vol0) is not mounted', 'vh1: datastore old is inaccessible (AllPathsDown_Timeout)']);
+  assert.deepEqual(messages(hostFindings(host({ datastores: [{ ...goodEsxi().datastores[0]!, accessMode: 'readOnly' }] }))), ['vh1: datastore uss1-nas-vol0 is mounted readOnly, the inventory says readWrite']);
   assert.deepEqual(messages(hostFindings(host({}, { pool: { ...goodVm().pool!, health: 'DEGRADED' } }))), ['vh1/uss1: pool sp1 is DEGRADED']);
   assert.deepEqual(messages(hostFindings(host({}, { pool: undefined }))), ['vh1/uss1: pool sp1 is not imported']);
   assert.deepEqual(messages(hostFindings(host({}, { datasets: [{ name: 'sp1/nas/vol0', shared: true, exists: true, snapshots: 0 }, { name: 'sp1/x', shared: false, exists: false, snapshots: 0 }] }))), [
@@ -197,7 +198,7 @@ test('the view: healthy or not from every part; the tables; JSON of the document
   assert.equal(ok.healthy, true);
   const text = formatClusterStatus(ok);
   assert.match(text, /^HOST\s+ESXI\s+MAINT\s+PASSTHROUGH\s+STORAGE VM\s+POWER\s+GUEST\s+SSH\nvh1\s+connected\s+no\s+0000:0b:00\.0 active\s+uss1\s+poweredOn\s+192\.0\.2\.41\s+ok \(192\.0\.2\.41\)$/m);
-  assert.match(text, /^vh1\s+uss1-nas-vol0\s+10\.0\.1\.41:\/export\/uss1-nas-vol0\s+inventory\s+yes\s+yes$/m);
+  assert.match(text, /^vh1\s+uss1-nas-vol0\s+10\.0\.1\.41:\/export\/uss1-nas-vol0\s+inventory\s+yes\s+readWrite\s+yes$/m);
   assert.match(text, /^uss1\s+sp1\s+ONLINE\s+100 B\s+10 B\s+90 B\s+c11t0d0\s+-$/m);
   assert.match(text, /^uss1\s+sp1\/nas\/vol1 \(replica of uss2:sp2\/nas\/vol1\)\s+missing/m);
   assert.match(text, /^uss1:sp1\/nas\/vol0\s+uss2:sp2\/nas\/vol0\s+2h59m ago\s+completed/m);
