@@ -9,7 +9,8 @@
  * replication whose last run failed, whose schedule is missing, or whose last success is older
  * than its schedule's period plus the margin.
  * Warnings: maintenance mode, a guest that does not show its address, a pool 80 % full or more, a
- * replica not received yet, a paused schedule, a scheduled run open without a replication.
+ * replica not received yet, a paused schedule (its age not judged), a scheduled run open without a
+ * replication.
  */
 import { formatBytes } from '../core/format';
 import type { HostInspection } from '../core/status/shared';
@@ -94,7 +95,8 @@ export function replicationFindings(row: DatasetStatus, now: Date, marginMs: num
   if (!s && row.scheduleExpected) problems.push({ subject, message: 'no schedule in this namespace: run esxi-zfs schedules apply' });
   if (s?.paused) warnings.push({ subject, message: `schedule paused${s.note ? ` (${s.note})` : ''}` });
   if (s && s.running.length > 0 && !row.running) warnings.push({ subject, message: 'a scheduled run is open with no replication running (is a worker up?)' });
-  if (s?.periodMs !== undefined) {
+  // A paused schedule is deliberate (failover fences it): warned about above, its age not judged.
+  if (s?.periodMs !== undefined && !s.paused) {
     const since = row.lastSuccessAt ?? s.createdAt;
     const age = now.getTime() - since.getTime();
     if (age > s.periodMs + marginMs) {

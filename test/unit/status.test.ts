@@ -186,8 +186,8 @@ test('replication: healthy when the last success is within the period plus the m
   assert.deepEqual(replicationFindings(fresh, NOW, HOUR).problems, [], 'a new schedule that has not fired yet');
   const never = row({ last: undefined, lastSuccessAt: undefined });
   assert.match(messages(replicationFindings(never, NOW, HOUR))[0]!, /no successful replication in the 32d\d\dh since the schedule was made/);
-  const paused = replicationFindings(row({ schedule: { ...row().schedule!, paused: true, note: 'failover' } }), NOW, HOUR);
-  assert.deepEqual(paused.warnings, [{ subject: 'uss1:sp1/nas/vol0', message: 'schedule paused (failover)' }]);
+  const paused = replicationFindings(row({ lastSuccessAt: new Date(NOW.getTime() - 48 * HOUR), schedule: { ...row().schedule!, paused: true, note: 'failover' } }), NOW, HOUR);
+  assert.deepEqual(paused, { problems: [], warnings: [{ subject: 'uss1:sp1/nas/vol0', message: 'schedule paused (failover)' }] }, 'paused: a warning, its age not judged');
   assert.equal(longestGap([new Date(0), new Date(3 * HOUR), new Date(HOUR)]), 2 * HOUR);
   assert.equal(longestGap([new Date(0)]), undefined);
 });
