@@ -17,6 +17,8 @@ import type { VsphereSessions } from './vsphere/sessions';
 import { createScheduleActivities } from './schedules/activities';
 import { createFailoverStorageActivities } from './failover/storage';
 import { createDatastoreUnmountActivities } from './vsphere/datastore-unmount';
+import { createInspectStorageActivities } from './guest/inspect';
+import { createInspectEsxiActivities } from './vsphere/inspect';
 
 export interface ActivityDeps {
   /** How activities reach a storage VM. */
@@ -44,5 +46,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createScheduleActivities(deps),
     ...createFailoverStorageActivities(deps),
     ...createDatastoreUnmountActivities(deps),
+    ...createInspectStorageActivities(deps),
+    ...createInspectEsxiActivities(deps),
   };
 }

@@ -31,6 +31,7 @@ export const Runbook = {
   provisionCluster: 'provision-cluster',
   failover: 'failover',
   failback: 'failback',
+  inspectCluster: 'inspect-cluster',
 } as const;
 export type RunbookName = (typeof Runbook)[keyof typeof Runbook];
 

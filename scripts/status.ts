@@ -39,6 +39,10 @@ export interface DatasetStatus {
   scheduleId: string;
   /** The newest closed replicateDataset run of the dataset. */
   last?: RunSummary;
+  /** When the newest replicateDataset run that completed (among the last 20) ended. */
+  lastSuccessAt?: Date;
+  /** The inventory gives the dataset a schedule (a schedule missing from the namespace is a problem). */
+  scheduleExpected: boolean;
   /** The replicateDataset run in progress, if any, and its phase when a worker answered the query. */
   running?: { workflowId: string; runId: string; startedAt: Date; phase?: ReplicationProgress['phase'] };
   /** The dataset's schedule; undefined when it has none in this namespace. */
@@ -48,6 +52,9 @@ export interface DatasetStatus {
     paused: boolean;
     note?: string;
     nextRun?: Date;
+    /** The longest gap between its next runs (up to 10 of them): how old a replication may be. */
+    periodMs?: number;
+    createdAt: Date;
     /** scheduledReplication runs of this schedule still open (one without a running child waits for a worker). */
     running: string[];
   };
@@ -112,7 +119,15 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
   return out;
 }
 
+/** The longest gap between consecutive times (a schedule's next runs); undefined with fewer than two. */
+export function longestGap(times: Date[]): number | undefined {
+  const sorted = times.map((t) => t.getTime()).sort((a, b) => a - b);
+  const gaps = sorted.slice(1).map((t, i) => t - sorted[i]!);
+  return gaps.length > 0 ? Math.max(...gaps) : undefined;
+}
+
 interface Subject {
+  scheduleExpected: boolean;
   host: string;
   dataset: string;
   target?: string;
@@ -132,6 +147,7 @@ async function datasetStatus(client: Client, subject: Subject, opts: Required<St
   runs.sort((a, b) => b.startTime.getTime() - a.startTime.getTime());
   const runningInfo = runs.find((r) => r.status.name === 'RUNNING');
   const lastInfo = runs.find((r) => r.status.name !== 'RUNNING');
+  const lastSuccessAt = runs.find((r) => r.status.name === 'COMPLETED')?.closeTime;
 
   let running: DatasetStatus['running'];
   if (runningInfo) {
@@ -153,6 +169,8 @@ async function datasetStatus(client: Client, subject: Subject, opts: Required<St
     workflowId: subject.workflowId,
     scheduleId: subject.scheduleId,
     last: lastInfo ? await readRun(client, lastInfo) : undefined,
+    lastSuccessAt,
+    scheduleExpected: subject.scheduleExpected,
     running,
     schedule: schedule && {
       cron: schedule.cron,
@@ -160,6 +178,8 @@ async function datasetStatus(client: Client, subject: Subject, opts: Required<St
       paused: schedule.paused,
       note: schedule.note,
       nextRun: schedule.nextRuns[0],
+      periodMs: longestGap(schedule.nextRuns),
+      createdAt: schedule.createdAt,
       running: schedule.runningWorkflows.map((w) => w.workflowId),
     },
   };
@@ -174,6 +194,7 @@ export async function replicationStatus(client: Client, inventory?: Inventory, o
   let subjects: Subject[];
   if (inventory) {
     subjects = replicationJobs(inventory).map((job) => ({
+      scheduleExpected: job.schedule !== undefined,
       host: job.source.host.name,
       dataset: job.source.dataset,
       target: `${job.target.host.name}:${job.target.dataset}`,
@@ -182,6 +203,7 @@ export async function replicationStatus(client: Client, inventory?: Inventory, o
     }));
   } else {
     subjects = (await listSchedules(client)).map((s) => ({
+      scheduleExpected: true,
       host: s.host,
       dataset: s.dataset,
       target: s.target,
@@ -288,6 +310,8 @@ export function statusToJson(rows: DatasetStatus[], now = new Date()): object[] 
       skipped: row.last.skipped,
       failure: row.last.failure,
     },
+    lastSuccessAt: iso(row.lastSuccessAt),
+    lastSuccessAgeMs: row.lastSuccessAt && now.getTime() - row.lastSuccessAt.getTime(),
     inProgress: row.running !== undefined,
     scheduledRunOpen: (row.schedule?.running.length ?? 0) > 0,
     running: row.running && { workflowId: row.running.workflowId, runId: row.running.runId, startedAt: iso(row.running.startedAt), phase: row.running.phase },
@@ -298,8 +322,11 @@ export function statusToJson(rows: DatasetStatus[], now = new Date()): object[] 
         paused: row.schedule.paused,
         note: row.schedule.note,
         nextRun: iso(row.schedule.nextRun),
+        periodMs: row.schedule.periodMs,
+        createdAt: iso(row.schedule.createdAt),
         running: row.schedule.running,
       }
       : null,
+    scheduleExpected: row.scheduleExpected,
   }));
 }

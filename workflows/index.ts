@@ -12,3 +12,4 @@ export { provisionHost } from './provision-host';
 export { provisionCluster } from './provision-cluster';
 export { failover } from './failover';
 export { failback } from './failback';
+export { inspectCluster } from './inspect-cluster';
