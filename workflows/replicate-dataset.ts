@@ -4,7 +4,7 @@
  * One run per dataset at a time: every run of a dataset has the same workflow id.
  */
 import {
-  ActivityFailure, ApplicationFailure, log, metricMeter, proxyActivities, proxyLocalActivities, setHandler, sleep, type RetryPolicy,
+  ActivityFailure, ApplicationFailure, log, metricMeter, patched, proxyActivities, proxyLocalActivities, setHandler, sleep, type RetryPolicy,
 } from '@temporalio/workflow';
 import type { createDatasetActivities } from '../activities/replication/datasets';
 import type { createTransferActivities } from '../activities/replication/transfer';
@@ -186,19 +186,29 @@ function newestOf(plan: Plan): Snapshot {
  */
 async function snapshotAndRead({ job, activities: { firstSteps } }: Run): Promise<{ snapshot: Snapshot; state: EndStates }> {
   const { source, target } = job;
-  const targetState = await firstSteps.readDatasetState.executeWithOptions(on('target', target), [target]);
-  if (targetState.fence) {
+  const readTarget = () => firstSteps.readDatasetState.executeWithOptions(on('target', target), [target]);
+  const refuseFenced = (state: Awaited<ReturnType<typeof readTarget>>) => {
+    if (!state.fence) return;
     throw ApplicationFailure.nonRetryable(
-      `${label(target)} is fenced by a failover (${targetState.fence}): no replication writes it until \`esxi-zfs failback\` of ${label(source)} has run`,
+      `${label(target)} is fenced by a failover (${state.fence}): no replication writes it until \`esxi-zfs failback\` of ${label(source)} has run`,
       Failure.ReplicaFenced,
     );
+  };
+  const connect = () => firstSteps.openSharedConnection({ source, target, user: job.user, ciphers: job.sshCiphers });
+  if (!patched(READ_TARGET_FIRST)) {
+    // Runs started before the fence read the target beside the snapshot: replayed as they ran.
+    const [made, targetState] = await Promise.all([takeSnapshot(job, firstSteps), readTarget(), connect()]);
+    refuseFenced(targetState);
+    return { snapshot: made.snapshot, state: { source: made.state, target: targetState } };
   }
-  const [made] = await Promise.all([
-    takeSnapshot(job, firstSteps),
-    firstSteps.openSharedConnection({ source, target, user: job.user, ciphers: job.sshCiphers }),
-  ]);
+  const targetState = await readTarget();
+  refuseFenced(targetState);
+  const [made] = await Promise.all([takeSnapshot(job, firstSteps), connect()]);
   return { snapshot: made.snapshot, state: { source: made.state, target: targetState } };
 }
+
+/** The patch that made the target's read come first (the failover fence). */
+const READ_TARGET_FIRST = 'read-target-before-snapshot';
 
 /** The source's snapshot named for workflow time (the next second's name when an earlier run took this one). */
 async function takeSnapshot(job: ReplicationJob, firstSteps: Run['activities']['firstSteps']) {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25/methods"
-	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
 )
@@ -121,52 +120,4 @@ func (w *dssMethods) describe(ctx *simulator.Context, ref types.ManagedObjectRef
 	})
 	// The new mount answers; the summary says so even where other hosts' mounts are still dead.
 	w.lab.setMounts(ctx, ds, func(host types.ManagedObjectReference) bool { return host == w.h.ref }, true)
-}
-
-// RemoveDatastore unmounts a datastore from this host, as ESXi does (vcsim does not implement it):
-// refused while a VM on it is registered; the datastore is gone once no host mounts it.
-func (w *dssMethods) RemoveDatastore(ctx *simulator.Context, req *types.RemoveDatastore) soap.HasFault {
-	body := &methods.RemoveDatastoreBody{}
-	ds, ok := w.lab.reg.Get(req.Datastore).(*simulator.Datastore)
-	host := w.lab.hostObject(w.h)
-	mounted := false
-	if ok {
-		for _, m := range ds.Host {
-			mounted = mounted || m.Key == host.Self
-		}
-	}
-	switch {
-	case !ok || !mounted:
-		body.Fault_ = faultf(&types.NotFound{}, "datastore %s is not mounted on %s", req.Datastore.Value, w.h.model.Name)
-		return body
-	case len(ds.Vm) > 0:
-		body.Fault_ = faultf(&types.ResourceInUse{Type: "Datastore", Name: ds.Name}, "datastore %s has %d VM(s) registered", ds.Name, len(ds.Vm))
-		return body
-	}
-	ctx.WithLock(ds, func() {
-		var left []types.DatastoreHostMount
-		for _, m := range ds.Host {
-			if m.Key != host.Self {
-				left = append(left, m)
-			}
-		}
-		ds.Host = left
-		ctx.Update(ds, []types.PropertyChange{{Name: "host", Val: left}})
-	})
-	ctx.Map.RemoveReference(ctx, w.HostDatastoreSystem, &w.HostDatastoreSystem.Datastore, ds.Self)
-	ctx.Map.RemoveReference(ctx, host, &host.Datastore, ds.Self)
-	switch parent := ctx.Map.Get(*host.Parent).(type) {
-	case *mo.ComputeResource:
-		ctx.Map.RemoveReference(ctx, parent, &parent.Datastore, ds.Self)
-	case *simulator.ClusterComputeResource:
-		ctx.Map.RemoveReference(ctx, parent, &parent.Datastore, ds.Self)
-	}
-	if len(ds.Host) == 0 {
-		if folder, ok := ctx.Map.Get(*ds.Parent).(*simulator.Folder); ok {
-			ctx.Map.RemoveReference(ctx, folder, &folder.ChildEntity, ds.Self)
-		}
-		ctx.Map.Remove(ctx, ds.Self)
-	}
-	body.Res = &types.RemoveDatastoreResponse{}
-	return body
 }

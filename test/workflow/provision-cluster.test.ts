@@ -2,11 +2,12 @@
  * provisionCluster's decisions with fake activities (every host already provisioned unless a test
  * makes a step fail), on the runbook's example inventory: four ESXi hosts, storage VMs on vh1 and
  * vh2, each share mounted on all four. A failing host stops only itself and what needs it.
+ * On a dev server (test/helpers/temporal.ts), as the children's search attributes need.
  */
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { Worker } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { provisionCluster } from '../../workflows';
@@ -16,9 +17,20 @@ import type { StorageHostRef } from '../../core/hosts';
 import type { EsxiHostRef } from '../../core/passthrough/shared';
 import { requireInventory } from '../../inventory/load';
 import { provisionClusterInput } from '../../inventory/provision';
-import { timeSkippingEnv, workflowBundle } from '../helpers/temporal';
+import { startTestTemporal, workflowBundle, type TestTemporal } from '../helpers/temporal';
 
-const temporal = timeSkippingEnv();
+// A dev server, not the time-skipping one: the children carry search attributes, which only a
+// server with an operator service registers (the time-skipping one leaves such a child unstarted).
+let temporal: TestTemporal;
+let connection: NativeConnection;
+before(async () => {
+  temporal = await startTestTemporal('provision-workflow');
+  connection = await NativeConnection.connect({ address: temporal.server.address });
+});
+after(async () => {
+  await connection?.close();
+  await temporal?.stop();
+});
 const input = provisionClusterInput(requireInventory(path.join(__dirname, '../../examples/runbook.yaml')));
 const found = (what: string) => ({ found: [what], changed: [], warnings: [] });
 const none = { changed: [], warnings: [] };
@@ -62,10 +74,8 @@ function fakes(failOn?: { activity: string; host: string }) {
 let runs = 0;
 async function run(activities: object): Promise<ProvisionClusterResult> {
   const taskQueue = `provision-test-${process.pid}-${++runs}`;
-  const worker = await Worker.create({
-    connection: temporal.env.nativeConnection, namespace: temporal.env.namespace ?? 'default', workflowBundle: await workflowBundle(), taskQueue, activities,
-  });
-  return worker.runUntil(temporal.env.client.workflow.execute(provisionCluster, { args: [input], taskQueue, workflowId: `provision-test-${process.pid}-${runs}` }));
+  const worker = await Worker.create({ connection, namespace: temporal.server.namespace, workflowBundle: await workflowBundle(), taskQueue, activities });
+  return worker.runUntil(temporal.client.workflow.execute(provisionCluster, { args: [input], taskQueue, workflowId: `provision-test-${process.pid}-${runs}` }));
 }
 
 test('everything in place: every step done with nothing changed; the shares on all four hosts, vh0 and vh3 included', async () => {
