@@ -4,7 +4,8 @@
 # the cluster from bare hosts with its live display (passthrough through a 5 s simulated reboot,
 # storage network, storage VM, pool and shares, NFS datastores, replication trust, schedules), again
 # (nothing changes), the shares proved from a hypervisor, a full and an incremental replication with
-# live progress, schedules, status, and a clone of the replica for testing.
+# live progress, schedules, status, then test-san-01 lost: a failover of its dataset, the data read
+# from the surviving hypervisor, and the summary.
 # Leaves everything running for the Temporal UI while attached to a terminal (Ctrl-C stops it);
 # without a terminal (CI) it stops everything at the end. Run as root: the lab makes namespaces.
 set -euo pipefail
@@ -74,15 +75,30 @@ step "replicate sp1/nas/vol0 to test-san-02 (full), then again (incremental)"
 cli replicate "$INV" --dataset sp1/nas/vol0 --wait
 ssh_host "$(addr 0)" "head -c 8388608 /dev/urandom > $(vol 0)/changed.bin"
 cli replicate "$INV" --dataset sp1/nas/vol0 --wait
+replicated_sum="$(ssh_host "$(addr 0)" "md5sum < $(vol 0)/changed.bin")"
 
 step "schedules: one per replicated dataset (59 23 * * * America/Chicago), made by provisioning"
 cli schedules list
 
-step "status"
+step "status: the whole cluster in one view (exit 0: healthy)"
 cli status "$INV"
 
-step "clone the replica for testing (the replica itself is never written)"
-cli clone-replica "$INV" --dataset sp1/nas/vol0
+step "test-san-01 is lost (its storage VM's guest dies: the lab stops its sshd)"
+node --require tsx/cjs lab/vsphere-hook.ts --dir "$LAB" vm-off test-san-01 test-san-01
+
+step "failover of sp1/nas/vol0: schedules paused, replica fenced, the newest replicated snapshot cloned and shared on test-san-02, mounted as a recovered datastore on vh2"
+cli failover "$INV" --dataset sp1/nas/vol0 --wait
+
+step "the data from the surviving hypervisor vh2: the recovered copy over NFS at test-san-02's storage address"
+vh2_ns="$(state "s.hypervisors.find((h) => h.name === 'vh2').netns")"
+recovered="nfs://$(state "s.hosts[1].storageAddress")$(vol 0)"
+ip netns exec "$vh2_ns" nfs-ls "$recovered?version=3&nfsport=2049&mountport=20048"
+read_sum="$(ip netns exec "$vh2_ns" nfs-cat "$recovered/changed.bin?version=3&nfsport=2049&mountport=20048" | md5sum)"
+[ "${read_sum%% *}" = "${replicated_sum%% *}" ] || { echo "changed.bin read from vh2 differs from what test-san-01 replicated" >&2; exit 1; }
+echo "changed.bin read over NFS from vh2: md5 ${read_sum%% *}, the same as on test-san-01 before it was lost"
+
+step "summary: hosts, storage VMs, pools, datasets, datastores and replication (exit 1 now: test-san-01 is down)"
+cli status "$INV" || true
 
 echo
 echo "Temporal UI: http://127.0.0.1:8233/namespaces/default/workflows"

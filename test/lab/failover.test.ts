@@ -37,6 +37,7 @@ import { startReplication } from '../../scripts/replication-start';
 import { TASK_QUEUE } from '../../workers/config';
 import { configureLab } from '../helpers/lab-configure';
 import { on } from '../helpers/lab-replication';
+import { recordHistory } from '../helpers/record-history';
 import { startTestTemporal, type TestTemporal } from '../helpers/temporal';
 
 const LAB_DIR = path.resolve(__dirname, '../../.data/lab-failover-test');
@@ -155,6 +156,7 @@ test('fo-san-01 lost: failover clones, shares and mounts the replica on vh2, fen
   assert.equal(result.clone, 'sp2/recovered/fo-san-01/nas/vol0');
   assert.ok(result.lostWindowMs > 0 && result.lostWindowMs < 10 * 60_000, `lost window ${result.lostWindowMs} ms`);
   console.log(`failover took ${failoverMs} ms (CLI start to result, worker in the test process)`);
+  await recordHistory(temporal.client, failoverWorkflowId(job), 'failover');
 
   // The data, through NFS, from the surviving ESXi host's address.
   const read = await inHypervisor(lab, 'vh2', ['nfs-cat', nfsUrl(dst.storageAddress, `${MOUNTPOINT}/before.txt`, 3)]);
@@ -183,6 +185,7 @@ test('fo-san-01 lost: failover clones, shares and mounts the replica on vh2, fen
   const failbackStarted = Date.now();
   const back = await runFailback(true);
   console.log(`failback took ${Date.now() - failbackStarted} ms (bulk and final sync, swap, trust twice, one replication)`);
+  await recordHistory(temporal.client, failbackWorkflowId(job), 'failback');
   assert.equal(await on(src, `cat ${MOUNTPOINT}/during.txt`), 'written-during-failover\n');
   assert.equal(await on(src, `cat ${MOUNTPOINT}/before.txt`), 'replicated\n');
   assert.equal(await on(src, `test -e ${MOUNTPOINT}/lost.txt && echo present || echo discarded`), 'discarded\n');

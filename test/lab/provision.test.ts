@@ -31,6 +31,7 @@ import { labDown, labUp, type LabState } from '../../lab/lab';
 import { LAB_VSPHERE_PASSWORD_ENV, labVsphereUp } from '../../lab/vsphere-lab';
 import type { VsphereSim } from '../../lab/vsphere';
 import { statusLines } from '../../scripts/provision-display';
+import { recordHistory } from '../helpers/record-history';
 import { startTestTemporal, type TestTemporal } from '../helpers/temporal';
 
 const execFileAsync = promisify(execFile);
@@ -106,6 +107,8 @@ test('provisionCluster from blank through a reboot that never returns, then host
   });
 
   assert.deepEqual(result.failures, []);
+  await recordHistory(temporal.client, WorkflowIds.provisionCluster, 'provisionCluster');
+  await recordHistory(temporal.client, WorkflowIds.provisionHost('vh2'), 'provisionHost-hostIsBack');
   for (const h of result.hosts) {
     assert.deepEqual(h.steps.map((s) => [s.step, s.state]), [
       ['enablePassthrough', 'done'], ['configureStorageNetwork', 'done'], ['buildStorageVm', 'done'], ['configureStorage', 'done'], ['registerDatastore', 'done'],
