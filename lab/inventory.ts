@@ -94,8 +94,12 @@ export function inventoryYaml(inventory: unknown, header: string): string {
   return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
 }
 
-/** The lab's vSphere (lab/vsphere-lab.ts) in the inventory: its endpoint, the X1 on every host, a boot disk, each host's share as its datastore. */
-export function withVsphere(inventory: unknown, opts: { url: string; thumbprint: string; user: string; passwordEnv: string; rebootTimeout: string }): unknown {
+/**
+ * The lab's vSphere (lab/vsphere-lab.ts) in the inventory: its endpoint, the X1 on every host, a
+ * boot disk, each host's share as a datastore on its own host, or (mountEverywhere) on every host
+ * as the runbook mounts them, so that a failover has a surviving host to mount the copy on.
+ */
+export function withVsphere(inventory: unknown, opts: { url: string; thumbprint: string; user: string; passwordEnv: string; rebootTimeout: string; mountEverywhere: boolean }): unknown {
   const inv = structuredClone(inventory) as { credentials: Record<string, unknown>; vsphere?: unknown; hosts: Record<string, any>[] }; // eslint-disable-line @typescript-eslint/no-explicit-any
   inv.credentials.vsphere = { user: opts.user, passwordEnv: opts.passwordEnv };
   inv.vsphere = { url: opts.url, credentials: 'vsphere', thumbprint: opts.thumbprint };
@@ -103,7 +107,8 @@ export function withVsphere(inventory: unknown, opts: { url: string; thumbprint:
     // The runbook's DDRdrive X1 by its ids; the lab's running VMs (none but the storage VM) may be powered off.
     host.passthrough = { device: { vendorId: '0x19e3', classId: '0x0100' }, rebootTimeout: opts.rebootTimeout, runningVms: 'powerOff' };
     Object.assign(host.storageVm, { bootDisk: { sizeGiB: 8 }, guestTimeout: '2m' });
-    for (const d of host.storageVm.datasets) d.datastore = { name: `${host.storageVm.name}-${d.name.split('/').slice(1).join('-')}`, mountOn: [host.name] };
+    const mountOn = opts.mountEverywhere ? inv.hosts.map((h) => h.name) : [host.name];
+    for (const d of host.storageVm.datasets) d.datastore = { name: `${host.storageVm.name}-${d.name.split('/').slice(1).join('-')}`, mountOn };
   }
   return inv;
 }

@@ -25,6 +25,8 @@ export interface LabVsphereOptions {
   rebootSeconds?: number;
   /** The inventory's rebootTimeout (default 5m). */
   rebootTimeout?: string;
+  /** Every share mounted on every ESXi host, as the runbook does (default: each on its own host). */
+  mountEverywhere?: boolean;
 }
 
 export async function labVsphereUp(lab: LabState, opts: LabVsphereOptions = {}): Promise<VsphereSim> {
@@ -42,7 +44,7 @@ export async function labVsphereUp(lab: LabState, opts: LabVsphereOptions = {}):
   try {
     for (const h of lab.hosts) await runHook(lab.dir, 'vm-off', [h.name, h.name]);
     const inventory = withVsphere(YAML.parse(fs.readFileSync(lab.inventoryFile, 'utf8')), {
-      url: sim.url, thumbprint: sim.thumbprint, user: sim.username, passwordEnv: LAB_VSPHERE_PASSWORD_ENV, rebootTimeout: opts.rebootTimeout ?? '5m',
+      url: sim.url, thumbprint: sim.thumbprint, user: sim.username, passwordEnv: LAB_VSPHERE_PASSWORD_ENV, rebootTimeout: opts.rebootTimeout ?? '5m', mountEverywhere: opts.mountEverywhere ?? false,
     });
     fs.writeFileSync(lab.inventoryFile, inventoryYaml(inventory, ` The lab in ${lab.dir} with its vSphere simulator (${sim.url}), written by lab/vsphere-lab.ts: edits are overwritten.\n The worker needs ${LAB_VSPHERE_PASSWORD_ENV} set to the contents of ${path.join(labVsphereDir(lab.dir), 'password')}.`));
   } catch (error) {

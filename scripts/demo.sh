@@ -83,7 +83,7 @@ cli schedules list
 step "status: the whole cluster in one view (exit 0: healthy)"
 cli status "$INV"
 
-step "test-san-01 is lost (its storage VM's guest dies: the lab stops its sshd)"
+step "test-san-01 is lost: it no longer answers (the lab stops its sshd)"
 node --require tsx/cjs lab/vsphere-hook.ts --dir "$LAB" vm-off test-san-01 test-san-01
 
 step "failover of sp1/nas/vol0: schedules paused, replica fenced, the newest replicated snapshot cloned and shared on test-san-02, mounted as a recovered datastore on vh2"

@@ -14,12 +14,13 @@ export function registerLab(program: Command): void {
     .option('--data-disks <n>', 'data disks per host: c8t1d0 2 GiB, c8t2d0 2 GiB + 2 MiB, ... (a standing lab with other disks is rebuilt)', (v) => Number.parseInt(v, 10), 1)
     .option('--spare-disk', 'one more disk per host, c10t0d0, in no pool of the inventory')
     .option('--dir <dir>', 'lab directory (default .data/lab)')
-    .option('--vsphere', 'and the vSphere simulator: one ESXi host vhN per storage host, whose storage VM (not built yet: its sshd stopped) is that host; the inventory gets the endpoint')
+    .option('--vsphere', 'and the vSphere simulator: one ESXi host vhN per storage host, whose storage VM (not built yet: its sshd stopped) is that host; the inventory gets the endpoint, every share mounted on every ESXi host')
     .option('--reboot-seconds <s>', 'with --vsphere: how long a simulated host reboot lasts', (v) => Number.parseInt(v, 10), 5)
     .action(async (options: { hosts: number; names?: string; dataDisks: number; spareDisk?: boolean; dir?: string; vsphere?: boolean; rebootSeconds: number }) => {
       const state = await up({ hosts: options.hosts, names: options.names?.split(','), dataDisks: options.dataDisks, spareDisk: options.spareDisk, dir: options.dir });
       if (!options.vsphere) return;
-      const sim = await labVsphereUp(state, { rebootSeconds: options.rebootSeconds });
+      // Every share on every ESXi host, as the runbook mounts them: a failover has a survivor to mount the copy on.
+      const sim = await labVsphereUp(state, { rebootSeconds: options.rebootSeconds, mountEverywhere: true });
       console.log(`lab up: vSphere simulator ${sim.url} (pid ${sim.pid}), thumbprint ${sim.thumbprint}; ESXi hosts ${state.hosts.map((_, j) => esxiHostName(j)).join(', ')}`);
       console.log(`lab up: the worker needs ${LAB_VSPHERE_PASSWORD_ENV}=$(cat ${labVsphereDir(state.dir)}/password)`);
     });
