@@ -8,6 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Failure } from '../../core/failures';
 import type { StepReport } from '../../core/configure/shared';
 import { FENCE_PROPERTY, FINAL_SNAPSHOT_PROPERTY } from '../../core/failover/shared';
+import type { FailbackFacts } from '../../core/failover/plan';
 import { guestProfile } from '../../core/guest/profile';
 import type { StorageHostRef } from '../../core/hosts';
 import { isReshareFailure } from '../../core/guest/storage/shares';
@@ -32,17 +33,8 @@ export interface FailbackStateInput {
   aside: string;
 }
 
-export interface FailbackState {
-  fence?: string;
-  /** null: there is no recovered copy. */
-  clone: { origin: string; snapshots: Snapshot[]; finalSnapshot?: string } | null;
-  replica: Snapshot[] | null;
-  original: Snapshot[] | null;
-  /** Paths changed on the original since the snapshot it shares with the copy (zfs diff, or the files' ctime where ZFS has no diff). */
-  originalChanges: string[];
-  /** How the changes were found, or why they could not be. */
-  changesMethod: string;
-  incoming: Snapshot[] | null;
+/** What failback's plan decides from (core/failover/plan.ts), and whether the original is set aside. */
+export interface FailbackState extends FailbackFacts {
   aside: boolean;
 }
 

@@ -8,10 +8,13 @@ import { Failure } from '../failures';
 
 export interface FailbackFacts {
   fence?: string;
+  /** null: there is no recovered copy. */
   clone: { origin: string; snapshots: Snapshot[]; finalSnapshot?: string } | null;
   replica: Snapshot[] | null;
   original: Snapshot[] | null;
+  /** Paths changed on the original since the snapshot it shares with the copy (zfs diff, or the files' ctime where ZFS has no diff). */
   originalChanges: string[];
+  /** How the changes were found, or why they could not be. */
   changesMethod: string;
   incoming: Snapshot[] | null;
 }
