@@ -70,7 +70,10 @@ export function createFailoverStorageActivities(deps: { transport: Transport }) 
       return { changes: [`neither zfs diff nor a mounted filesystem to look at: what changed after @${base.name} cannot be named`], method: 'unknown' };
     }
     // A deletion or rename shows as its directory changed; ctime cannot be set back by a user.
-    const found = await transport.run(ref.host, ['find', mountpoint, '-xdev', '-newerct', `@${base.creation}`], TIMEOUT);
+    // From the second before the snapshot's: zfs-fuse keeps whole seconds, so a file written in the
+    // snapshot's own second, after it, has a ctime equal to its creation (missed by a strict -newer).
+    // A file written just before the snapshot may be named too: asking consent needlessly is the safe side.
+    const found = await transport.run(ref.host, ['find', mountpoint, '-xdev', '-newerct', `@${base.creation - 1}`], TIMEOUT);
     if (found.code !== 0) return { changes: [`find failed (${found.stderr.trim()}): what changed after @${base.name} cannot be named`], method: 'unknown' };
     return { changes: listed(found.stdout.split('\n').filter(Boolean)), method: `files changed after @${base.name} (ctime; zfs diff is missing here)` };
   }
