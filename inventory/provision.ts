@@ -3,7 +3,7 @@
  * builds it. No secret: credentials are references the activities resolve.
  */
 import type { ProvisionClusterInput, ProvisionHostInput } from '../core/provision/shared';
-import { registerDatastoreInput } from './datastore';
+import { recoverDatastoresInput, registerDatastoreInput } from './datastore';
 import { configureStorageInput } from './configure';
 import { replicationJobs, replicationTrustInput } from './jobs';
 import { enablePassthroughInput, esxiHostRef } from './passthrough';
@@ -27,6 +27,7 @@ export function provisionHostInput(inventory: Inventory, hostName: string): Prov
     storageVm: buildStorageVmInput(inventory, hostName),
     configure: configureStorageInput(inventory, vm.name),
     ...(own.length > 0 && { datastores: { vm: vm.name, hosts: own } }),
+    ...(datastores.hosts.length > 0 && { recover: recoverDatastoresInput(inventory, vm.name) }),
   };
 }
 

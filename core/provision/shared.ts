@@ -8,6 +8,7 @@
 import { defineQuery } from '@temporalio/workflow';
 import type { StepReport } from '../configure/shared';
 import type { ConfigureStorageInput } from '../configure/shared';
+import { recoverWorkflowId, type RecoverDatastoresInput } from '../datastore/recover';
 import type { RegisterDatastoreInput, StorageNetworkSpec } from '../datastore/shared';
 import type { EnablePassthroughInput, EsxiHostRef } from '../passthrough/shared';
 import type { ReplicationJob } from '../replication/shared';
@@ -20,6 +21,7 @@ export const WorkflowIds = {
   buildStorageVm: (host: string) => `build-storage-vm/${host}`,
   configureStorage: (vm: string) => `configure-storage/${vm}`,
   registerDatastore: (vm: string) => `register-datastore/${vm}`,
+  recoverDatastores: recoverWorkflowId,
   setupReplicationTrust: 'setup-replication-trust',
   provisionHost: (host: string) => `provision-host/${host}`,
   /** One namespace holds one inventory (as its schedules do): one cluster run at a time. */
@@ -29,8 +31,10 @@ export const WorkflowIds = {
 /**
  * Per host, the runbook's order. The storage network comes before the VM: the VM's second NIC
  * needs the storage port group (registerDatastore's first step, run early on this host alone).
+ * recoverDatastores runs only when this run rebooted a host whose VM's datastores were mounted
+ * before: they came back before their storage VM did (the all-in-one design's daily pain).
  */
-export const PROVISION_HOST_STEPS = ['enablePassthrough', 'configureStorageNetwork', 'buildStorageVm', 'configureStorage', 'registerDatastore'] as const;
+export const PROVISION_HOST_STEPS = ['enablePassthrough', 'configureStorageNetwork', 'buildStorageVm', 'configureStorage', 'registerDatastore', 'recoverDatastores'] as const;
 export type ProvisionHostStep = (typeof PROVISION_HOST_STEPS)[number];
 
 /**
@@ -67,6 +71,8 @@ export interface ProvisionHostInput {
   configure: ConfigureStorageInput;
   /** The VM's shares, mounted on this ESXi host only (the cluster mounts them on the others); no storage network (a step of its own). */
   datastores?: RegisterDatastoreInput;
+  /** The VM's shares on every host that mounts them, for recoverDatastores after a reboot; absent: no share is a datastore. */
+  recover?: RecoverDatastoresInput;
 }
 
 export interface ProvisionHostResult {

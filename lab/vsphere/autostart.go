@@ -103,7 +103,10 @@ func (l *lab) autoStart(h *labHost) {
 		var res soap.HasFault
 		ctx.WithLock(vm, func() { res = w.PowerOnVMTask(ctx, &types.PowerOnVM_Task{This: vm.Self}) })
 		task := ctx.Map.Get(res.(*methods.PowerOnVM_TaskBody).Res.Returnval).(*simulator.Task)
-		task.Wait()
+		// A power-on refused up front (the passthrough device not active) is a task born failed, never run: nothing to wait for.
+		if task.Info.State != types.TaskInfoStateError {
+			task.Wait()
+		}
 		if task.Info.Error != nil {
 			log.Printf("autostart %s on %s: %T", vm.Name, h.model.Name, task.Info.Error.Fault)
 		}

@@ -58,3 +58,37 @@ func TestAutostartPowersVMsOnInOrderAfterAReboot(t *testing.T) {
 		t.Fatalf("hook events %v", got)
 	}
 }
+
+// A storage VM whose passthrough device is not active after the boot (turned off before the
+// reboot) cannot start: autostart logs the refusal and goes on, the VM stays off.
+func TestAutostartLeavesAVMWhoseDeviceIsNotActiveOff(t *testing.T) {
+	s := startSim(t, testModel(0.2))
+	ctx := context.Background()
+	storage := s.createVM("vh1", "uss1", "VM Network")
+	s.addPassthrough(storage, &types.VirtualPCIPassthroughDeviceBackingInfo{Id: ddrdriveAddress, DeviceId: "4dd1", VendorId: 0x19e3, SystemId: "BYPASS"}, true)
+	guest := s.createVM("vh1", "app1", "VM Network")
+	manager := *s.hostMo("vh1", "configManager").ConfigManager.AutoStartManager
+	spec := types.HostAutoStartManagerConfig{
+		Defaults: &types.AutoStartDefaults{Enabled: types.NewBool(true), StartDelay: 0},
+		PowerInfo: []types.AutoStartPowerInfo{
+			{Key: storage.Reference(), StartOrder: 1, StartDelay: 0, StartAction: "powerOn", WaitForHeartbeat: "yes", StopAction: "systemDefault", StopDelay: -1},
+			{Key: guest.Reference(), StartOrder: 2, StartDelay: 0, StartAction: "powerOn", WaitForHeartbeat: "systemDefault", StopAction: "systemDefault", StopDelay: -1},
+		},
+	}
+	_, err := methods.ReconfigureAutostart(ctx, s.c, &types.ReconfigureAutostart{This: manager, Spec: spec})
+	must(t, err)
+
+	_, err = s.reboot("vh1", true)
+	must(t, err)
+	s.waitConnection("vh1", types.HostSystemConnectionStateConnected, 10*time.Second)
+	deadline := time.Now().Add(10 * time.Second)
+	for s.vmMo(guest).Runtime.PowerState != types.VirtualMachinePowerStatePoweredOn {
+		if time.Now().After(deadline) {
+			t.Fatal("the VM after the refused one was not powered on")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := s.vmMo(storage).Runtime.PowerState; got != types.VirtualMachinePowerStatePoweredOff {
+		t.Fatalf("the storage VM without an active device: %s", got)
+	}
+}

@@ -35,8 +35,11 @@ const input = provisionClusterInput(requireInventory(path.join(__dirname, '../..
 const found = (what: string) => ({ found: [what], changed: [], warnings: [] });
 const none = { changed: [], warnings: [] };
 
-/** Every activity the runbooks call, answering "in place"; `failOn` makes one (activity, host) fail for good. */
-function fakes(failOn?: { activity: string; host: string }) {
+/**
+ * Every activity the runbooks call, answering "in place"; `failOn` makes one (activity, host) fail for good;
+ * `reverted` hosts have their X1 inactive until they reboot; `mountedNow`: mountNasDatastores mounts anew.
+ */
+function fakes(failOn?: { activity: string; host: string }, { reverted = [], mountedNow = false }: { reverted?: string[]; mountedNow?: boolean } = {}) {
   const calls: string[] = [];
   const call = (activity: string, host: string) => {
     calls.push(`${activity} ${host}`);
@@ -45,8 +48,18 @@ function fakes(failOn?: { activity: string; host: string }) {
     }
   };
   const device = { id: '0000:0b:00.0', description: 'DDRdrive X1', passthruEnabled: true, passthruActive: true, bootTime: '2026-12-03T00:00:00Z' };
+  const rebooted = new Set<string>();
   const activities = {
-    async findPassthroughDevice(host: EsxiHostRef) { call('findPassthroughDevice', host.name); return { device, report: found('active') }; },
+    async findPassthroughDevice(host: EsxiHostRef) {
+      call('findPassthroughDevice', host.name);
+      const active = !reverted.includes(host.name) || rebooted.has(host.name);
+      return { device: { ...device, passthruActive: active, passthruEnabled: active }, report: found(active ? 'active' : 'not active') };
+    },
+    async updatePassthruConfig(host: EsxiHostRef) { call('updatePassthruConfig', host.name); return { found: [], changed: ['passthruEnabled'], warnings: [] }; },
+    async enterMaintenanceMode(host: EsxiHostRef) { call('enterMaintenanceMode', host.name); return found('in maintenance mode'); },
+    async exitMaintenanceMode(host: EsxiHostRef) { call('exitMaintenanceMode', host.name); return found('out of maintenance mode'); },
+    async rebootHost(host: EsxiHostRef) { call('rebootHost', host.name); rebooted.add(host.name); return { found: [], changed: ['rebooted'], warnings: [] }; },
+    async waitForHostReboot(host: EsxiHostRef) { call('waitForHostReboot', host.name); return { back: true, connectionState: 'connected', bootTime: '2026-12-03T01:00:00Z' }; },
     async configureStorageNetwork(host: EsxiHostRef) { call('configureStorageNetwork', host.name); return found('vSwitch1'); },
     async createStorageVm(host: EsxiHostRef) { call('createStorageVm', host.name); return { vm: { id: 'vm-1', backing: 'dynamic' }, report: found('vm') }; },
     async powerOnStorageVm(host: EsxiHostRef) { call('powerOnStorageVm', host.name); return found('on'); },
@@ -59,7 +72,18 @@ function fakes(failOn?: { activity: string; host: string }) {
     async createPool(host: StorageHostRef) { call('createPool', host.name); return found('pool'); },
     async configureDatasets(host: StorageHostRef) { call('configureDatasets', host.name); return found('datasets'); },
     async shareDatasets(host: StorageHostRef) { call('shareDatasets', host.name); return found('shares'); },
-    async mountNasDatastores(host: EsxiHostRef) { call('mountNasDatastores', host.name); return found('mounted'); },
+    async mountNasDatastores(host: EsxiHostRef) {
+      call('mountNasDatastores', host.name);
+      return mountedNow ? { found: [], changed: ['datastore mounted'], warnings: [] } : found('datastore in place');
+    },
+    async checkNfsExports(host: StorageHostRef) { call('checkNfsExports', host.name); return { answered: true, missing: [], detail: 'every export listed' }; },
+    async refreshHostStorage(host: EsxiHostRef) { call('refreshHostStorage', host.name); return { found: [`${host.name}: RefreshStorageSystem`], changed: [], warnings: [] }; },
+    async readNasDatastores(host: EsxiHostRef, mounts: { datastore: string; remoteHost: string; remotePath: string }[]) {
+      call('readNasDatastores', host.name);
+      // Dead on the host that rebooted, back by the refresh elsewhere.
+      return mounts.map((m) => ({ datastore: m.datastore, seen: { export: `${m.remoteHost}:${m.remotePath}`, accessible: !reverted.includes(host.name), runningVms: [] } }));
+    },
+    async remountNasDatastore(host: EsxiHostRef, mount: { datastore: string }) { call('remountNasDatastore', host.name); return { datastore: mount.datastore, state: 'remounted' }; },
     async ensureReplicationUser(host: StorageHostRef) { call('ensureReplicationUser', host.name); return none; },
     async ensureReplicationKey(host: StorageHostRef) { call('ensureReplicationKey', host.name); return { ...none, publicKey: `ssh-ed25519 AAAA ${host.name}` }; },
     async installReceiveGuard(host: StorageHostRef) { call('installReceiveGuard', host.name); return none; },
@@ -83,8 +107,9 @@ test('everything in place: every step done with nothing changed; the shares on a
   const result = await run(f.activities);
   assert.deepEqual(result.failures, []);
   assert.deepEqual(result.hosts.map((h) => [h.host, h.steps.map((s) => s.state).join(',')]), [
-    ['vh1', 'done,done,done,done,done'], ['vh2', 'done,done,done,done,done'],
+    ['vh1', 'done,done,done,done,done,skipped'], ['vh2', 'done,done,done,done,done,skipped'],
   ]);
+  assert.match(result.hosts[0]!.steps.at(-1)!.reason!, /vh1 did not reboot in this run/);
   assert.deepEqual(result.steps.map((s) => [s.step, s.state, s.changed.length]), [
     ['provisionHosts', 'done', 0], ['registerDatastores', 'done', 0], ['setupReplicationTrust', 'done', 0], ['applyReplicationSchedules', 'done', 0],
   ]);
@@ -104,8 +129,8 @@ test('a host that fails stops only itself: the other completes; its shares, trus
   assert.match(cause.message, /vh2: buildStorageVm: vh2: createStorageVm refused by the test/);
   const result = cause.details![0] as ProvisionClusterResult;
   assert.deepEqual(result.hosts.map((h) => [h.host, h.failed, h.steps.map((s) => s.state).join(',')]), [
-    ['vh1', undefined, 'done,done,done,done,done'],
-    ['vh2', 'buildStorageVm', 'done,done,failed,notRun,notRun'],
+    ['vh1', undefined, 'done,done,done,done,done,skipped'],
+    ['vh2', 'buildStorageVm', 'done,done,failed,notRun,notRun,notRun'],
   ]);
   assert.ok(!f.calls.includes('checkGuestOs uss2'), 'nothing after the failed step on vh2');
   // uss1's shares still go to vh0, vh1 and vh3, not to the failed vh2; no ring edge has both ends.
@@ -113,4 +138,33 @@ test('a host that fails stops only itself: the other completes; its shares, trus
   assert.deepEqual(result.steps.map((s) => s.state), ['done', 'done', 'skipped', 'skipped']);
   assert.match(result.steps[2]!.reason!, /skipped for vh2: failed/);
   assert.ok(!f.calls.some((c) => c.startsWith('applyReplicationSchedules')));
+});
+
+test('a host that rebooted with its VM\'s datastores mounted before: recoverDatastores on every host that mounts them, after registerDatastore', async () => {
+  const f = fakes(undefined, { reverted: ['vh1'] });
+  const result = await run(f.activities);
+  assert.deepEqual(result.failures, []);
+  const [vh1, vh2] = result.hosts;
+  assert.deepEqual(vh1!.steps.map((s) => s.state), ['done', 'done', 'done', 'done', 'done', 'done']);
+  const recovered = vh1!.steps.at(-1)!;
+  assert.equal(recovered.workflowId, 'recover-datastores/uss1');
+  assert.deepEqual(recovered.changed, ['vh1: datastore uss1-nas-vol0 remounted']);
+  assert.deepEqual(recovered.warnings, []);
+  assert.deepEqual(f.calls.filter((c) => c.startsWith('refreshHostStorage')).sort(), ['vh0', 'vh1', 'vh2', 'vh3'].map((h) => `refreshHostStorage ${h}`));
+  assert.ok(f.calls.indexOf('mountNasDatastores vh1') < f.calls.indexOf('checkNfsExports uss1'), 'after the datastores step');
+  assert.ok(f.calls.indexOf('rebootHost vh1') < f.calls.indexOf('mountNasDatastores vh1'));
+  assert.equal(vh2!.steps.at(-1)!.state, 'skipped', 'vh2 did not reboot');
+  assert.ok(!f.calls.includes('checkNfsExports uss2'));
+});
+
+test('a first provisioning: the reboot came before the datastores existed, so nothing is recovered', async () => {
+  const f = fakes(undefined, { reverted: ['vh1', 'vh2'], mountedNow: true });
+  const result = await run(f.activities);
+  assert.deepEqual(result.failures, []);
+  for (const h of result.hosts) {
+    const last = h.steps.at(-1)!;
+    assert.equal(last.state, 'skipped', h.host);
+    assert.match(last.reason!, new RegExp(`datastores on ${h.host} were mounted after the reboot`));
+  }
+  assert.ok(!f.calls.some((c) => c.startsWith('checkNfsExports')));
 });
