@@ -26,7 +26,7 @@ import { createActivities } from '../../activities';
 import { SshPool } from '../../activities/ssh/connection';
 import { sshTransport } from '../../activities/transport';
 import { vsphereSessions } from '../../activities/vsphere/sessions';
-import { WorkflowIds, type ProvisionClusterInput, type ProvisionClusterResult } from '../../core/provision/shared';
+import { PROVISION_CLUSTER_STEPS, PROVISION_HOST_STEPS, WorkflowIds, type ProvisionClusterInput, type ProvisionClusterResult } from '../../core/provision/shared';
 import { requireInventory } from '../../inventory/load';
 import { provisionClusterInput } from '../../inventory/provision';
 import { labDown, labUp } from '../../lab/lab';
@@ -170,7 +170,7 @@ async function measure(n: number, kind: Kind, bundle: WorkflowBundle, tmpDir: st
   }
 }
 
-const STEP_ORDER = ['enablePassthrough', 'configureStorageNetwork', 'buildStorageVm', 'configureStorage', 'registerDatastore', 'provisionHosts', 'registerDatastores', 'setupReplicationTrust', 'applyReplicationSchedules'];
+const STEP_ORDER: string[] = [...PROVISION_HOST_STEPS, ...PROVISION_CLUSTER_STEPS];
 const fixed = (x: number, digits = 1) => x.toFixed(digits).padStart(7);
 
 async function main(): Promise<void> {
