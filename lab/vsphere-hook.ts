@@ -20,6 +20,14 @@ export function labHookCommand(dir: string): string[] {
   return [process.execPath, '--require', require.resolve('tsx/cjs'), __filename, '--dir', resolveDir(dir)];
 }
 
+/**
+ * The simulator's hook options for the lab in dir: run only for the events that do something here
+ * (each run is a Node process; 4 hosts' host-down and host-up would cost seconds of CPU for nothing).
+ */
+export function labHook(dir: string): { hook: string[]; hookEvents: HookEvent[] } {
+  return { hook: labHookCommand(dir), hookEvents: ['vm-on', 'vm-off'] };
+}
+
 export async function runHook(dir: string, event: string, args: string[]): Promise<string> {
   if ((event === 'vm-on' || event === 'vm-off') && args.length === 2) {
     const [vm, labHost] = args as [string, string];

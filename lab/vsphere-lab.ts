@@ -11,7 +11,7 @@ import YAML from 'yaml';
 import { inventoryYaml, withVsphere } from './inventory';
 import type { LabState } from './state';
 import { isAlive, processExe, terminate } from './sys';
-import { labHookCommand, runHook } from './vsphere-hook';
+import { labHook, runHook } from './vsphere-hook';
 import { startVsphereSim, VCSIM_BINARY, type VsphereSim, type VsphereSimState } from './vsphere';
 
 /** The variable the lab's inventory names for the simulator's password (written to <lab>/vsphere/password). */
@@ -39,7 +39,7 @@ export async function labVsphereUp(lab: LabState, opts: LabVsphereOptions = {}):
       rebootSeconds: opts.rebootSeconds ?? 5,
       storageVm: { name: h.name, labHost: h.name, address: h.address, storageAddress: h.storageAddress },
     })),
-    hook: labHookCommand(lab.dir),
+    ...labHook(lab.dir),
   });
   try {
     for (const h of lab.hosts) await runHook(lab.dir, 'vm-off', [h.name, h.name]);

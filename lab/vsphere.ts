@@ -32,6 +32,8 @@ export interface VsphereSimOptions {
   username?: string;
   /** argv of the hook; the simulator appends EVENT ARGS... (lab/vsphere-hook.ts: labHookCommand(labDir)). */
   hook?: string[];
+  /** Only these events run the hook (the simulator records every event); absent: all of them. */
+  hookEvents?: string[];
   binary?: string;
   startTimeoutMs?: number;
 }
@@ -143,6 +145,7 @@ export async function startVsphereSim(opts: VsphereSimOptions): Promise<VsphereS
 
   const args = ['--model', files.model, '--listen', '127.0.0.1:0', '--state', files.state, '--username', username, '--password-file', files.password];
   if (opts.hook) args.push('--hook', shellQuote(opts.hook));
+  if (opts.hookEvents) args.push('--hook-events', opts.hookEvents.join(','));
   const log = fs.openSync(files.log, 'a');
   let pid: number | undefined;
   try {

@@ -22,7 +22,7 @@ const (
 // newLab makes the vCenter: one datacenter (DC0) with each model host as a standalone host in
 // its host folder, each with its local datastore, vSwitch0 ("VM Network", "Management Network",
 // vmk0 on the host's address), vSwitch1 with uplink vmnic1 and no port groups, and its PCI bus.
-func newLab(model *Model, hookCommand, dataDir string) (*lab, error) {
+func newLab(model *Model, hook *hook, dataDir string) (*lab, error) {
 	m := simulator.VPX()
 	m.Datacenter, m.Host, m.Cluster, m.ClusterHost, m.Pool = 1, 0, 0, 0, 0
 	m.Datastore, m.Machine, m.Portgroup, m.Autostart = 0, 0, 0, false
@@ -30,7 +30,7 @@ func newLab(model *Model, hookCommand, dataDir string) (*lab, error) {
 		return nil, err
 	}
 	l := &lab{
-		model: m, reg: m.Map(), hook: &hook{command: hookCommand}, faults: &faultRules{}, nfs: newNfsServers(model), dataDir: dataDir,
+		model: m, reg: m.Map(), hook: hook, faults: &faultRules{}, nfs: newNfsServers(model), dataDir: dataDir,
 		hosts: map[string]*labHost{}, hostByRef: map[types.ManagedObjectReference]*labHost{},
 		owner: map[types.ManagedObjectReference]*labHost{}, storageVMs: map[string]*labHost{},
 	}

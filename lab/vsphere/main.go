@@ -30,6 +30,8 @@ type config struct {
 	username string
 	password string
 	hook     string
+	// hookEvents: the events the hook is run for; empty: every event.
+	hookEvents []string
 }
 
 // stateFile is what --state receives once the server listens. Never the password.
@@ -56,7 +58,7 @@ func start(cfg config) (*running, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := newLab(cfg.model, cfg.hook, dataDir)
+	l, err := newLab(cfg.model, newHook(cfg.hook, cfg.hookEvents), dataDir)
 	if err != nil {
 		_ = os.RemoveAll(dataDir)
 		return nil, err
@@ -131,17 +133,22 @@ func main() {
 	username := flag.String("username", "", "the SDK user")
 	passwordFile := flag.String("password-file", "", "a file holding the SDK password")
 	hookCommand := flag.String("hook", "", "command run as CMD EVENT ARGS... (vm-on, vm-off, host-down, host-up)")
+	hookEvents := flag.String("hook-events", "", "comma-separated: only these events run the hook (all of them are still recorded); empty: every event")
 	flag.Parse()
 	if *modelFile == "" || *stateOut == "" || *username == "" || *passwordFile == "" || flag.NArg() > 0 {
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := run(*modelFile, *listen, *stateOut, *username, *passwordFile, *hookCommand); err != nil {
+	var events []string
+	if *hookEvents != "" {
+		events = strings.Split(*hookEvents, ",")
+	}
+	if err := run(*modelFile, *listen, *stateOut, *username, *passwordFile, *hookCommand, events); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(modelFile, listen, stateOut, username, passwordFile, hookCommand string) error {
+func run(modelFile, listen, stateOut, username, passwordFile, hookCommand string, hookEvents []string) error {
 	model, err := loadModel(modelFile)
 	if err != nil {
 		return err
@@ -150,7 +157,7 @@ func run(modelFile, listen, stateOut, username, passwordFile, hookCommand string
 	if err != nil {
 		return fmt.Errorf("--password-file: %w", err)
 	}
-	r, err := start(config{model: model, listen: listen, username: username, password: password, hook: hookCommand})
+	r, err := start(config{model: model, listen: listen, username: username, password: password, hook: hookCommand, hookEvents: hookEvents})
 	if err != nil {
 		return err
 	}

@@ -32,7 +32,7 @@ import { inHypervisor, labDown, labReboot, labUp, type LabState } from '../../la
 import { run } from '../../lab/exec';
 import { nfsUrl } from '../../lab/nfs/client';
 import { stopNfs } from '../../lab/nfs/server';
-import { labHookCommand } from '../../lab/vsphere-hook';
+import { labHook } from '../../lab/vsphere-hook';
 import { startVsphereSim, type SimDatastoreState, type VsphereSim } from '../../lab/vsphere';
 import { recordHistory } from '../helpers/record-history';
 import { startTestTemporal, type TestTemporal } from '../helpers/temporal';
@@ -61,7 +61,7 @@ before(async () => {
       { name: 'vh1', address: '10.213.9.1', rebootSeconds: 1, storageVm: { name: VM, labHost: labHost.name, address: labHost.address, storageAddress: labHost.storageAddress } },
       { name: 'vh2', address: '10.213.9.2' },
     ],
-    hook: labHookCommand(LAB_DIR),
+    ...labHook(LAB_DIR),
   });
   process.env[PASSWORD_ENV] = sim.password;
   temporal = await startTestTemporal('recover');

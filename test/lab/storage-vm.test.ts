@@ -27,7 +27,7 @@ import { vsphereSessions } from '../../activities/vsphere/sessions';
 import { sshBanner } from '../../lab/daemons';
 import { run } from '../../lab/exec';
 import { labDown, labUp, type LabState } from '../../lab/lab';
-import { labHookCommand } from '../../lab/vsphere-hook';
+import { labHook } from '../../lab/vsphere-hook';
 import { shellQuote, startVsphereSim, type VsphereSim } from '../../lab/vsphere';
 import { startTestTemporal, type TestTemporal } from '../helpers/temporal';
 import { recordHistory } from '../helpers/record-history';
@@ -48,12 +48,12 @@ before(async () => {
   sim = await startVsphereSim({
     dir: simDir,
     hosts: [{ name: HOST, address: '10.213.9.1', rebootSeconds: 1, storageVm: { name: labHost.name, labHost: labHost.name, address: labHost.address, storageAddress: labHost.storageAddress } }],
-    hook: labHookCommand(LAB_DIR),
+    ...labHook(LAB_DIR),
   });
   process.env[PASSWORD_ENV] = sim.password;
   temporal = await startTestTemporal('storage-vm');
   // The VM is not built yet: its guest (the lab host's sshd) is down until the VM powers on.
-  const off = await run('/bin/sh', ['-c', `${shellQuote(labHookCommand(LAB_DIR))} "$@"`, 'esxi-zfs-hook', 'vm-off', labHost.name, labHost.name], { timeoutMs: 60_000 });
+  const off = await run('/bin/sh', ['-c', `${shellQuote(labHook(LAB_DIR).hook)} "$@"`, 'esxi-zfs-hook', 'vm-off', labHost.name, labHost.name], { timeoutMs: 60_000 });
   assert.equal(off.code, 0, off.stderr);
 });
 
