@@ -12,7 +12,7 @@
  * what is already true. A step that fails stops this host (the later steps need it) and fails the
  * run with the per-step outcome as its details; a parent (provisionCluster) reads them.
  */
-import { ApplicationFailure, executeChild, patched, proxyActivities, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, executeChild, patched, proxyActivities, rootCause, setHandler } from '@temporalio/workflow';
 import { Failure, NON_RETRYABLE } from '../core/failures';
 import type { StepReport } from '../core/configure/shared';
 import type { RecoverDatastoresResult } from '../core/datastore/recover';
@@ -34,11 +34,7 @@ const { configureStorageNetwork } = proxyActivities<DatastoreActivities>({
 });
 
 /** The failure's own message: a child's or an activity's cause, not the wrapper's "child workflow failed". */
-export function failureReason(error: unknown): string {
-  let e = error as { message?: string; cause?: unknown } | undefined;
-  while (e?.cause && (e.cause as { message?: string }).message) e = e.cause as typeof e;
-  return e?.message ?? String(error);
-}
+export const failureReason = (error: unknown): string => rootCause(error) ?? String(error);
 
 /** Every step's report lines joined: a child's result lists its own steps. */
 const merged = (steps: { report: StepReport }[]): StepReport => ({
