@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/property"
 	"github.com/vmware/govmomi/vim25/methods"
 	"github.com/vmware/govmomi/vim25/mo"
@@ -63,22 +64,12 @@ func TestAutostartPowersVMsOnInOrderAfterAReboot(t *testing.T) {
 // reboot) cannot start: autostart logs the refusal and goes on, the VM stays off.
 func TestAutostartLeavesAVMWhoseDeviceIsNotActiveOff(t *testing.T) {
 	s := startSim(t, testModel(0.2))
-	ctx := context.Background()
 	storage := s.createVM("vh1", "uss1", "VM Network")
 	s.addPassthrough(storage, &types.VirtualPCIPassthroughDeviceBackingInfo{Id: ddrdriveAddress, DeviceId: "4dd1", VendorId: 0x19e3, SystemId: "BYPASS"}, true)
 	guest := s.createVM("vh1", "app1", "VM Network")
-	manager := *s.hostMo("vh1", "configManager").ConfigManager.AutoStartManager
-	spec := types.HostAutoStartManagerConfig{
-		Defaults: &types.AutoStartDefaults{Enabled: types.NewBool(true), StartDelay: 0},
-		PowerInfo: []types.AutoStartPowerInfo{
-			{Key: storage.Reference(), StartOrder: 1, StartDelay: 0, StartAction: "powerOn", WaitForHeartbeat: "yes", StopAction: "systemDefault", StopDelay: -1},
-			{Key: guest.Reference(), StartOrder: 2, StartDelay: 0, StartAction: "powerOn", WaitForHeartbeat: "systemDefault", StopAction: "systemDefault", StopDelay: -1},
-		},
-	}
-	_, err := methods.ReconfigureAutostart(ctx, s.c, &types.ReconfigureAutostart{This: manager, Spec: spec})
-	must(t, err)
+	s.setAutostart("vh1", 0, storage, guest)
 
-	_, err = s.reboot("vh1", true)
+	_, err := s.reboot("vh1", true)
 	must(t, err)
 	s.waitConnection("vh1", types.HostSystemConnectionStateConnected, 10*time.Second)
 	deadline := time.Now().Add(10 * time.Second)
@@ -91,4 +82,19 @@ func TestAutostartLeavesAVMWhoseDeviceIsNotActiveOff(t *testing.T) {
 	if got := s.vmMo(storage).Runtime.PowerState; got != types.VirtualMachinePowerStatePoweredOff {
 		t.Fatalf("the storage VM without an active device: %s", got)
 	}
+}
+
+// setAutostart enables autostart on the host with these VMs powering on in this order.
+func (s *testSim) setAutostart(host string, startDelay int32, vms ...*object.VirtualMachine) types.ManagedObjectReference {
+	s.t.Helper()
+	manager := *s.hostMo(host, "configManager").ConfigManager.AutoStartManager
+	spec := types.HostAutoStartManagerConfig{Defaults: &types.AutoStartDefaults{Enabled: types.NewBool(true), StartDelay: startDelay}}
+	for i, vm := range vms {
+		spec.PowerInfo = append(spec.PowerInfo, types.AutoStartPowerInfo{
+			Key: vm.Reference(), StartOrder: int32(i + 1), StartDelay: 0, StartAction: "powerOn", WaitForHeartbeat: "systemDefault", StopAction: "systemDefault", StopDelay: -1,
+		})
+	}
+	_, err := methods.ReconfigureAutostart(context.Background(), s.c, &types.ReconfigureAutostart{This: manager, Spec: spec})
+	must(s.t, err)
+	return manager
 }
