@@ -14,7 +14,7 @@
  * idempotent and reports what it changed: a second run reports nothing. No secret in the input, the
  * result or the history: only public keys travel.
  */
-import { executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { executeChild, patched, proxyActivities, proxyLocalActivities, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
 import { NON_RETRYABLE } from '../core/failures';
 import { Runbook, runSearchAttributes } from '../core/search-attributes';
 import type { TrustActivities } from '../activities/guest/trust';
@@ -22,15 +22,20 @@ import type { HostTrustReport, PinnedTarget, SetupReplicationTrustInput, SetupRe
 import { trustPlan } from '../core/trust/ring';
 import type { StorageHostRef } from '../core/hosts';
 
-const { ensureReplicationUser, ensureReplicationKey, installReceiveGuard, authorizeReplicationKeys, pinReplicationHostKeys, closeStaleConnections } =
-  proxyActivities<TrustActivities>({
-    startToCloseTimeout: '2 minutes',
-    retry: { maximumAttempts: 3, nonRetryableErrorTypes: [...NON_RETRYABLE.trust] },
-  });
+const options: ActivityOptions = { startToCloseTimeout: '2 minutes', retry: { maximumAttempts: 3, nonRetryableErrorTypes: [...NON_RETRYABLE.trust] } };
+const { closeStaleConnections } = proxyActivities<TrustActivities>(options);
+/**
+ * The per-host steps: short SSH commands (a few hundred ms, no heartbeat) run as local activities
+ * in the child's own workflow task, not dispatched one by one through the server (with 4 hosts
+ * that dispatching cost more than the commands). Runs recorded before keep their activities.
+ */
+const hostSteps = (): TrustActivities =>
+  patched('trust-host-steps-local') ? proxyLocalActivities<TrustActivities>(options) : proxyActivities<TrustActivities>(options);
 
 /** Per host, step 1: the user, its key pair, the receive guard. A child, so the parent's history stays short. */
 export async function prepareReplicationHost(input: { host: StorageHostRef; user: string; allowSystemUser?: boolean; receives: string[] }): Promise<{ publicKey: string; steps: TrustStepReport[] }> {
   const { host, user } = input;
+  const { ensureReplicationUser, ensureReplicationKey, installReceiveGuard } = hostSteps();
   const user1 = await ensureReplicationUser(host, user, { allowSystemUser: input.allowSystemUser });
   const { publicKey, ...key } = await ensureReplicationKey(host, user);
   const guard = await installReceiveGuard(host, { user, datasets: input.receives });
@@ -47,6 +52,7 @@ export async function prepareReplicationHost(input: { host: StorageHostRef; user
 /** Per host, step 2: authorize its sources' keys, pin its targets' host keys. */
 export async function exchangeReplicationKeys(input: { host: StorageHostRef; user: string; sources: SourceKey[]; targets: PinnedTarget[] }): Promise<TrustStepReport[]> {
   const { host, user } = input;
+  const { authorizeReplicationKeys, pinReplicationHostKeys } = hostSteps();
   const [authorized, pinned] = await Promise.all([
     authorizeReplicationKeys(host, { user, sources: input.sources }),
     pinReplicationHostKeys(host, { user, targets: input.targets }),
