@@ -13,7 +13,7 @@
  * not back by the inventory's rebootTimeout leaves the workflow waiting for `hostIsBack`, with a
  * status that names the classic cause.
  */
-import { ApplicationFailure, condition, proxyActivities, setHandler, sleep, workflowInfo, type RetryPolicy } from '@temporalio/workflow';
+import { ApplicationFailure, condition, patched, proxyActivities, proxyLocalActivities, setHandler, sleep, workflowInfo, type RetryPolicy } from '@temporalio/workflow';
 import { Failure, NON_RETRYABLE } from '../core/failures';
 import type { StepReport } from '../core/configure/shared';
 import {
@@ -28,6 +28,8 @@ const WAIT_PAUSE = '5 seconds';
 
 const retry: RetryPolicy = { maximumAttempts: 5, initialInterval: '2 seconds', nonRetryableErrorTypes: [...NON_RETRYABLE.passthrough] };
 const steps = proxyActivities<PassthroughActivities>({ startToCloseTimeout: '10 minutes', heartbeatTimeout: '1 minute', retry });
+/** The short vSphere calls (a read, UpdatePassthruConfig, RebootHost_Task, leaving maintenance mode), in the workflow's own task. */
+const quick = proxyLocalActivities<PassthroughActivities>({ startToCloseTimeout: '2 minutes', retry });
 const waits = proxyActivities<Pick<PassthroughActivities, 'waitForHostReboot'>>({
   startToCloseTimeout: `${WAIT_SECONDS * 2} seconds`,
   heartbeatTimeout: '20 seconds',
@@ -54,7 +56,9 @@ export async function enablePassthrough(input: EnablePassthroughInput): Promise<
     reports.push({ step: name, report: await run() });
   };
 
-  const found = await steps.findPassthroughDevice(host, input.device);
+  // Runs recorded before ran every step as an activity.
+  const short = patched('vsphere-short-steps-local') ? quick : steps;
+  const found = await short.findPassthroughDevice(host, input.device);
   reports.push({ step: 'findPassthroughDevice', report: found.report });
   const { device } = found;
   const result = (reboots: number): EnablePassthroughResult => {
@@ -66,13 +70,13 @@ export async function enablePassthrough(input: EnablePassthroughInput): Promise<
   let bootTime = device.bootTime;
   let reboots = 0;
   for (;;) {
-    await step('updatePassthruConfig', () => steps.updatePassthruConfig(host, device.id));
+    await step('updatePassthruConfig', () => short.updatePassthruConfig(host, device.id));
     if (input.maintenanceMode) await step('enterMaintenanceMode', () => steps.enterMaintenanceMode(host, input.runningVms));
-    await step('rebootHost', () => steps.rebootHost(host, bootTime));
+    await step('rebootHost', () => short.rebootHost(host, bootTime));
     reboots++;
     bootTime = await waitUntilBack(bootTime);
     at('verifyPassthroughActive');
-    const after = (await steps.findPassthroughDevice(host, { address: device.id })).device;
+    const after = (await short.findPassthroughDevice(host, { address: device.id })).device;
     if (after.passthruActive) {
       reports.push({ step: 'verifyPassthroughActive', report: noChange(`${device.id} passthruActive after the reboot`) });
       break;
@@ -89,7 +93,7 @@ export async function enablePassthrough(input: EnablePassthroughInput): Promise<
     });
     bootTime = after.bootTime;
   }
-  if (input.maintenanceMode) await step('exitMaintenanceMode', () => steps.exitMaintenanceMode(host));
+  if (input.maintenanceMode) await step('exitMaintenanceMode', () => short.exitMaintenanceMode(host));
   return result(reboots);
 
   /** Until the host is connected with a bootTime other than `before`; past the deadline, until an operator says it is back. */

@@ -150,7 +150,10 @@ test('a wrong password and a wrong thumbprint: non-retryable failures that say w
   const failure = async (args: EnablePassthroughInput) => {
     const error = await temporal.withWorker(async () => (await start(args)).result().then(() => undefined, (e: unknown) => e));
     assert.ok(error instanceof WorkflowFailedError, String(error));
-    return error.cause?.cause as { type?: string; message: string };
+    // The activity's own failure: under an ActivityFailure for an activity, the cause itself for a local one.
+    let cause = error.cause as { type?: string; message: string; cause?: unknown } | undefined;
+    while (cause?.cause) cause = cause.cause as typeof cause;
+    return cause!;
   };
   process.env.ESXI_ZFS_TEST_WRONG_PASSWORD = 'not-the-password';
   const login = await failure(input('vh5', { host: { ...input('vh5').host, vsphere: { ...input('vh5').host.vsphere, credential: { user: sim.username, passwordEnv: 'ESXI_ZFS_TEST_WRONG_PASSWORD' } } } }));
