@@ -58,6 +58,8 @@ test('YAML errors and warnings: line, column and a message naming the problem', 
   refused('a: 1\n1: 2\n"1": 3\n', 3, 1, DUPLICATE('"1"'));
   refused('a: !!binary aGk=\n', 1, 13, TAG('"tag:yaml.org,2002:binary"'));
   refused('a: !custom x\n', 1, 4, TAG('"!custom"'));
+  refused('a: ! x\n', 1, 6, TAG('"!"'));
+  refused('a: !!set {b}\n', 1, 10, TAG('"tag:yaml.org,2002:set"'));
   refused('a:\n  b: !custom { c: 1 }\n', 2, 6, TAG('"!custom"'));
   refused('a: [1\n', 2, 1, 'YAML: Flow sequence in block collection must be sufficiently indented and end with a ]');
   refused('a: b: c\n', 1, 4, 'YAML: Nested mappings are not allowed in compact mappings');
@@ -98,6 +100,7 @@ test('empty documents and documents that are not a mapping', () => {
   refused('x\n', 1, 1, NOT_A_MAP('a single value'));
   refused('\n\n  12\n', 3, 3, NOT_A_MAP('a single value'));
   refused('"a: b"\n', 1, 1, NOT_A_MAP('a single value'));
+  refused('*a\n', 1, 1, NOT_A_MAP('an alias'));
 });
 
 test('nesting: at most MAX_DEPTH levels, written or through aliases', () => {
@@ -136,6 +139,11 @@ test('aliases: honest reuse is read, an alias bomb is refused at the alias that 
   const bomb = (levels: number) => level('a', 'x') + Array.from({ length: levels }, (_, i) => level(String.fromCharCode(98 + i), `*${String.fromCharCode(97 + i)}`)).join('');
   refused(bomb(5), 6, 36, "YAML: aliases expand the document's 73 nodes to 1234573; they may add at most 1000000 (an alias bomb?)");
   assert.ok(parseFullYaml(bomb(4)).ok, '123 462 nodes from 62 written: within the floor');
+  refused(bomb(5).replace('\nb:', '\nz:\nb:'), 7, 36, "YAML: aliases expand the document's 75 nodes to 1234575; they may add at most 1000000 (an alias bomb?)");
+  // Aliases may add exactly the floor, not one node more.
+  const floor = (uses: number) => `a: &a [${Array.from({ length: 1000 }, () => 'x').join(', ')}]\nb: [${Array.from({ length: uses }, () => '*a').join(', ')}]\n`;
+  assert.equal((value(floor(1000)) as { b: unknown[] }).b.length, 1000);
+  refused(floor(1001), 2, 4005, "YAML: aliases expand the document's 2006 nodes to 1003006; they may add at most 1000000 (an alias bomb?)");
   refused(bomb(13), 6, 36, "YAML: aliases expand the document's 169 nodes to 123456790123469; they may add at most 1000000 (an alias bomb?)");
   refused(bomb(14), 6, 36, "YAML: aliases expand the document's 181 nodes to more than 10^15; they may add at most 1000000 (an alias bomb?)");
 });
@@ -195,6 +203,8 @@ test('locate: the value, the key, or the nearest ancestor that exists', () => {
   assert.equal(offset(['b', 'c', 2]), off(3, 6), 'past the end: the list');
   assert.equal(offset(['b', 'c', '0']), off(3, 6), 'a string step on a list: the list');
   assert.equal(offset(['b', 'missing', 'x']), off(3, 3), 'a missing key: its parent');
+  assert.equal(offset(['b', 'missing'], true), off(3, 3), 'a missing key: its parent, not its key');
+  assert.equal(offset(['b', 'c', 5], true), off(3, 6));
   assert.equal(offset(['a', 'x']), off(1, 4), 'below a scalar: the scalar');
   assert.equal(offset(['b', 'e', 'f']), off(4, 14));
   assert.equal(offset(['b', 'e', 'f'], true), off(4, 11));
