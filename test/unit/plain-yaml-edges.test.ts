@@ -32,7 +32,10 @@ test('the nesting limit: the plain reader declines from the depth yaml.ts refuse
   const flowList = (n: number) => `a: ${'['.repeat(n)}${']'.repeat(n)}\n`;
   const flowMap = (n: number) => `a: ${'{b: '.repeat(n)}1${'}'.repeat(n)}\n`;
   const listMaps = (n: number) => `a:\n${Array.from({ length: n }, (_, i) => `${' '.repeat(2 * i + 2)}- k:\n`).join('')}${' '.repeat(2 * n + 2)}- v\n`;
-  for (const [shape, refusedFrom] of [[deepMap, 64], [flowList, 64], [flowMap, 64], [listMaps, 32]] as const) {
+  const nest = (n: number) => Array.from({ length: n }, (_, i) => `${' '.repeat(2 * i)}k:\n`).join('');
+  const listAt = (n: number) => `${nest(n)}${' '.repeat(2 * n)}- v\n`;
+  const mapItemAt = (n: number) => `${nest(n)}${' '.repeat(2 * n)}- a: 1\n`;
+  for (const [shape, refusedFrom] of [[deepMap, 64], [flowList, 64], [flowMap, 64], [listMaps, 32], [listAt, 64], [mapItemAt, 63]] as const) {
     assert.ok(readPlainYaml(shape(refusedFrom - 1)).ok, `${shape.name} ${refusedFrom - 1}`);
     assert.ok(parseFullYaml(shape(refusedFrom - 1)).ok);
     assert.equal(readPlainYaml(shape(refusedFrom)).ok, false, `${shape.name} ${refusedFrom}`);
