@@ -70,17 +70,18 @@ class Reader {
   value(): { value: unknown; start: number } {
     const first = this.lines[0];
     if (!first || first.indent !== 0) bail();
+    // block() reads every line or bails: a mapping or list at column 0 ends only with the text.
     const value = this.block(0, 0);
-    if (this.i < this.lines.length) bail();
     return { value, start: first!.start };
   }
 
   /** A block mapping or list whose entries start at column `indent`. */
   private block(indent: number, depth: number, inMappingColumn = false): unknown {
     if (depth >= MAX_DEPTH) bail();
+    // Callers pass the column of the line at hand. A lone '-' (a null item) is not modelled: read
+    // as a mapping, it has no key.
     const line = this.lines[this.i]!;
-    if (line.indent !== indent) bail();
-    return line.text.startsWith('- ', indent) || line.text.length === indent + 1 && line.text.endsWith('-')
+    return line.text.startsWith('- ', indent)
       ? this.list(indent, depth, inMappingColumn)
       : inMappingColumn ? bail() : this.mapping(indent, depth, indent);
   }
@@ -98,8 +99,8 @@ class Reader {
         bail();
       }
       const column = indent + 2 + (line.text.length - indent - 2 - line.text.slice(indent + 2).trimStart().length);
+      // A nested '- ' or a lone '-' is left to yaml: read as a scalar, its '-' is an indicator.
       const rest = line.text.slice(column);
-      if (rest.startsWith('- ') || rest === '-') bail();
       where?.push(line.start + column);
       if (KEY.test(rest) && /^[A-Za-z_][A-Za-z0-9_-]*:(?: |$)/.test(rest)) {
         // A mapping in the list item, its first entry on the item's line.
@@ -133,13 +134,11 @@ class Reader {
       const valueText = after.slice(1).trimStart();
       const keyAt = line.start + column;
       if (valueText === '' || valueText.startsWith('#')) {
-        if (valueText.startsWith('#') && after[1] !== ' ') bail();
-        // The value is the block on the next lines: more indented, or a list at the same column.
+        // The value is the block on the next lines: more indented, or a list at the same column
+        // (block() takes nothing else there).
         this.i++;
         const next = this.lines[this.i];
         if (!next || next.indent < indent) bail();
-        const nested = next!.indent > indent || (next!.text.startsWith('- ', indent) && next!.indent === indent);
-        if (!nested) bail();
         const valueAt = next!.start + next!.indent;
         out[key!] = this.block(next!.indent, depth + 1, next!.indent === indent);
         where?.keys.push(key!);

@@ -256,13 +256,12 @@ export function parseFullYaml(text: string): ParseResult {
   withPlainEnv(() => {
     const parser = new Parser(lines.addNewLine);
     lines.addNewLine(0);
-    let offset = 0;
     for (const lexeme of new Lexer().lex(text, false)) {
       for (const token of parser.next(lexeme)) tokens.push(token);
-      offset += lexeme.length;
       // The parser keeps an explicit stack of open collections: stop as soon as it is too deep.
+      // (Its offset, not the lexemes' lengths: the lexer adds marks that are not in the text.)
       if (parser.stack.length > MAX_DEPTH + 2) {
-        tooDeep = offset;
+        tooDeep = parser.offset;
         return;
       }
     }
