@@ -23,7 +23,7 @@ export function registerCodecServer(program: Command): void {
     .description(`serve the payload codec to the Temporal UI (--ui-codec-endpoint) and CLI (--codec-endpoint), with the keys of ${CODEC_KEYS_ENV} or ${CODEC_KEYS_FILE_ENV}`)
     .option('--host <ip>', 'address to bind (whoever reaches it can decrypt)', '127.0.0.1')
     .option('--port <n>', 'port', Number, 8081)
-    .option('--origin <url...>', 'browser origins allowed to call it (default the origin of TEMPORAL_UI_URL, else http://127.0.0.1:8233 and http://localhost:8233)')
+    .option('--origin <url...>', 'browser origins allowed to call it (default the origin of TEMPORAL_UI_URL, default http://127.0.0.1:8233, and its localhost twin)')
     .action(async (options: CodecServerCliOptions) => {
       const keys = loadCodecKeys();
       if (!keys) throw new Error(`the payload codec is off: set ${CODEC_KEYS_ENV} or ${CODEC_KEYS_FILE_ENV} (see README, "Payload encryption")`);

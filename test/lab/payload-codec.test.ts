@@ -4,7 +4,8 @@
  * the worker. Read back without the key, the history holds only ciphertext (the host's name is
  * nowhere in its bytes, the result does not decode); with the key, the input and result read as
  * given; and the real Temporal CLI (`temporal workflow show --codec-endpoint`) reads the values
- * through `esxi-zfs codec-server`'s HTTP endpoint, and only ciphertext without it.
+ * through `esxi-zfs codec-server`'s HTTP endpoint, and only ciphertext without it. The embedded
+ * server started with a codec endpoint (`esxi-zfs worker --ui-codec-endpoint`) gives it to its UI.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,7 +25,8 @@ import { codecDataConverter, parseCodecKeys } from '../../workers/codec/keys';
 import { startCodecServer, type CodecServer } from '../../workers/codec/server';
 import { resolveTemporalCli } from '../../workers/temporal-binaries';
 import { startVsphereSim, type VsphereSim } from '../../lab/vsphere';
-import { startTestTemporal, type TestTemporal } from '../helpers/temporal';
+import { startDevServer } from '../../workers/dev-server';
+import { freePorts, startTestTemporal, type TestTemporal } from '../helpers/temporal';
 
 const execFileAsync = promisify(execFile);
 const HOST = `esxi-codec-secret-${randomBytes(4).toString('hex')}`;
@@ -118,4 +120,23 @@ test('with the codec on, the history is ciphertext to a client without the key a
   assert.deepEqual(new Set(withCodec.map((p) => p.encoding)), new Set(['json/plain']), 'every payload decoded through the codec server');
   assert.ok(withCodec.some((p) => JSON.parse(p.data.toString()).hosts?.[0]?.name === HOST), 'the input reads as given');
   assert.ok(withCodec.some((p) => p.data.toString() === JSON.stringify(HOST)), 'the memo reads as given');
+});
+
+test('the embedded server hands --ui-codec-endpoint to its Web UI, whose origin the codec server lets in', async () => {
+  const ports = await freePorts(new Set([Number(temporal.server.address.split(':').at(-1))]));
+  const uiOrigin = `http://127.0.0.1:${ports.uiPort}`;
+  const forUi = await startCodecServer({ codec: new AesGcmCodec(keys), origins: [uiOrigin] });
+  const server = await startDevServer({ dbFile: path.join(dir, 'ui', 'temporal.sqlite'), ...ports, uiCodecEndpoint: forUi.url });
+  try {
+    const settings = (await (await fetch(`${server.uiUrl}/api/v1/settings`)).json()) as { Codec: { Endpoint: string } };
+    assert.equal(settings.Codec.Endpoint, forUi.url);
+    const preflight = await fetch(`${settings.Codec.Endpoint}/decode`, {
+      method: 'OPTIONS', headers: { Origin: uiOrigin, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type,x-namespace' },
+    });
+    assert.equal(preflight.status, 204);
+    assert.equal(preflight.headers.get('access-control-allow-origin'), uiOrigin);
+  } finally {
+    await server.stop();
+    await forUi.close();
+  }
 });
