@@ -36,10 +36,10 @@ export function registerWorker(program: Command): void {
       if (worker.replacedServerPid) {
         say(`stopped the embedded Temporal server (pid ${worker.replacedServerPid}) a killed worker had left running`);
       }
+      if (worker.codecKeyId) say(`payloads encrypted (AES-256-GCM) with key id ${worker.codecKeyId}`, { codecKeyId: worker.codecKeyId });
       const { address, namespace } = worker;
       say(`worker running on ${address} namespace ${namespace} task queue ${options.taskQueue}`, { address, namespace, taskQueue: options.taskQueue });
       if (runtime.metricsAddress) say(`metrics: http://${runtime.metricsAddress}/metrics`, { metricsAddress: runtime.metricsAddress });
-      if (worker.codecKeyId) say(`payloads encrypted (AES-256-GCM) with key id ${worker.codecKeyId}`, { codecKeyId: worker.codecKeyId });
       if (worker.uiUrl) say(`Temporal UI: ${worker.uiUrl}/namespaces/${namespace}/workflows`);
       const stop = () => void worker.shutdown();
       process.once('SIGINT', stop);

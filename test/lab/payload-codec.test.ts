@@ -6,10 +6,11 @@
  * given; and the real Temporal CLI (`temporal workflow show --codec-endpoint`) reads the values
  * through `esxi-zfs codec-server`'s HTTP endpoint, and only ciphertext without it. The embedded
  * server started with a codec endpoint (`esxi-zfs worker --ui-codec-endpoint`) gives it to its UI.
+ * The product's own worker process and CLI client take the key from ESXI_ZFS_CODEC_KEYS.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +19,7 @@ import { promisify } from 'node:util';
 import { Client } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { temporal as proto } from '@temporalio/proto';
-import { inspectCluster } from '../../workflows';
+import { inspectCluster, probeStorageHosts } from '../../workflows';
 import type { InspectClusterInput } from '../../core/status/shared';
 import { AesGcmCodec, ENCODING_ENCRYPTED } from '../../workers/codec/aes-gcm';
 import { codecDataConverter, parseCodecKeys } from '../../workers/codec/keys';
@@ -26,12 +27,15 @@ import { startCodecServer, type CodecServer } from '../../workers/codec/server';
 import { resolveTemporalCli } from '../../workers/temporal-binaries';
 import { startVsphereSim, type VsphereSim } from '../../lab/vsphere';
 import { startDevServer } from '../../workers/dev-server';
+import { withClient } from '../../scripts/temporal-client';
 import { freePorts, startTestTemporal, type TestTemporal } from '../helpers/temporal';
 
 const execFileAsync = promisify(execFile);
 const HOST = `esxi-codec-secret-${randomBytes(4).toString('hex')}`;
 const PASSWORD_ENV = 'ESXI_ZFS_CODEC_TEST_VSPHERE_PASSWORD';
-const keys = parseCodecKeys(`test-1:${randomBytes(32).toString('base64')}`, 'test');
+const KEY_SPEC = `test-1:${randomBytes(32).toString('base64')}`;
+const keys = parseCodecKeys(KEY_SPEC, 'test');
+const CLI = path.join(__dirname, '../../bin/esxi-zfs.js');
 const dir = mkdtempSync(path.join(tmpdir(), 'esxi-zfs-codec-'));
 let sim: VsphereSim;
 let temporal: TestTemporal;
@@ -138,5 +142,51 @@ test('the embedded server hands --ui-codec-endpoint to its Web UI, whose origin 
   } finally {
     await server.stop();
     await forUi.close();
+  }
+});
+
+test('`esxi-zfs worker` and the CLI\'s client encrypt with the key of ESXI_ZFS_CODEC_KEYS', { timeout: 240_000 }, async () => {
+  const taskQueue = `codec-worker-${process.pid}`;
+  const env = {
+    ...process.env, ESXI_ZFS_CODEC_KEYS: KEY_SPEC, ESXI_ZFS_TASK_QUEUE: taskQueue,
+    TEMPORAL_ADDRESS: temporal.server.address, TEMPORAL_NAMESPACE: temporal.server.namespace,
+  };
+  let worker: ChildProcess | undefined;
+  let output = '';
+  const saved = { ...process.env };
+  try {
+    worker = spawn(CLI, ['worker', '--metrics-address', 'off'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = worker;
+    await new Promise<void>((resolve, reject) => {
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString();
+        if (/^worker running on /m.test(output)) resolve();
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+      child.once('exit', (code, signal) => reject(new Error(`worker exited (${code ?? signal}) before it ran:\n${output}`)));
+    });
+    assert.match(output, /payloads encrypted \(AES-256-GCM\) with key id test-1/);
+
+    // The CLI's client (scripts/temporal-client.ts) reads the same variables.
+    Object.assign(process.env, { ESXI_ZFS_CODEC_KEYS: KEY_SPEC, TEMPORAL_ADDRESS: temporal.server.address, TEMPORAL_NAMESPACE: temporal.server.namespace });
+    const workflowId = `codec-worker-test-${process.pid}`;
+    const result = await withClient((client) => client.workflow.execute(probeStorageHosts, { taskQueue, workflowId, args: [{ hosts: [] }], workflowExecutionTimeout: '60 seconds' }));
+    assert.deepEqual(result, [], 'the worker decrypted the input and the client the result');
+
+    const history = await new Client({ connection: temporal.client.connection, namespace: temporal.server.namespace }).workflow.getHandle(workflowId).fetchHistory();
+    const payloads = payloadsIn(history);
+    assert.ok(payloads.length >= 2);
+    for (const p of payloads) {
+      assert.equal(Buffer.from(p.metadata!.encoding!).toString(), ENCODING_ENCRYPTED);
+      assert.equal(Buffer.from(p.metadata!['encryption-key-id']!).toString(), 'test-1');
+    }
+  } finally {
+    process.env = saved;
+    if (worker && worker.exitCode === null && worker.signalCode === null) {
+      const exit = new Promise<number | null>((resolve) => worker!.once('exit', (code) => resolve(code)));
+      worker.kill('SIGTERM');
+      assert.equal(await exit, 0, output);
+    }
   }
 });
