@@ -25,6 +25,7 @@ export function buildProgram(): Command {
   (require('./commands/provision') as typeof import('./commands/provision')).registerProvision(program);
   (require('./commands/trust') as typeof import('./commands/trust')).registerTrust(program);
   (require('./commands/worker') as typeof import('./commands/worker')).registerWorker(program);
+  (require('./commands/codec-server') as typeof import('./commands/codec-server')).registerCodecServer(program);
   (require('./commands/probe') as typeof import('./commands/probe')).registerProbe(program);
   (require('./commands/replicate') as typeof import('./commands/replicate')).registerReplicate(program);
   (require('./commands/clone-replica') as typeof import('./commands/clone-replica')).registerCloneReplica(program);

@@ -47,6 +47,8 @@ export interface DevServerOptions {
   searchAttributes?: Record<string, CliSearchAttributeType>;
   /** Temporal CLI to run (default resolveTemporalCli()). */
   cliPath?: string;
+  /** The codec server the Web UI decodes payloads with (`esxi-zfs codec-server`'s URL). */
+  uiCodecEndpoint?: string;
 }
 
 export interface DevServer {
@@ -218,6 +220,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     '--ip', ip,
     '--log-level', 'warn',
     ...Object.entries(searchAttributes).flatMap(([key, type]) => ['--search-attribute', `${key}=${type}`]),
+    ...(opts.uiCodecEndpoint ? ['--ui-codec-endpoint', opts.uiCodecEndpoint] : []),
   ];
   let child: ChildProcess;
   try {

@@ -13,6 +13,7 @@ import { stepLog } from '../activities/context';
 import { stepDurationInterceptor } from './step-metrics';
 import { connectOrStart, type DevServerOptions } from './dev-server';
 import { MAX_HEARTBEAT_THROTTLE, TASK_QUEUE } from './config';
+import { codecDataConverter, loadCodecKeys } from './codec/keys';
 import { PACKAGE_ROOT, RUNNING_FROM_SOURCE } from './package-root';
 
 const execFileAsync = promisify(execFile);
@@ -39,6 +40,8 @@ export interface RunningWorker {
   address: string;
   namespace: string;
   uiUrl?: string;
+  /** The key id payloads are encrypted under; absent: the payload codec is off. */
+  codecKeyId?: string;
   /** The pid of the embedded server a killed worker left running, stopped before ours started. */
   replacedServerPid?: number;
   /** Resolves when the worker has stopped (after `shutdown`, or on a fatal error). */
@@ -47,6 +50,9 @@ export interface RunningWorker {
 }
 
 export async function startWorker(opts: { taskQueue?: string; devServer?: DevServerOptions } = {}): Promise<RunningWorker> {
+  // Before the server starts: bad keys stop the worker with nothing to clean up.
+  const codecKeys = loadCodecKeys();
+  const dataConverter = codecDataConverter(codecKeys);
   const endpoint = await connectOrStart(opts.devServer);
   const pool = new SshPool();
   // vSphere's warnings (plain HTTP, no TLS check) go to the worker's log on every connect, with
@@ -59,8 +65,9 @@ export async function startWorker(opts: { taskQueue?: string; devServer?: DevSer
       connection,
       namespace: endpoint.namespace,
       taskQueue: opts.taskQueue ?? TASK_QUEUE,
+      dataConverter,
       workflowBundle: { codePath: await workflowBundle() },
-      activities: createActivities({ transport: sshTransport(pool), sessions, temporal: new Client({ connection, namespace: endpoint.namespace }) }),
+      activities: createActivities({ transport: sshTransport(pool), sessions, temporal: new Client({ connection, namespace: endpoint.namespace, dataConverter }) }),
       maxHeartbeatThrottleInterval: MAX_HEARTBEAT_THROTTLE,
       interceptors: { activity: [stepDurationInterceptor] },
     });
@@ -75,6 +82,7 @@ export async function startWorker(opts: { taskQueue?: string; devServer?: DevSer
       address: endpoint.address,
       namespace: endpoint.namespace,
       uiUrl: endpoint.uiUrl,
+      codecKeyId: codecKeys?.encryptWith,
       replacedServerPid: endpoint.replacedPid,
       done,
       async shutdown() {

@@ -10,6 +10,7 @@ interface WorkerOptions {
   port: number;
   uiPort: number;
   metricsAddress?: string;
+  uiCodecEndpoint?: string;
 }
 
 export function registerWorker(program: Command): void {
@@ -20,6 +21,7 @@ export function registerWorker(program: Command): void {
     .option('--data-dir <dir>', 'folder of the embedded server\'s SQLite, log and pid file (default .data/ in the repository)')
     .option('--port <n>', 'embedded server gRPC port', Number, 7233)
     .option('--ui-port <n>', 'embedded server Web UI port', Number, 8233)
+    .option('--ui-codec-endpoint <url>', 'the codec server the embedded server\'s Web UI decodes payloads with (see `esxi-zfs codec-server`)')
     .option('--metrics-address <ip:port>', `Prometheus /metrics endpoint, or off (default ESXI_ZFS_METRICS_ADDRESS, else ${DEFAULT_METRICS_ADDRESS}); logs are JSON lines with ESXI_ZFS_LOG_FORMAT=json`)
     .action(async (options: WorkerOptions) => {
       const format = logFormat(process.env.ESXI_ZFS_LOG_FORMAT);
@@ -30,10 +32,11 @@ export function registerWorker(program: Command): void {
       if (runtime.metricsWarning) runtime.logger.warn(runtime.metricsWarning);
 
       const dbFile = options.dataDir ? path.join(path.resolve(options.dataDir), 'temporal.sqlite') : undefined;
-      const worker = await startWorker({ taskQueue: options.taskQueue, devServer: { dbFile, port: options.port, uiPort: options.uiPort } });
+      const worker = await startWorker({ taskQueue: options.taskQueue, devServer: { dbFile, port: options.port, uiPort: options.uiPort, uiCodecEndpoint: options.uiCodecEndpoint } });
       if (worker.replacedServerPid) {
         say(`stopped the embedded Temporal server (pid ${worker.replacedServerPid}) a killed worker had left running`);
       }
+      if (worker.codecKeyId) say(`payloads encrypted (AES-256-GCM) with key id ${worker.codecKeyId}`, { codecKeyId: worker.codecKeyId });
       const { address, namespace } = worker;
       say(`worker running on ${address} namespace ${namespace} task queue ${options.taskQueue}`, { address, namespace, taskQueue: options.taskQueue });
       if (runtime.metricsAddress) say(`metrics: http://${runtime.metricsAddress}/metrics`, { metricsAddress: runtime.metricsAddress });

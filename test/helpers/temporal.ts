@@ -10,6 +10,7 @@ import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { after, before } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { DataConverter } from '@temporalio/common';
 import { startDevServer, type DevServer } from '../../workers/dev-server';
 import { createTestEnv } from './test-env';
 import { createActivities } from '../../activities';
@@ -103,12 +104,13 @@ export function timeSkippingEnv(): { readonly env: TestWorkflowEnvironment } {
   };
 }
 
-export async function startTestTemporal(name: string): Promise<TestTemporal> {
+/** `dataConverter` (the payload codec, say) is the client's and the worker's. */
+export async function startTestTemporal(name: string, opts: { dataConverter?: DataConverter } = {}): Promise<TestTemporal> {
   installRuntimeOnce();
   const dir = mkdtempSync(path.join(tmpdir(), `esxi-zfs-${name}-`));
   let server = await startOnFreePorts(path.join(dir, 'temporal.sqlite'));
   const connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection, namespace: server.namespace });
+  const client = new Client({ connection, namespace: server.namespace, dataConverter: opts.dataConverter });
   const pool = new SshPool();
   const transport = sshTransport(pool);
   const sessions = vsphereSessions();
@@ -129,6 +131,7 @@ export async function startTestTemporal(name: string): Promise<TestTemporal> {
         connection: nativeConnection,
         namespace: server.namespace,
         taskQueue,
+        dataConverter: opts.dataConverter,
         workflowBundle: await workflowBundle(),
         activities: createActivities({ transport, sessions, temporal: client }),
         maxHeartbeatThrottleInterval: MAX_HEARTBEAT_THROTTLE,
