@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  parseDiskFiles, parseIllumosFormat, parseLsblk, parsePoolDevices, parseSize, parseZpoolList,
+  parseDiskFiles, parseIllumosFormat, parseLsblk, parsePoolDevices, parseZpoolList,
 } from '../../core/guest/probe-parse';
 import { guestProfile } from '../../core/guest/profile';
 
@@ -16,7 +16,7 @@ Specify disk (enter its number): `;
   assert.deepEqual(parseIllumosFormat(output), [
     { name: 'c8t0d0', sizeBytes: 0, model: 'DEFAULT cyl 4093 alt 2 hd 128 sec 32' },
     { name: 'c8t1d0', sizeBytes: 256 * 2 ** 30, model: 'VMware-Virtual disk-1.0' },
-    { name: 'c11t0d0', sizeBytes: Math.round(3.87 * 2 ** 30), model: 'DDRDRIVE-X1-0030' },
+    { name: 'c11t0d0', sizeBytes: Math.trunc(3.87 * 2 ** 30), model: 'DDRDRIVE-X1-0030' },
   ]);
   assert.deepEqual(guestProfile('illumos').diskListings('/ignored').map((l) => l.argv), [['sh', '-c', 'format </dev/null']]);
 });
@@ -36,14 +36,15 @@ test('linux: lsblk disks and a disk directory', () => {
   assert.equal(directory!.argv.at(-1), '/srv/disks', 'the directory is an argument, not part of the script');
 });
 
-test('zpool list sizes, human or exact', () => {
-  assert.equal(parseSize('1.98G'), Math.round(1.98 * 2 ** 30));
-  assert.equal(parseSize('444K'), 444 * 1024);
-  assert.equal(parseSize('123456'), 123456);
-  assert.throws(() => parseSize('lots'), /not a size/);
+test('zpool list sizes, human or exact (ZFS\'s size grammar: a fraction cut to whole bytes)', () => {
   assert.deepEqual(parseZpoolList('sp1\t1.98G\t444K\t1.98G\tONLINE\n'), [
-    { name: 'sp1', sizeBytes: Math.round(1.98 * 2 ** 30), allocatedBytes: 444 * 1024, freeBytes: Math.round(1.98 * 2 ** 30), health: 'ONLINE' },
+    { name: 'sp1', sizeBytes: Math.trunc(1.98 * 2 ** 30), allocatedBytes: 444 * 1024, freeBytes: Math.trunc(1.98 * 2 ** 30), health: 'ONLINE' },
   ]);
+  assert.deepEqual(parseZpoolList('sp1\t2147483648\t0\t2147483648\tDEGRADED\n'), [
+    { name: 'sp1', sizeBytes: 2 ** 31, allocatedBytes: 0, freeBytes: 2 ** 31, health: 'DEGRADED' },
+  ]);
+  assert.throws(() => parseZpoolList('sp1\tlots\t0\t0\tONLINE'), { message: 'unexpected zpool list line: "sp1\\tlots\\t0\\t0\\tONLINE" ("lots" is not a size)' });
+  assert.throws(() => parseZpoolList('sp1\t0\t0\t0'), { message: 'unexpected zpool list line: "sp1\\t0\\t0\\t0"' });
 });
 
 test('zpool status: which pool each device belongs to', () => {
