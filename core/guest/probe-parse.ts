@@ -36,7 +36,7 @@ export function parseZpoolList(output: string): PoolSummary[] {
 }
 
 /** Lines in a pool's config that group devices rather than name one. */
-const VDEV_GROUP = /^(logs|cache|spares|special|dedup|mirror|raidz\d?|draid\d?|replacing|spare)(-\d+)?$/;
+const VDEV_GROUP = /^(logs|cache|spares|special|dedup|mirror|raidz\d?|draid\S*?|replacing|spare)(-\d+)?$/;
 
 /** Which pool each device belongs to, from `zpool status` (device names are the first word of config lines). */
 export function parsePoolDevices(zpoolStatus: string): Map<string, string> {
@@ -65,7 +65,6 @@ export function parsePoolDevices(zpoolStatus: string): Map<string, string> {
 export function parseLsblk(output: string): Disk[] {
   return output
     .split('\n')
-    .filter((l) => l.trim() !== '')
     .map((line) => Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!])))
     .filter((f) => f.TYPE === 'disk' && Number(f.SIZE) > 0)
     .map((f) => ({ name: `/dev/${f.NAME}`, sizeBytes: Number(f.SIZE), model: f.MODEL?.trim() || undefined }));

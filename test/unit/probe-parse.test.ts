@@ -67,3 +67,54 @@ errors: No known data errors
   assert.equal(devices.get('sp1'), undefined);
   assert.deepEqual([...devices.keys()], ['/srv/disks/c8t1d0', '/srv/disks/c11t0d0']);
 });
+
+test('zpool status: group lines of every kind (dRAID\'s and its distributed spares too) are not devices; devices named like groups are; files under errors: are not', () => {
+  const status = `  pool: tank
+ state: ONLINE
+config:
+
+	NAME              STATE     READ WRITE CKSUM
+	tank              ONLINE       0     0     0
+	  mirror-10       ONLINE       0     0     0
+	    spare-disk    ONLINE       0     0     0
+	    /d/logs       ONLINE       0     0     0
+	  raidz           ONLINE       0     0     0
+	    sdb           ONLINE       0     0     0
+	  raidz3-0        ONLINE       0     0     0
+	    sdc           ONLINE       0     0     0
+	  draid2:4d:9c:1s-0  ONLINE    0     0     0
+	    sdd           ONLINE       0     0     0
+	spares
+	  draid2-0-0      AVAIL
+	  sdf             AVAIL
+
+errors: Permanent errors have been detected in the following files:
+
+        /tank/file
+  pool: sp1
+config:
+	NAME    STATE
+	sp1     ONLINE
+	  sde   ONLINE
+`;
+  assert.deepEqual(Object.fromEntries(parsePoolDevices(status)), {
+    'spare-disk': 'tank', '/d/logs': 'tank', sdb: 'tank', sdc: 'tank', sdd: 'tank', sdf: 'tank', sde: 'sp1',
+  });
+});
+
+test('lsblk: a line without MODEL; zpool list: blank lines are skipped', () => {
+  assert.deepEqual(parseLsblk('NAME="vdb" SIZE="512" TYPE="disk"\n\n'), [{ name: '/dev/vdb', sizeBytes: 512, model: undefined }]);
+  assert.deepEqual(parseZpoolList(' \nsp1\t1K\t0\t1K\tONLINE\n  \n'), [{ name: 'sp1', sizeBytes: 1024, allocatedBytes: 0, freeBytes: 1024, health: 'ONLINE' }]);
+});
+
+test('illumos format: two-digit numbers, disks without a target or with long numbers, sizes without decimals or not at the label\'s end', () => {
+  const output = `       10. c1d0 <ST3500418AS-500GB>
+      11.  c10t12d34   <ATA-ST1000-1TB-disk>
+       12. c2t0d0<no-space-1GB>
+       13. c2t1d0 <Foo-1.5TB>`;
+  assert.deepEqual(parseIllumosFormat(output), [
+    { name: 'c1d0', sizeBytes: 500 * 2 ** 30, model: 'ST3500418AS' },
+    { name: 'c10t12d34', sizeBytes: 0, model: 'ATA-ST1000-1TB-disk' },
+    { name: 'c2t1d0', sizeBytes: 1.5 * 2 ** 40, model: 'Foo' },
+  ]);
+});

@@ -27,6 +27,7 @@ test('units: a letter alone, or with B or iB, in either case; B alone; exact byt
 
 test('the number: decimals as strtod reads them, a fraction cut to whole bytes as ZFS casts it', () => {
   assert.equal(parseZfsSize('.5K'), 512);
+  assert.equal(parseZfsSize('.25K'), 256);
   assert.equal(parseZfsSize('2.K'), 2 * KiB);
   assert.equal(parseZfsSize('0.7K'), 716, '716.8 bytes: ZFS stores 716, not 717');
   assert.equal(parseZfsSize('1.98G'), Math.trunc(1.98 * GiB));
