@@ -73,4 +73,8 @@ test('a layout in one line, every class; an empty one', () => {
   assert.equal(describeLayout(layout), 'tank: mirror(a, b), c; log d, mirror(e, f); cache g, h; spare i, j; special mirror(k, l)');
   assert.equal(describeLayout({ name: 'x', data: [], log: [], cache: [], spares: [], special: [] }), 'x: no data vdev');
   assert.equal(describeLayout({ name: 'x', data: [{ kind: 'disk', devices: ['a', 'b'] }], log: [], cache: [], spares: [], special: [] }), 'x: disk(a, b)');
+  assert.equal(
+    describeLayout({ name: 'x', data: [{ kind: 'mirror', devices: ['a'] }], log: [], cache: [], spares: [], special: [{ kind: 'disk', devices: ['s'] }, { kind: 'disk', devices: ['t'] }] }),
+    'x: mirror(a); special s, t',
+  );
 });

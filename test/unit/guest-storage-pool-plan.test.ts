@@ -38,6 +38,9 @@ test('labels are overwritten only with force, and each one is named', () => {
     argv: ['zpool', 'create', '-f', 'sp1', '/dev/sda', '/dev/sdb'],
     change: "created pool sp1: /dev/sda, /dev/sdb (force: overwrote /dev/sda's an ext4 signature; /dev/sdb's a gpt partition table)",
   });
+  const mixed = planPool(spec(true), { ...resolved, cache: [disk('/dev/sdc')] }, undefined, LINUX);
+  assert.ok(mixed.ok);
+  assert.match(mixed.commands[0]!.change, /\(force: overwrote \/dev\/sda's an ext4 signature; \/dev\/sdb's a gpt partition table\)$/, 'only the labelled disks');
   const unforced = planPool(spec(false), resolved, undefined, LINUX);
   assert.ok(unforced.ok);
   assert.deepEqual(unforced.commands[0], { argv: ['zpool', 'create', 'sp1', '/dev/sda', '/dev/sdb'], change: 'created pool sp1: /dev/sda, /dev/sdb' });
