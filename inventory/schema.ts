@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { OS_PROFILES } from '../core/hosts';
-import { parseSize } from '../core/guest/probe-parse';
+import { parseZfsSize } from '../core/guest/zfs-size';
 import { cronProblem } from '../core/cron';
 import {
   absolutePath, checked, cidr, datasetName, hostAddress, hostName, ipv4, keyFilePath, loginName, mountpoint, poolName,
@@ -156,8 +156,11 @@ export const replication = z.strictObject({
   }
 });
 
-/** 512M, 100G, 1.5T: binary units, as zpool and lsblk print them. */
-export const byteSize = z.string().regex(/^[0-9]{1,7}(?:\.[0-9]{1,3})?[KMGTP]$/, 'a size like 512M, 100G or 1.5T (binary units K M G T P)');
+/** 512M, 100G, 1.5T: binary units, as zpool and lsblk print them; below 8P, so a whole number of bytes. */
+export const byteSize = z
+  .string()
+  .regex(/^[0-9]{1,7}(?:\.[0-9]{1,3})?[KMGTP]$/, { error: 'a size like 512M, 100G or 1.5T (binary units K M G T P)', abort: true })
+  .refine((size) => parseZfsSize(size) !== undefined, 'a size below 8P (8192T)');
 
 /**
  * One disk, by exact name (checked against the VM's diskDirectory in checks/storage.ts) or by what
@@ -182,13 +185,19 @@ function selectorIssues(value: SelectorValue, ctx: z.RefinementCtx): void {
     ctx.addIssue({ code: 'custom', message: 'choose a disk by disk (c8t1d0, /dev/disk/by-id/...), or by model, serial or size' });
   }
   const { min, max } = value.size ?? {};
-  if (min !== undefined && max !== undefined && sizeBytes(min) > sizeBytes(max)) {
+  // A malformed min or max is reported at its own path; here only the order of two sizes.
+  const [low, high] = [min, max].map((size) => (size === undefined ? undefined : parseZfsSize(size)));
+  if (low !== undefined && high !== undefined && low > high) {
     ctx.addIssue({ code: 'custom', path: ['size'], message: `min ${min} is larger than max ${max}` });
   }
 }
 
-/** A byteSize in bytes: ZFS's own reading of human sizes (the probe's parser). */
-export const sizeBytes = (size: string): number => parseSize(size);
+/** A byteSize in bytes, as ZFS reads it. */
+export function sizeBytes(size: string): number {
+  const bytes = parseZfsSize(size);
+  if (bytes === undefined) throw new Error(`not a byteSize: ${JSON.stringify(size)}`);
+  return bytes;
+}
 
 const diskSelector = z.strictObject(selectorFields).superRefine(selectorIssues);
 

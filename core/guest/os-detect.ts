@@ -1,7 +1,7 @@
 /** Which OS profile a guest's `uname -s -r -v` belongs to. Pure. */
 import type { OsProfile } from '../hosts';
 
-const KERNELS: Record<string, OsProfile> = { SunOS: 'illumos', Linux: 'linux' };
+const KERNELS = new Map<string, OsProfile>([['SunOS', 'illumos'], ['Linux', 'linux']]);
 
 export interface DetectedOs {
   profile?: OsProfile;
@@ -11,7 +11,7 @@ export interface DetectedOs {
 
 export function detectOs(unameOutput: string): DetectedOs {
   const uname = unameOutput.trim().replace(/\s+/g, ' ');
-  return { profile: KERNELS[uname.split(' ')[0] ?? ''], uname };
+  return { profile: KERNELS.get(uname.split(' ')[0]!), uname };
 }
 
 /** Why the guest does not match the inventory's profile, or undefined when it does. */

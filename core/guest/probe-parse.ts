@@ -1,4 +1,5 @@
 /** Parsers for what a storage host prints when probed. Pure: unit-tested on captured output. */
+import { parseZfsSize } from './zfs-size';
 
 export interface PoolSummary {
   name: string;
@@ -25,21 +26,17 @@ export function parseZpoolList(output: string): PoolSummary[] {
     .map((line) => {
       const [name, size, allocated, free, health] = line.split('\t');
       if (!name || health === undefined) throw new Error(`unexpected zpool list line: ${JSON.stringify(line)}`);
-      return { name, sizeBytes: parseSize(size!), allocatedBytes: parseSize(allocated!), freeBytes: parseSize(free!), health };
+      const bytes = (field: string): number => {
+        const value = parseZfsSize(field);
+        if (value === undefined) throw new Error(`unexpected zpool list line: ${JSON.stringify(line)} (${JSON.stringify(field)} is not a size)`);
+        return value;
+      };
+      return { name, sizeBytes: bytes(size!), allocatedBytes: bytes(allocated!), freeBytes: bytes(free!), health };
     });
 }
 
-const UNITS: Record<string, number> = { '': 1, B: 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40, P: 2 ** 50, E: 2 ** 60 };
-
-/** ZFS's human sizes (`1.98G`, `256M`, `0`) and exact numbers alike. */
-export function parseSize(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)([BKMGTPE]?)$/.exec(text.trim());
-  if (!match) throw new Error(`not a size: ${JSON.stringify(text)}`);
-  return Math.round(Number(match[1]) * UNITS[match[2]!]!);
-}
-
 /** Lines in a pool's config that group devices rather than name one. */
-const VDEV_GROUP = /^(logs|cache|spares|special|dedup|mirror|raidz\d?|draid\d?|replacing|spare)(-\d+)?$/;
+const VDEV_GROUP = /^(logs|cache|spares|special|dedup|mirror|raidz\d?|draid\S*?|replacing|spare)(-\d+)?$/;
 
 /** Which pool each device belongs to, from `zpool status` (device names are the first word of config lines). */
 export function parsePoolDevices(zpoolStatus: string): Map<string, string> {
@@ -68,7 +65,6 @@ export function parsePoolDevices(zpoolStatus: string): Map<string, string> {
 export function parseLsblk(output: string): Disk[] {
   return output
     .split('\n')
-    .filter((l) => l.trim() !== '')
     .map((line) => Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!])))
     .filter((f) => f.TYPE === 'disk' && Number(f.SIZE) > 0)
     .map((f) => ({ name: `/dev/${f.NAME}`, sizeBytes: Number(f.SIZE), model: f.MODEL?.trim() || undefined }));
@@ -96,10 +92,10 @@ export function parseIllumosFormat(output: string): Disk[] {
     const match = /^\s*\d+\.\s+(c\d+(?:t\d+)?d\d+)\s+<([^>]*)>/.exec(line);
     if (!match) continue;
     const label = match[2]!;
-    const size = /-(\d+(?:\.\d+)?)([KMGT])B$/.exec(label);
+    const size = /-(\d+(?:\.\d+)?[KMGT]B)$/.exec(label);
     disks.push({
       name: match[1]!,
-      sizeBytes: size ? Math.round(Number(size[1]) * UNITS[size[2]!]!) : 0,
+      sizeBytes: size ? (parseZfsSize(size[1]!) ?? 0) : 0,
       model: size ? label.slice(0, size.index) : label,
     });
   }

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { parseInventory } from '../../inventory/load';
 import { buildPlan } from '../../inventory/plan';
 import { sizeBytes } from '../../inventory/schema';
-import { assertRejected, assertValid, withChange, withChanges } from '../helpers/inventory';
+import { assertRejected, assertValid, problems, withChange, withChanges } from '../helpers/inventory';
 
 const VM = ['hosts', 1, 'storageVm'];
 const AT_VM = 'hosts[1].storageVm';
@@ -54,6 +54,17 @@ test('a selector names a disk exactly or by what it reports, not both, not neith
   assertValid(withChange([...POOL, 'data', 0], { size: { min: '1T', max: '1T' } }));
   assertRejected(withChange([...POOL, 'data', 0], { size: { min: '100 G' } }), `${AT_POOL}.data[0].size.min`, /a size like 512M/);
   assertRejected(withChange([...POOL, 'data', 0], { size: { min: '100GB' } }), `${AT_POOL}.data[0].size.min`, /binary units/);
+  const huge = withChange([...POOL, 'data', 0], { size: { min: '9P', max: '8P' } });
+  assert.match(assertRejected(huge, `${AT_POOL}.data[0].size.min`, /below 8P/).message, /^a size below 8P \(8192T\)$/);
+  assertRejected(huge, `${AT_POOL}.data[0].size.max`, /^a size below 8P \(8192T\)$/);
+  assertValid(withChange([...POOL, 'data', 0], { size: { min: '7.999P' } }));
+  // Was an exception ("not a size") out of the order check, not a problem.
+  const malformed = problems(withChange([...POOL, 'data', 0], { size: { min: '100 G', max: '1T' } }));
+  assert.deepEqual(malformed.map((p) => [p.path, p.message]), [[`${AT_POOL}.data[0].size.min`, 'a size like 512M, 100G or 1.5T (binary units K M G T P)']]);
+});
+
+test('sizeBytes is only for sizes the schema took', () => {
+  assert.throws(() => sizeBytes('8P'), { message: 'not a byteSize: "8P"' });
 });
 
 test('a vdev is one disk or one group with enough disks; data vdevs are of one kind; a log is a disk or a mirror', () => {

@@ -49,7 +49,7 @@ test('the inspection input: every inventory host, its datastores, the storage VM
 test('a storage VM\'s pool: health and sizes from zpool list, log and cache devices from zpool status (zfs-fuse, OpenZFS)', () => {
   const list = 'sp1\t1.98G\t120K\t1.98G\tONLINE\nother\t1G\t0\t1G\tDEGRADED\n';
   assert.deepEqual(poolState('sp1', list, fixture('zfs-fuse-zpool-status-sp1.txt')), {
-    name: 'sp1', sizeBytes: Math.round(1.98 * 2 ** 30), allocatedBytes: 120 * 1024, freeBytes: Math.round(1.98 * 2 ** 30), health: 'ONLINE',
+    name: 'sp1', sizeBytes: Math.trunc(1.98 * 2 ** 30), allocatedBytes: 120 * 1024, freeBytes: Math.trunc(1.98 * 2 ** 30), health: 'ONLINE',
     log: ['/srv/disks/c11t0d0'], cache: ['/srv/disks/c9t0d0'],
   });
   const tank = poolState('tank', 'tank\t100G\t1G\t99G\tONLINE\n', fixture('openzfs-zpool-status-tank.txt'))!;

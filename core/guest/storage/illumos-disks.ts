@@ -8,6 +8,7 @@
  * /dev/dsk/<disk>s0. A disk without slice 0 (blank, never labelled) cannot be opened there
  * ("No such device or address"): that means no ZFS label, not an unreadable disk.
  */
+import { parseZfsSize } from '../zfs-size';
 import type { ListedDisk } from './guest-disk';
 import { parseLabelProbe, probeEachDisk, type ProbedLabels } from './labels';
 
@@ -21,8 +22,6 @@ export const ILLUMOS_LABEL_PROBE = probeEachDisk(`  echo "@@ zdb $1"
 
 /** cNtNdN, with the target a WWN (c0t5000C500A1B2C3D4d0) under MPxIO. */
 const DISK_NAME = /^c\d+(?:t[0-9A-Fa-f]+)?d\d+$/;
-
-const UNITS: Record<string, number> = { K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
 
 interface IostatEntry {
   model?: string;
@@ -55,8 +54,8 @@ function parseIostat(text: string): Map<string, IostatEntry> {
 
 /** format's `<VMware-Virtual disk-1.0-256.00GB>`: the capacity at its end, when the label has one. */
 function formatLabelSize(label: string): number | undefined {
-  const size = /-(\d+(?:\.\d+)?)([KMGT])B$/.exec(label);
-  return size ? Math.round(Number(size[1]) * UNITS[size[2]!]!) : undefined;
+  const size = /-(\d+(?:\.\d+)?[KMGT]B)$/.exec(label)?.[1];
+  return size === undefined ? undefined : parseZfsSize(size);
 }
 
 export function parseIllumosDiskListing(output: string): ListedDisk[] {
