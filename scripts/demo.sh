@@ -35,7 +35,7 @@ export ESXI_ZFS_LAB_VSPHERE_PASSWORD="$(cat "$LAB/vsphere/password")"
 
 step "worker (embedded Temporal dev server, SQLite in .data/, UI on :8233)"
 mkdir -p .data
-bin/esxi-zfs.js worker > .data/worker.log 2>&1 &
+NODE_OPTIONS=--max-semi-space-size=2 bin/esxi-zfs.js worker > .data/worker.log 2>&1 &
 worker_pid=$!
 for _ in $(seq 1 120); do
   grep -q 'worker running' .data/worker.log 2>/dev/null && break

@@ -31,7 +31,7 @@ function cli(args: string[], timeoutMs = 60_000): Promise<Run> {
   return new Promise((resolve) => {
     const start = () => {
       running++;
-      execFile(process.execPath, ['--max-semi-space-size=2', CLI, ...args], { encoding: 'utf8', maxBuffer: 4 * MAX_OUTPUT, timeout: timeoutMs }, (error, stdout, stderr) => {
+      execFile(process.execPath, [CLI, ...args], { encoding: 'utf8', maxBuffer: 4 * MAX_OUTPUT, timeout: timeoutMs }, (error, stdout, stderr) => {
         running--;
         queue.shift()?.();
         const status = error ? (typeof error.code === 'number' ? error.code : null) : 0;
