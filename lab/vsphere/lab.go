@@ -29,6 +29,10 @@ type lab struct {
 	storageVMs map[string]*labHost // by storage VM name
 	aliasMu    sync.Mutex
 	aliases    []routedAlias
+	// nasMu serializes mounting and unmounting NFS datastores: vcsim appends a host's mount to a
+	// shared datastore's host list without the datastore's lock, so two hosts mounting one export at
+	// once could each write back a list without the other's mount.
+	nasMu sync.Mutex
 	// networkFolder is the datacenter's, where standard port groups appear as Network objects.
 	networkFolder types.ManagedObjectReference
 }

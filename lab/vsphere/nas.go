@@ -24,6 +24,8 @@ type dssMethods struct {
 }
 
 func (w *dssMethods) CreateNasDatastore(ctx *simulator.Context, req *types.CreateNasDatastore) soap.HasFault {
+	w.lab.nasMu.Lock()
+	defer w.lab.nasMu.Unlock()
 	body := &methods.CreateNasDatastoreBody{}
 	spec := req.Spec
 	name := spec.LocalPath

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/vmware/govmomi/object"
@@ -50,4 +51,41 @@ func containsRef(list []types.ManagedObjectReference, ref types.ManagedObjectRef
 		}
 	}
 	return false
+}
+
+// Two hosts mounting one export at the same moment both end up in its host list, each with its
+// access mode: vcsim appends a mount without the datastore's lock, so the lab serializes mounts.
+func TestTwoHostsMountingOneExportAtOnceKeepBothMounts(t *testing.T) {
+	s := startSim(t, testModel(1))
+	ctx := context.Background()
+	for i := 0; i < 200; i++ {
+		nfs := types.HostNasVolumeSpec{RemoteHost: "10.214.9.42", RemotePath: "/export/uss1-nas-vol0", LocalPath: fmt.Sprintf("race-%d", i),
+			AccessMode: string(types.HostMountModeReadWrite), Type: "NFS"}
+		made := make(chan *object.Datastore, 2)
+		errs := make(chan error, 2)
+		for _, host := range []string{"vh1", "vh2"} {
+			go func(host string) {
+				ds, err := s.datastoreSystem(host).CreateNasDatastore(ctx, nfs)
+				errs <- err
+				made <- ds
+			}(host)
+		}
+		must(t, <-errs)
+		must(t, <-errs)
+		ds := <-made
+		var got mo.Datastore
+		must(t, property.DefaultCollector(s.c).RetrieveOne(ctx, ds.Reference(), []string{"host"}, &got))
+		modes := map[string]string{}
+		for _, m := range got.Host {
+			modes[m.Key.Value] = m.MountInfo.AccessMode
+		}
+		if len(modes) != 2 {
+			t.Fatalf("round %d: mounts %v, want both hosts", i, modes)
+		}
+		for host, mode := range modes {
+			if mode != "readWrite" {
+				t.Fatalf("round %d: %s mounts it %q", i, host, mode)
+			}
+		}
+	}
 }

@@ -220,6 +220,8 @@ func (w *datastoreMethods) RefreshDatastore(ctx *simulator.Context, req *types.R
 // VMs registered on this host have files on it, as ESXi refuses it (ResourceInUse). The datastore
 // itself goes when no host mounts it any more.
 func (w *dssMethods) RemoveDatastore(ctx *simulator.Context, req *types.RemoveDatastore) soap.HasFault {
+	w.lab.nasMu.Lock()
+	defer w.lab.nasMu.Unlock()
 	body := &methods.RemoveDatastoreBody{}
 	ds, ok := w.lab.reg.Get(req.Datastore).(*simulator.Datastore)
 	mounted := false
