@@ -16,11 +16,12 @@ func TestHookRunsSubjectsSideBySideOnlyTheEventsAskedFor(t *testing.T) {
 	ran := filepath.Join(dir, "ran")
 	flag := filepath.Join(dir, "b-ran")
 	script := filepath.Join(dir, "hook.sh")
+	// b writes its line, then lets a go on: a's line can only come after b's.
 	body := "#!/bin/sh\n" +
-		"if [ \"$2\" = a ]; then i=0; while [ ! -e '" + flag + "' ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; fi\n" +
-		"if [ \"$2\" = b ]; then touch '" + flag + "'; fi\n" +
-		"[ -e '" + flag + "' ] || { echo \"$* saw no b\" >> '" + ran + "'; exit 1; }\n" +
-		"echo \"$*\" >> '" + ran + "'\n"
+		"if [ \"$2\" = a ]; then i=0; while [ ! -e '" + flag + "' ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done\n" +
+		"  [ -e '" + flag + "' ] || { echo \"$* saw no b\" >> '" + ran + "'; exit 1; }; fi\n" +
+		"echo \"$*\" >> '" + ran + "'\n" +
+		"if [ \"$2\" = b ]; then touch '" + flag + "'; fi\n"
 	must(t, os.WriteFile(script, []byte(body), 0o700))
 	h := newHook(script, []string{"vm-on", "vm-off"})
 
