@@ -10,4 +10,9 @@ npx tsc --noEmit -p .
 npx eslint --max-warnings 0 .
 if [ "$#" -gt 0 ]; then files=("$@"); else files=(test/unit/*.test.ts test/workflow/*.test.ts test/lab/*.test.ts); fi
 # One file at a time: lab files share the machine's namespaces and ports.
-exec node --import tsx --test --test-concurrency=1 --test-timeout=600000 --test-reporter=spec "${files[@]}"
+status=0
+node --import tsx --test --test-concurrency=1 --test-timeout=600000 --test-reporter=spec "${files[@]}" || status=$?
+# The reliability cases wrote their results (docs/reliability/results): the report follows them,
+# passed or failed, after a full run.
+if [ "$#" -eq 0 ]; then node --import tsx test/reliability/report.ts; fi
+exit "$status"
