@@ -8,10 +8,16 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 npx tsc --noEmit -p .
 npx eslint --max-warnings 0 .
-if [ "$#" -gt 0 ]; then files=("$@"); else files=(test/unit/*.test.ts test/workflow/*.test.ts test/lab/*.test.ts); fi
-# One file at a time: lab files share the machine's namespaces and ports.
+run() { node --import tsx --test --test-timeout=600000 --test-reporter=spec "$@"; }
 status=0
-node --import tsx --test --test-concurrency=1 --test-timeout=600000 --test-reporter=spec "${files[@]}" || status=$?
+if [ "$#" -gt 0 ]; then
+  run --test-concurrency=1 "$@" || status=$?
+else
+  # Unit and workflow files share nothing (their servers take free ports): two at a time. Lab
+  # files share the machine's namespaces and ports: one at a time.
+  run --test-concurrency=2 test/unit/*.test.ts test/workflow/*.test.ts || status=$?
+  run --test-concurrency=1 test/lab/*.test.ts || status=$?
+fi
 # The reliability cases wrote their results (docs/reliability/results): the report follows them,
 # passed or failed, after a full run.
 if [ "$#" -eq 0 ]; then node --import tsx test/reliability/report.ts; fi

@@ -29,6 +29,7 @@ import { startVsphereSim, type VsphereSim } from '../../lab/vsphere';
 import { startDevServer } from '../../workers/dev-server';
 import { withClient } from '../../scripts/temporal-client';
 import { freePorts, startTestTemporal, type TestTemporal } from '../helpers/temporal';
+import { recorded } from '../helpers/reliability';
 
 const execFileAsync = promisify(execFile);
 const HOST = `esxi-codec-secret-${randomBytes(4).toString('hex')}`;
@@ -74,7 +75,7 @@ function cliPayloads(node: unknown, found: { encoding: string; data: Buffer }[] 
   return found;
 }
 
-test('with the codec on, the history is ciphertext to a client without the key and the values to one with it, and to the Temporal CLI through the codec server', async () => {
+test('with the codec on, the history is ciphertext to a client without the key and the values to one with it, and to the Temporal CLI through the codec server', recorded('codec/history-ciphertext', async (r) => {
   const input: InspectClusterInput = {
     hosts: [{
       name: HOST,
@@ -98,6 +99,8 @@ test('with the codec on, the history is ciphertext to a client without the key a
   for (const p of payloads) assert.equal(Buffer.from(p.metadata!.encoding!).toString(), ENCODING_ENCRYPTED);
   await assert.rejects(plain.workflow.getHandle(workflowId).result(), /binary\/encrypted/);
   await assert.rejects(plain.workflow.getHandle(workflowId).describe(), /binary\/encrypted/, 'the memo is ciphertext too');
+  r.happened(`Without the key, all ${payloads.length} payloads of the history (input, activity inputs and results, result, memo, summary) are binary/encrypted.`);
+  r.verified('the host name is nowhere in the history\'s bytes read without the key');
 
   // With the key: the started event's input and the result read as given.
   const started = history.events!.find((e) => e.workflowExecutionStartedEventAttributes)!.workflowExecutionStartedEventAttributes!;
@@ -124,7 +127,8 @@ test('with the codec on, the history is ciphertext to a client without the key a
   assert.deepEqual(new Set(withCodec.map((p) => p.encoding)), new Set(['json/plain']), 'every payload decoded through the codec server');
   assert.ok(withCodec.some((p) => JSON.parse(p.data.toString()).hosts?.[0]?.name === HOST), 'the input reads as given');
   assert.ok(withCodec.some((p) => p.data.toString() === JSON.stringify(HOST)), 'the memo reads as given');
-});
+  r.verified('with the key (client codec, and `temporal workflow show --codec-endpoint`) the input, result and memo read as given');
+}));
 
 test('the embedded server hands --ui-codec-endpoint to its Web UI, whose origin the codec server lets in', async () => {
   const ports = await freePorts(new Set([Number(temporal.server.address.split(':').at(-1))]));

@@ -17,6 +17,7 @@ import { replicationJobs, replicationTrustInput } from '../../inventory/jobs';
 import { replicationSearchAttributes, type ReplicationJob, type ReplicationResult } from '../../core/replication/shared';
 import { startTestTemporal, type TestTemporal } from '../helpers/temporal';
 import { recordHistory } from '../helpers/record-history';
+import { recorded } from '../helpers/reliability';
 import { configureLab } from '../helpers/lab-configure';
 import { renderSharenfs } from '../../core/guest/storage/shares';
 import { startReplication } from '../../scripts/replication-start';
@@ -229,7 +230,7 @@ describe('replicateDataset', () => {
     assert.deepEqual(after, (await snapshots(src, 'sp1/t/rollback')).map((s) => s.split(' ')[0]));
   });
 
-  test('an interrupted send (the SSH session killed mid-stream) is retried to success', async () => {
+  test('an interrupted send (the SSH session killed mid-stream) is retried to success', recorded('ssh-cut/replication-stream', async (r) => {
     await on(src, 'zfs create sp1/t/interrupt && head -c 268435456 /dev/urandom > /sp1/t/interrupt/big');
     const { handle } = await startReplication(temporal.client, job('interrupt'));
     const result = await run(async () => {
@@ -239,17 +240,22 @@ describe('replicateDataset', () => {
       // The pipeline's processes start together, not at once: the ssh client may come just after.
       for (let i = 0; i < 500 && signalOn(src, /^ssh -T -c /, 'SIGTERM') === 0; i++) await new Promise((r) => setTimeout(r, 20));
       signalOn(src, FREEZE_COUNTER, 'SIGCONT');
-      return handle.result() as Promise<ReplicationResult>;
+      r.recoveryStarted();
+      const done = await handle.result() as ReplicationResult;
+      r.recovered();
+      return done;
     });
     assert.equal(result.kind, 'full');
     const history = await handle.fetchHistory();
     const attempts = history.events!.flatMap((e) => (e.activityTaskStartedEventAttributes ? [e.activityTaskStartedEventAttributes.attempt] : []));
     assert.ok(attempts.some((a) => (a ?? 1) > 1), `the send was retried (attempts ${attempts.join(',')})`);
+    r.happened(`The broken pipe failed the send attempt; the activity was retried (attempts ${attempts.join(',')}) and the full send of 256 MiB completed.`);
     await recordHistory(temporal.client, handle.workflowId, 'replicateDataset-retried', (await handle.describe()).runId);
     assert.equal(await checksums(dst, `sp2/r/interrupt@${result.snapshot}`), await sourceChecksums('sp1/t/interrupt'));
-  });
+    r.verified('file checksums on the target equal the source');
+  }));
 
-  test('a stalled stream is detected, stopped and retried', async () => {
+  test('a stalled stream is detected, stopped and retried', recorded('ssh-stall/replication-stream', async (r) => {
     await on(src, 'zfs create sp1/t/stall && head -c 134217728 /dev/urandom > /sp1/t/stall/big');
     // Freeze the byte counter on the source (inside the pipeline) until the stall is seen.
     const { handle } = await startReplication(temporal.client, job('stall', { stallTimeoutMs: 3000 }));
@@ -262,12 +268,17 @@ describe('replicateDataset', () => {
         await new Promise((r) => setTimeout(r, 100));
       }
       assert.match(stalled, /stream stalled: no bytes for 3 s/);
-      return handle.result() as Promise<ReplicationResult>;
+      r.happened('The stall was detected after 3 s without a byte (stallTimeoutMs), the stream stopped, and the send retried to completion.');
+      r.recoveryStarted();
+      const done = await handle.result() as ReplicationResult;
+      r.recovered();
+      return done;
     });
     assert.equal(await checksums(dst, `sp2/r/stall@${result.snapshot}`), await sourceChecksums('sp1/t/stall'));
-  });
+    r.verified('file checksums on the target equal the source');
+  }));
 
-  test('a worker SIGKILLed mid-send: retried after a short heartbeat timeout, its stream stopped and its zfs send holds released', async () => {
+  test('a worker SIGKILLed mid-send: retried after a short heartbeat timeout, its stream stopped and its zfs send holds released', recorded('worker-kill/replication-send', async (r) => {
     await on(src, 'zfs create sp1/t/crash && head -c 8388608 /dev/urandom > /sp1/t/crash/a');
     const full = await run(() => replicate(job('crash')));
     await on(src, 'head -c 67108864 /dev/urandom > /sp1/t/crash/b');
@@ -299,18 +310,27 @@ describe('replicateDataset', () => {
       await workerGone;
     }
 
-    const result = await run(() => handle.result() as Promise<ReplicationResult>);
+    const result = await run(async () => {
+      r.recoveryStarted();
+      const done = await handle.result() as ReplicationResult;
+      r.recovered();
+      return done;
+    });
     assert.equal(result.kind, 'incremental');
     assert.equal(result.base, full.snapshot);
     const attempts = (await handle.fetchHistory()).events!.flatMap((e) => (e.activityTaskStartedEventAttributes ? [e.activityTaskStartedEventAttributes.attempt ?? 1] : []));
     assert.ok(attempts.some((a) => a > 1), `the send was retried (attempts ${attempts.join(',')})`);
+    r.happened(`The send's heartbeat timeout expired and a new worker retried it (attempts ${attempts.join(',')}); the retry stopped the dead attempt's stream and sent incrementally from the same base.`);
     const [group] = groups as [number];
     const leftInGroup = allPids().filter((pid) => processNs(pid, 'mnt') === src.ns.mnt && processGroup(pid) === group);
     assert.deepEqual(leftInGroup, [], 'the dead attempt\'s stream is stopped on the source');
+    r.verified('no process of the dead attempt\'s stream left on the source');
     const userrefs = await on(src, 'zfs list -H -o name,userrefs -t snapshot -r sp1/t/crash');
     assert.deepEqual(userrefs.trim().split('\n').map((l) => l.split('\t')[1]), ['0', '0'], `no hold left on the source's snapshots:\n${userrefs}`);
+    r.verified('no zfs hold left on the source\'s snapshots; exactly two snapshots (no duplicate from the run)');
     assert.equal(await checksums(dst, `sp2/r/crash@${result.snapshot}`), await sourceChecksums('sp1/t/crash'));
-  });
+    r.verified('file checksums on the target equal the source');
+  }));
 
   test('retention prunes exactly the expected snapshots of ours on each side, never the base nor foreign ones', async () => {
     await on(src, `zfs create sp1/t/retention && echo x > /sp1/t/retention/f
@@ -408,7 +428,7 @@ describe('replicateDataset', () => {
     }
   });
 
-  test('a worker killed (SIGKILL) while pruning: the prune is retried within seconds and the result lists what the dead attempt destroyed', async () => {
+  test('a worker killed (SIGKILL) while pruning: the prune is retried within seconds and the result lists what the dead attempt destroyed', recorded('worker-kill/prune', async (r) => {
     const names = Array.from({ length: 60 }, (_, i) => `esxi-zfs_20261001T0000${String(i).padStart(2, '0')}Z`);
     await on(src, `zfs create sp1/t/killed && echo x > /sp1/t/killed/f && for s in ${names.join(' ')}; do zfs snapshot sp1/t/killed@$s; done`);
     // A worker process of its own, so that it can be killed; the test's worker takes over after.
@@ -417,28 +437,36 @@ describe('replicateDataset', () => {
       stdio: 'ignore',
     });
     const exited = new Promise((resolve) => worker.once('exit', resolve));
-    let recorded: string[] = [];
+    let destroyedEarly: string[] = [];
     try {
       const { handle } = await startReplication(temporal.client, job('killed', { retention: { keep: 1 } }));
-      for (let i = 0; i < 3000 && recorded.length === 0; i++) {
+      for (let i = 0; i < 3000 && destroyedEarly.length === 0; i++) {
         const pending = (await handle.describe()).raw.pendingActivities ?? [];
         const payload = pending.find((a) => a.activityType?.name === 'destroySnapshots')?.heartbeatDetails?.payloads?.[0]?.data;
-        if (payload) recorded = (JSON.parse(Buffer.from(payload).toString()) as { destroyed: string[] }).destroyed;
+        if (payload) destroyedEarly = (JSON.parse(Buffer.from(payload).toString()) as { destroyed: string[] }).destroyed;
         else await new Promise((r) => setTimeout(r, 50));
       }
-      assert.ok(recorded.length > 0 && recorded.length < names.length, `killed mid-prune, after ${recorded.length} of ${names.length}`);
+      assert.ok(destroyedEarly.length > 0 && destroyedEarly.length < names.length, `killed mid-prune, after ${destroyedEarly.length} of ${names.length}`);
       worker.kill('SIGKILL');
       await exited;
-      const result = await run(() => handle.result() as Promise<ReplicationResult>);
-      for (const name of recorded) assert.ok(result.pruned.source.includes(name), `${name}, destroyed by the killed attempt, is in the result`);
+      const result = await run(async () => {
+        r.recoveryStarted();
+        const done = await handle.result() as ReplicationResult;
+        r.recovered();
+        return done;
+      });
+      for (const name of destroyedEarly) assert.ok(result.pruned.source.includes(name), `${name}, destroyed by the killed attempt, is in the result`);
+      r.verified(`the ${destroyedEarly.length} snapshots the killed attempt destroyed are listed in the result`);
       assert.deepEqual((await snapshots(src, 'sp1/t/killed')).map((l) => l.split(' ')[0]), [result.snapshot]);
+      r.verified('only the newest snapshot is left (keep: 1), the one the run made');
       const history = await handle.fetchHistory();
       const attempts = history.events!.flatMap((e) => e.activityTaskStartedEventAttributes ? [e.activityTaskStartedEventAttributes.attempt ?? 1] : []);
       assert.ok(attempts.some((a) => a > 1), `the prune was retried (attempts ${attempts.join(',')})`);
+      r.happened(`Killed after ${destroyedEarly.length} of ${names.length} snapshots were destroyed; the prune's heartbeat timeout expired and the retry destroyed the rest.`);
     } finally {
       worker.kill('SIGKILL');
     }
-  });
+  }));
 
   test('clone-replica: a writable clone of the newest replicated snapshot; the replica stays incremental', async () => {
     await on(src, 'zfs create sp1/t/clone && echo v1 > /sp1/t/clone/f');

@@ -23,6 +23,7 @@ import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure } from '@temporalio/common';
+import { recorded } from '../helpers/reliability';
 import {
   CredentialError,
   ExecAbortedError,
@@ -359,7 +360,7 @@ test('stdin: string, Buffer and Readable input; without input the command sees E
   assert.deepEqual([r.code, r.stdout], [0, '']);
 });
 
-test('a changed host key is refused: non-retryable, names host and both fingerprints', async () => {
+test('a changed host key is refused: non-retryable, names host and both fingerprints', recorded('hostkey/worker-to-host', async (r) => {
   const p = new SshPool({ connectTimeoutMs: 5000 });
   try {
     const wrong: SshTarget = { ...target, hostKey: fx.otherKey };
@@ -377,8 +378,11 @@ test('a changed host key is refused: non-retryable, names host and both fingerpr
       assert.equal(e.presented, fx.host.fingerprint);
       return true;
     });
+    r.happened('The connection is refused at the key exchange with a non-retryable HostKeyMismatch naming the host, its address and both fingerprints.');
+    r.verified('the pinned and the presented SHA256 fingerprints are both in the message');
     assert.equal(p.stats().open, 0);
     assert.equal(p.stats().connects, 0);
+    r.verified('no connection was opened (no command could run)');
 
     // Pinning a key type the server does not have: the server cannot present it -> also a mismatch.
     await assert.rejects(exec(p, { ...target, hostKey: fx.otherRsaKey }, ['true']), (e: unknown) => {
@@ -392,7 +396,7 @@ test('a changed host key is refused: non-retryable, names host and both fingerpr
   } finally {
     await p.closeAll();
   }
-});
+}));
 
 test('one TCP connection is reused across commands (pool stats and sshd connection processes agree)', async () => {
   const p = new SshPool({ connectTimeoutMs: 5000 });

@@ -29,6 +29,7 @@ import { Logout, PowerOffVM_Task, PowerOnVM_Task } from '../../activities/vspher
 import { SoapProtocolError } from '../../activities/vsphere/vim25/soap';
 import type { HostPortGroup, HostVirtualSwitch, NasDatastoreInfo, OptionValue, TaskInfo, VirtualDevice } from '../../activities/vsphere/vim25/types';
 import { startSimulator, type Simulator } from '../helpers/vsphere-sim';
+import { recorded } from '../helpers/reliability';
 
 let sim: Simulator;
 const sessions: Session[] = [];
@@ -81,16 +82,19 @@ test('Login with a wrong password: InvalidLogin, clear, and the password is in n
   });
 });
 
-test('a wrong thumbprint is refused at the handshake; a CA is checked; no trust at all fails', async () => {
+test('a wrong thumbprint is refused at the handshake; a CA is checked; no trust at all fails', recorded('hostkey/vsphere-thumbprint', async (r) => {
   const wrong = sim.thumbprint.replace(/^../, sim.thumbprint.startsWith('00') ? '01' : '00');
   await assert.rejects(Session.connect({ url: sim.url, trust: { thumbprint: wrong } }), (error: Error) =>
     error instanceof ThumbprintMismatchError && error.actual === sim.thumbprint && error.expected === wrong);
+  r.happened('The TLS handshake is refused with a ThumbprintMismatchError naming the pinned and the served thumbprints.');
+  r.verified('the error carries both thumbprints');
   await assert.rejects(Session.connect({ url: sim.url, trust: { thumbprint: 'AB:CD' } }), /20 \(SHA-1\) or 32 \(SHA-256\) hex pairs/);
   // The machine's CAs do not know the simulator's self-signed certificate.
   await assert.rejects(Session.connect({ url: sim.url, trust: {} }), /self[- ]signed|unable to verify|certificate/i);
+  r.verified('a certificate no CA vouches for is refused when no thumbprint is pinned');
   const session = await connect({ trust: { ca: await servedCertificatePem(new URL(sim.url)) } });
   assert.equal(session.serviceContent.about.apiType, 'HostAgent');
-});
+}));
 
 test('insecure: allowed only when asked, and it warns on every connect', async () => {
   const warnings: string[] = [];
@@ -150,7 +154,7 @@ test('a server that accepts the connection but never completes the TLS handshake
   }
 });
 
-test('an HTML error page from the endpoint (a proxy, a starting vCenter) is a clear error, never read as SOAP', async () => {
+test('an HTML error page from the endpoint (a proxy, a starting vCenter) is a clear error, never read as SOAP', recorded('hostile/http-error-page', async (r) => {
   const credentials = selfSigned('tls-html');
   const page = readFileSync(join(__dirname, '../fixtures/vsphere/responses/error-page.html'));
   const server = https.createServer(credentials, (_req, res) => {
@@ -164,11 +168,13 @@ test('an HTML error page from the endpoint (a proxy, a starting vCenter) is a cl
     await assert.rejects(Session.connect({ url, trust, version: '8.0.3.0' }), (error: Error) =>
       error instanceof SoapProtocolError && error.status === 503 &&
       error.message === `RetrieveServiceContent: HTTP 503 (text/html; charset=utf-8): not a SOAP response (${page.length} bytes)`);
+    r.happened('Both the version probe and the first SOAP call fail with a message naming the HTTP status, the content type and that the body is not SOAP.');
+    r.verified('a SoapProtocolError with status 503; the page is never parsed as a SOAP body');
   } finally {
     server.closeAllConnections();
     server.close();
   }
-});
+}));
 
 test('RetrievePropertiesEx of hosts and VMs through a ContainerView', async () => {
   const session = await loggedIn();

@@ -19,7 +19,7 @@ export const CATALOG: readonly CatalogEntry[] = [
   { id: 'worker-kill/prune', section: 'Worker killed', runbook: 'replicateDataset', fault: 'worker SIGKILLed while pruning snapshots' },
   { id: 'worker-kill/pool-create', section: 'Worker killed', runbook: 'configureStorage', fault: 'worker SIGKILLed during pool creation' },
   { id: 'worker-kill/address-change', section: 'Worker killed', runbook: 'configureStorage', fault: 'worker SIGKILLed during the management address change' },
-  { id: 'worker-kill/reboot-wait', section: 'Worker killed', runbook: 'enablePassthrough', fault: 'worker stopped during the host reboot wait' },
+  { id: 'worker-kill/reboot-wait', section: 'Worker killed', runbook: 'enablePassthrough', fault: 'worker SIGKILLed during the host reboot wait' },
   { id: 'worker-kill/build-storage-vm', section: 'Worker killed', runbook: 'buildStorageVm', fault: 'worker SIGKILLed while the storage VM is created' },
   { id: 'worker-kill/failover', section: 'Worker killed', runbook: 'failover', fault: 'worker SIGKILLed during a failover' },
   { id: 'worker-kill/failback', section: 'Worker killed', runbook: 'failback', fault: 'worker SIGKILLed during a failback' },
