@@ -16,7 +16,7 @@
  * and reports what it found and changed: a second run changes nothing. The connection address
  * changes last, verified before it is made persistent. The result lists the steps in the order above.
  */
-import { proxyActivities, proxyLocalActivities, type RetryPolicy } from '@temporalio/workflow';
+import { patched, proxyActivities, proxyLocalActivities, type RetryPolicy } from '@temporalio/workflow';
 import { NON_RETRYABLE } from '../core/failures';
 import type { ConfigureActivities } from '../activities/guest/configure';
 import { CONFIGURE_STEPS, type ConfigureStep, type ConfigureStorageInput, type ConfigureStorageResult, type StepReport } from '../core/configure/shared';
@@ -24,11 +24,17 @@ import { CONFIGURE_STEPS, type ConfigureStep, type ConfigureStorageInput, type C
 const retry: RetryPolicy = { maximumAttempts: 5, initialInterval: '2 seconds', nonRetryableErrorTypes: [...NON_RETRYABLE.configure] };
 const activities = proxyActivities<ConfigureActivities>({ startToCloseTimeout: '10 minutes', heartbeatTimeout: '1 minute', retry });
 /**
- * The short steps (tens of milliseconds: `uname` where the VM answers; `zfs get` and `zfs create`)
- * run as local activities: inside a workflow task, with no server round trip before the next step.
- * History records each as a marker with its result.
+ * The short steps (tens of milliseconds: `uname` where the VM answers; `zfs get` and `zfs create`;
+ * the storage NIC's files and `ip`; `zfs set sharenfs`) run as local activities: inside a workflow
+ * task, with no server round trip before the next step. History records each as a marker with its
+ * result. The pool (minutes on real disks) and the name files beside it, and the management address
+ * switch (a guarded change that may wait for its revert) stay activities with heartbeats.
  */
-const { checkGuestOs, configureDatasets } = proxyLocalActivities<Pick<ConfigureActivities, 'checkGuestOs' | 'configureDatasets'>>({ startToCloseTimeout: '3 minutes', retry });
+type LocalSteps = Pick<ConfigureActivities, 'checkGuestOs' | 'configureDatasets' | 'configureNetwork' | 'shareDatasets'>;
+const local = proxyLocalActivities<LocalSteps>({ startToCloseTimeout: '5 minutes', retry });
+const { checkGuestOs, configureDatasets } = local;
+/** Runs started before the network and share steps became local keep them as activities. */
+const NETWORK_AND_SHARES_LOCAL = 'configure-network-and-shares-local';
 
 /** Both branches run to their end (no step is left running unseen); then the first failure, if any, is the workflow's. */
 async function bothBranches(a: Promise<void>, b: Promise<void>): Promise<void> {
@@ -47,7 +53,8 @@ export async function configureStorage(input: ConfigureStorageInput): Promise<Co
   const reached = await checkGuestOs(input.host, input.reachAt);
   reports.set('checkGuestOs', reached.report);
   const host = { ...input.host, address: reached.address };
-  await step('configureNetwork', () => activities.configureNetwork(host, network));
+  const { configureNetwork, shareDatasets } = patched(NETWORK_AND_SHARES_LOCAL) ? local : activities;
+  await step('configureNetwork', () => configureNetwork(host, network));
   await bothBranches(
     step('configureNameResolution', () => activities.configureNameResolution(host, network)),
     (async () => {
@@ -55,7 +62,7 @@ export async function configureStorage(input: ConfigureStorageInput): Promise<Co
       await step('configureDatasets', () => configureDatasets(host, { datasets, memoryGiB: input.memoryGiB }));
     })(),
   );
-  await step('shareDatasets', () => activities.shareDatasets(host, datasets));
+  await step('shareDatasets', () => shareDatasets(host, datasets));
   if (reached.address === input.host.address) {
     // Found at its management address: nothing to move (the activity would only read that again).
     reports.set('switchManagementAddress', { found: [`the VM answers at its management address ${input.host.address}`], changed: [], warnings: [] });

@@ -175,7 +175,6 @@ describe('storage-host lab', { timeout: 300_000 }, () => {
     assert.deepEqual(again.hosts.map((h) => h.pids), lab.hosts.map((h) => h.pids));
     assert.deepEqual(again.hosts.map((h) => h.hostKey), lab.hosts.map((h) => h.hostKey));
     assert.equal(again.createdAt, lab.createdAt);
-    assert.ok(ms < 5000, `a no-op took ${ms} ms`);
   });
 
   test('users, /etc, /root, /home and /tmp are private to each host', async () => {

@@ -86,7 +86,6 @@ test('special and huge files are refused before parsing, through the CLI', async
   // 2 MB of schema errors (3500 problems; `npm run bench:inventory` measures 10 MB), without
   // unknown datastore hosts, whose message (references.ts) lists every host of the inventory.
   writeFileSync(errors, inventoryOfErrors(2e6, false));
-  const started = Date.now();
   const [, big] = await Promise.all([
     Promise.all(cases.map(([file, c]) => checkCli(file, c, file, file === bomb || file === fifo))),
     checkCli(errors, { exit: 2, message: '.' }, 'errors-2mb'),
@@ -94,7 +93,6 @@ test('special and huge files are refused before parsing, through the CLI', async
   const result = JSON.parse(big.json!.stdout) as { problems: InventoryProblem[]; moreProblems: number };
   assert.equal(result.problems.length, MAX_PROBLEMS);
   assert.ok(result.moreProblems > 1000, `moreProblems ${result.moreProblems}`);
-  assert.ok(Date.now() - started < 45_000, `took ${Date.now() - started} ms`);
 });
 
 test('another command that needs the inventory exits 2 with the same problem lines', async () => {
