@@ -98,6 +98,8 @@ export interface VsphereSimControl {
   /** true: the next reboot drops pending passthrough (enabled and active false), as ESXi 8.0 may. */
   setRevertPassthrough(host: string, revert: boolean): Promise<SimHostState>;
   failOnce(rule: FailOnce): Promise<FailOnce[]>;
+  /** The SDK endpoint answers 503 Service Unavailable for `seconds` (0 ends an outage); the control API stays up. */
+  setUnavailable(seconds: number): Promise<{ until: string }>;
   /** Every hook event so far, like "vm-on uss1 test-san-01". */
   hookEvents(): Promise<string[]>;
   /**
@@ -218,6 +220,7 @@ function controlClient(base: string, ca: string, username: string, password: str
     setNeverReturn: (name, hold) => call<SimHostState>('PUT', `${host(name)}/never-return`, { value: hold }),
     setRevertPassthrough: (name, revert) => call<SimHostState>('PUT', `${host(name)}/revert-passthrough`, { value: revert }),
     failOnce: (rule) => call<FailOnce[]>('POST', '/fail-once', rule),
+    setUnavailable: (seconds) => call<{ until: string }>('PUT', '/unavailable', { value: seconds }),
     hookEvents: () => call<string[]>('GET', '/hook-events'),
     setStaleDatastores: (mode) => call<{ staleMode: StaleDatastores }>('PUT', '/stale-datastores', { value: mode }),
     datastores: () => call<SimDatastoreState[]>('GET', '/datastores'),

@@ -122,6 +122,18 @@ func (l *lab) controlHandler(username, password string) http.Handler {
 		l.nfs.setMode(mode)
 		writeJSON(w, http.StatusOK, map[string]staleMode{"staleMode": mode})
 	})
+	mux.HandleFunc("PUT "+controlPrefix+"/unavailable", func(w http.ResponseWriter, r *http.Request) {
+		var body struct{ Value *float64 }
+		if !readJSON(w, r, &body) {
+			return
+		}
+		if body.Value == nil || *body.Value < 0 || *body.Value > 3600 {
+			writeError(w, http.StatusBadRequest, "value: seconds, 0 to 3600")
+			return
+		}
+		until := l.outage.set(*body.Value)
+		writeJSON(w, http.StatusOK, map[string]time.Time{"until": until})
+	})
 	mux.HandleFunc("GET "+controlPrefix+"/hook-events", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, l.hook.history())
 	})

@@ -18,6 +18,7 @@ type lab struct {
 	reg     *simulator.Registry
 	hook    *hook
 	faults  *faultRules
+	outage  outage
 	nfs     *nfsServers
 	dataDir string
 

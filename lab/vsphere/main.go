@@ -73,6 +73,8 @@ func start(cfg config) (*running, error) {
 	svc.Listen = &url.URL{Host: cfg.listen, User: url.UserPassword(cfg.username, cfg.password)}
 	control := l.controlHandler(cfg.username, cfg.password)
 	svc.HandleFunc(controlPrefix+"/", control.ServeHTTP)
+	// More specific than the "/sdk" the simulator registers in NewServer: every SOAP call passes the gate.
+	svc.HandleFunc("POST "+l.model.Service.Context.Map.Path, l.outage.gate(svc.ServeSDK))
 	server := svc.NewServer()
 
 	info := server.CertificateInfo()

@@ -75,8 +75,11 @@ export interface TestTemporal {
   transport: Transport;
   /** Runs `fn` while a worker with every workflow and activity polls `taskQueue`. */
   withWorker<T>(fn: () => Promise<T>): Promise<T>;
-  /** Stops the dev server and starts it again on the same SQLite file and ports (clients reconnect). */
-  restartServer(): Promise<void>;
+  /**
+   * Stops the dev server and starts it again on the same SQLite file and ports (clients reconnect).
+   * `kill`: SIGKILL by pid (a crash: no clean shutdown) instead of SIGTERM.
+   */
+  restartServer(opts?: { kill?: boolean }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -138,9 +141,10 @@ export async function startTestTemporal(name: string, opts: { dataConverter?: Da
       });
       return worker.runUntil(fn);
     },
-    async restartServer() {
+    async restartServer({ kill = false } = {}) {
       const { dbFile, address, uiUrl } = server;
-      await server.stop();
+      if (kill) process.kill(server.pid, 'SIGKILL');
+      await server.stop(); // after a SIGKILL: waits for the exit and removes the pid file
       server = await startDevServer({ dbFile, port: Number(address.split(':').at(-1)), uiPort: Number(new URL(uiUrl).port) });
     },
     async stop() {

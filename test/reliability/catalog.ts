@@ -32,8 +32,8 @@ export const CATALOG: readonly CatalogEntry[] = [
 
   { id: 'ssh-cut/replication-stream', section: 'Network and endpoints', runbook: 'replicateDataset', fault: "the SSH session's sshd process killed mid-stream" },
   { id: 'ssh-stall/replication-stream', section: 'Network and endpoints', runbook: 'replicateDataset', fault: 'the stream stalls (no bytes) mid-send' },
-  { id: 'storage-link-down/replication', section: 'Network and endpoints', runbook: 'replicateDataset', fault: "the storage link taken down for a while mid-send" },
-  { id: 'vsphere-down/provision', section: 'Network and endpoints', runbook: 'provisionHost', fault: 'the vSphere endpoint down for a while' },
+  { id: 'storage-link-down/replication', section: 'Network and endpoints', runbook: 'replicateDataset', fault: "the target's storage NIC taken down for a while mid-send" },
+  { id: 'vsphere-down/provision', section: 'Network and endpoints', runbook: 'enablePassthrough (provisionHost)', fault: 'the vSphere endpoint answering 503 for a while (at the start, and through the reboot)' },
   { id: 'vsphere-fault/reboot-task', section: 'Network and endpoints', runbook: 'enablePassthrough', fault: '`RebootHost_Task` answers a SystemError fault once' },
   { id: 'storage-host-down/replication', section: 'Network and endpoints', runbook: 'replicateDataset', fault: 'the target storage host down for the whole retry budget, then back' },
 
