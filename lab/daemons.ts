@@ -9,13 +9,14 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { HOST_ENV, labExec, must, nsenterArgs, type HostNs } from './exec';
 import { zfsFusePreload } from './nfs/tools';
+import { daemonEnv, sessionClockOptions, type ClockHost } from './clock';
 import type { LabHostState } from './state';
 import { isAlive, mountsInNamespace, processExe, processNs, unmountInNamespace } from './sys';
 
 export const SSHD = '/usr/sbin/sshd';
 export const ZFS_FUSE = '/usr/sbin/zfs-fuse';
 
-type DaemonHost = HostNs & { logs: LabHostState['logs'] };
+type DaemonHost = HostNs & ClockHost & { logs: LabHostState['logs'] };
 
 /** Whether pid is alive, runs exe and lives in the host's mount namespace (so is the host's daemon). */
 export function daemonOk(pid: number, exe: string, mntIno: number): boolean {
@@ -54,11 +55,12 @@ export async function startDaemons(h: DaemonHost): Promise<LabHostState['pids']>
 
 // In the foreground (--no-daemon) zfs-fuse writes no pid file: the spawned pid is the daemon.
 // Its NFS preload (lab/nfs/zfs-fuse-nfs.c) comes as open file 3, as its path may not be visible in
-// the host; `env` sets LD_PRELOAD for zfs-fuse alone, not for nsenter.
+// the host; `env` sets LD_PRELOAD for zfs-fuse alone, not for nsenter. A host whose clock is set
+// off (lab/clock.ts) runs both daemons, and sshd's sessions, under libfaketime.
 export const startZfsFuse = (h: DaemonHost) =>
-  spawnDaemon([...nsenterArgs(h), 'env', 'LD_PRELOAD=/proc/self/fd/3', ZFS_FUSE, '--no-daemon', '--no-kstat-mount'], h.logs.zfsFuse, zfsFusePreload());
+  spawnDaemon([...nsenterArgs(h), 'env', ...daemonEnv(h, ['/proc/self/fd/3']), ZFS_FUSE, '--no-daemon', '--no-kstat-mount'], h.logs.zfsFuse, zfsFusePreload());
 export const startSshd = (h: DaemonHost) =>
-  spawnDaemon([...nsenterArgs(h), SSHD, '-D', '-e', '-f', '/etc/ssh/sshd_config'], h.logs.sshd);
+  spawnDaemon([...nsenterArgs(h), 'env', ...daemonEnv(h), SSHD, '-D', '-e', '-f', '/etc/ssh/sshd_config', ...sessionClockOptions(h)], h.logs.sshd);
 
 /** A zfs-fuse that died leaves its FUSE mounts behind ("Transport endpoint is not connected"). */
 export async function unmountDeadZfs(h: HostNs): Promise<void> {

@@ -10,6 +10,7 @@
  *   disks.ts     sparse disks and loop devices;  daemons.ts  sshd and zfs-fuse of a host
  *   repair.ts    whether a standing lab is intact; restarting dead daemons in place
  *   reboot.ts    rebooting one host: daemons stopped, live network cleared, started from its config
+ *   clock.ts     a host's wall clock set off the machine's (libfaketime), for the clock-skew faults
  *   teardown.ts  removing everything a lab (healthy, half built or crashed) may have left
  *
  * Layout of a lab dir (default <repo>/.data/lab):
@@ -35,6 +36,7 @@ export { labExec } from './exec';
 export { inHypervisor } from './hypervisors';
 export { addressOf, outsiderAddressOf, storageAddressOf, storageSubnetOf, subnetOf, vmkernelAddressOf } from './network';
 export { labReboot, type RebootReport } from './reboot';
+export { labSetClock } from './clock';
 export { DEFAULT_LAB_DIR, type LabDisk, type LabHostState, type LabState, type LabStorageClient } from './state';
 
 export interface LabOptions {

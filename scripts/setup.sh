@@ -9,8 +9,9 @@ cd "$(dirname "$0")/.."
 # ifupdown: the storage hosts' persistent network configuration (ifup -a after a lab reboot).
 # nfs-ganesha(-vfs), rpcbind: the lab hosts' user-space NFS server; libnfs-utils: the NFS client
 # the lab's hypervisors read and write with. gcc, libc6-dev: the lab's small preload for zfs-fuse.
+# faketime: a lab host's clock set hours off (lab/clock.ts, the clock-skew faults).
 packages=(openssh-server openssh-client zfs-fuse iproute2 sudo pv sanoid python3-venv
-  ifupdown nfs-ganesha nfs-ganesha-vfs rpcbind libnfs-utils gcc libc6-dev)
+  ifupdown nfs-ganesha nfs-ganesha-vfs rpcbind libnfs-utils gcc libc6-dev faketime)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -20,6 +20,7 @@ import {
   failoverProgressQuery, failoverWorkflowId, type FailoverInput, type FailoverResult, type FailoverStep, type RunbookProgress, type StepOutcome,
 } from '../core/failover/shared';
 import { byCreatetxg } from '../core/zfs/snapshot';
+import { takenAt } from '../core/zfs/snapshot-name';
 import type { createFailoverStorageActivities } from '../activities/failover/storage';
 import type { createDatasetActivities } from '../activities/replication/datasets';
 import type { createCloneActivities } from '../activities/replication/clone';
@@ -71,7 +72,7 @@ export async function failover(input: FailoverInput): Promise<FailoverResult> {
         Failure.ReplicaMissing,
       );
     }
-    return { found: [`newest replicated snapshot ${job.target.dataset}@${newest.name} (${new Date(newest.creation * 1000).toISOString()})`, ...(state.fence ? [`fenced (${state.fence})`] : [])], changed: [], warnings: [] };
+    return { found: [`newest replicated snapshot ${job.target.dataset}@${newest.name} (${takenAt(job.snapshotPrefix, newest).toISOString()})`, ...(state.fence ? [`fenced (${state.fence})`] : [])], changed: [], warnings: [] };
   });
   const newest = [...(replica.snapshots ?? [])].sort(byCreatetxg).at(-1)!;
 
@@ -108,7 +109,8 @@ export async function failover(input: FailoverInput): Promise<FailoverResult> {
   }, (r) => r);
   progress.step = 'done';
 
-  const lastReplicated = new Date(newest.creation * 1000);
+  // The name's (workflow) time, not `creation`: the source host's clock may be hours off the worker's.
+  const lastReplicated = takenAt(job.snapshotPrefix, newest);
   return {
     dataset: job.source.dataset,
     source: label(job.source),

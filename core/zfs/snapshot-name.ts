@@ -56,3 +56,11 @@ export function parseOurTime(prefix: string, name: string): Date | undefined {
 export function isOurs(prefix: string, name: string): boolean {
   return parseOurTime(prefix, name) !== undefined;
 }
+
+/**
+ * When a snapshot was taken: the time in its name when it is ours (the workflow's clock, which took
+ * it), else its `creation` (the clock of the host that took it, which may be hours off).
+ */
+export function takenAt(prefix: string, snapshot: { name: string; creation: number }): Date {
+  return parseOurTime(prefix, snapshot.name) ?? new Date(snapshot.creation * 1000);
+}

@@ -20,3 +20,19 @@ test('a failure that quotes its cause\'s message is the one shown: it names the 
 test('not an Error: its text', () => {
   assert.equal(failureMessage('gone'), 'gone');
 });
+const readFailed = (cause: Error) => new ActivityFailure('Activity task failed', 'readDatasetState', 'a1', RetryState.MAXIMUM_ATTEMPTS_REACHED, 'worker', cause);
+
+test('a failure that quotes its cause with the host: the quoting message, not the bare cause', () => {
+  const cause = ApplicationFailure.create({ message: 'connect ECONNREFUSED 10.0.0.3:22', type: 'Error' });
+  const ssh = ApplicationFailure.create({ message: 'ssh uss3 (10.0.0.3:22): cannot connect: connect ECONNREFUSED 10.0.0.3:22', type: 'SshConnectionError', cause });
+  assert.equal(failureMessage(ssh), 'ssh uss3 (10.0.0.3:22): cannot connect: connect ECONNREFUSED 10.0.0.3:22');
+  assert.equal(failureMessage(readFailed(ssh)), 'readDatasetState: ssh uss3 (10.0.0.3:22): cannot connect: connect ECONNREFUSED 10.0.0.3:22');
+});
+
+test('a cause that says something new is the root: wrappers ("Activity task failed") are skipped', () => {
+  const root = ApplicationFailure.create({ message: 'pool sp2 is FAULTED', type: 'PoolUnhealthy' });
+  assert.equal(failureMessage(readFailed(root)), 'readDatasetState: pool sp2 is FAULTED');
+  const wrapped = ApplicationFailure.create({ message: 'configure failed', cause: ApplicationFailure.create({ message: 'zpool create: disk busy' }) });
+  assert.equal(failureMessage(wrapped), 'zpool create: disk busy');
+  assert.equal(failureMessage('plain'), 'plain');
+});
