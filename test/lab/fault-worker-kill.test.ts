@@ -81,14 +81,15 @@ async function ok(host: LabHostState, ...argv: string[]): Promise<string> {
   return r.stdout;
 }
 
-/** A worker process as an operator runs it, on this test's dev server; `kill` SIGKILLs it. */
-function spawnWorker(): { kill(): Promise<void> } {
+/** A worker process as an operator runs it, on this test's dev server; `freeze` SIGSTOPs it, `kill` SIGKILLs it. */
+function spawnWorker(): { freeze(): void; kill(): Promise<void> } {
   const worker = spawn(CLI, ['worker'], {
     env: { ...process.env, TEMPORAL_ADDRESS: temporal.server.address, TEMPORAL_NAMESPACE: temporal.server.namespace },
     stdio: 'ignore',
   });
   const exited = new Promise((resolve) => worker.once('exit', resolve));
   return {
+    freeze: () => void worker.kill('SIGSTOP'),
     async kill() {
       worker.kill('SIGKILL');
       await exited;
@@ -100,11 +101,11 @@ function spawnWorker(): { kill(): Promise<void> } {
  * Runs `handle`'s workflow on a spawned worker, SIGKILLs it once `atFault` resolves, then finishes
  * the run on a new worker: the recovery clock runs from the new worker's start to the result.
  */
-async function killedAt<T>(r: FaultRecorder, handle: WorkflowHandle, atFault: () => Promise<string>, afterKill?: () => Promise<void>): Promise<T> {
+async function killedAt<T>(r: FaultRecorder, handle: WorkflowHandle, atFault: (freeze: () => void) => Promise<string>, afterKill?: () => Promise<void>): Promise<T> {
   const worker = spawnWorker();
   let moment: string;
   try {
-    moment = await atFault();
+    moment = await atFault(worker.freeze);
   } finally {
     await worker.kill();
     await afterKill?.();
@@ -173,18 +174,24 @@ describe('worker SIGKILLed during configureStorage and buildStorageVm', { timeou
   test('worker killed while configureStorage creates the pool: one pool, one zpool create, datasets and shares as configured', recorded('worker-kill/pool-create', async (r) => {
     const input = configureStorageInput(inventoryOf(inventoryText), h1.name);
     const handle = await temporal.client.workflow.start(configureStorage, { args: [input], taskQueue: temporal.taskQueue, workflowId: `fault-pool-create-${process.pid}` });
-    let frozen: number[] = [];
-    const result = await killedAt<ConfigureStorageResult>(r, handle, async () => {
-      // Held right as it runs: the `zpool create` stopped (SIGSTOP), so the worker surely dies inside it.
-      frozen = await until('zpool create on the storage host', () => {
+    let creating: number[] = [];
+    let daemonStopped = false;
+    const result = await killedAt<ConfigureStorageResult>(r, handle, async (freeze) => {
+      // Held at its `zpool create`: zfs-fuse's daemon stopped (SIGSTOP) as the step probes the disks'
+      // labels (zdb -l, a fraction of a second per disk, without the daemon), so the create that
+      // follows waits in the daemon, and the worker surely dies inside it.
+      await until('createPool probing the disks', () => (pidsOn(h1, /zdb -l|(^|\/)zpool create /).length > 0 ? true : undefined), 300_000, 5);
+      process.kill(h1.pids.zfsFuse, 'SIGSTOP');
+      daemonStopped = true;
+      creating = await until('zpool create on the storage host', () => {
         const pids = pidsOn(h1, /(^|\/)zpool create /);
-        for (const pid of pids) process.kill(pid, 'SIGSTOP');
         return pids.length > 0 ? pids : undefined;
-      }, 120_000, 5);
-      return `while its \`zpool create ${input.pool.name}\` ran on ${h1.name} (held with SIGSTOP, continued after the kill)`;
+      }, 60_000, 20);
+      freeze();
+      return `while its \`zpool create ${input.pool.name}\` ran on ${h1.name} (held: zfs-fuse's daemon stopped with SIGSTOP, continued after the kill)`;
     }, async () => {
-      for (const pid of frozen) process.kill(pid, 'SIGCONT');
-      await until('the held zpool create to end', () => (frozen.some((pid) => procFile(pid, 'stat') !== '') ? undefined : true), 30_000, 50);
+      if (daemonStopped) process.kill(h1.pids.zfsFuse, 'SIGCONT');
+      await until('the held zpool create to end', () => (creating.some((pid) => procFile(pid, 'stat') !== '') ? undefined : true), 60_000, 50);
     });
 
     const { attempts, heartbeatSeconds } = await attemptsOf(handle, 'createPool');
@@ -230,7 +237,7 @@ describe('worker SIGKILLed during configureStorage and buildStorageVm', { timeou
     const handle = await temporal.client.workflow.start(configureStorage, { args: [input], taskQueue: temporal.taskQueue, workflowId: `fault-address-change-${process.pid}` });
     let listenerStopped = false;
     const result = await killedAt<ConfigureStorageResult>(r, handle, async () => {
-      await until('the guarded switch (its timed revert armed)', async () => ((await labExec(h2, ['test', '-e', flag])).code === 0 ? true : undefined), 120_000, 10);
+      await until('the guarded switch (its timed revert armed)', async () => ((await labExec(h2, ['test', '-e', flag])).code === 0 ? true : undefined), 300_000, 10);
       // The worker now makes the new address persistent and removes the old one, then opens a new
       // session to verify: with sshd's listener stopped, it waits there, and dies in the middle.
       process.kill(h2.pids.sshd, 'SIGSTOP');
@@ -290,8 +297,9 @@ describe('worker SIGKILLed during configureStorage and buildStorageVm', { timeou
       args: [{ ...input, bootOrder: { datastores: [`datastore1-${HYPERVISOR}`] } }], taskQueue: temporal.taskQueue, workflowId: `fault-build-${process.pid}`,
     });
     let pending: string[] = [];
-    const result = await killedAt<BuildStorageVmResult>(r, handle, async () => {
-      await until('the storage VM in the simulator', async () => ((await sim.control.host(HYPERVISOR)).vms.some((v) => v.name === vmName) ? true : undefined), 120_000, 10);
+    const result = await killedAt<BuildStorageVmResult>(r, handle, async (freeze) => {
+      await until('the storage VM in the simulator', async () => ((await sim.control.host(HYPERVISOR)).vms.some((v) => v.name === vmName) ? true : undefined), 300_000, 10);
+      freeze(); // stopped before it can report the step done: the step it is in is the one that dies
       pending = ((await handle.describe()).raw.pendingActivities ?? []).map((a) => a.activityType?.name ?? '');
       return `as soon as the storage VM appeared in vSphere (CreateVM_Task done; the step running then: ${pending.join(', ') || 'a local one'})`;
     });
