@@ -19,8 +19,12 @@ export interface Heartbeat<T> {
 
 export const HEARTBEAT_INTERVAL_MS = 1_000;
 
+/** The activities that send details of their own: the plain beat of `heartbeating` leaves them alone. */
+const ownDetails = new WeakSet<object>();
+
 export function startHeartbeat<T>(initial: T, intervalMs = HEARTBEAT_INTERVAL_MS): Heartbeat<T> {
   const context = activityContext();
+  if (context) ownDetails.add(context);
   let details = initial;
   const timer = context ? setInterval(() => context.heartbeat(details), intervalMs) : undefined;
   return {
@@ -34,4 +38,32 @@ export function startHeartbeat<T>(initial: T, intervalMs = HEARTBEAT_INTERVAL_MS
       clearInterval(timer);
     },
   };
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any activity's signature
+type ActivityFunctions = Record<string, (...args: any[]) => Promise<unknown>>;
+
+/**
+ * Every activity of `activities` heartbeats while it runs, so that a worker that dies in one is
+ * noticed after the heartbeat timeout (seconds) rather than the start-to-close timeout (minutes).
+ * The beat carries the previous attempt's details on until the activity sends its own
+ * (startHeartbeat), and stays silent from then on.
+ */
+export function heartbeating<T extends ActivityFunctions>(activities: T): T {
+  const wrapped: ActivityFunctions = {};
+  for (const [name, fn] of Object.entries(activities)) {
+    wrapped[name] = async (...args) => {
+      const context = activityContext();
+      // A local activity has no heartbeat: its workflow task is what the server watches.
+      const timer = context && !context.info.isLocal && setInterval(() => {
+        if (!ownDetails.has(context)) context.heartbeat(context.info.heartbeatDetails);
+      }, HEARTBEAT_INTERVAL_MS);
+      try {
+        return await fn(...args);
+      } finally {
+        if (timer) clearInterval(timer);
+      }
+    };
+  }
+  return wrapped as T;
 }

@@ -14,6 +14,7 @@ import { createRecoverActivities } from './vsphere/recover';
 import { createPassthroughActivities } from './vsphere/passthrough';
 import { createStorageVmActivities } from './vsphere/storage-vm';
 import type { VsphereSessions } from './vsphere/sessions';
+import { heartbeating } from './heartbeat';
 import { createScheduleActivities } from './schedules/activities';
 import { createFailoverStorageActivities } from './failover/storage';
 import { createDatastoreUnmountActivities } from './vsphere/datastore-unmount';
@@ -29,8 +30,9 @@ export interface ActivityDeps {
   temporal: Client;
 }
 
+/** Each heartbeats while it runs (heartbeating): a dead worker's step is retried after its heartbeat timeout. */
 export function createActivities(deps: ActivityDeps) {
-  return {
+  return heartbeating({
     ...createProbeActivities(deps),
     ...createTrustActivities(deps),
     ...createDatasetActivities(deps),
@@ -48,5 +50,5 @@ export function createActivities(deps: ActivityDeps) {
     ...createDatastoreUnmountActivities(deps),
     ...createInspectStorageActivities(deps),
     ...createInspectEsxiActivities(deps),
-  };
+  });
 }

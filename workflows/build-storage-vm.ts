@@ -16,6 +16,7 @@
  */
 import { ActivityFailure, ApplicationFailure, patched, proxyActivities, proxyLocalActivities, setHandler, sleep, type RetryPolicy } from '@temporalio/workflow';
 import { Failure, NON_RETRYABLE } from '../core/failures';
+import { STEP_HEARTBEAT_TIMEOUT } from '../core/heartbeat-timeout';
 import type { StepReport } from '../core/configure/shared';
 import type { PassthroughActivities } from '../core/passthrough/shared';
 import {
@@ -29,7 +30,7 @@ const WAIT_PAUSE = '5 seconds';
 
 const retry: RetryPolicy = { maximumAttempts: 5, initialInterval: '2 seconds', nonRetryableErrorTypes: [...NON_RETRYABLE.storageVm] };
 const steps = proxyActivities<StorageVmActivities & Pick<PassthroughActivities, 'findPassthroughDevice'>>({
-  startToCloseTimeout: '10 minutes', heartbeatTimeout: '1 minute', retry,
+  startToCloseTimeout: '10 minutes', heartbeatTimeout: STEP_HEARTBEAT_TIMEOUT, retry,
 });
 /** The short vSphere calls (a read, PowerOnVM_Task, the autostart order), in the workflow's own task. */
 const quick = proxyLocalActivities<StorageVmActivities & Pick<PassthroughActivities, 'findPassthroughDevice'>>({ startToCloseTimeout: '5 minutes', retry });
@@ -38,7 +39,7 @@ const waits = proxyActivities<Pick<StorageVmActivities, 'waitForGuest'>>({
 });
 /** One SSH attempt: short, retried by the workflow's loop rather than by the retry policy. */
 const ssh = proxyActivities<Pick<StorageVmActivities, 'waitForSsh'>>({
-  startToCloseTimeout: '1 minute', retry: { ...retry, maximumAttempts: 1 },
+  startToCloseTimeout: '1 minute', heartbeatTimeout: STEP_HEARTBEAT_TIMEOUT, retry: { ...retry, maximumAttempts: 1 },
 });
 
 export async function buildStorageVm(input: BuildStorageVmInput): Promise<BuildStorageVmResult> {

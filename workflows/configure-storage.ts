@@ -18,11 +18,12 @@
  */
 import { patched, proxyActivities, proxyLocalActivities, type RetryPolicy } from '@temporalio/workflow';
 import { NON_RETRYABLE } from '../core/failures';
+import { STEP_HEARTBEAT_TIMEOUT } from '../core/heartbeat-timeout';
 import type { ConfigureActivities } from '../activities/guest/configure';
 import { CONFIGURE_STEPS, type ConfigureStep, type ConfigureStorageInput, type ConfigureStorageResult, type StepReport } from '../core/configure/shared';
 
 const retry: RetryPolicy = { maximumAttempts: 5, initialInterval: '2 seconds', nonRetryableErrorTypes: [...NON_RETRYABLE.configure] };
-const activities = proxyActivities<ConfigureActivities>({ startToCloseTimeout: '10 minutes', heartbeatTimeout: '1 minute', retry });
+const activities = proxyActivities<ConfigureActivities>({ startToCloseTimeout: '10 minutes', heartbeatTimeout: STEP_HEARTBEAT_TIMEOUT, retry });
 /**
  * The short steps (tens of milliseconds: `uname` where the VM answers; `zfs get` and `zfs create`;
  * the storage NIC's files and `ip`; `zfs set sharenfs`) run as local activities: inside a workflow

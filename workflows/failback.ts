@@ -28,6 +28,7 @@
 import { ApplicationFailure, executeChild, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { Failure, NON_RETRYABLE } from '../core/failures';
+import { STEP_HEARTBEAT_TIMEOUT } from '../core/heartbeat-timeout';
 import type { StepReport } from '../core/configure/shared';
 import type { DatastoreActivities } from '../core/datastore/shared';
 import {
@@ -52,6 +53,7 @@ type Activities = ReturnType<typeof createFailoverStorageActivities> & ReturnTyp
 
 const steps = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: STEP_HEARTBEAT_TIMEOUT,
   retry: { maximumAttempts: 5, initialInterval: '2 seconds', nonRetryableErrorTypes: [...NON_RETRYABLE.failover] },
 });
 

@@ -14,6 +14,7 @@
  */
 import { ApplicationFailure, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import { Failure, NON_RETRYABLE } from '../core/failures';
+import { STEP_HEARTBEAT_TIMEOUT } from '../core/heartbeat-timeout';
 import type { StepReport } from '../core/configure/shared';
 import type { DatastoreActivities } from '../core/datastore/shared';
 import {
@@ -31,6 +32,7 @@ type Activities = ReturnType<typeof createFailoverStorageActivities> & ReturnTyp
 
 const steps = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: STEP_HEARTBEAT_TIMEOUT,
   retry: { maximumAttempts: 5, initialInterval: '2 seconds', nonRetryableErrorTypes: [...NON_RETRYABLE.failover] },
 });
 

@@ -61,9 +61,11 @@ export function createCloneActivities(deps: { transport: Transport }) {
       const warnings: string[] = [];
 
       const existing = await zfsRun(['get', '-H', '-o', 'value', 'origin', input.clone]);
-      if (existing.code === 0) {
-        const current = existing.stdout.trim();
-        if (current === origin) return { clone: input.clone, origin, changed, warnings };
+      const current = existing.code === 0 ? existing.stdout.trim() : undefined;
+      // Made already (by an earlier run, or by an attempt whose worker died before it shared it):
+      // its share is checked below like a new clone's.
+      const made = current === origin;
+      if (current !== undefined && !made) {
         if (!current.startsWith(`${input.replica.dataset}@`)) {
           throw ApplicationFailure.nonRetryable(`${host.name}: ${input.clone} exists and is not a clone of ${input.replica.dataset} (origin ${current}): choose another name`, Failure.CloneConflict);
         }
@@ -74,7 +76,7 @@ export function createCloneActivities(deps: { transport: Transport }) {
         changed.push(`destroyed ${input.clone} (clone of ${current})`);
       }
       const parent = input.clone.split('/').slice(0, -1).join('/');
-      if (parent.includes('/') && (await zfsRun(['get', '-H', '-o', 'value', 'type', parent])).code !== 0) {
+      if (!made && parent.includes('/') && (await zfsRun(['get', '-H', '-o', 'value', 'type', parent])).code !== 0) {
         await zfsOk(['create', '-p', parent]);
         changed.push(`created ${parent}`);
       }
@@ -85,8 +87,17 @@ export function createCloneActivities(deps: { transport: Transport }) {
       const fromInventory = input.share && (await rendered(input.share));
       warnings.push(...(fromInventory?.warnings ?? []));
       const sharenfs = fromInventory?.sharenfs ?? received.sharenfs;
-      await zfsOk(['clone', ...(mountpoint ? ['-o', `mountpoint=${mountpoint}`] : []), origin, input.clone]);
-      changed.push(`cloned ${origin} to ${input.clone}`);
+      if (made) {
+        const [mounted, shared] = (await zfsOk(['get', '-H', '-o', 'value', 'mountpoint,sharenfs', input.clone])).stdout.trim().split('\n');
+        if (mountpoint && mounted !== mountpoint) {
+          await zfsOk(['set', `mountpoint=${mountpoint}`, input.clone]);
+          changed.push(`set mountpoint=${mountpoint} (was ${mounted})`);
+        }
+        if (!sharenfs || shared === sharenfs) return { clone: input.clone, origin, changed, warnings };
+      } else {
+        await zfsOk(['clone', ...(mountpoint ? ['-o', `mountpoint=${mountpoint}`] : []), origin, input.clone]);
+        changed.push(`cloned ${origin} to ${input.clone}`);
+      }
       if (sharenfs) {
         const shared = await zfsRun(['set', `sharenfs=${sharenfs}`, input.clone]);
         // Without an NFS server the property is stored but sharing fails.

@@ -17,12 +17,12 @@ export interface CatalogEntry {
 export const CATALOG: readonly CatalogEntry[] = [
   { id: 'worker-kill/replication-send', section: 'Worker killed', runbook: 'replicateDataset', fault: 'worker SIGKILLed during a long `zfs send`' },
   { id: 'worker-kill/prune', section: 'Worker killed', runbook: 'replicateDataset', fault: 'worker SIGKILLed while pruning snapshots' },
-  { id: 'worker-kill/pool-create', section: 'Worker killed', runbook: 'configureStorage', fault: 'worker SIGKILLed during pool creation' },
-  { id: 'worker-kill/address-change', section: 'Worker killed', runbook: 'configureStorage', fault: 'worker SIGKILLed during the management address change' },
+  { id: 'worker-kill/pool-create', section: 'Worker killed', runbook: 'configureStorage', fault: 'worker SIGKILLed while its `zpool create` runs' },
+  { id: 'worker-kill/address-change', section: 'Worker killed', runbook: 'configureStorage', fault: 'worker SIGKILLed during the management address change (old address removed, timed revert armed)' },
   { id: 'worker-kill/reboot-wait', section: 'Worker killed', runbook: 'enablePassthrough', fault: 'worker SIGKILLed during the host reboot wait' },
-  { id: 'worker-kill/build-storage-vm', section: 'Worker killed', runbook: 'buildStorageVm', fault: 'worker SIGKILLed while the storage VM is created' },
-  { id: 'worker-kill/failover', section: 'Worker killed', runbook: 'failover', fault: 'worker SIGKILLed during a failover' },
-  { id: 'worker-kill/failback', section: 'Worker killed', runbook: 'failback', fault: 'worker SIGKILLed during a failback' },
+  { id: 'worker-kill/build-storage-vm', section: 'Worker killed', runbook: 'buildStorageVm', fault: 'worker SIGKILLed as the storage VM is created (CreateVM_Task)' },
+  { id: 'worker-kill/failover', section: 'Worker killed', runbook: 'failover', fault: 'worker SIGKILLed during a failover (its `zfs clone` of the replica)' },
+  { id: 'worker-kill/failback', section: 'Worker killed', runbook: 'failback', fault: 'worker SIGKILLed during a failback (its `zfs promote` in the swap)' },
 
   { id: 'server-restart/reboot-wait', section: 'Temporal server restarted', runbook: 'enablePassthrough', fault: 'dev server stopped and started (same SQLite file) during the reboot wait' },
   { id: 'server-restart/replication', section: 'Temporal server restarted', runbook: 'replicateDataset', fault: 'dev server killed and restarted during a send' },

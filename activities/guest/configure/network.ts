@@ -16,6 +16,9 @@ import {
   NetworkPlanError, nameFactsScript, networkProfiles, parseNameFacts, planManagementSwitch, planNameResolution, planNetwork,
   type NetworkFacts, type NetworkProfile, type PlannedAction, type TimedRevert,
 } from '../../../core/guest/network';
+import { parseCidr } from '../../../core/guest/network/ipv4';
+import { revertFlag } from '../../../core/guest/network/timed-revert';
+import { activityContext } from '../../context';
 import type { Transport } from '../../transport';
 
 const TIMEOUT_MS = 60_000;
@@ -82,6 +85,30 @@ export function createNetworkActivities(deps: { transport: Transport }) {
     return (await transport.run(verifyAt, guard.cancel.argv, { timeoutMs: TIMEOUT_MS })).code === 0;
   }
 
+  /**
+   * A retry after the worker died in stage (c) of a switch: the old address may be gone, the guard
+   * still pending. When the VM no longer answers at `host.address` but does at its management
+   * address, and the old address is no longer on the guest, (c) ran to its last action (removing
+   * the old address) and only the guard's cancel is left. A guard that fired already is bringing
+   * the old address back: retried from there. Undefined: nothing to resume, the usual path runs.
+   */
+  async function resumeSwitch(host: StorageHostRef, network: NetworkSpec): Promise<StepReport | undefined> {
+    const management = parseCidr(network.nics.find((n) => n.role === 'management')?.address ?? '');
+    if (!management || management.address === host.address || (await answersAgain(host, 0))) return undefined;
+    const next: StorageHostRef = { ...host, address: management.address };
+    if (!(await answersAgain(next, 0))) return undefined;
+    if ((await facts(next)).addresses.some((a) => a.address === host.address)) return undefined;
+    const flag = revertFlag('management-switch');
+    const found = [`${next.address} answers and ${host.address} is gone: the switch of an earlier attempt ran to its end`];
+    if ((await transport.run(next, ['rm', flag], { timeoutMs: TIMEOUT_MS })).code === 0) {
+      return { found, changed: [`cancelled the timed revert the earlier attempt left (${flag})`], warnings: [] };
+    }
+    if ((await transport.run(next, ['test', '-e', `${flag}.fired`], { timeoutMs: TIMEOUT_MS })).code === 0) {
+      throw new Error(`${host.name}: the timed revert of an earlier attempt's switch fired: the VM goes back to ${host.address}, the switch is retried from there`);
+    }
+    return { found, changed: [], warnings: [] };
+  }
+
   const add = (into: StepReport, from: StepReport) => {
     into.found.push(...from.found);
     into.changed.push(...from.changed);
@@ -129,6 +156,8 @@ export function createNetworkActivities(deps: { transport: Transport }) {
      */
     async switchManagementAddress(host: StorageHostRef, input: { network: NetworkSpec }): Promise<StepReport> {
       const profile = profileOf(host);
+      const resumed = (activityContext()?.info.attempt ?? 1) > 1 ? await resumeSwitch(host, input.network) : undefined;
+      if (resumed) return resumed;
       const [at, current] = await Promise.all([connectedAddress(host), facts(host)]);
       const plan = planned(host, () => planManagementSwitch(input.network, current, at, profile));
       if (!plan.needed) return plan.report;
