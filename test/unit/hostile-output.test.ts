@@ -7,12 +7,15 @@
  *   node --import tsx --test test/unit/hostile-output.test.ts
  */
 import { test } from 'node:test';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import assert from 'node:assert/strict';
 import { parseDatasetFacts } from '../../core/guest/storage/datasets';
 import { endMarked, ListingCutShortError, readEndMarked } from '../../core/listing-end';
 import { parseDatasetProps, parseSnapshotProps } from '../../core/zfs/parse';
 import { createDatasetActivities } from '../../activities/replication/datasets';
 import { parseResponse, SoapProtocolError, type MethodCall } from '../../activities/vsphere/vim25/soap';
+import { HttpTransport } from '../../activities/vsphere/transport';
 import type { StorageHostRef } from '../../core/hosts';
 import { recorded } from '../helpers/reliability';
 import { RecordingTransport } from '../helpers/recording-transport';
@@ -20,13 +23,14 @@ import { RecordingTransport } from '../helpers/recording-transport';
 const snapshotRows = (full: string, guid: string, txg: string) =>
   [`${full}\tguid\t${guid}`, `${full}\tcreatetxg\t${txg}`, `${full}\tcreation\t1795577870`, `${full}\tuserrefs\t0`];
 
-test('property values with tabs and line breaks: read whole, or refused when a line looks like another row', recorded('hostile/property-values', async (r) => {
+// Recorded as hostile/property-values by the lab case on real zfs-fuse (test/lab/fault-hostile-zfs.test.ts).
+test('property values with tabs and line breaks: read whole, or refused when a line looks like another row', async () => {
   const names = ['sp1/nas/vol0'];
   // `zfs get -H -o name,property,value,source` of a user property holding a tab and a line break.
   const multiLine = parseDatasetFacts('sp1/nas/vol0\tcom.example:note\tfirst\tline\nsecond line\tlocal\nsp1/nas/vol0\tsharenfs\toff\tdefault\n', names);
   assert.deepEqual(multiLine.get('sp1/nas/vol0')!.get('com.example:note'), { value: 'first\tline\nsecond line', source: 'local' });
   assert.deepEqual(multiLine.get('sp1/nas/vol0')!.get('sharenfs'), { value: 'off', source: 'default' });
-  r.verified('a user property value with a tab and a line break reads as that one value, and the row after it as its own');
+  // a user property value with a tab and a line break reads as that one value, and the row after it as its own
 
   // A note crafted so that its second line is a row of its own: sharenfs for the same dataset.
   const forged = [
@@ -37,20 +41,19 @@ test('property values with tabs and line breaks: read whole, or refused when a l
   ].join('\n');
   assert.throws(() => parseDatasetFacts(forged, names), /sp1\/nas\/vol0 sharenfs is listed twice .*refusing to guess/);
   assert.throws(() => parseDatasetFacts(forged), /sp1\/nas\/vol0 sharenfs is listed twice/);
-  r.verified('a value whose lines forge another sharenfs row is refused (sharenfs listed twice), with or without the names asked for');
+  // a value whose lines forge another sharenfs row is refused (sharenfs listed twice), with or without the names asked for
   const spanning = parseDatasetFacts('sp1/nas/vol0\tmountpoint\t/a\nb\tlocal\nother/ds\tused\t1\tlocal\n', names);
   assert.deepEqual([...spanning.keys()], names);
   assert.deepEqual(spanning.get('sp1/nas/vol0')!.get('mountpoint'), { value: '/a\nb\tlocal\nother/ds\tused\t1', source: 'local' });
-  r.verified('a value whose lines look like a row of a dataset not asked for stays part of the value: never a dataset of its own');
+  // a value whose lines look like a row of a dataset not asked for stays part of the value: never a dataset of its own
   assert.throws(() => parseDatasetFacts('sp1/nas/vol0\tmountpoint\t/a\tb\n', names), /is not "name<TAB>property<TAB>value<TAB>source"/);
-  r.verified('a row whose last field is not a source (local, default, inherited from ..., -) is an error: the value is never read short');
+  // a row whose last field is not a source (local, default, inherited from ..., -) is an error: the value is never read short
 
   // The replication readers' zfs get (-o name,property,value): numbers and paths; a line break is an error.
   assert.throws(() => parseDatasetProps('sp1/nas/vol0\tmountpoint\t/a\nb\nsp1/nas/vol0\treadonly\toff\n'), /line 2 is not "name<TAB>property<TAB>value"/);
   assert.throws(() => parseDatasetProps('sp1/nas/vol0\tmountpoint\t/a\nsp1/nas/vol0\tmountpoint\t/b\n'), /mountpoint is both "\/a" and "\/b"/);
-  r.verified('in the replication readers a value with a line break, or one forging a second value, fails the read');
-  r.happened('Multi-line and tab-holding values are read whole where the dataset names are known; a value that forges a row, or a row the query cannot produce, fails the read with the line named.');
-}));
+  // in the replication readers a value with a line break, or one forging a second value, fails the read
+});
 
 test('snapshot names: spaces are names; tabs and line breaks inside a listing are never two snapshots or another one', recorded('hostile/snapshot-names', async (r) => {
   const spaced = parseSnapshotProps([...snapshotRows('sp1/nas/vol0@before upgrade', '11', '5'), ...snapshotRows('sp1/nas/vol0@esxi-zfs_20261125T235900Z', '12', '6')].join('\n'), 'sp1/nas/vol0');
@@ -149,4 +152,41 @@ test('SOAP answers with extra, missing or doubled elements and unknown xsi:types
   }
   r.verified('a 500 with a plain-text body, an empty 200, a body cut at 300 bytes and a 503 with an empty envelope: SoapProtocolError with the status and reason');
   r.happened('Unknown elements and xsi:types are read around safely; a doubled one-valued field, a doubled returnval, a mistyped value, another method\'s response, or a non-SOAP/truncated body is a SoapProtocolError naming the method.');
+}));
+
+test('HTTP answers that are not SOAP over a real socket: a 500 page, an empty 200, a body cut short: clear errors', recorded('hostile/http-broken-answers', async (r) => {
+  const answers: Record<string, (res: http.ServerResponse) => void> = {
+    '/500': (res) => res.writeHead(500, { 'content-type': 'text/html' }).end('<html><body>Internal Server Error</body></html>'),
+    '/empty': (res) => res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' }).end(),
+    '/truncated': (res) => res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' }).end(session(userSession).slice(0, 200)),
+    // Promises the whole envelope, sends 200 bytes, then the connection drops.
+    '/dropped': (res) => {
+      const body = session(userSession);
+      res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8', 'content-length': String(Buffer.byteLength(body)) });
+      res.write(body.slice(0, 200), () => res.socket?.destroy());
+    },
+  };
+  const server = http.createServer((req, res) => answers[req.url ?? '']!(res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const transport = new HttpTransport(new URL(base), {});
+  const login = call('Login', { type: 'UserSession' });
+  const exchange = (p: string) => transport.exchange({ method: 'POST', url: new URL(p, base), headers: { 'content-type': 'text/xml' }, body: '<x/>', timeoutMs: 5000 });
+  try {
+    for (const [p, reason] of [
+      ['/500', /^Login: HTTP 500 \(text\/html\): not a SOAP response/],
+      ['/empty', /^Login: HTTP 200 \(text\/xml; charset=utf-8\): malformed or truncated XML \(0 bytes\)|no SOAP envelope/],
+      ['/truncated', /^Login: HTTP 200 .*: malformed or truncated XML \(200 bytes\)/],
+    ] as const) {
+      const answer = await exchange(p);
+      assert.throws(() => parseResponse(login, answer), (e: Error) => e instanceof SoapProtocolError && reason.test(e.message));
+      r.verified(`${p.slice(1)}: SoapProtocolError "${reason.source.replace(/\\/g, '').slice(1, 60)}..."`);
+    }
+    await assert.rejects(exchange('/dropped'), (e: Error) => /aborted|ECONNRESET|socket hang up/i.test(`${e.message} ${(e as NodeJS.ErrnoException).code}`));
+    r.verified('a body shorter than its Content-Length (connection dropped): the exchange fails, no partial body is parsed');
+  } finally {
+    transport.close();
+    server.close();
+  }
+  r.happened('Over a real HTTP socket, a 500 HTML page, an empty 200, a 200 whose XML stops at 200 bytes and a connection dropped mid-body each ended as an error naming the method and status (or the dropped connection): no value was read from them.');
 }));
