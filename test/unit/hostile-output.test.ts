@@ -14,6 +14,7 @@ import { parseDatasetFacts } from '../../core/guest/storage/datasets';
 import { endMarked, ListingCutShortError, readEndMarked } from '../../core/listing-end';
 import { parseDatasetProps, parseSnapshotProps } from '../../core/zfs/parse';
 import { createDatasetActivities } from '../../activities/replication/datasets';
+import { createFailoverStorageActivities } from '../../activities/failover/storage';
 import { parseResponse, SoapProtocolError, type MethodCall } from '../../activities/vsphere/vim25/soap';
 import { HttpTransport } from '../../activities/vsphere/transport';
 import type { StorageHostRef } from '../../core/hosts';
@@ -190,3 +191,28 @@ test('HTTP answers that are not SOAP over a real socket: a 500 page, an empty 20
   }
   r.happened('Over a real HTTP socket, a 500 HTML page, an empty 200, a 200 whose XML stops at 200 bytes and a connection dropped mid-body each ended as an error naming the method and status (or the dropped connection): no value was read from them.');
 }));
+
+test('failback restores the original\'s local properties: a multi-line note is copied whole, a note forging sharenfs is refused', async () => {
+  const host: StorageHostRef = { name: 'san1', os: 'linux', address: '192.0.2.10', hostKey: 'ssh-ed25519 AAAA', credential: { user: 'root' }, storageAddress: '10.0.1.10' };
+  const run = async (note: string) => {
+    const transport = new RecordingTransport([
+      { match: /zfs get -H -p -d 1 .* sp1\/nas\/vol0$/, reply: { stdout: snapshotRows('sp1/nas/vol0@final', '77', '9').join('\n') } },
+      { match: /zfs get -H -p -d 1 .* sp1\/nas\/vol0-incoming$/, reply: { code: 1, stderr: "cannot open 'sp1/nas/vol0-incoming': dataset does not exist\n" } },
+      { match: /zfs get -H -o name,property,value,source all sp1\/nas\/vol0-aside$/, reply: { stdout: `sp1/nas/vol0-aside\tsharenfs\toff\tdefault\nsp1/nas/vol0-aside\tcom.example:note\t${note}\tlocal\n` } },
+      { match: /zfs get -H -o name,property,value,source all sp1\/nas\/vol0$/, reply: { stdout: 'sp1/nas/vol0\tsharenfs\toff\tdefault\n' } },
+      { match: /zfs get -H -o value type sp1\/nas\/vol0-aside$/, reply: { stdout: 'filesystem\n' } },
+      { match: /zfs get -H -o value mounted /, reply: { stdout: 'yes\n' } },
+      { match: /zfs get -H -o value sharenfs /, reply: { stdout: 'off\n' } },
+      { match: /zfs (set|unmount|destroy) /, reply: {} },
+    ]);
+    const activities = createFailoverStorageActivities({ transport });
+    const result = await activities.swapInReceivedCopy({ original: { host, dataset: 'sp1/nas/vol0' }, incoming: 'sp1/nas/vol0-incoming', aside: 'sp1/nas/vol0-aside', finalGuid: '77' }).catch((e: Error) => e);
+    return { result, sets: transport.ran('san1', /zfs (set|destroy) /) };
+  };
+  const honest = await run('first line\nsecond\tline');
+  assert.ok(!(honest.result instanceof Error), String(honest.result));
+  assert.match(honest.sets[0]!, /zfs set 'com\.example:note=first line\nsecond\tline' sp1\/nas\/vol0$/);
+  const forged = await run('x\tlocal\nsp1/nas/vol0-aside\tsharenfs\trw=@0.0.0.0/0\tlocal\nq\tw\te');
+  assert.match(String(forged.result), /sp1\/nas\/vol0-aside sharenfs is listed twice/);
+  assert.deepEqual(forged.sets, []);
+});
