@@ -15,6 +15,8 @@ import { isReshareFailure } from '../../core/guest/storage/shares';
 import type { Snapshot } from '../../core/zfs/snapshot';
 import { SshConnectionError } from '../ssh';
 import type { Transport } from '../transport';
+import { listingOk } from '../listing';
+import { parseDatasetFacts, type PropertyFact } from '../../core/guest/storage/datasets';
 import { fenceOf, snapshotsOf, type DatasetRef } from '../replication/datasets';
 import { REPLICA_OVERRIDES } from '../replication/replica';
 
@@ -278,12 +280,21 @@ export function createFailoverStorageActivities(deps: { transport: Transport }) 
     }
   }
 
+  /**
+   * A dataset's local properties. Read from every property with its name and source (not `-s local`):
+   * a value may hold line breaks (a user property's note), read whole, and one whose lines forge a
+   * row repeats a property every dataset lists (sharenfs), which the parser refuses.
+   */
+  async function localProperties(host: StorageHostRef, dataset: string): Promise<Map<string, string>> {
+    const listed = await listingOk(transport, host, [zfs(host), 'get', '-H', '-o', 'name,property,value,source', 'all', dataset], TIMEOUT);
+    const facts = parseDatasetFacts(listed, [dataset]).get(dataset) ?? new Map<string, PropertyFact>();
+    return new Map([...facts].filter(([, fact]) => fact.source === 'local').map(([property, fact]) => [property, fact.value]));
+  }
+
   /** The original's own (local) properties onto the copy that replaces it; the replica protections the stream set are undone. */
   async function restoreProperties(host: StorageHostRef, from: string, to: string, report: StepReport): Promise<void> {
-    const listed = await zfsOk(host, ['get', '-H', '-s', 'local', '-o', 'property,value', 'all', from]);
-    const local = new Map(listed.stdout.split('\n').filter(Boolean).map((l) => l.split('\t') as [string, string]));
-    const current = await zfsOk(host, ['get', '-H', '-s', 'local', '-o', 'property,value', 'all', to]);
-    const now = new Map(current.stdout.split('\n').filter(Boolean).map((l) => l.split('\t') as [string, string]));
+    const local = await localProperties(host, from);
+    const now = await localProperties(host, to);
     for (const [name, value] of local) {
       if (name === 'sharenfs' || now.get(name) === value) continue;
       await zfsOk(host, ['set', `${name}=${value}`, to]);

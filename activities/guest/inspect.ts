@@ -7,8 +7,10 @@ import { guestProfile } from '../../core/guest/profile';
 import { datasetReadErrors, parseDatasetFacts } from '../../core/guest/storage/datasets';
 import type { StorageVmExpectation, StorageVmState } from '../../core/status/shared';
 import { datasetStates, poolState, storageVmReads, unreachable } from '../../core/status/storage-vm-read';
-import { RemoteCommandError, type ExecResult } from '../ssh';
+import { RemoteCommandError } from '../ssh';
 import type { Transport } from '../transport';
+import { ListingCutShortError } from '../../core/listing-end';
+import { listingOk, runListing } from '../listing';
 
 /** Connecting and the first command: a VM that does not answer in this time is reported unreachable. */
 const REACH_TIMEOUT_MS = 15_000;
@@ -20,26 +22,27 @@ export function createInspectStorageActivities(deps: { transport: Transport }) {
     async inspectStorageVm(expected: StorageVmExpectation): Promise<StorageVmState> {
       const { ssh } = expected;
       const reads = storageVmReads(guestProfile(ssh.os));
-      let list: ExecResult;
+      let list: string;
       try {
-        list = await transport.runOk(ssh, reads.pools, { timeoutMs: REACH_TIMEOUT_MS });
+        list = await listingOk(transport, ssh, reads.pools, { timeoutMs: REACH_TIMEOUT_MS });
       } catch (error) {
-        if (error instanceof RemoteCommandError) throw error;
+        if (error instanceof RemoteCommandError || error instanceof ListingCutShortError) throw error;
         return unreachable(expected, (error as Error).message);
       }
-      const ok = async (argv: string[]) => (await transport.runOk(ssh, argv, { timeoutMs: READ_TIMEOUT_MS })).stdout;
-      const listed = poolState(expected.pool, list.stdout, undefined);
-      const pool = listed && poolState(expected.pool, list.stdout, await ok(reads.poolStatus(expected.pool)));
+      // Listings with an end line: one cut short is an error, never a pool or dataset reported missing.
+      const ok = (argv: string[]) => listingOk(transport, ssh, argv, { timeoutMs: READ_TIMEOUT_MS });
+      const listed = poolState(expected.pool, list, undefined);
+      const pool = listed && poolState(expected.pool, list, await ok(reads.poolStatus(expected.pool)));
 
       const names = expected.datasets.map((d) => d.name);
       let properties = '';
       let snapshots = '';
       if (pool && names.length > 0) {
-        const read = await transport.run(ssh, reads.datasets(names), { timeoutMs: READ_TIMEOUT_MS });
+        const read = await runListing(transport, ssh, reads.datasets(names), { timeoutMs: READ_TIMEOUT_MS });
         const problems = datasetReadErrors(read.stderr);
         if (problems.length > 0) throw new Error(`${ssh.name}: zfs get: ${problems.join('; ')}`);
         properties = read.stdout;
-        const existing = [...parseDatasetFacts(properties).keys()];
+        const existing = [...parseDatasetFacts(properties, names).keys()];
         if (existing.length > 0) snapshots = await ok(reads.snapshots(existing));
       }
       return {

@@ -8,6 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { activityContext } from '../context';
 import { startHeartbeat } from '../heartbeat';
 import type { Transport } from '../transport';
+import { listingOk, runListing } from '../listing';
 import { guestProfile } from '../../core/guest/profile';
 import { capabilities, type Capabilities, type PoolVersion } from '../../core/zfs/capabilities';
 import { isMissingDataset, parseDatasetProps, parseSnapshotProps, parseZpoolGet } from '../../core/zfs/parse';
@@ -47,9 +48,12 @@ function zfsArgv(host: StorageHostRef, argv: string[]): string[] {
 
 const zfsRun = (transport: Transport, host: StorageHostRef, argv: string[]) => transport.run(host, zfsArgv(host, argv), TIMEOUT);
 const zfsOutput = async (transport: Transport, host: StorageHostRef, argv: string[]) => (await transport.runOk(host, zfsArgv(host, argv), TIMEOUT)).stdout;
+/** Read-only listings: with an end line, so one cut short is an error, never half a listing. */
+const zfsList = (transport: Transport, host: StorageHostRef, argv: string[]) => runListing(transport, host, zfsArgv(host, argv), TIMEOUT);
+const zfsListOk = (transport: Transport, host: StorageHostRef, argv: string[]) => listingOk(transport, host, zfsArgv(host, argv), TIMEOUT);
 
 export async function snapshotsOf(transport: Transport, ref: DatasetRef): Promise<Snapshot[] | null> {
-  const result = await zfsRun(transport, ref.host, snapshotPropsArgv(ref.dataset));
+  const result = await zfsList(transport, ref.host, snapshotPropsArgv(ref.dataset));
   if (result.code !== 0) {
     if (isMissingDataset(result.stderr, ref.dataset)) return null;
     throw new Error(`${ref.host.name}: cannot list snapshots of ${ref.dataset}: ${result.stderr.trim()}`);
@@ -60,7 +64,7 @@ export async function snapshotsOf(transport: Transport, ref: DatasetRef): Promis
 /** Pool version and capabilities, snapshots, resume token and written bytes: two round trips at most. */
 /** The fence a failover set on the dataset (a user property), or undefined. */
 export async function fenceOf(transport: Transport, ref: DatasetRef): Promise<string | undefined> {
-  const got = await zfsRun(transport, ref.host, ['zfs', 'get', '-H', '-o', 'value', FENCE_PROPERTY, ref.dataset]);
+  const got = await zfsList(transport, ref.host, ['zfs', 'get', '-H', '-o', 'value', FENCE_PROPERTY, ref.dataset]);
   const value = got.stdout.trim();
   return got.code === 0 && value !== '-' && value !== '' ? value : undefined;
 }
@@ -68,7 +72,7 @@ export async function fenceOf(transport: Transport, ref: DatasetRef): Promise<st
 async function readDatasetState(transport: Transport, ref: DatasetRef): Promise<DatasetState> {
   const poolName = ref.dataset.split('/')[0]!;
   const [poolProps, snapshots, fence] = await Promise.all([
-    zfsOutput(transport, ref.host, poolPropsArgv(poolName)),
+    zfsListOk(transport, ref.host, poolPropsArgv(poolName)),
     snapshotsOf(transport, ref),
     fenceOf(transport, ref),
   ]);
@@ -77,7 +81,7 @@ async function readDatasetState(transport: Transport, ref: DatasetRef): Promise<
   const caps = capabilities(info.version, info.features);
   const state: DatasetState = { pool: { version: info.version, capabilities: caps }, snapshots, ...(fence !== undefined && { fence }) };
   if (snapshots !== null && (caps.resumeTokens || caps.writtenProperty)) {
-    const props = parseDatasetProps(await zfsOutput(transport, ref.host, datasetPropsArgv(ref.dataset, caps)))[ref.dataset] ?? {};
+    const props = parseDatasetProps(await zfsListOk(transport, ref.host, datasetPropsArgv(ref.dataset, caps)))[ref.dataset] ?? {};
     if (props.receive_resume_token) state.resumeToken = props.receive_resume_token;
     if (props.written !== undefined) state.writtenBytes = Number(props.written);
   }
@@ -109,7 +113,7 @@ export async function releaseSnapshot(transport: Transport, ref: DatasetRef, sna
  */
 async function clonesByOrigin(transport: Transport, ref: DatasetRef): Promise<Map<string, string[]>> {
   const poolName = ref.dataset.split('/')[0]!;
-  const out = await zfsOutput(transport, ref.host, ['zfs', 'list', '-H', '-r', '-t', 'filesystem,volume', '-o', 'name,origin', poolName]);
+  const out = await zfsListOk(transport, ref.host, ['zfs', 'list', '-H', '-r', '-t', 'filesystem,volume', '-o', 'name,origin', poolName]);
   const clones = new Map<string, string[]>();
   for (const line of out.split('\n')) {
     const [name, origin] = line.split('\t');

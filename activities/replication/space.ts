@@ -8,6 +8,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { Failure } from '../../core/failures';
 import type { Transport } from '../transport';
+import { runListing } from '../listing';
 import { guestProfile } from '../../core/guest/profile';
 import { parseDatasetProps } from '../../core/zfs/parse';
 import { bytes } from '../../core/zfs/plan';
@@ -35,7 +36,7 @@ const CLEARLY_SHORT = 0.75;
 /** `zfs get -Hp PROPERTY NAMES...` → name → bytes, for the names that exist (the others fail on stderr). */
 async function sizes(transport: Transport, host: StorageHostRef, property: string, names: string[]): Promise<Map<string, number>> {
   const argv = [guestProfile(host.os).zfs, 'get', '-H', '-p', '-o', 'name,property,value', property, ...names];
-  const listed = parseDatasetProps((await transport.run(host, argv, { timeoutMs: 60_000 })).stdout);
+  const listed = parseDatasetProps((await runListing(transport, host, argv, { timeoutMs: 60_000 })).stdout);
   return new Map(Object.entries(listed).flatMap(([name, props]) => (props[property] === undefined ? [] : [[name, Number(props[property])] as const])));
 }
 

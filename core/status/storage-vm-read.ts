@@ -39,7 +39,7 @@ const bytes = (value: string | undefined) => (value !== undefined && /^\d+$/.tes
 
 /** Each expected dataset from `zfs get` of its properties and of its snapshots (both read with -H -p). */
 export function datasetStates(expected: StorageVmExpectation['datasets'], properties: string, snapshots: string): DatasetState[] {
-  const facts = parseDatasetFacts(properties);
+  const facts = parseDatasetFacts(properties, expected.map((d) => d.name));
   const byDataset = new Map<string, ReturnType<typeof parseSnapshotProps>>();
   for (const s of parseSnapshotProps(snapshots)) byDataset.set(s.dataset, [...(byDataset.get(s.dataset) ?? []), s]);
   return expected.map((d): DatasetState => {

@@ -23,11 +23,25 @@ function lines(output: string): Line[] {
 
 type Row = { name: string; property: string; value: string };
 
+/**
+ * What ZFS accepts in a dataset, snapshot or bookmark name: letters, digits, `_-.: ` and the
+ * separators `/@#` (`%` in its temporary clones). A line whose name has anything else (a tab or a
+ * line break read from a hostile or broken host lands here) is not a row ZFS printed.
+ */
+export const ZFS_NAME = /^[A-Za-z0-9_.: /@#%-]+$/;
+/** Native properties are lower-case words; user properties hold a `:`. */
+const ZFS_PROPERTY = /^[a-z][a-z0-9_]*$|^[a-z0-9_.+-]*:[a-z0-9_.:+-]*$/i;
+
 function zfsGetRow(line: Line): Row {
   const [name, property, ...rest] = line.text.split('\t');
   if (!name || !property || rest.length === 0) {
     throw new Error(
       `zfs get output line ${line.number} is not "name<TAB>property<TAB>value" (was it run with -H -o name,property,value?): ${JSON.stringify(line.text)}`,
+    );
+  }
+  if (!ZFS_NAME.test(name) || !ZFS_PROPERTY.test(property)) {
+    throw new Error(
+      `zfs get output line ${line.number}: ${JSON.stringify(name)} ${JSON.stringify(property)} is not a ZFS name and property (a name or value with a tab or line break, or a broken listing): ${JSON.stringify(line.text)}`,
     );
   }
   return { name, property, value: rest.join('\t') };
@@ -73,7 +87,9 @@ function count(snapshot: string, property: string, value: string | undefined): n
 /**
  * Snapshots from `zfs get -H -p [-r -d 1] -o name,property,value guid,createtxg,creation,userrefs`.
  * Lines about non-snapshots (the filesystem itself, children, bookmarks) are skipped; with
- * `dataset`, so are snapshots of other datasets. Properties other than these four are ignored.
+ * `dataset`, so are snapshots of other datasets. Properties other than these four are ignored. A
+ * name ZFS would not print (a tab or line break inside it) fails the whole listing: never read as
+ * another snapshot.
  * `userrefs` missing or `-` (pools without holds) reads as 0. Sorted by createtxg ascending.
  */
 export function parseSnapshotProps(output: string, dataset?: string): Snapshot[] {

@@ -27,6 +27,7 @@ interface FakeFile {
   uid: number;
 }
 
+const END_MARKED = /^(.*); s=\$\?; printf '\\n%s %s\\n' (esxi-zfs-listing-end:[0-9a-f]+) "\$s"; exit "\$s"$/s;
 const text = (command: Command) => (command instanceof ShellScript ? command.text : shellCommand(command));
 /** `644` → `-rw-r--r--`, as `ls -l` prints it. */
 const lsMode = (octal: string) => `-${[...parseInt(octal, 8).toString(2).padStart(9, '0')].map((bit, i) => (bit === '1' ? 'rwx'[i % 3] : '-')).join('')}`;
@@ -35,6 +36,9 @@ export class RecordingTransport implements Transport {
   readonly calls: RecordedCall[] = [];
   readonly writes: { host: string; path: string; content: string; spec: FileSpec }[] = [];
   private readonly files = new Map<string, FakeFile>();
+
+  /** Listings whose end line is left off: a session or host that stops mid-listing. */
+  readonly cutShort: RegExp[] = [];
 
   constructor(private readonly rules: Rule[]) {}
 
@@ -103,6 +107,14 @@ export class RecordingTransport implements Transport {
   }
 
   private answer(host: StorageHostRef, command: string, input: unknown): ExecResult {
+    // A listing with an end line (core/listing-end.ts): the rules answer the listing's own command
+    // line (and are recorded as such), and the end line is added as the remote shell would.
+    const listing = END_MARKED.exec(command);
+    if (listing) {
+      const result = this.answer(host, listing[1]!, input);
+      if (this.cutShort.some((p) => p.test(listing[1]!))) return result;
+      return { ...result, stdout: `${result.stdout}\n${listing[2]} ${result.code}\n` };
+    }
     this.calls.push({ host: host.name, command, ...(typeof input === 'string' ? { input } : {}) });
     const rule = this.rules.find((r) => r.match.test(command));
     if (!rule) throw new Error(`RecordingTransport: no rule answers ${host.name}: ${command}`);

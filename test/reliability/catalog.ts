@@ -50,6 +50,7 @@ export const CATALOG: readonly CatalogEntry[] = [
   { id: 'hostile/soap-unexpected-elements', section: 'Hostile output', runbook: 'vSphere runbooks', fault: 'a SOAP response with unexpected elements' },
   { id: 'hostile/task-fault', section: 'Hostile output', runbook: 'vSphere runbooks', fault: 'a vSphere task that ends in a fault' },
   { id: 'hostile/http-error-page', section: 'Hostile output', runbook: 'vSphere runbooks', fault: 'an HTTP error page instead of SOAP' },
+  { id: 'hostile/http-broken-answers', section: 'Hostile output', runbook: 'vSphere runbooks', fault: 'a 500 HTML page, an empty 200, a truncated XML body, a connection dropped mid-body' },
 
   { id: 'hostkey/worker-to-host', section: 'Security', runbook: 'every SSH step', fault: "a storage host's SSH key changed (worker to host)" },
   { id: 'hostkey/host-to-host', section: 'Security', runbook: 'replicateDataset', fault: "the target's SSH key changed (source host to target host)" },

@@ -19,6 +19,7 @@ import { parsePoolProperties, planPoolProperties, poolPropertiesRead } from '../
 import { isReshareFailure, namesToResolve, planShares } from '../../../core/guest/storage/shares';
 import { readSharenfsDialect } from '../sharenfs-dialect';
 import type { Transport } from '../../transport';
+import { listingOk, runListing } from '../../listing';
 
 const READ_TIMEOUT_MS = 60_000;
 /** zpool create on many large disks, zfs create -p of a deep tree: minutes at worst. */
@@ -26,7 +27,8 @@ const CHANGE_TIMEOUT_MS = 10 * 60_000;
 
 export function createStorageActivities(deps: { transport: Transport }) {
   const { transport } = deps;
-  const read = async (host: StorageHostRef, argv: string[]) => (await transport.runOk(host, argv, { timeoutMs: READ_TIMEOUT_MS })).stdout;
+  /** Every read here is a listing: one cut short is an error, never half of it. */
+  const read = (host: StorageHostRef, argv: string[]) => listingOk(transport, host, argv, { timeoutMs: READ_TIMEOUT_MS });
 
   /** Runs a plan's commands in order; `tolerate` turns a known harmless failure into a warning. */
   async function apply(host: StorageHostRef, plan: StoragePlan, tolerate?: (stderr: string) => string | undefined): Promise<StepReport> {
@@ -44,10 +46,10 @@ export function createStorageActivities(deps: { transport: Transport }) {
   }
 
   async function datasetFacts(host: StorageHostRef, names: string[]) {
-    const r = await transport.run(host, datasetFactsRead(guestProfile(host.os).zfs, names), { timeoutMs: READ_TIMEOUT_MS });
+    const r = await runListing(transport, host, datasetFactsRead(guestProfile(host.os).zfs, names), { timeoutMs: READ_TIMEOUT_MS });
     const errors = datasetReadErrors(r.stderr);
     if (errors.length > 0) throw new Error(`${host.name}: zfs get: ${errors.join('; ').slice(0, 2000)}`);
-    return parseDatasetFacts(r.stdout);
+    return parseDatasetFacts(r.stdout, names);
   }
 
   return {
@@ -88,7 +90,7 @@ export function createStorageActivities(deps: { transport: Transport }) {
       if (deduped.length > 0) {
         // The pool's size bounds what can be deduped: used + available of its root dataset.
         const pool = deduped[0]!.name.split('/')[0]!;
-        const sizes = parseDatasetFacts(await read(host, [profile.zfs, 'get', '-H', '-p', '-o', 'name,property,value,source', 'used,available', pool])).get(pool);
+        const sizes = parseDatasetFacts(await read(host, [profile.zfs, 'get', '-H', '-p', '-o', 'name,property,value,source', 'used,available', pool]), [pool]).get(pool);
         const bytes = Number(sizes?.get('used')?.value ?? 0) + Number(sizes?.get('available')?.value ?? 0);
         const warning = dedupMemoryWarning(input.memoryGiB, bytes);
         if (warning) report.warnings.push(`${deduped.map((d) => d.name).join(', ')}: ${warning}`);

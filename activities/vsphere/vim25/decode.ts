@@ -30,6 +30,9 @@ function decodeObject(element: XmlElement, type: string): Record<string, unknown
     const value = field ? decodeValue(item, field.type) : decodeUntyped(item);
     if (field?.array) {
       ((result[item.name] ??= []) as unknown[]).push(value);
+    } else if (field && item.name in result) {
+      // A field the schema says is one value, given twice: which one is meant cannot be known.
+      throw new DecodeError(`<${item.name}> of ${type} appears twice; the schema allows one`);
     } else {
       addUntyped(result, item.name, value);
     }

@@ -1,7 +1,7 @@
 // SOAP 1.1 envelopes for vim25: a method call's request body, and its response read back as the
 // method's return value, a typed fault, or a clear error when the answer is not SOAP at all.
 import { create } from 'xmlbuilder2';
-import { decodeValue } from './decode';
+import { DecodeError, decodeValue } from './decode';
 import { encodeFields } from './encode';
 import { SoapFault } from './fault';
 import type { MethodFault } from './types';
@@ -78,7 +78,14 @@ export function parseResponse(call: MethodCall, answer: HttpAnswer): unknown {
   if (answer.status !== 200) throw fail('an error status without a SOAP fault');
   if (content.name !== `${call.method}Response`) throw fail(`expected ${call.method}Response, got ${content.name}`);
   if (!call.returns) return undefined;
-  const values = content.children.filter((c) => c.name === 'returnval').map((c) => decodeValue(c, call.returns!.type));
+  let values: unknown[];
+  try {
+    values = content.children.filter((c) => c.name === 'returnval').map((c) => decodeValue(c, call.returns!.type));
+  } catch (error) {
+    if (error instanceof DecodeError) throw fail(`a response that does not fit the schema: ${error.message}`);
+    throw error;
+  }
+  if (!call.returns.array && values.length > 1) throw fail(`${values.length} returnval elements where ${call.method} returns one`);
   return call.returns.array ? values : values[0];
 }
 

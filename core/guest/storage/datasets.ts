@@ -41,19 +41,42 @@ export function datasetReadErrors(stderr: string): string[] {
   return stderr.split('\n').filter((l) => l.trim() !== '' && !/^cannot open '[^']*': dataset does not exist$/.test(l.trim()));
 }
 
-/** `zfs get -H -p -o name,property,value,source`: tab-separated; a value may hold tabs (user properties), the source never. */
-export function parseDatasetFacts(output: string): Map<string, Map<string, PropertyFact>> {
+/** What `zfs get -o ...,source` prints as a source. */
+const SOURCE = /^(local|default|-|temporary|received|inherited from [^\t]+)$/;
+
+/**
+ * `zfs get -H -p -o name,property,value,source`: tab-separated; a value may hold tabs and line
+ * breaks (user properties, sharenfs, mountpoint: ZFS allows both), the source never. With `names`
+ * (the datasets asked for), a line that does not start with one of them and a tab continues the
+ * value before it, so a multi-line value reads as itself. A value whose lines look like another
+ * row (`sp1/a<TAB>sharenfs<TAB>...`) gives that (dataset, property) twice: an error, never a guess.
+ */
+export function parseDatasetFacts(output: string, names?: readonly string[]): Map<string, Map<string, PropertyFact>> {
   const facts = new Map<string, Map<string, PropertyFact>>();
+  const rows: { number: number; text: string }[] = [];
   output.split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    const fields = line.split('\t');
-    if (fields.length < 4) throw new Error(`zfs get output line ${i + 1} is not "name<TAB>property<TAB>value<TAB>source" (was it run with -H -o name,property,value,source?): ${JSON.stringify(line)}`);
-    const [name, property] = fields as [string, string];
+    if (names === undefined && line.trim() === '') return;
+    const startsRow = names === undefined ? line.trim() !== '' : names.some((n) => line.startsWith(`${n}\t`));
+    if (startsRow || rows.length === 0) rows.push({ number: i + 1, text: line });
+    else rows[rows.length - 1]!.text += `\n${line}`;
+  });
+  for (const { number, text } of rows) {
+    const row = names === undefined ? text : text.replace(/\n+$/, '');
+    if (row.trim() === '') continue;
+    const fields = row.split('\t');
     const source = fields[fields.length - 1]!;
+    if (fields.length < 4 || !SOURCE.test(source)) {
+      throw new Error(`zfs get output line ${number} is not "name<TAB>property<TAB>value<TAB>source" (was it run with -H -o name,property,value,source?): ${JSON.stringify(row)}`);
+    }
+    const [name, property] = fields as [string, string];
+    if (names !== undefined && !names.includes(name)) throw new Error(`zfs get output line ${number}: ${JSON.stringify(name)} is none of the datasets asked for: ${JSON.stringify(row)}`);
     let props = facts.get(name);
     if (!props) facts.set(name, (props = new Map()));
+    if (props.has(property)) {
+      throw new Error(`zfs get output line ${number}: ${name} ${property} is listed twice (a value holding a line break that looks like a row of its own?): refusing to guess which is true`);
+    }
     props.set(property, { value: fields.slice(2, -1).join('\t'), source });
-  });
+  }
   return facts;
 }
 
