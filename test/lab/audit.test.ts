@@ -102,7 +102,7 @@ describe('dependency audits', { timeout: 300_000 }, () => {
     assert.ok(entries > 4000, `the database holds ${entries} entries`);
     const dbVersion = readFileSync(path.join(GOVULNDB, '.version'), 'utf8').trim();
     // The binary setup built, as the lab runs it: its standard library and the symbols it links.
-    const built = (await runAll('go', ['version', VCSIM], ROOT)).stdout.trim();
+    const built = (await runAll('go', ['version', VCSIM], ROOT)).stdout.trim().replace(`${ROOT}/`, '');
     const run = await runAll(GOVULNCHECK, ['-db', `file://${GOVULNDB}`, '-mode', 'binary', '-format', 'json', VCSIM], ROOT);
     assert.equal(run.code, 0, run.stderr);
     r.happened(`govulncheck (${dbVersion}, ${entries} entries) scanned the simulator binary (${built}).`);
