@@ -20,6 +20,8 @@ export const Failure = {
   /** The target's receive guard or authorized key does not let the source in: run trust. */
   TrustMissing: 'TrustMissing',
   TrustConfig: 'TrustConfig',
+  /** A host presented an SSH host key other than the pinned one (worker to host, or source to target). */
+  HostKeyMismatch: 'HostKeyMismatch',
   ReplicaMissing: 'ReplicaMissing',
   /** A failover fenced the replica (esxi-zfs:fenced): no replication writes it until failback. */
   ReplicaFenced: 'ReplicaFenced',
@@ -93,7 +95,7 @@ export type FailureType = (typeof Failure)[keyof typeof Failure];
 /** The types a retry policy must not retry, per runbook step group. */
 export const NON_RETRYABLE = {
   replicationSteps: [Failure.PoolMissing, Failure.SourceMissing, Failure.RollbackBaseChanged, Failure.PruneRefused],
-  transfer: [Failure.TargetModified, Failure.ReceiveRefused, Failure.TrustMissing, Failure.TargetPoolFull],
+  transfer: [Failure.TargetModified, Failure.ReceiveRefused, Failure.TrustMissing, Failure.HostKeyMismatch, Failure.TargetPoolFull],
   trust: [Failure.TrustConfig],
   clone: [Failure.ReplicaMissing, Failure.CloneConflict, Failure.CloneOutdated],
   configure: [

@@ -46,8 +46,27 @@ if [ ! -x "$vcsim" ] || [ -n "$(find lab/vsphere \( -name '*.go' ! -name '*_test
   fi
   echo "setup: building $vcsim"
   mkdir -p .data/bin
-  (cd lab/vsphere && "$go" build -mod=readonly -buildvcs=false -o "../../$vcsim.tmp" .)
+  # GOTOOLCHAIN=auto: the toolchain go.mod asks for (a Go without the standard library's known
+  # vulnerabilities, test/lab/audit.test.ts), fetched through the module proxy where this Go is older.
+  (cd lab/vsphere && GOTOOLCHAIN=auto "$go" build -mod=readonly -buildvcs=false -o "../../$vcsim.tmp" .)
   mv "$vcsim.tmp" "$vcsim"
+fi
+
+# govulncheck and its database for the simulator's module (test/lab/audit.test.ts): vuln.go.dev is
+# not needed, the database is built from the golang.org/x/vulndb module (its OSV files) through the
+# module proxy into .data/govulndb (file:// for -db). Pinned; rebuilt only when a version changes.
+GOVULNCHECK_VERSION=v1.9.0
+VULNDB_VERSION=v0.0.0-20261105234957-e22db6528018
+govulndb=.data/govulndb
+if [ "$(cat "$govulndb/.version" 2>/dev/null)" != "$GOVULNCHECK_VERSION $VULNDB_VERSION" ]; then
+  go=$(command -v go || echo /usr/local/go/bin/go)
+  echo "setup: building govulncheck $GOVULNCHECK_VERSION and its database (vulndb $VULNDB_VERSION)"
+  GOBIN="$PWD/.data/bin" "$go" install "golang.org/x/vuln/cmd/govulncheck@$GOVULNCHECK_VERSION"
+  GOBIN="$PWD/.data/bin" GOFLAGS=-mod=mod "$go" install "golang.org/x/vulndb/cmd/indexdb@$VULNDB_VERSION"
+  osv="$("$go" mod download -json "golang.org/x/vulndb@$VULNDB_VERSION" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')/data/osv"
+  rm -rf "$govulndb.tmp" && .data/bin/indexdb -vulns "$osv" -out "$govulndb.tmp"
+  echo "$GOVULNCHECK_VERSION $VULNDB_VERSION" > "$govulndb.tmp/.version"
+  rm -rf "$govulndb" && mv "$govulndb.tmp" "$govulndb"
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

@@ -6,6 +6,7 @@
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { Failure } from '../../core/failures';
 import { classifyReceiveError } from '../../core/zfs/parse';
+import { parseHostKey } from '../ssh';
 import { outOfSpaceFailure, type Room } from './space';
 import type { StreamReport, StreamStop } from './stream';
 import type { TransferInput } from './transfer';
@@ -16,6 +17,14 @@ export interface StreamEnd {
   stopped: StreamStop | undefined;
   stderr: string;
   room: Room;
+  /** The fingerprint the source's replication user pins for the target, read when ssh said the key changed. */
+  pinned?: string;
+}
+
+/** The fingerprint ssh says the target offered when it refused a changed host key; undefined otherwise. */
+export function changedHostKey(stderr: string): string | undefined {
+  if (!/REMOTE HOST IDENTIFICATION HAS CHANGED/.test(stderr)) return undefined;
+  return /key sent by the remote host is\s+(SHA256:[A-Za-z0-9+/]+)/.exec(stderr)?.[1] ?? 'a key ssh did not name';
 }
 
 /** The failure the stream's end means; undefined when both ends succeeded. */
@@ -32,7 +41,8 @@ export function streamFailure(input: TransferInput, end: StreamEnd): Error | und
   return undefined;
 }
 
-function exitFailure(input: TransferInput, { report, stderr, room }: StreamEnd): Error {
+function exitFailure(input: TransferInput, end: StreamEnd): Error {
+  const { report, stderr, room } = end;
   const where = `${input.source.host.name}:${input.source.dataset} -> ${input.target.host.name}:${input.target.dataset}`;
   const refusal = classifyReceiveError(stderr);
   if (refusal === 'out-of-space') return outOfSpaceFailure(input.source, input.target, room, report.bytes, input.resumable);
@@ -43,6 +53,8 @@ function exitFailure(input: TransferInput, { report, stderr, room }: StreamEnd):
   if (refusal) {
     return ApplicationFailure.nonRetryable(`${where}: zfs receive refused the stream (${refusal}); the target changed since this run read it. Nothing was destroyed.\n${tail(stderr)}`, Failure.ReceiveRefused);
   }
+  const offered = changedHostKey(stderr);
+  if (report.receiveExit === 255 && offered) return hostKeyChanged(input, where, offered, end.pinned);
   if (report.receiveExit === 255 && /Host key verification failed|Permission denied|REMOTE HOST IDENTIFICATION HAS CHANGED/.test(stderr)) {
     return ApplicationFailure.nonRetryable(
       `${where}: the source cannot log in to the target as ${input.user}: run setupReplicationTrust (esxi-zfs trust FILE).\n${tail(stderr)}`,
@@ -55,6 +67,22 @@ function exitFailure(input: TransferInput, { report, stderr, room }: StreamEnd):
   return ApplicationFailure.retryable(
     `${where}: stream failed (send exit ${report.sendExit ?? '?'}, receive exit ${report.receiveExit ?? '?'}) after ${report.bytes} bytes\n${tail(stderr)}`,
     Failure.StreamFailed,
+  );
+}
+
+/**
+ * The source's ssh refused the target: its host key is not the one the replication user pins. Never
+ * retried: a retry cannot change the key, and re-pinning blindly is what a man in the middle wants.
+ */
+function hostKeyChanged(input: TransferInput, where: string, offered: string, pinned: string | undefined): Error {
+  const inventory = parseHostKey(input.target.host.hostKey).fingerprint;
+  const remedy = inventory === offered
+    ? `The inventory already pins the offered key: setupReplicationTrust has not run since; run it (esxi-zfs trust FILE) to pin it on ${input.source.host.name}.`
+    : `The inventory pins ${inventory}. If ${input.target.host.name} was reinstalled, verify its new key out of band (ssh-keygen -lf on the host), update its hostKey and run setupReplicationTrust; otherwise treat it as a possible man in the middle.`;
+  return ApplicationFailure.nonRetryable(
+    `${where}: the target's SSH host key changed: ${input.source.host.name} pins ${pinned ?? 'an unreadable key'} for ${input.target.host.storageAddress} ` +
+      `(${input.user}'s known_hosts), the target offered ${offered}. ssh refused it; nothing was sent. ${remedy}`,
+    Failure.HostKeyMismatch,
   );
 }
 

@@ -16,7 +16,7 @@ import type { ByteCounter } from './byte-counter';
 import { closeSharedConnection, targetConnection } from './connection';
 import { streamScript } from './send-command';
 import type { Room } from './space';
-import { streamFailure } from './stream-failure';
+import { changedHostKey, streamFailure } from './stream-failure';
 import { releaseSendHolds, stopStream } from './stream-stop';
 import type { TransferInput } from './transfer';
 
@@ -72,13 +72,21 @@ export async function runStream(
   }
   const durationMs = Date.now() - started;
   if (report.sendExit !== 0 && report.sendPid !== undefined) await releaseSendHolds(transport, input, report.sendPid);
-  const error = streamFailure(input, { report, stopped: watch.stopped(), stderr, room: facts.room });
+  const pinned = changedHostKey(stderr) ? await pinnedFingerprint(transport, input, facts.home) : undefined;
+  const error = streamFailure(input, { report, stopped: watch.stopped(), stderr, room: facts.room, pinned });
   if (error) {
     // A refused login or command may come from a shared connection older than the trust.
     if (error instanceof ApplicationFailure && error.type === Failure.TrustMissing) await closeSharedConnection(transport, input);
     throw error;
   }
   return { bytes: report.bytes, durationMs };
+}
+
+/** The fingerprint of the target's key in the replication user's known_hosts on the source; undefined when unreadable. */
+async function pinnedFingerprint(transport: Transport, input: TransferInput, home: string): Promise<string | undefined> {
+  const address = input.target.host.storageAddress;
+  const found = await transport.run(input.source.host, ['ssh-keygen', '-l', '-F', address, '-f', `${home}/.ssh/known_hosts`], { timeoutMs: 30_000 }).catch(() => undefined);
+  return found?.code === 0 ? /SHA256:[A-Za-z0-9+/]+/.exec(found.stdout)?.[0] : undefined;
 }
 
 function progressOf(report: StreamReport, started: number): SendHeartbeat {
