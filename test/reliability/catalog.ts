@@ -12,6 +12,8 @@ export interface CatalogEntry {
   runbook: string;
   /** What is done to the system, as an operator would say it. */
   fault: string;
+  /** Why the case cannot run on this machine at all (shown in the report instead of a result). */
+  cannotRunHere?: string;
 }
 
 export const CATALOG: readonly CatalogEntry[] = [
@@ -65,6 +67,6 @@ export const CATALOG: readonly CatalogEntry[] = [
   { id: 'replication-user/shell', section: 'Security', runbook: 'replication trust', fault: 'the replication user asks for a shell' },
   { id: 'replication-user/port-forward', section: 'Security', runbook: 'replication trust', fault: 'the replication user asks for a port forward' },
   { id: 'replication-user/other-command', section: 'Security', runbook: 'replication trust', fault: 'the replication user runs another command through the forced command' },
-  { id: 'audit/npm', section: 'Security', runbook: '-', fault: '`npm audit --omit=dev`' },
+  { id: 'audit/npm', section: 'Security', runbook: '-', fault: '`npm audit --omit=dev`', cannotRunHere: 'the npm registry reachable from this machine answers npm audit\'s advisory endpoints (`/-/npm/v1/security/advisories/bulk`, `/audits/quick`) with HTTP 405, and no offline advisory database is available; run `npm audit --omit=dev` where registry.npmjs.org answers (README, Secrets and dependency audits)' },
   { id: 'audit/govulncheck', section: 'Security', runbook: '-', fault: '`govulncheck` on the simulator module' },
 ];

@@ -22,8 +22,8 @@ export function renderReport(results: readonly CaseResult[]): string {
   const byId = new Map(results.map((r) => [r.id, r]));
   const unknown = results.filter((r) => !CATALOG.some((c) => c.id === r.id));
   if (unknown.length > 0) throw new Error(`results for ids not in the catalog: ${unknown.map((r) => r.id).join(', ')}`);
-  const counts = { passed: 0, failed: 0, 'not run': 0 };
-  for (const c of CATALOG) counts[byId.get(c.id)?.result ?? 'not run']++;
+  const counts = { passed: 0, failed: 0, 'not run': 0, 'cannot run here': 0 };
+  for (const c of CATALOG) counts[c.cannotRunHere ? 'cannot run here' : (byId.get(c.id)?.result ?? 'not run')]++;
   const lines = [
     '# Reliability: faults, hostile input and security',
     '',
@@ -33,13 +33,18 @@ export function renderReport(results: readonly CaseResult[]): string {
     'simulator and a Temporal dev server) unless it says otherwise. "Recovery" is from the end of the',
     'fault (worker started again, link back up, endpoint answering) to the run\'s completion.',
     '',
-    `Cases: ${CATALOG.length}; passed ${counts.passed}, failed ${counts.failed}, not run ${counts['not run']}.`,
+    `Cases: ${CATALOG.length}; passed ${counts.passed}, failed ${counts.failed}, not run ${counts['not run']}, cannot run here ${counts['cannot run here']}.`,
   ];
   const sections = [...new Set(CATALOG.map((c) => c.section))] as Section[];
   for (const section of sections) {
     lines.push('', `## ${section}`, '', '| Fault | Runbook | What happened | Verified afterwards | Recovery | Result | Test |', '|---|---|---|---|---|---|---|');
     for (const c of CATALOG.filter((e) => e.section === section)) {
       const r = byId.get(c.id);
+      if (c.cannotRunHere) {
+        if (r) throw new Error(`${c.id} is marked as unable to run here, yet has a result`);
+        lines.push(`| ${cell(c.fault)} | ${cell(c.runbook)} | | | | **cannot run here**: ${cell(c.cannotRunHere)} | |`);
+        continue;
+      }
       if (!r) {
         lines.push(`| ${cell(c.fault)} | ${cell(c.runbook)} | | | | **not run** | |`);
         continue;

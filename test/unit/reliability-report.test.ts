@@ -20,8 +20,10 @@ test('the report: one row per catalog case, its result, what was verified and th
   assert.equal(rows.length, CATALOG.length);
   assert.match(rows[0]!, /\| retried \| data equal \| 3\.2 s \| passed \(2026-12-03\) \| a test \|$/);
   assert.match(rows[1]!, /\*\*failed\*\* \(2026-12-03\): boom \\\| here/);
-  assert.match(report, new RegExp(`passed 1, failed 1, not run ${CATALOG.length - 2}\\.`));
-  assert.equal(rows.filter((r) => r.includes('**not run**')).length, CATALOG.length - 2);
+  const unable = CATALOG.filter((c) => c.cannotRunHere).length;
+  assert.match(report, new RegExp(`passed 1, failed 1, not run ${CATALOG.length - 2 - unable}, cannot run here ${unable}\\.`));
+  assert.equal(rows.filter((r) => r.includes('**not run**')).length, CATALOG.length - 2 - unable);
+  assert.equal(rows.filter((r) => r.includes('**cannot run here**')).length, unable);
 });
 
 test('a result under an id the catalog does not have is refused', () => {
