@@ -1,5 +1,6 @@
 /** Parsers for what a storage host prints when probed. Pure: unit-tested on captured output. */
 import { parseZfsSize } from './zfs-size';
+import { layoutDevices, parsePoolStatus } from './storage/pool-layout';
 
 export interface PoolSummary {
   name: string;
@@ -35,30 +36,9 @@ export function parseZpoolList(output: string): PoolSummary[] {
     });
 }
 
-/** Lines in a pool's config that group devices rather than name one. */
-const VDEV_GROUP = /^(logs|cache|spares|special|dedup|mirror|raidz\d?|draid\S*?|replacing|spare)(-\d+)?$/;
-
-/** Which pool each device belongs to, from `zpool status` (device names are the first word of config lines). */
+/** Which pool each device belongs to, from `zpool status`: the devices of every pool's layout. */
 export function parsePoolDevices(zpoolStatus: string): Map<string, string> {
-  const devices = new Map<string, string>();
-  let pool: string | undefined;
-  let inConfig = false;
-  for (const line of zpoolStatus.split('\n')) {
-    const poolLine = /^\s*pool:\s*(\S+)/.exec(line);
-    if (poolLine) {
-      pool = poolLine[1];
-      inConfig = false;
-      continue;
-    }
-    if (/^\s*config:/.test(line)) {
-      inConfig = true;
-      continue;
-    }
-    if (/^\s*errors:/.test(line)) inConfig = false;
-    const word = /^\s+(\S+)/.exec(line)?.[1];
-    if (inConfig && pool && word && word !== 'NAME' && word !== pool && !VDEV_GROUP.test(word)) devices.set(word, pool);
-  }
-  return devices;
+  return new Map(parsePoolStatus(zpoolStatus).flatMap((pool) => layoutDevices(pool).map((device): [string, string] => [device, pool.name])));
 }
 
 /** Linux: `lsblk -b -d -n -P -o NAME,SIZE,MODEL,TYPE` lines of KEY="value" pairs. */

@@ -51,6 +51,8 @@ function groupKind(word: string): LayoutVdevKind | 'nested' | undefined {
   return group === 'raidz' || group === 'raidz1' ? 'raidz' : (group as LayoutVdevKind);
 }
 
+const DISTRIBUTED_SPARE = /^draid\d-\d+-\d+$/;
+
 /** Every pool in a `zpool status` output ("no pools available" gives none). */
 export function parsePoolStatus(output: string): PoolLayout[] {
   const pools: PoolLayout[] = [];
@@ -79,7 +81,8 @@ export function parsePoolStatus(output: string): PoolLayout[] {
       if (section === undefined) throw new Error(`zpool status: pool ${name}: a device before the pool's own line`);
       const kind = groupKind(word);
       if (section === 'cache' || section === 'spares') {
-        layout[section].push(word);
+        // A dRAID's distributed spare (draid2-0-0) is capacity inside the dRAID, not a device.
+        if (!DISTRIBUTED_SPARE.test(word)) layout[section].push(word);
         continue;
       }
       if (level === 1) {
