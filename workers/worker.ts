@@ -1,6 +1,6 @@
 /** The worker process: connects to (or starts) Temporal and runs every workflow and activity. */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from '@temporalio/client';
@@ -15,6 +15,7 @@ import { connectOrStart, type DevServerOptions } from './dev-server';
 import { MAX_HEARTBEAT_THROTTLE, TASK_QUEUE } from './config';
 import { codecDataConverter, loadCodecKeys } from './codec/keys';
 import { PACKAGE_ROOT, RUNNING_FROM_SOURCE } from './package-root';
+import { cachedBundle } from './bundle-cache';
 
 const execFileAsync = promisify(execFile);
 
@@ -23,17 +24,15 @@ const PREBUILT_BUNDLE = path.join(PACKAGE_ROOT, 'dist', 'workflow-bundle.js');
 
 /**
  * The workflow bundle: the prebuilt one when running the compiled package; from the sources (a
- * checkout: never a stale dist), made now by a child process so that webpack never loads into the
- * worker.
+ * checkout: never a stale dist), made by a child process so that webpack never loads into the
+ * worker, once per version of the sources (bundle-cache.ts).
  */
-async function workflowBundle(): Promise<string> {
+export async function workflowBundle(): Promise<string> {
   if (!RUNNING_FROM_SOURCE && existsSync(PREBUILT_BUNDLE)) return PREBUILT_BUNDLE;
-  const dir = path.join(PACKAGE_ROOT, '.data');
-  mkdirSync(dir, { recursive: true });
-  const out = path.join(dir, 'workflow-bundle.js');
   const script = path.join(__dirname, `bundle-workflows${path.extname(__filename)}`);
-  await execFileAsync(process.execPath, [...(RUNNING_FROM_SOURCE ? ['--import', 'tsx'] : []), script, out], { cwd: PACKAGE_ROOT });
-  return out;
+  return cachedBundle(PACKAGE_ROOT, async (out) => {
+    await execFileAsync(process.execPath, [...(RUNNING_FROM_SOURCE ? ['--import', 'tsx'] : []), script, out], { cwd: PACKAGE_ROOT });
+  });
 }
 
 export interface RunningWorker {

@@ -7,7 +7,7 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundlePath } from '@temporalio/worker';
 import { after, before } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { DataConverter } from '@temporalio/common';
@@ -18,6 +18,7 @@ import { sshTransport, type Transport } from '../../activities/transport';
 import { SshPool } from '../../activities/ssh';
 import { vsphereSessions } from '../../activities/vsphere/sessions';
 import { MAX_HEARTBEAT_THROTTLE, TASK_QUEUE } from '../../workers/config';
+import { workflowBundle as productBundle } from '../../workers/worker';
 
 export function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -57,12 +58,12 @@ export async function startOnFreePorts(dbFile: string): Promise<DevServer> {
   }
 }
 
-let bundle: Promise<WorkflowBundle> | undefined;
+let bundle: Promise<WorkflowBundlePath> | undefined;
 let runtimeInstalled = false;
 
-/** The product's workflows, bundled once per test process. */
-export function workflowBundle(): Promise<WorkflowBundle> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error } });
+/** The product's workflows, bundled as the worker bundles them (once per version of the sources, kept in .data). */
+export function workflowBundle(): Promise<WorkflowBundlePath> {
+  bundle ??= productBundle().then((codePath) => ({ codePath }));
   return bundle;
 }
 
