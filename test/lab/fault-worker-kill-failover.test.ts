@@ -7,10 +7,8 @@
  * a new worker finishes each. Asserted from real state: the clones on the replica's host, the
  * simulator's datastores and vmkernel NICs, the data read over NFS from the ESXi hosts' namespaces.
  */
-import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -26,7 +24,6 @@ import { failbackInput, failoverInput } from '../../inventory/failover';
 import type { Inventory } from '../../inventory/schema';
 import { HostSystem, Session, retrieveOne, type HostNasVolume } from '../../activities/vsphere';
 import { inHypervisor, labDown, labUp, type LabHostState, type LabState } from '../../lab/lab';
-import { allPids, processNs } from '../../lab/sys';
 import { startVsphereSim, type VsphereSim } from '../../lab/vsphere';
 import { runHook } from '../../lab/vsphere-hook';
 import { nfsUrl } from '../../lab/nfs/client';
@@ -34,9 +31,9 @@ import { startReplication } from '../../scripts/replication-start';
 import { configureLab } from '../helpers/lab-configure';
 import { on } from '../helpers/lab-replication';
 import { recorded, type FaultRecorder } from '../helpers/reliability';
+import { pidsOn, procFile, spawnWorker, until } from '../helpers/lab-processes';
 import { startTestTemporal, workflowBundle, type TestTemporal } from '../helpers/temporal';
 
-const CLI = path.join(__dirname, '../../bin/esxi-zfs.js');
 const LAB_DIR = path.resolve(__dirname, '../../.data/lab-fault-worker-kill-failover-test');
 const PASSWORD_ENV = 'ESXI_ZFS_TEST_VSPHERE_PASSWORD_WORKER_KILL_FAILOVER';
 const DATASET = 'sp1/nas/vol0';
@@ -52,36 +49,12 @@ let job: ReplicationJob;
 let src: LabHostState;
 let dst: LabHostState;
 
-const procFile = (pid: number, file: string): string => {
-  try {
-    return fs.readFileSync(`/proc/${pid}/${file}`, 'utf8');
-  } catch {
-    return '';
-  }
-};
-
-const pidsOn = (host: LabHostState, commandLine: RegExp): number[] =>
-  allPids().filter((pid) => processNs(pid, 'mnt') === host.ns.mnt && commandLine.test(procFile(pid, 'cmdline').split('\0').join(' ')));
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 120_000, everyMs = 20): Promise<T> {
-  for (const deadline = Date.now() + timeoutMs; ;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
 /**
  * Runs `handle`'s workflow on a spawned worker process; when `command` runs on `host` it is held
  * (SIGSTOP), the worker SIGKILLed and the command let go; a new worker finishes the run.
  */
 async function killedDuring<T>(r: FaultRecorder, handle: WorkflowHandle, host: LabHostState, command: RegExp, what: string): Promise<T> {
-  const worker = spawn(CLI, ['worker'], {
-    env: { ...process.env, TEMPORAL_ADDRESS: temporal.server.address, TEMPORAL_NAMESPACE: temporal.server.namespace },
-    stdio: 'ignore',
-  });
-  const exited = new Promise((resolve) => worker.once('exit', resolve));
+  const worker = spawnWorker(temporal);
   let held: number[] = [];
   try {
     held = await until(`${what} on ${host.name}`, () => {
@@ -90,8 +63,7 @@ async function killedDuring<T>(r: FaultRecorder, handle: WorkflowHandle, host: L
       return pids.length > 0 ? pids : undefined;
     }, 120_000, 5);
   } finally {
-    worker.kill('SIGKILL');
-    await exited;
+    await worker.kill();
     for (const pid of held) process.kill(pid, 'SIGCONT');
   }
   await until(`the held ${what} to end`, () => (held.some((pid) => procFile(pid, 'stat') !== '') ? undefined : true), 30_000, 50);

@@ -7,7 +7,6 @@
  * real state: the pools and their `zpool history`, the guest's addresses and files, the
  * simulator's VMs and their devices. Runs as root.
  */
-import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -30,13 +29,12 @@ import { revertFlag } from '../../core/guest/network/timed-revert';
 import { sshBanner } from '../../lab/daemons';
 import { run } from '../../lab/exec';
 import { labDown, labExec, labUp, type LabHostState, type LabState } from '../../lab/lab';
-import { allPids, processNs } from '../../lab/sys';
 import { labHook } from '../../lab/vsphere-hook';
 import { shellQuote, startVsphereSim, type VsphereSim } from '../../lab/vsphere';
 import { recorded, type FaultRecorder } from '../helpers/reliability';
+import { pidsOn, procFile, spawnWorker, until } from '../helpers/lab-processes';
 import { startTestTemporal, workflowBundle, type TestTemporal } from '../helpers/temporal';
 
-const CLI = path.join(__dirname, '../../bin/esxi-zfs.js');
 const DIR = path.resolve(__dirname, '../../.data/lab-fault-worker-kill-test');
 const NAMES = ['wk-san-01', 'wk-san-02'];
 const PASSWORD_ENV = 'ESXI_ZFS_TEST_VSPHERE_PASSWORD_WORKER_KILL';
@@ -51,48 +49,10 @@ let h2: LabHostState;
 let inventoryText: string;
 const sessions = vsphereSessions();
 
-const procFile = (pid: number, file: string): string => {
-  try {
-    return fs.readFileSync(`/proc/${pid}/${file}`, 'utf8');
-  } catch {
-    return '';
-  }
-};
-
-/** The processes of this lab host whose command line matches (lab hosts share the pid namespace). */
-const pidsOn = (host: LabHostState, commandLine: RegExp): number[] =>
-  allPids().filter((pid) => processNs(pid, 'mnt') === host.ns.mnt && commandLine.test(procFile(pid, 'cmdline').split('\0').join(' ')));
-
-/** Polls `probe` until it gives a value; fails naming `what` after `timeoutMs`. */
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 120_000, everyMs = 20): Promise<T> {
-  for (const deadline = Date.now() + timeoutMs; ;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
 async function ok(host: LabHostState, ...argv: string[]): Promise<string> {
   const r = await labExec(host, argv);
   assert.equal(r.code, 0, `${host.name}: ${argv.join(' ')}: exit ${r.code}: ${r.stderr}`);
   return r.stdout;
-}
-
-/** A worker process as an operator runs it, on this test's dev server; `freeze` SIGSTOPs it, `kill` SIGKILLs it. */
-function spawnWorker(): { freeze(): void; kill(): Promise<void> } {
-  const worker = spawn(CLI, ['worker'], {
-    env: { ...process.env, TEMPORAL_ADDRESS: temporal.server.address, TEMPORAL_NAMESPACE: temporal.server.namespace },
-    stdio: 'ignore',
-  });
-  const exited = new Promise((resolve) => worker.once('exit', resolve));
-  return {
-    freeze: () => void worker.kill('SIGSTOP'),
-    async kill() {
-      worker.kill('SIGKILL');
-      await exited;
-    },
-  };
 }
 
 /**
@@ -100,7 +60,7 @@ function spawnWorker(): { freeze(): void; kill(): Promise<void> } {
  * the run on a new worker: the recovery clock runs from the new worker's start to the result.
  */
 async function killedAt<T>(r: FaultRecorder, handle: WorkflowHandle, atFault: (freeze: () => void) => Promise<string>, afterKill?: () => Promise<void>): Promise<T> {
-  const worker = spawnWorker();
+  const worker = spawnWorker(temporal);
   let moment: string;
   try {
     moment = await atFault(worker.freeze);
