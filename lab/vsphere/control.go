@@ -56,16 +56,12 @@ func (l *lab) controlHandler(username, password string) http.Handler {
 		writeJSON(w, http.StatusOK, l.state(h))
 	}))
 	mux.HandleFunc("PUT "+controlPrefix+"/hosts/{name}/reboot-seconds", l.withHost(func(w http.ResponseWriter, r *http.Request, h *labHost) {
-		var body struct{ Value *float64 }
-		if !readJSON(w, r, &body) {
-			return
-		}
-		if body.Value == nil || *body.Value < 0 || *body.Value > 3600 {
-			writeError(w, http.StatusBadRequest, "value: seconds, 0 to 3600")
+		seconds, ok := readSeconds(w, r)
+		if !ok {
 			return
 		}
 		h.mu.Lock()
-		h.rebootSeconds = *body.Value
+		h.rebootSeconds = seconds
 		h.mu.Unlock()
 		writeJSON(w, http.StatusOK, l.state(h))
 	}))
@@ -123,15 +119,11 @@ func (l *lab) controlHandler(username, password string) http.Handler {
 		writeJSON(w, http.StatusOK, map[string]staleMode{"staleMode": mode})
 	})
 	mux.HandleFunc("PUT "+controlPrefix+"/unavailable", func(w http.ResponseWriter, r *http.Request) {
-		var body struct{ Value *float64 }
-		if !readJSON(w, r, &body) {
+		seconds, ok := readSeconds(w, r)
+		if !ok {
 			return
 		}
-		if body.Value == nil || *body.Value < 0 || *body.Value > 3600 {
-			writeError(w, http.StatusBadRequest, "value: seconds, 0 to 3600")
-			return
-		}
-		until := l.outage.set(*body.Value)
+		until := l.outage.set(seconds)
 		writeJSON(w, http.StatusOK, map[string]time.Time{"until": until})
 	})
 	mux.HandleFunc("GET "+controlPrefix+"/hook-events", func(w http.ResponseWriter, r *http.Request) {
@@ -222,4 +214,17 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func writeError(w http.ResponseWriter, status int, message string) {
 	writeJSON(w, status, map[string]string{"error": message})
+}
+
+// readSeconds reads a {"value": seconds} body, 0 to 3600; otherwise it answers 400 and gives false.
+func readSeconds(w http.ResponseWriter, r *http.Request) (float64, bool) {
+	var body struct{ Value *float64 }
+	if !readJSON(w, r, &body) {
+		return 0, false
+	}
+	if body.Value == nil || *body.Value < 0 || *body.Value > 3600 {
+		writeError(w, http.StatusBadRequest, "value: seconds, 0 to 3600")
+		return 0, false
+	}
+	return *body.Value, true
 }
