@@ -24,6 +24,9 @@ export const SEARCH_ATTRIBUTES: Record<string, CliSearchAttributeType> = Object.
   Object.values(SearchAttribute).map((key) => [key.name, key.type.toLowerCase().replace(/(?:^|_)(\w)/g, (_, c: string) => c.toUpperCase()) as CliSearchAttributeType]),
 );
 
+/** Eager activity dispatch, off by default in the server (deploy/compose/dynamicconfig sets it too). */
+const EAGER_ACTIVITIES = ['system.enableActivityEagerExecution=true'];
+
 export const DEFAULT_DB_FILE = path.join(REPO_ROOT, '.data', 'temporal.sqlite');
 
 export interface DevServerOptions {
@@ -219,6 +222,9 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     '--namespace', namespace,
     '--ip', ip,
     '--log-level', 'warn',
+    // An activity scheduled by a workflow task goes back to the worker in that task's response
+    // when the worker has a free slot, not through the task queue (no poll round trip per step).
+    ...EAGER_ACTIVITIES.flatMap((setting) => ['--dynamic-config-value', setting]),
     ...Object.entries(searchAttributes).flatMap(([key, type]) => ['--search-attribute', `${key}=${type}`]),
     ...(opts.uiCodecEndpoint ? ['--ui-codec-endpoint', opts.uiCodecEndpoint] : []),
   ];
