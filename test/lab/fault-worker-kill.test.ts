@@ -127,6 +127,9 @@ describe('worker SIGKILLed during configureStorage and buildStorageVm', { timeou
 
   test('worker killed while configureStorage creates the pool: one pool, one zpool create, datasets and shares as configured', recorded('worker-kill/pool-create', async (r) => {
     const input = configureStorageInput(inventoryOf(inventoryText), h1.name);
+    // One stray byte where label 0 would start (no signature, no label): the probe reads this disk
+    // with zdb -l, as it does any disk whose label areas are not all zeros, and the hold below sees it.
+    await ok(h1, 'sh', '-c', `printf '\\001' | dd of=${input.pool.data[0]!.disks[0]!.disk!} bs=1 seek=8192 conv=notrunc status=none`);
     const handle = await temporal.client.workflow.start(configureStorage, { args: [input], taskQueue: temporal.taskQueue, workflowId: `fault-pool-create-${process.pid}` });
     let creating: number[] = [];
     let daemonStopped = false;

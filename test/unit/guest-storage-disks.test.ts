@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PoolSpec } from '../../core/configure/shared';
@@ -280,6 +280,47 @@ test('the label probe runs disks side by side and prints them in the order given
     }
   } finally {
     rmSync(bin, { recursive: true, force: true });
+  }
+});
+
+test('linux: zdb reads only a device whose label areas are not all zeros (first 512 KiB, last 768 KiB)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'probe-zeros-'));
+  try {
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'blkid'), '#!/bin/sh\nexit 2\n', { mode: 0o755 });
+    writeFileSync(join(bin, 'zdb'), '#!/bin/sh\necho "zdb read $2"\n', { mode: 0o755 });
+    const MiB = 1024 * 1024;
+    // name: [size, offset of one non-zero byte (none: all zeros)]
+    const disks: Record<string, [number, number | undefined]> = {
+      blank: [4 * MiB + 4096, undefined],
+      middle: [4 * MiB, 2 * MiB],
+      label1: [4 * MiB, 300 * 1024],
+      label3: [4 * MiB + 4096, 4 * MiB - 100 * 1024],
+      lastAligned: [4 * MiB + 100 * 1024, 4 * MiB - 400 * 1024],
+      small: [512 * 1024, undefined],
+    };
+    for (const [name, [size, at]] of Object.entries(disks)) {
+      const file = join(dir, name);
+      writeFileSync(file, '');
+      truncateSync(file, size);
+      if (at !== undefined) {
+        const fd = openSync(file, 'r+');
+        writeSync(fd, Buffer.from([1]), 0, 1, at);
+        closeSync(fd);
+      }
+    }
+    const names = Object.keys(disks).map((n) => join(dir, n));
+    const [sh, ...args] = storageCommands.linux.labelProbe(names.map((name) => ({ name }) as never));
+    const r = spawnSync(sh!, args, { env: { PATH: `${bin}:/usr/bin:/bin:/usr/sbin:/sbin` }, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const read = [...r.stdout.matchAll(/^zdb read \S+\/(\w+)$/gm)].map((m) => m[1]);
+    assert.deepEqual(read, ['label1', 'label3', 'lastAligned', 'small']);
+    assert.deepEqual([...r.stdout.matchAll(/^@@ zeros \S+\/(\w+)$/gm)].map((m) => m[1]), ['blank', 'middle']);
+    const probed = parseLabelProbe(r.stdout);
+    assert.deepEqual(probed.get(join(dir, 'blank')), {}, 'all zeros: nothing held');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -4,6 +4,7 @@
  *
  *   @@ blkid DEVICE      blkid -p -o export output (KEY=value lines; nothing for a blank device)
  *   @@ zdb DEVICE        zdb -l output
+ *   @@ zeros DEVICE      (Linux) instead of zdb: the areas the labels live in are all zeros
  *
  * zdb is the authority for ZFS labels: blkid (util-linux 2.38, checked on the lab) prints nothing
  * for an exported pool's cache and spare devices, whose labels zdb reads as states 4 and 3.
@@ -105,7 +106,8 @@ export function parseBlkid(output: string): Pick<ProbedLabels, 'fsType' | 'parti
 /** The probe script's output → device → what it holds. Devices keep the name the script was given. */
 export function parseLabelProbe(output: string): Map<string, ProbedLabels> {
   const probed = new Map<string, ProbedLabels>();
-  const sections = output.split(/^@@ (blkid|zdb) (.*)$/m);
+  // `@@ zeros DEVICE` (Linux): its label areas are all zeros, zdb was not run: no ZFS label.
+  const sections = output.split(/^@@ (blkid|zdb|zeros) (.*)$/m);
   for (let i = 1; i + 1 < sections.length; i += 3) {
     const [tool, device, body = ''] = [sections[i]!, sections[i + 1]!, sections[i + 2]];
     const facts = probed.get(device) ?? {};
@@ -113,7 +115,7 @@ export function parseLabelProbe(output: string): Map<string, ProbedLabels> {
       const zdb = parseZdbLabel(body);
       if (zdb && 'unreadable' in zdb) facts.unreadable ??= zdb.unreadable;
       else if (zdb) facts.zfs = zdb;
-    } else {
+    } else if (tool === 'blkid') {
       const { unreadable, ...blkid } = parseBlkid(body);
       Object.assign(facts, blkid);
       if (unreadable) facts.unreadable ??= unreadable;

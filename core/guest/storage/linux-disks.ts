@@ -10,7 +10,7 @@
  *              (the lab's sparse files, and its cache disk: a block node over a loop device)
  *
  * Checked in a lab host (zfs-fuse, no udev): lsblk's FSTYPE and PTTYPE come from udev and are
- * empty there, so the label probe (blkid -p, zdb -l) reads every device itself; the machine's own
+ * empty there, so the label probe (blkid -p, zdb -l where the label areas are not zeros) reads every device itself; the machine's own
  * disk is listed (vda, mounted) and must never be chosen; there is no /dev/disk/by-id.
  */
 import type { ListedDisk } from './guest-disk';
@@ -30,11 +30,25 @@ if [ -n "$1" ]; then
   done
 fi`;
 
-/** blkid and zdb read each device given as an argument. */
+/**
+ * blkid reads each device given as an argument, and zdb each one that could hold a ZFS label.
+ * ZFS keeps its four labels in the first 512 KiB and in the last 512 KiB below the size rounded
+ * down to 256 KiB; the last 768 KiB cover those. Where both are all zeros no label can be read
+ * (`@@ zeros`) and zdb, which costs tens of milliseconds of start-up a disk, is not run: the
+ * blank disks of a new storage VM. A size that cannot be read leaves it to zdb.
+ */
 export const LINUX_LABEL_PROBE = probeEachDisk(`  echo "@@ blkid $1"
   blkid -p -o export "$1"
-  echo "@@ zdb $1"
-  zdb -l "$1"`);
+  size=$(blockdev --getsize64 "$1" 2>/dev/null || stat -L -c %s "$1" 2>/dev/null)
+  if [ -n "$size" ] && [ "$size" -ge 1048576 ] && [ "$( {
+    dd if="$1" bs=262144 count=2 2>/dev/null
+    dd if="$1" bs=262144 skip=$((size / 262144 - 3)) count=3 2>/dev/null
+  } | tr -d '\\000' | wc -c)" -eq 0 ]; then
+    echo "@@ zeros $1"
+  else
+    echo "@@ zdb $1"
+    zdb -l "$1"
+  fi`);
 
 type LsblkRow = Record<string, string>;
 
