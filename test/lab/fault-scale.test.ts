@@ -5,6 +5,8 @@
  *   jump. Snapshot names carry workflow time; ZFS stamps `creation` with the host's clock; ordering
  *   is createtxg's. Each scenario makes `creation` order disagree with the real order, so anything
  *   ordering by it would pick the wrong base or prune the wrong snapshot.
+ * - a replication schedule firing while the hosts are hours ahead: schedules run on the server's
+ *   clock, and the runs they start name and order their snapshots as at any other time.
  * - fifty datasets on one host, each with its schedule, all triggered at once, while one of the two
  *   target hosts is down (its sshd stopped): a spawned `esxi-zfs worker` process, its peak RSS read.
  */
@@ -24,6 +26,8 @@ import { pidsInNamespaces, processExe, terminate } from '../../lab/sys';
 import { requireInventory } from '../../inventory/load';
 import { replicationJobs, replicationTrustInput } from '../../inventory/jobs';
 import { replicationScheduleId, replicationWorkflowId, type ReplicationJob, type ReplicationResult } from '../../core/replication/shared';
+import { desiredSchedule } from '../../activities/schedules/desired';
+import type { ScheduledReplicationResult } from '../../workflows/scheduled-replication';
 import { parseOurTime } from '../../core/zfs/snapshot-name';
 import { startReplication } from '../../scripts/replication-start';
 import { startTestTemporal, type TestTemporal } from '../helpers/temporal';
@@ -34,7 +38,7 @@ import { recorded } from '../helpers/reliability';
 const run = promisify(execFile);
 const CLI = path.join(__dirname, '../../bin/esxi-zfs.js');
 const LAB_DIR = path.resolve(__dirname, '../../.data/lab-fault-scale-test');
-const SKEW_SCENARIOS = ['ahead', 'behind'];
+const SKEW_SCENARIOS = ['ahead', 'behind', 'scheduled'];
 const FIFTY = 50;
 const HOUR = 3600;
 
@@ -174,6 +178,46 @@ describe('clock skew between the storage hosts and the worker', () => {
   test('hosts put 5 h behind between runs: bases, order and retention follow createtxg, not creation', recorded('clock-skew/behind', async (r) => {
     try {
       await skewScenario('behind', { first: '0', later: '-5h', changeAfter: 1 }, r);
+    } finally {
+      await setClocks('0');
+    }
+  }));
+
+  test('the product\'s schedule firing while the hosts are 3 h ahead: it fires on the server\'s clock; its runs are named for their firing and incremental', recorded('clock-skew/schedule', async (r) => {
+    try {
+      const job = scenarioJob(template, 'scheduled', { schedule: { cron: '59 23 * * *', timezone: 'UTC' } });
+      await on(src, 'zfs create sp1/t/scheduled && head -c 262144 /dev/urandom > /sp1/t/scheduled/a');
+      await setClocks('+3h');
+      // The schedule apply would create for the job, firing every 4 s instead of nightly: who fires it is the same.
+      const handle = await temporal.client.schedule.create({ ...desiredSchedule(job, temporal.taskQueue)!.options, spec: { intervals: [{ every: '4s' }] } });
+      r.happened('The source and target hosts\' clocks were set 3 h ahead (libfaketime); the replication schedule of a dataset was created firing every 4 s.');
+      const results = await temporal.withWorker(async () => {
+        const fired = await eventually('two firings', async () => {
+          const d = await handle.describe();
+          return d.info.recentActions.length >= 2 ? d : undefined;
+        }, 60_000);
+        await handle.pause('the two firings are in');
+        const next = fired.info.nextActionTimes[0]!.getTime();
+        assert.ok(Math.abs(next - Date.now()) < 10_000, `next firing ${new Date(next).toISOString()} is by the server's clock (now ${new Date().toISOString()})`);
+        const [a, b] = fired.info.recentActions.slice(0, 2);
+        assert.equal(b!.scheduledAt.getTime() - a!.scheduledAt.getTime(), 4000, 'the firings 4 s apart');
+        r.verified(`the schedule fired every 4 s by the server's clock (firings ${a!.scheduledAt.toISOString()}, ${b!.scheduledAt.toISOString()}); its next firing was 4 s ahead of the worker's clock, not 3 h`);
+        return Promise.all([a!, b!].map(async (action) => ({
+          firedAt: action.takenAt.getTime(),
+          result: (await temporal.client.workflow.getHandle(action.action.workflow.workflowId, action.action.workflow.firstExecutionRunId).result()) as ScheduledReplicationResult,
+        })));
+      });
+      await handle.delete();
+      const [first, second] = results.map(({ firedAt, result }) => {
+        assert.ok(!('skipped' in result), JSON.stringify(result));
+        const named = parseOurTime(job.snapshotPrefix, result.snapshot)!.getTime();
+        assert.ok(named >= firedAt - 1000 && named <= firedAt + 10_000, `${result.snapshot} is named for its firing (${new Date(firedAt).toISOString()})`);
+        return result;
+      }) as [ReplicationResult, ReplicationResult];
+      assert.equal(first.kind, 'full');
+      assert.deepEqual([second.kind, second.base], ['incremental', first.snapshot]);
+      assert.equal(await creationOffsetHours(job, second.snapshot), 3, 'ZFS stamped the snapshot with the host\'s clock, 3 h ahead');
+      r.verified(`both scheduled runs completed, each snapshot named for its firing (${first.snapshot}, ${second.snapshot}) while ZFS stamped them 3 h ahead; the second incremental from the first`);
     } finally {
       await setClocks('0');
     }

@@ -4,8 +4,9 @@
  * zfs-fuse, NFS), then the lab's vSphere simulator with vh1, vh2 whose storage VMs they are.
  *
  * In order, each building on the one before: configureStorage on the blank hosts; provisionCluster
- * from blank (passthrough, storage VMs, datastores, trust, schedules); a replication send of 64 MiB;
- * a failover of the lost source. Every run resumes on the restarted server and completes; what it
+ * from blank (passthrough, storage VMs, datastores, trust, schedules); a replication send of 192 MiB;
+ * a failover of the lost source; the failback once it is back; recoverDatastores while the source's
+ * NFS server is down, until its reboot. Every run resumes on the restarted server and completes; what it
  * made is read back from the hosts and the simulator. Each records its result for docs/reliability.md.
  */
 import { after, before, test } from 'node:test';
@@ -13,17 +14,20 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal as proto } from '@temporalio/proto';
-import { configureStorage, failover, provisionCluster } from '../../workflows';
-import { failoverWorkflowId } from '../../core/failover/shared';
+import { configureStorage, failback, failover, provisionCluster, recoverDatastores } from '../../workflows';
+import { failbackWorkflowId, failoverWorkflowId } from '../../core/failover/shared';
 import { provisionHostStatusQuery, WorkflowIds } from '../../core/provision/shared';
 import { replicationScheduleId, type ReplicationResult } from '../../core/replication/shared';
 import { configureStorageInput } from '../../inventory/configure';
-import { failoverInput } from '../../inventory/failover';
+import { failbackInput, failoverInput } from '../../inventory/failover';
+import { recoverDatastoresInput } from '../../inventory/datastore';
+import { recoverDatastoresProgressQuery, recoverWorkflowId } from '../../core/datastore/recover';
 import { replicationJobs } from '../../inventory/jobs';
 import { requireInventory } from '../../inventory/load';
 import { provisionClusterInput } from '../../inventory/provision';
 import { storageVms } from '../../inventory/targets';
-import { inHypervisor, labDown, labUp, type LabHostState, type LabState } from '../../lab/lab';
+import { inHypervisor, labDown, labReboot, labUp, type LabHostState, type LabState } from '../../lab/lab';
+import { stopNfs } from '../../lab/nfs/server';
 import { nfsUrl } from '../../lab/nfs/client';
 import { runHook } from '../../lab/vsphere-hook';
 import { LAB_VSPHERE_PASSWORD_ENV, labVsphereUp } from '../../lab/vsphere-lab';
@@ -39,6 +43,8 @@ let sim: VsphereSim | undefined;
 let temporal: TestTemporal;
 let src: LabHostState;
 let dst: LabHostState;
+/** The failover case's recovered copy, for the failback case. */
+let recoveredClone: string | undefined;
 
 before(async () => {
   [lab, temporal] = await Promise.all([labUp({ names: ['rst-san-01', 'rst-san-02'], dir: LAB_DIR }), startTestTemporal('server-restart')]);
@@ -228,4 +234,72 @@ test('a failover of the lost source, the server killed mid-run: the recovered da
   assert.equal((await temporal.client.schedule.getHandle(replicationScheduleId(job)).describe()).state.paused, true);
   assert.match(await sshOut(dst, `zfs get -H -o value esxi-zfs:fenced ${job.target.dataset}`), /^failover:/);
   r.verified('the replica fenced and its schedule paused');
+  recoveredClone = result.clone;
+}));
+
+test('the failback once the source is back, the server killed mid-run: the data written during the failover on the source, the ring restored', recorded('server-restart/failback', async (r) => {
+  assert.ok(recoveredClone, 'the failover case ran first');
+  const since = new Date();
+  const inventory = requireInventory(lab.inventoryFile);
+  const job = replicationJobs(inventory).find((j) => j.source.host.name === src.name)!;
+  const cloneMountpoint = await sshOut(dst, `zfs get -H -o value mountpoint ${recoveredClone}`);
+  await on(dst, `echo written-during-failover > ${cloneMountpoint}/during.txt`);
+  await runHook(LAB_DIR, 'vm-on', [src.name, src.name]);
+  r.happened(`A file was written to the recovered copy ${recoveredClone} on ${dst.name}; ${src.name} came back (its sshd started).`);
+  const result = await temporal.withWorker(async () => {
+    const handle = await temporal.client.workflow.start(failback, { args: [failbackInput(inventory, job.source.dataset, true)], taskQueue: temporal.taskQueue, workflowId: failbackWorkflowId(job) });
+    await until('a first failback step done', () => madeProgress(handle));
+    await killServer(r, 'after the first failback step');
+    const done = await handle.result();
+    r.recovered();
+    return done;
+  });
+  await reportTimeouts(r, since);
+  assert.equal(result.nothingToDo, undefined);
+  const mountpoint = await sshOut(src, `zfs get -H -o value mountpoint ${job.source.dataset}`);
+  assert.equal(await sshOut(src, `cat ${mountpoint}/during.txt`), 'written-during-failover');
+  assert.equal(await sshOut(src, `cat ${mountpoint}/before.txt`), 'replicated');
+  r.verified(`the file written during the failover is on ${src.name}'s ${job.source.dataset}, next to the data replicated before`);
+  assert.equal(result.replication?.kind, 'incremental');
+  assert.equal((await temporal.client.schedule.getHandle(replicationScheduleId(job)).describe()).state.paused, false);
+  assert.equal(await sshOut(dst, `zfs get -H -o value esxi-zfs:fenced ${job.target.dataset}`), '-');
+  assert.equal(await sshOut(dst, `zfs list -H -o name ${recoveredClone} 2>/dev/null || echo gone`), 'gone');
+  r.verified(`replication incremental again, the schedule resumed, the fence lifted, the recovered copy destroyed (${result.copy})`);
+  const datastores = await sim!.control.datastores();
+  assert.deepEqual(datastores.filter((d) => d.name.endsWith('-recovered')).map((d) => d.name), []);
+  const name = storageVms(inventory).find((vm) => vm.name === src.name)!.datasets[0]!.datastore!.name;
+  assert.ok(datastores.find((d) => d.name === name)?.hosts.some((h) => h.accessible), JSON.stringify(datastores));
+  r.verified(`the recovered datastore unmounted, ${name} accessible again`);
+}));
+
+test('recoverDatastores while the storage VM\'s NFS server is down, the server killed during the wait: the wait resumes, the exports answer after the reboot, every datastore accessible', recorded('server-restart/recover-datastores', async (r) => {
+  const since = new Date();
+  const inventory = requireInventory(lab.inventoryFile);
+  await stopNfs(src);
+  r.happened(`${src.name}'s NFS server was stopped: its exports do not answer.`);
+  const id = recoverWorkflowId(src.name);
+  const result = await temporal.withWorker(async () => {
+    const handle = await temporal.client.workflow.start(recoverDatastores, { args: [recoverDatastoresInput(inventory, src.name)], taskQueue: temporal.taskQueue, workflowId: id });
+    await until('the exports found not answering', async () => {
+      const p = await handle.query(recoverDatastoresProgressQuery);
+      return p.phase === 'waitingForExports' && p.exportChecks >= 1 && p.lastCheck !== undefined ? true : undefined;
+    });
+    await killServer(r, 'while the run waited for the exports');
+    const rebooted = await labReboot({ dir: LAB_DIR, host: src.name });
+    assert.ok(rebooted.answers, rebooted.notes.join('; '));
+    r.happened(`${src.name} was rebooted from its own configuration (its NFS server and shares back).`);
+    const done = await handle.result();
+    r.recovered();
+    return done;
+  });
+  await reportTimeouts(r, since);
+  assert.equal(result.exports.answered, true, result.exports.detail);
+  assert.ok(result.exportChecks >= 2, `export checks: ${result.exportChecks}`);
+  r.verified(`the wait went on after the restart: the exports answered at check ${result.exportChecks}`);
+  const states = result.hosts.flatMap((h) => h.datastores.map((d) => `${h.host} ${d.datastore} ${d.state}`)).sort();
+  assert.ok(states.length >= 2 && states.every((st) => / (accessible|remounted)$/.test(st)), states.join(', '));
+  const datastores = await sim!.control.datastores();
+  const name = storageVms(inventory).find((vm) => vm.name === src.name)!.datasets[0]!.datastore!.name;
+  assert.deepEqual(datastores.find((d) => d.name === name)?.hosts.map((h) => `${h.host} ${h.accessible}`).sort(), ['vh1 true', 'vh2 true']);
+  r.verified(`every datastore of ${src.name} accessible on both ESXi hosts (${states.join(', ')})`);
 }));

@@ -31,6 +31,8 @@ export const CATALOG: readonly CatalogEntry[] = [
   { id: 'server-restart/configure', section: 'Temporal server restarted', runbook: 'configureStorage', fault: 'dev server killed and restarted during configureStorage' },
   { id: 'server-restart/provision', section: 'Temporal server restarted', runbook: 'provisionCluster', fault: 'dev server killed and restarted during provisionCluster' },
   { id: 'server-restart/failover', section: 'Temporal server restarted', runbook: 'failover', fault: 'dev server killed and restarted during a failover' },
+  { id: 'server-restart/failback', section: 'Temporal server restarted', runbook: 'failback', fault: 'dev server killed and restarted during a failback' },
+  { id: 'server-restart/recover-datastores', section: 'Temporal server restarted', runbook: 'recoverDatastores', fault: 'dev server killed and restarted while the run waits for the exports' },
 
   { id: 'ssh-cut/replication-stream', section: 'Network and endpoints', runbook: 'replicateDataset', fault: "the SSH session's sshd process killed mid-stream" },
   { id: 'ssh-stall/replication-stream', section: 'Network and endpoints', runbook: 'replicateDataset', fault: 'the stream stalls (no bytes) mid-send' },
@@ -44,6 +46,7 @@ export const CATALOG: readonly CatalogEntry[] = [
   { id: 'reboot-reverted/passthrough', section: 'Hosts and time', runbook: 'enablePassthrough', fault: 'a host that returns with passthrough reverted' },
   { id: 'clock-skew/ahead', section: 'Hosts and time', runbook: 'replicateDataset', fault: "the storage hosts' clocks hours ahead of the worker" },
   { id: 'clock-skew/behind', section: 'Hosts and time', runbook: 'replicateDataset', fault: "the storage hosts' clocks hours behind the worker" },
+  { id: 'clock-skew/schedule', section: 'Hosts and time', runbook: 'scheduledReplication', fault: "a replication schedule firing while the storage hosts' clocks are hours ahead" },
   { id: 'fifty-datasets/one-target-down', section: 'Hosts and time', runbook: 'scheduledReplication', fault: '50 datasets on one host scheduled at the same minute, one target down' },
 
   { id: 'hostile/property-values', section: 'Hostile output', runbook: 'replicateDataset, configureStorage', fault: 'property values with tabs and newlines' },
