@@ -10,25 +10,21 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import YAML from 'yaml';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
-import { failback, failover, registerDatastore, setupReplicationTrust } from '../../workflows';
+import { failback, failover } from '../../workflows';
 import { Failure } from '../../core/failures';
 import { failbackWorkflowId, failoverWorkflowId, type FailbackResult, type FailoverResult } from '../../core/failover/shared';
 import { replicationScheduleId, type ReplicationJob, type ReplicationResult } from '../../core/replication/shared';
-import { parseInventory } from '../../inventory/load';
-import { findJob, replicationTrustInput } from '../../inventory/jobs';
-import { registerDatastoreInput } from '../../inventory/datastore';
+import { findJob } from '../../inventory/jobs';
 import { failbackInput, failoverInput } from '../../inventory/failover';
 import type { Inventory } from '../../inventory/schema';
 import { applySchedules } from '../../activities/schedules/apply';
 import { desiredSchedules } from '../../activities/schedules/desired';
-import { HostSystem, Session, retrieveOne, type HostNasVolume } from '../../activities/vsphere';
 import { inHypervisor, labDown, labUp, type LabHostState, type LabState } from '../../lab/lab';
 import { startVsphereSim, type VsphereSim } from '../../lab/vsphere';
 import { runHook } from '../../lab/vsphere-hook';
@@ -36,6 +32,7 @@ import { nfsUrl } from '../../lab/nfs/client';
 import { startReplication } from '../../scripts/replication-start';
 import { TASK_QUEUE } from '../../workers/config';
 import { configureLab } from '../helpers/lab-configure';
+import { failoverLabInventory, nfsDatastoresOf, withSimHost } from '../helpers/lab-failover';
 import { on } from '../helpers/lab-replication';
 import { recordHistory } from '../helpers/record-history';
 import { startTestTemporal, type TestTemporal } from '../helpers/temporal';
@@ -67,21 +64,9 @@ before(async () => {
   process.env[PASSWORD_ENV] = sim.password;
   [src, dst] = lab.hosts as [LabHostState, LabHostState];
   await configureLab(temporal, lab);
-  // The lab's inventory with the simulator as its vSphere and fo-san-01's dataset as a datastore on both ESXi hosts.
-  const doc = YAML.parse(readFileSync(lab.inventoryFile, 'utf8')) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-  doc.credentials.vsphere = { user: sim.username, passwordEnv: PASSWORD_ENV };
-  doc.vsphere = { url: sim.url, credentials: 'vsphere', thumbprint: sim.thumbprint };
-  doc.hosts[0].storageVm.datasets[0].datastore = { name: DATASTORE, mountOn: ['vh1', 'vh2'] };
   inventoryFile = path.join(LAB_DIR, 'failover.yaml');
-  writeFileSync(inventoryFile, YAML.stringify(doc));
-  const loaded = parseInventory(YAML.stringify(doc), inventoryFile);
-  assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.problems));
-  inventory = loaded.inventory;
+  inventory = await failoverLabInventory(lab, sim, temporal, { passwordEnv: PASSWORD_ENV, datastore: DATASTORE, file: inventoryFile, ids: 'failover' });
   job = findJob(inventory, DATASET);
-  await temporal.withWorker(async () => {
-    await temporal.client.workflow.execute(setupReplicationTrust, { taskQueue: temporal.taskQueue, workflowId: 'failover-trust', args: [replicationTrustInput(inventory)] });
-    await temporal.client.workflow.execute(registerDatastore, { taskQueue: temporal.taskQueue, workflowId: 'failover-datastore', args: [registerDatastoreInput(inventory, src.name)] });
-  });
   await applySchedules(temporal.client, desiredSchedules(inventory, TASK_QUEUE), { prune: false });
 });
 
@@ -109,21 +94,7 @@ async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure>
 }
 
 /** `name remoteHost:remotePath` of every NFS datastore of an ESXi host in the simulator. */
-async function nfsDatastores(host: string): Promise<string[]> {
-  const session = await Session.connect({ url: sim.url, trust: { thumbprint: sim.thumbprint } });
-  try {
-    await session.login({ userName: sim.username, password: sim.password });
-    const h = await HostSystem.find(session, host);
-    const all = await Promise.all((await (await h.datastoreSystem()).datastores()).map(async (d) => {
-      const p = await retrieveOne(session, d, ['summary.name', 'info']);
-      const nas = (p.info as { nas?: HostNasVolume }).nas;
-      return nas ? [`${String(p['summary.name'])} ${nas.remoteHost}:${nas.remotePath}`] : [];
-    }));
-    return all.flat().sort();
-  } finally {
-    await session.close();
-  }
-}
+const nfsDatastores = (host: string): Promise<string[]> => withSimHost(sim, host, nfsDatastoresOf);
 
 const paused = async () => (await temporal.client.schedule.getHandle(replicationScheduleId(job)).describe()).state.paused;
 const changed = (r: { steps: { report: { changed: string[] } }[] }) => r.steps.flatMap((s) => s.report.changed);

@@ -9,26 +9,23 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import YAML from 'yaml';
 import type { WorkflowHandle } from '@temporalio/client';
-import { failback, failover, registerDatastore, setupReplicationTrust } from '../../workflows';
+import { failback, failover } from '../../workflows';
 import { failbackWorkflowId, failoverWorkflowId, type FailbackResult, type FailoverResult } from '../../core/failover/shared';
 import type { ReplicationJob, ReplicationResult } from '../../core/replication/shared';
-import { parseInventory } from '../../inventory/load';
-import { findJob, replicationTrustInput } from '../../inventory/jobs';
-import { registerDatastoreInput } from '../../inventory/datastore';
+import { findJob } from '../../inventory/jobs';
 import { failbackInput, failoverInput } from '../../inventory/failover';
 import type { Inventory } from '../../inventory/schema';
-import { HostSystem, Session, retrieveOne, type HostNasVolume } from '../../activities/vsphere';
 import { inHypervisor, labDown, labUp, type LabHostState, type LabState } from '../../lab/lab';
 import { startVsphereSim, type VsphereSim } from '../../lab/vsphere';
 import { runHook } from '../../lab/vsphere-hook';
 import { nfsUrl } from '../../lab/nfs/client';
 import { startReplication } from '../../scripts/replication-start';
 import { configureLab } from '../helpers/lab-configure';
+import { failoverLabInventory, nfsDatastoresOf, withSimHost } from '../helpers/lab-failover';
 import { on } from '../helpers/lab-replication';
 import { recorded, type FaultRecorder } from '../helpers/reliability';
 import { pidsOn, procFile, spawnWorker, until } from '../helpers/lab-processes';
@@ -93,20 +90,10 @@ async function retried(r: FaultRecorder, handle: WorkflowHandle, activity: strin
 
 /** `name remoteHost:remotePath` of every NFS datastore of an ESXi host, and its vmkernel NICs. */
 async function esxiState(host: string): Promise<{ datastores: string[]; vnics: string[] }> {
-  const session = await Session.connect({ url: sim.url, trust: { thumbprint: sim.thumbprint } });
-  try {
-    await session.login({ userName: sim.username, password: sim.password });
-    const h = await HostSystem.find(session, host);
-    const all = await Promise.all((await (await h.datastoreSystem()).datastores()).map(async (d) => {
-      const p = await retrieveOne(session, d, ['summary.name', 'info']);
-      const nas = (p.info as { nas?: HostNasVolume }).nas;
-      return nas ? [`${String(p['summary.name'])} ${nas.remoteHost}:${nas.remotePath}`] : [];
-    }));
-    const vnics = (await (await h.networkSystem()).networkInfo()).vnic.map((v) => `${v.portgroup} ${v.spec.ip?.ipAddress}`).sort();
-    return { datastores: all.flat().sort(), vnics };
-  } finally {
-    await session.close();
-  }
+  return withSimHost(sim, host, async (session, h) => ({
+    datastores: await nfsDatastoresOf(session, h),
+    vnics: (await (await h.networkSystem()).networkInfo()).vnic.map((v) => `${v.portgroup} ${v.spec.ip?.ipAddress}`).sort(),
+  }));
 }
 
 const clonesOn = async (host: LabHostState, pool: string) =>
@@ -128,18 +115,8 @@ describe('worker SIGKILLed during failover and failback', { timeout: 600_000 }, 
     process.env[PASSWORD_ENV] = sim.password;
     [src, dst] = lab.hosts as [LabHostState, LabHostState];
     await configureLab(temporal, lab);
-    const doc = YAML.parse(readFileSync(lab.inventoryFile, 'utf8')) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-    doc.credentials.vsphere = { user: sim.username, passwordEnv: PASSWORD_ENV };
-    doc.vsphere = { url: sim.url, credentials: 'vsphere', thumbprint: sim.thumbprint };
-    doc.hosts[0].storageVm.datasets[0].datastore = { name: DATASTORE, mountOn: ['vh1', 'vh2'] };
-    const loaded = parseInventory(YAML.stringify(doc), 'fault-failover.yaml');
-    assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.problems));
-    inventory = loaded.inventory;
+    inventory = await failoverLabInventory(lab, sim, temporal, { passwordEnv: PASSWORD_ENV, datastore: DATASTORE, file: path.join(LAB_DIR, 'fault-failover.yaml'), ids: 'fault-failover' });
     job = findJob(inventory, DATASET);
-    await temporal.withWorker(async () => {
-      await temporal.client.workflow.execute(setupReplicationTrust, { taskQueue: temporal.taskQueue, workflowId: 'fault-failover-trust', args: [replicationTrustInput(inventory)] });
-      await temporal.client.workflow.execute(registerDatastore, { taskQueue: temporal.taskQueue, workflowId: 'fault-failover-datastore', args: [registerDatastoreInput(inventory, src.name)] });
-    });
     await on(src, `echo replicated > ${MOUNTPOINT}/before.txt`);
     const replicated = await temporal.withWorker(async () => (await startReplication(temporal.client, job)).handle.result() as Promise<ReplicationResult>);
     assert.equal(replicated.kind, 'full');
