@@ -13,6 +13,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
+import type { Workflow, WorkflowResultType } from '@temporalio/common';
 import { temporal as proto } from '@temporalio/proto';
 import { configureStorage, failback, failover, provisionCluster, recoverDatastores } from '../../workflows';
 import { failbackWorkflowId, failoverWorkflowId } from '../../core/failover/shared';
@@ -24,6 +25,7 @@ import { recoverDatastoresInput } from '../../inventory/datastore';
 import { recoverDatastoresProgressQuery, recoverWorkflowId } from '../../core/datastore/recover';
 import { replicationJobs } from '../../inventory/jobs';
 import { requireInventory } from '../../inventory/load';
+import type { Inventory } from '../../inventory/schema';
 import { provisionClusterInput } from '../../inventory/provision';
 import { storageVms } from '../../inventory/targets';
 import { inHypervisor, labDown, labReboot, labUp, type LabHostState, type LabState } from '../../lab/lab';
@@ -107,7 +109,19 @@ async function reportTimeouts(r: FaultRecorder, since: Date): Promise<void> {
     : `Resuming cost ${found.length} timeout(s) in the ${runs} histories: ${[...new Set(found)].join('; ')} (a task the worker finished while the server was down is timed out and handed out again: the workflow task timeout is 10 s).`);
 }
 
+/** Kills the server once the run has done its first step; its result once it resumed and ended. */
+async function resultAfterKill<W extends Workflow>(r: FaultRecorder, handle: WorkflowHandle<W>, runbook: string): Promise<WorkflowResultType<W>> {
+  await until(`a first ${runbook} step done`, () => madeProgress(handle));
+  await killServer(r, `after the first ${runbook} step`);
+  const done = await handle.result();
+  r.recovered();
+  return done;
+}
+
 const sshOut = async (host: LabHostState, script: string) => (await on(host, script)).trim();
+/** The replication job of the source host's dataset, and the datastore it is mounted as. */
+const sourceJob = (inventory: Inventory) => replicationJobs(inventory).find((j) => j.source.host.name === src.name)!;
+const sourceDatastore = (inventory: Inventory) => storageVms(inventory).find((vm) => vm.name === src.name)!.datasets[0]!.datastore!.name;
 
 test('configureStorage on blank hosts, the server killed mid-run: both complete, one pool create each, datasets and shares in place', recorded('server-restart/configure', async (r) => {
   const since = new Date();
@@ -177,7 +191,7 @@ test('provisionCluster from blank, the server killed once vh1 is past its passth
 
 test('a replication send of 192 MiB, the server killed mid-stream: the run completes, the replica equal, no duplicate snapshot', recorded('server-restart/replication', async (r) => {
   const since = new Date();
-  const job = replicationJobs(requireInventory(lab.inventoryFile)).find((j) => j.source.host.name === src.name)!;
+  const job = sourceJob(requireInventory(lab.inventoryFile));
   const mountpoint = await sshOut(src, `zfs get -H -o value mountpoint ${job.source.dataset}`);
   await on(src, `head -c 201326592 /dev/urandom > ${mountpoint}/big && echo replicated > ${mountpoint}/before.txt`);
   const { handle } = await startReplication(temporal.client, { ...job, retry: { maximumAttempts: 5, initialIntervalMs: 500, maximumIntervalMs: 2000 } });
@@ -210,16 +224,12 @@ test('a replication send of 192 MiB, the server killed mid-stream: the run compl
 test('a failover of the lost source, the server killed mid-run: the recovered datastore mounted, the data read over NFS, replication fenced', recorded('server-restart/failover', async (r) => {
   const since = new Date();
   const inventory = requireInventory(lab.inventoryFile);
-  const job = replicationJobs(inventory).find((j) => j.source.host.name === src.name)!;
+  const job = sourceJob(inventory);
   await runHook(LAB_DIR, 'vm-off', [src.name, src.name]);
   r.happened(`${src.name} was lost (its sshd stopped).`);
   const result = await temporal.withWorker(async () => {
     const handle = await temporal.client.workflow.start(failover, { args: [failoverInput(inventory, job.source.dataset, false)], taskQueue: temporal.taskQueue, workflowId: failoverWorkflowId(job) });
-    await until('a first failover step done', () => madeProgress(handle));
-    await killServer(r, 'after the first failover step');
-    const done = await handle.result();
-    r.recovered();
-    return done;
+    return resultAfterKill(r, handle, 'failover');
   });
   await reportTimeouts(r, since);
   assert.ok(result.datastores.length > 0, 'a recovered datastore');
@@ -241,18 +251,14 @@ test('the failback once the source is back, the server killed mid-run: the data 
   assert.ok(recoveredClone, 'the failover case ran first');
   const since = new Date();
   const inventory = requireInventory(lab.inventoryFile);
-  const job = replicationJobs(inventory).find((j) => j.source.host.name === src.name)!;
+  const job = sourceJob(inventory);
   const cloneMountpoint = await sshOut(dst, `zfs get -H -o value mountpoint ${recoveredClone}`);
   await on(dst, `echo written-during-failover > ${cloneMountpoint}/during.txt`);
   await runHook(LAB_DIR, 'vm-on', [src.name, src.name]);
   r.happened(`A file was written to the recovered copy ${recoveredClone} on ${dst.name}; ${src.name} came back (its sshd started).`);
   const result = await temporal.withWorker(async () => {
     const handle = await temporal.client.workflow.start(failback, { args: [failbackInput(inventory, job.source.dataset, true)], taskQueue: temporal.taskQueue, workflowId: failbackWorkflowId(job) });
-    await until('a first failback step done', () => madeProgress(handle));
-    await killServer(r, 'after the first failback step');
-    const done = await handle.result();
-    r.recovered();
-    return done;
+    return resultAfterKill(r, handle, 'failback');
   });
   await reportTimeouts(r, since);
   assert.equal(result.nothingToDo, undefined);
@@ -267,7 +273,7 @@ test('the failback once the source is back, the server killed mid-run: the data 
   r.verified(`replication incremental again, the schedule resumed, the fence lifted, the recovered copy destroyed (${result.copy})`);
   const datastores = await sim!.control.datastores();
   assert.deepEqual(datastores.filter((d) => d.name.endsWith('-recovered')).map((d) => d.name), []);
-  const name = storageVms(inventory).find((vm) => vm.name === src.name)!.datasets[0]!.datastore!.name;
+  const name = sourceDatastore(inventory);
   assert.ok(datastores.find((d) => d.name === name)?.hosts.some((h) => h.accessible), JSON.stringify(datastores));
   r.verified(`the recovered datastore unmounted, ${name} accessible again`);
 }));
@@ -299,7 +305,7 @@ test('recoverDatastores while the storage VM\'s NFS server is down, the server k
   const states = result.hosts.flatMap((h) => h.datastores.map((d) => `${h.host} ${d.datastore} ${d.state}`)).sort();
   assert.ok(states.length >= 2 && states.every((st) => / (accessible|remounted)$/.test(st)), states.join(', '));
   const datastores = await sim!.control.datastores();
-  const name = storageVms(inventory).find((vm) => vm.name === src.name)!.datasets[0]!.datastore!.name;
+  const name = sourceDatastore(inventory);
   assert.deepEqual(datastores.find((d) => d.name === name)?.hosts.map((h) => `${h.host} ${h.accessible}`).sort(), ['vh1 true', 'vh2 true']);
   r.verified(`every datastore of ${src.name} accessible on both ESXi hosts (${states.join(', ')})`);
 }));
